@@ -1,0 +1,78 @@
+"""The ``lrkit`` typer application and its entry point.
+
+Verbs are discovered: every module in ``lrkit.cli`` with a ``register(app)`` function
+adds its command. ``main`` turns an LrkitError into a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+import typer
+import typer.main
+
+import lrkit.cli
+from lrkit.errors import LrkitError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="lrkit",
+    help="Find, shape and debug the learning rate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _register_verbs() -> None:
+    modules = sorted(m.name for m in pkgutil.iter_modules(lrkit.cli.__path__)
+                     if not m.name.startswith("_") and m.name != "app")
+    ranked = []
+    for name in modules:
+        module = importlib.import_module(f"lrkit.cli.{name}")
+        if hasattr(module, "register"):
+            ranked.append((getattr(module, "RANK", 100), name, module))
+    for _, _, module in sorted(ranked):
+        module.register(app)
+
+
+_register_verbs()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    """lrkit: calculator, schedules, range test, curvature, search and log diagnosis."""
+    if version:
+        from lrkit import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print one line on stderr and exit with status 2."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="lrkit", standalone_mode=False)
+    except LrkitError as err:
+        click.echo(f"lrkit: error: {err}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("lrkit: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

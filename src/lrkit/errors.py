@@ -1,0 +1,36 @@
+"""Errors lrkit raises on purpose.
+
+Every error here is one a user can fix, so its message is one line that names the
+parameter, the value received and the fix. The CLI prints it and exits with status 2;
+the web API answers 422 with the same text.
+
+>>> try:
+...     raise ConfigError("cosine.total_steps = 0: must be positive; pass the number of updates")
+... except ValueError as err:
+...     print(err)
+cosine.total_steps = 0: must be positive; pass the number of updates
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "DataError", "LrkitError", "MissingDependencyError", "SpecError"]
+
+
+class LrkitError(Exception):
+    """Base class of the errors lrkit raises for a problem the user can fix."""
+
+
+class ConfigError(LrkitError, ValueError):
+    """A parameter is missing, of the wrong type, or outside its valid range."""
+
+
+class SpecError(ConfigError):
+    """A schedule spec (JSON or compact string) cannot be parsed or names an unknown thing."""
+
+
+class DataError(LrkitError):
+    """An input file or data set cannot be read: missing, empty, truncated or malformed."""
+
+
+class MissingDependencyError(LrkitError, ImportError):
+    """An optional dependency is not installed; the message gives the pip line that adds it."""

@@ -1,0 +1,111 @@
+"""Parameter checks shared by the schedule families.
+
+Each check raises ConfigError with a one-line message of the form
+``<family>.<param> = <value>: <rule>; <fix>`` and returns the value, normalised.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+from lrkit.errors import ConfigError
+
+__all__ = [
+    "choice",
+    "count",
+    "fail",
+    "increasing_ints",
+    "learning_rate",
+    "length",
+    "positive",
+    "real",
+    "unit_interval",
+]
+
+
+def fail(where: str, value: Any, rule: str, fix: str) -> ConfigError:
+    """Build the ConfigError for ``where`` (``family.param``) holding ``value``."""
+    return ConfigError(f"{where} = {value!r}: {rule}; {fix}")
+
+
+def real(where: str, value: Any) -> float:
+    """A finite real number (bools are refused: ``True`` is never a learning rate)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise fail(where, value, "must be a number", "pass a finite float")
+    out = float(value)
+    if not math.isfinite(out):
+        raise fail(where, value, "must be finite", "pass a finite float")
+    return out
+
+
+def learning_rate(where: str, value: Any) -> float:
+    """A finite learning rate >= 0."""
+    out = real(where, value)
+    if out < 0:
+        raise fail(where, value, "a learning rate cannot be negative", "pass a value >= 0")
+    return out
+
+
+def positive(where: str, value: Any) -> float:
+    """A finite number > 0."""
+    out = real(where, value)
+    if out <= 0:
+        raise fail(where, value, "must be positive", "pass a value > 0")
+    return out
+
+
+def unit_interval(where: str, value: Any, *, closed: bool = False) -> float:
+    """A number in (0, 1), or [0, 1] when ``closed``."""
+    out = real(where, value)
+    ok = 0.0 <= out <= 1.0 if closed else 0.0 < out < 1.0
+    if not ok:
+        interval = "[0, 1]" if closed else "(0, 1)"
+        raise fail(where, value, f"must lie in {interval}", f"pass a fraction in {interval}")
+    return out
+
+
+def count(where: str, value: Any, *, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (integral floats such as 100.0 are accepted)."""
+    if isinstance(value, bool):
+        raise fail(where, value, "must be an integer", f"pass an integer >= {minimum}")
+    if isinstance(value, Real) and not isinstance(value, Integral):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise fail(where, value, "must be an integer", f"pass an integer >= {minimum}")
+        value = int(value)
+    if not isinstance(value, Integral):
+        raise fail(where, value, "must be an integer", f"pass an integer >= {minimum}")
+    if value < minimum:
+        raise fail(where, value, f"must be >= {minimum}", f"pass an integer >= {minimum}")
+    return int(value)
+
+
+def length(where: str, value: Any) -> float:
+    """A positive number of steps; fractional lengths are allowed (some libraries use them)."""
+    out = real(where, value)
+    if out <= 0:
+        raise fail(where, value, "a number of steps must be positive", "pass a value > 0, e.g. 1000")
+    return int(out) if out.is_integer() else out
+
+
+def increasing_ints(where: str, values: Iterable[Any], *, strict: bool = True,
+                    minimum: int = 0) -> tuple[int, ...]:
+    """A sorted tuple of integer steps (strictly increasing unless ``strict`` is False)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise fail(where, values, "must be a list of integer steps", "pass e.g. [30, 60, 90]")
+    out = tuple(count(f"{where}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
+    for a, b in zip(out, out[1:], strict=False):
+        if b < a or (strict and b == a):
+            order = "strictly increasing" if strict else "sorted"
+            raise fail(where, list(out), f"must be {order}", f"sort them, e.g. {sorted(set(out))}")
+    return out
+
+
+def choice(where: str, value: Any, options: Sequence[str]) -> str:
+    """One of ``options``."""
+    if value not in options:
+        raise fail(where, value, f"must be one of {', '.join(map(repr, options))}",
+                   f"pick one of {list(options)}")
+    return str(value)

@@ -1,0 +1,368 @@
+"""Constant, step, piecewise, exponential, inverse-time and polynomial families, and warmups.
+
+Every formula uses ``t``, the 0-based index of the update the learning rate is used by.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from lrkit.schedules import _check as check
+from lrkit.schedules._frozen import settle
+from lrkit.schedules.base import FloatArray, Schedule, register, register_factory
+
+__all__ = [
+    "Constant",
+    "Exponential",
+    "ExponentialWarmup",
+    "Interpolate",
+    "InverseTime",
+    "LinearWarmup",
+    "MultiStep",
+    "Piecewise",
+    "Polynomial",
+    "Step",
+    "linear",
+]
+
+
+@register("constant")
+@dataclasses.dataclass(frozen=True)
+class Constant(Schedule):
+    """f(t) = base_lr.
+
+    >>> Constant(0.1)(5)
+    0.1
+    """
+
+    base_lr: float
+
+    def __post_init__(self) -> None:
+        settle(self, base_lr=check.learning_rate("constant.base_lr", self.base_lr))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        return np.full_like(t, self.base_lr)
+
+
+@register("step")
+@dataclasses.dataclass(frozen=True)
+class Step(Schedule):
+    """f(t) = base_lr * gamma ** floor(t / step_size)  (PyTorch ``StepLR``).
+
+    >>> Step(1.0, step_size=2, gamma=0.5).values(5)
+    array([1.  , 1.  , 0.5 , 0.5 , 0.25])
+    """
+
+    base_lr: float
+    step_size: float
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        settle(self, base_lr=check.learning_rate("step.base_lr", self.base_lr),
+               step_size=check.length("step.step_size", self.step_size),
+               gamma=check.learning_rate("step.gamma", self.gamma))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        return self.base_lr * self.gamma ** np.floor(t / self.step_size)
+
+
+@register("multistep")
+@dataclasses.dataclass(frozen=True)
+class MultiStep(Schedule):
+    """f(t) = base_lr * gamma ** #{m in milestones : m <= t}  (PyTorch ``MultiStepLR``).
+
+    The change takes effect *at* the milestone; a repeated milestone counts twice, as in
+    PyTorch. For absolute values or per-boundary factors use ``Piecewise``.
+
+    >>> MultiStep(1.0, milestones=[2, 4], gamma=0.5).values(5)
+    array([1.  , 1.  , 0.5 , 0.5 , 0.25])
+    """
+
+    base_lr: float
+    milestones: Sequence[int]
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        settle(self, base_lr=check.learning_rate("multistep.base_lr", self.base_lr),
+               milestones=check.increasing_ints("multistep.milestones", self.milestones,
+                                                strict=False),
+               gamma=check.learning_rate("multistep.gamma", self.gamma))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        passed = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), t, side="right")
+        return self.base_lr * self.gamma ** passed
+
+
+@register("piecewise")
+@dataclasses.dataclass(frozen=True)
+class Piecewise(Schedule):
+    """Piecewise constant with absolute rates: ``lrs[k]`` for boundaries[k-1] <= t < boundaries[k].
+
+    ``len(lrs) == len(boundaries) + 1``; the change takes effect *at* each boundary
+    (PyTorch and optax; Keras' ``PiecewiseConstantDecay`` changes one step later, which
+    ``lrkit.interop.from_keras`` accounts for). ``Piecewise.from_factors`` builds it from
+    multiplicative factors, as optax's ``piecewise_constant_schedule`` takes them.
+
+    >>> Piecewise(boundaries=[2, 4], lrs=[1.0, 0.5, 0.1]).values(5)
+    array([1. , 1. , 0.5, 0.5, 0.1])
+    """
+
+    boundaries: Sequence[int]
+    lrs: Sequence[float]
+
+    def __post_init__(self) -> None:
+        bounds = check.increasing_ints("piecewise.boundaries", self.boundaries)
+        vals = tuple(check.learning_rate(f"piecewise.lrs[{i}]", v)
+                     for i, v in enumerate(_as_list("piecewise.lrs", self.lrs)))
+        if len(vals) != len(bounds) + 1:
+            raise check.fail("piecewise.lrs", list(vals),
+                             f"needs len(boundaries) + 1 = {len(bounds) + 1} values",
+                             "give one value before the first boundary and one after each")
+        settle(self, boundaries=bounds, lrs=vals)
+
+    @classmethod
+    def from_factors(cls, init_lr: float, boundaries: Sequence[int],
+                     factors: Sequence[float]) -> Piecewise:
+        """Multiply the rate by ``factors[k]`` at ``boundaries[k]`` (cumulatively).
+
+        >>> Piecewise.from_factors(1.0, [2, 4], [0.5, 0.5]).lrs
+        (1.0, 0.5, 0.25)
+        """
+        lr = check.learning_rate("piecewise.init_lr", init_lr)
+        lrs = [lr]
+        for i, f in enumerate(_as_list("piecewise.factors", factors)):
+            lrs.append(lrs[-1] * check.learning_rate(f"piecewise.factors[{i}]", f))
+        return cls(boundaries=boundaries, lrs=lrs)
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        k = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), t, side="right")
+        return np.asarray(self.lrs, dtype=np.float64)[k]
+
+
+@register("interpolate")
+@dataclasses.dataclass(frozen=True)
+class Interpolate(Schedule):
+    """Interpolate between knots ``(steps[k], lrs[k])``; hold the end values outside.
+
+    ``kind="linear"``: straight lines; ``kind="cosine"``: half-cosine easing
+    v_k + (v_{k+1} - v_k) * (1 - cos(pi * p)) / 2 with p the fraction of the segment
+    (optax ``piecewise_interpolate_schedule``, ``cosine_onecycle_schedule``).
+
+    >>> Interpolate(steps=[0, 10], lrs=[0.0, 1.0]).values(11)[[0, 5, 10]]
+    array([0. , 0.5, 1. ])
+    """
+
+    steps: Sequence[int]
+    lrs: Sequence[float]
+    kind: str = "linear"
+
+    def __post_init__(self) -> None:
+        steps = check.increasing_ints("interpolate.steps", self.steps, strict=False)
+        vals = tuple(check.learning_rate(f"interpolate.lrs[{i}]", v)
+                     for i, v in enumerate(_as_list("interpolate.lrs", self.lrs)))
+        if len(vals) != len(steps) or not steps:
+            raise check.fail("interpolate.lrs", list(vals),
+                             f"needs one value per step ({len(steps)} steps, at least 1)",
+                             "pass steps and lrs of the same length")
+        settle(self, steps=steps, lrs=vals,
+               kind=check.choice("interpolate.kind", self.kind, ("linear", "cosine")))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        xs = np.asarray(self.steps, dtype=np.float64)
+        ys = np.asarray(self.lrs, dtype=np.float64)
+        k = np.clip(np.searchsorted(xs, t, side="right") - 1, 0, len(xs) - 1)
+        k1 = np.minimum(k + 1, len(xs) - 1)
+        width = xs[k1] - xs[k]
+        p = np.where(width > 0, (t - xs[k]) / np.where(width > 0, width, 1.0), 0.0)
+        p = np.clip(p, 0.0, 1.0)
+        if self.kind == "cosine":
+            p = 0.5 * (1.0 - np.cos(np.pi * p))
+        return ys[k] + (ys[k1] - ys[k]) * p
+
+
+@register("exponential")
+@dataclasses.dataclass(frozen=True)
+class Exponential(Schedule):
+    """f(t) = init_lr * decay_rate ** (d / decay_steps), with d = max(t - transition_begin, 0).
+
+    With ``staircase`` the exponent is floored (a step decay). With ``end_lr`` the value is
+    clipped there (from below when decaying, from above when growing). Keras
+    ``ExponentialDecay`` and optax ``exponential_decay``; PyTorch ``ExponentialLR`` is
+    ``decay_steps=1``.
+
+    >>> Exponential(1.0, decay_rate=0.5, decay_steps=2).values(5)
+    array([1.        , 0.70710678, 0.5       , 0.35355339, 0.25      ])
+    """
+
+    init_lr: float
+    decay_rate: float
+    decay_steps: float = 1
+    staircase: bool = False
+    transition_begin: int = 0
+    end_lr: float | None = None
+
+    def __post_init__(self) -> None:
+        settle(self, init_lr=check.learning_rate("exponential.init_lr", self.init_lr),
+               decay_rate=check.positive("exponential.decay_rate", self.decay_rate),
+               decay_steps=check.length("exponential.decay_steps", self.decay_steps),
+               staircase=bool(self.staircase),
+               transition_begin=check.count("exponential.transition_begin",
+                                            self.transition_begin, minimum=0),
+               end_lr=None if self.end_lr is None
+               else check.learning_rate("exponential.end_lr", self.end_lr))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        p = np.maximum(t - self.transition_begin, 0.0) / self.decay_steps
+        if self.staircase:
+            p = np.floor(p)
+        out = self.init_lr * self.decay_rate ** p
+        if self.end_lr is not None:
+            out = (np.maximum if self.decay_rate < 1 else np.minimum)(out, self.end_lr)
+        return out
+
+
+@register("inverse_time")
+@dataclasses.dataclass(frozen=True)
+class InverseTime(Schedule):
+    """f(t) = init_lr / (1 + decay_rate * t / decay_steps); floored t/decay_steps if ``staircase``.
+
+    Keras ``InverseTimeDecay``.
+
+    >>> InverseTime(1.0, decay_rate=1.0, decay_steps=1).values(3)
+    array([1.        , 0.5       , 0.33333333])
+    """
+
+    init_lr: float
+    decay_rate: float
+    decay_steps: float = 1
+    staircase: bool = False
+
+    def __post_init__(self) -> None:
+        settle(self, init_lr=check.learning_rate("inverse_time.init_lr", self.init_lr),
+               decay_rate=check.learning_rate("inverse_time.decay_rate", self.decay_rate),
+               decay_steps=check.length("inverse_time.decay_steps", self.decay_steps),
+               staircase=bool(self.staircase))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        p = t / self.decay_steps
+        if self.staircase:
+            p = np.floor(p)
+        return self.init_lr / (1.0 + self.decay_rate * p)
+
+
+@register("polynomial")
+@dataclasses.dataclass(frozen=True)
+class Polynomial(Schedule):
+    """f(t) = (init_lr - end_lr) * (1 - min(t, T) / T) ** power + end_lr, T = total_steps.
+
+    With ``cycle`` (Keras ``PolynomialDecay``) the horizon stretches instead of holding:
+    T' = T * ceil(t / T) (T' = T at t = 0), and f = (init - end) * (1 - t / T') ** power + end.
+    ``power=1`` is linear decay (PyTorch ``PolynomialLR`` ends at 0, optax
+    ``polynomial_schedule``/``linear_schedule``, HF ``linear``/``polynomial``).
+
+    >>> Polynomial(1.0, total_steps=4).values(6)
+    array([1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
+    """
+
+    init_lr: float
+    total_steps: float
+    end_lr: float = 0.0
+    power: float = 1.0
+    cycle: bool = False
+
+    def __post_init__(self) -> None:
+        settle(self, init_lr=check.learning_rate("polynomial.init_lr", self.init_lr),
+               total_steps=check.length("polynomial.total_steps", self.total_steps),
+               end_lr=check.learning_rate("polynomial.end_lr", self.end_lr),
+               power=check.positive("polynomial.power", self.power),
+               cycle=bool(self.cycle))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        T = float(self.total_steps)
+        if self.cycle:
+            horizon = T * np.maximum(np.ceil(t / T), 1.0)
+            frac = t / horizon
+        else:
+            frac = np.minimum(t, T) / T
+        return (self.init_lr - self.end_lr) * (1.0 - frac) ** self.power + self.end_lr
+
+
+def linear(init_lr: float, end_lr: float = 0.0, total_steps: float = 1) -> Polynomial:
+    """Linear interpolation from ``init_lr`` to ``end_lr`` over ``total_steps``, then hold.
+
+    The spec family ``linear`` builds this (a ``Polynomial`` of power 1).
+
+    >>> linear(1.0, 0.0, total_steps=4)(2)
+    0.5
+    """
+    return Polynomial(init_lr=init_lr, total_steps=total_steps, end_lr=end_lr, power=1.0)
+
+
+register_factory("linear", linear)
+
+
+@register("linear_warmup")
+@dataclasses.dataclass(frozen=True)
+class LinearWarmup(Schedule):
+    """f(t) = init_lr + (peak_lr - init_lr) * min(t, W) / W, W = warmup_steps; then peak_lr.
+
+    The warmup prefix of Goyal et al. 2017, HF, optax, Keras and timm. A zero-length
+    warmup is the constant ``peak_lr``. Join it before a decay with ``lrkit.schedules.warmup``.
+
+    >>> LinearWarmup(0.0, 1.0, warmup_steps=4).values(6)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
+    """
+
+    init_lr: float
+    peak_lr: float
+    warmup_steps: float
+
+    def __post_init__(self) -> None:
+        steps = check.real("linear_warmup.warmup_steps", self.warmup_steps)
+        if steps < 0:
+            raise check.fail("linear_warmup.warmup_steps", self.warmup_steps,
+                             "cannot be negative", "pass 0 or more warmup updates")
+        settle(self, init_lr=check.learning_rate("linear_warmup.init_lr", self.init_lr),
+               peak_lr=check.learning_rate("linear_warmup.peak_lr", self.peak_lr),
+               warmup_steps=int(steps) if steps.is_integer() else steps)
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        if self.warmup_steps == 0:
+            return np.full_like(t, self.peak_lr)
+        frac = np.minimum(t, self.warmup_steps) / self.warmup_steps
+        return self.init_lr + (self.peak_lr - self.init_lr) * frac
+
+
+@register("exponential_warmup")
+@dataclasses.dataclass(frozen=True)
+class ExponentialWarmup(Schedule):
+    """f(t) = init_lr * (peak_lr / init_lr) ** (min(t, W) / W); then peak_lr.
+
+    A geometric ramp (equal ratio per step): the shape of an LR range test sweep, and an
+    exponential warmup prefix. ``init_lr`` must be positive.
+
+    >>> ExponentialWarmup(0.01, 1.0, warmup_steps=2).values(4)
+    array([0.01, 0.1 , 1.  , 1.  ])
+    """
+
+    init_lr: float
+    peak_lr: float
+    warmup_steps: float
+
+    def __post_init__(self) -> None:
+        settle(self, init_lr=check.positive("exponential_warmup.init_lr", self.init_lr),
+               peak_lr=check.positive("exponential_warmup.peak_lr", self.peak_lr),
+               warmup_steps=check.length("exponential_warmup.warmup_steps", self.warmup_steps))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        frac = np.minimum(t, self.warmup_steps) / self.warmup_steps
+        return self.init_lr * (self.peak_lr / self.init_lr) ** frac
+
+
+def _as_list(where: str, values: object) -> list[object]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise check.fail(where, values, "must be a list", "pass e.g. [0.1, 0.01]")
+    return list(values)

@@ -1,0 +1,152 @@
+"""Composition: join schedules in time, scale them, multiply them, put a warmup in front.
+
+Warmups, restarts and cool-downs are compositions rather than extra parameters on every
+family. In ``Join`` each piece runs on *local* time: piece k sees ``t - boundaries[k-1]``
+(optax ``join_schedules``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from lrkit.schedules import _check as check
+from lrkit.schedules._frozen import settle
+from lrkit.schedules.base import FloatArray, Schedule, build, register
+from lrkit.schedules.basic import ExponentialWarmup, LinearWarmup
+
+__all__ = ["Join", "Product", "Scaled", "join", "warmup", "warmup_prefixed"]
+
+
+@register("join")
+@dataclasses.dataclass(frozen=True)
+class Join(Schedule):
+    """Run ``pieces[k]`` on local time t - boundaries[k-1] for boundaries[k-1] <= t < boundaries[k].
+
+    >>> from lrkit.schedules import Constant, Cosine
+    >>> s = Join([Constant(1.0), Cosine(1.0, total_steps=2)], boundaries=[2])
+    >>> s.values(5)
+    array([1. , 1. , 1. , 0.5, 0. ])
+    """
+
+    pieces: Sequence[Schedule]
+    boundaries: Sequence[int]
+
+    def __post_init__(self) -> None:
+        pieces = tuple(self.pieces) if isinstance(self.pieces, Sequence) else ()
+        if not pieces or not all(isinstance(p, Schedule) for p in pieces):
+            raise check.fail("join.pieces", self.pieces, "must be a non-empty list of schedules",
+                             "pass e.g. [linear_warmup(...), cosine(...)]")
+        bounds = check.increasing_ints("join.boundaries", self.boundaries, minimum=1)
+        if len(bounds) != len(pieces) - 1:
+            raise check.fail("join.boundaries", list(bounds),
+                             f"needs len(pieces) - 1 = {len(pieces) - 1} boundaries",
+                             "give the step at which each piece after the first begins")
+        settle(self, pieces=pieces, boundaries=bounds)
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        starts = np.asarray((0, *self.boundaries), dtype=np.float64)
+        k = np.searchsorted(starts, t, side="right") - 1
+        out = np.empty_like(t)
+        for i, piece in enumerate(self.pieces):
+            mask = k == i
+            if mask.any():
+                out[mask] = piece(t[mask] - starts[i])
+        return out
+
+
+def join(pieces: Sequence[Schedule], boundaries: Sequence[int]) -> Join:
+    """Function form of ``Join`` (also the ``join`` spec family)."""
+    return Join(pieces=pieces, boundaries=boundaries)
+
+
+@register("scaled")
+@dataclasses.dataclass(frozen=True)
+class Scaled(Schedule):
+    """f(t) = factor * schedule(t). ``schedule * 0.5`` builds one.
+
+    >>> from lrkit.schedules import Constant
+    >>> (Constant(0.2) * 0.5)(0)
+    0.1
+    """
+
+    schedule: Schedule
+    factor: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schedule, Schedule):
+            raise check.fail("scaled.schedule", self.schedule, "must be a schedule",
+                             "pass a schedule spec")
+        settle(self, factor=check.learning_rate("scaled.factor", self.factor))
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        return self.factor * np.asarray(self.schedule(t))
+
+
+@register("product")
+@dataclasses.dataclass(frozen=True)
+class Product(Schedule):
+    """f(t) = first(t) * second(t) (e.g. a cosine times an exponential envelope).
+
+    >>> from lrkit.schedules import Constant, Exponential
+    >>> (Constant(2.0) * Exponential(1.0, decay_rate=0.5)).values(3)
+    array([2. , 1. , 0.5])
+    """
+
+    first: Schedule
+    second: Schedule
+
+    def __post_init__(self) -> None:
+        for name in ("first", "second"):
+            if not isinstance(getattr(self, name), Schedule):
+                raise check.fail(f"product.{name}", getattr(self, name), "must be a schedule",
+                                 "pass a schedule spec")
+
+    def _lr(self, t: FloatArray) -> FloatArray:
+        return np.asarray(self.first(t)) * np.asarray(self.second(t))
+
+
+def warmup(main: Schedule, warmup_steps: int, init_lr: float = 0.0,
+           shape: str = "linear") -> Schedule:
+    """Put a warmup from ``init_lr`` to ``main(0)`` in front of ``main`` (which then starts late).
+
+    ``shape`` is ``"linear"`` (Goyal et al. 2017) or ``"exponential"`` (a geometric ramp;
+    ``init_lr`` must then be positive). ``main`` runs on local time after the warmup.
+
+    >>> from lrkit.schedules import Cosine
+    >>> s = warmup(Cosine(1.0, total_steps=4), warmup_steps=2)
+    >>> s.values(7)
+    array([0.        , 0.5       , 1.        , 0.85355339, 0.5       , 0.14644661,
+           0.        ])
+    """
+    steps = check.count("warmup.warmup_steps", warmup_steps, minimum=0)
+    check.choice("warmup.warmup_shape", shape, ("linear", "exponential"))
+    if steps == 0:
+        return main
+    peak = float(main(0))
+    ramp: Schedule = (LinearWarmup(init_lr, peak, steps) if shape == "linear"
+                      else ExponentialWarmup(init_lr, peak, steps))
+    return Join(pieces=(ramp, main), boundaries=(steps,))
+
+
+def warmup_prefixed(name: str, params: Mapping[str, Any], warmup_steps: Any,
+                    warmup_init_lr: float = 0.0, warmup_shape: str = "linear") -> Schedule:
+    """Build spec family ``name`` with a warmup prefix; its ``total_steps`` counts the warmup.
+
+    >>> s = warmup_prefixed("cosine", {"peak_lr": 1.0, "total_steps": 6}, warmup_steps=2)
+    >>> s.pieces[1].total_steps
+    4
+    """
+    steps = check.count(f"{name}.warmup_steps", warmup_steps, minimum=0)
+    params = dict(params)
+    if "total_steps" in params and steps:
+        total = check.length(f"{name}.total_steps", params["total_steps"])
+        if total <= steps:
+            raise check.fail(f"{name}.warmup_steps", steps,
+                             f"must be less than total_steps={total}",
+                             "shorten the warmup (a few percent of the run is usual)")
+        params["total_steps"] = total - steps
+    return warmup(build(name, params), steps, init_lr=warmup_init_lr, shape=warmup_shape)
