@@ -1,10 +1,10 @@
 """Lazy imports of optional dependencies, failing with the exact install line.
 
 >>> np = require("numpy", extra="core")
->>> require("surely_not_installed_pkg", extra="web")
+>>> require("nopkg_xyz", extra="web")
 Traceback (most recent call last):
 ...
-lrkit.errors.MissingDependencyError: surely_not_installed_pkg is not installed; run: pip install 'lrkit[web]'
+lrkit.errors.MissingDependencyError: nopkg_xyz is not installed; run: pip install 'lrkit[web]'
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from lrkit.report._mpl import pyplot, save_figure
@@ -13,7 +13,7 @@ from lrkit.report._mpl import pyplot, save_figure
 __all__ = ["plot_schedules"]
 
 
-def plot_schedules(curves: Mapping[str, NDArray[np.float64]], steps: NDArray[np.float64],
+def plot_schedules(curves: Mapping[str, NDArray[Any]], steps: NDArray[Any],
                    path: str | Path, *, log_scale: bool = False,
                    steps_per_epoch: int | None = None) -> Path:
     """Draw ``{label: lrs}`` against ``steps`` (or epochs) and save to ``path``.

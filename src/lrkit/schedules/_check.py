@@ -6,6 +6,7 @@ Each check raises ConfigError with a one-line message of the form
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
@@ -72,9 +73,10 @@ def count(where: str, value: Any, *, minimum: int = 1) -> int:
     if isinstance(value, bool):
         raise fail(where, value, "must be an integer", f"pass an integer >= {minimum}")
     if isinstance(value, Real) and not isinstance(value, Integral):
-        if not (math.isfinite(value) and float(value).is_integer()):
+        as_float = float(value)
+        if not (math.isfinite(as_float) and as_float.is_integer()):
             raise fail(where, value, "must be an integer", f"pass an integer >= {minimum}")
-        value = int(value)
+        value = int(as_float)
     if not isinstance(value, Integral):
         raise fail(where, value, "must be an integer", f"pass an integer >= {minimum}")
     if value < minimum:
@@ -86,7 +88,8 @@ def length(where: str, value: Any) -> float:
     """A positive number of steps; fractional lengths are allowed (some libraries use them)."""
     out = real(where, value)
     if out <= 0:
-        raise fail(where, value, "a number of steps must be positive", "pass a value > 0, e.g. 1000")
+        raise fail(where, value, "a number of steps must be positive",
+                   "pass a value > 0, e.g. 1000")
     return int(out) if out.is_integer() else out
 
 
@@ -96,7 +99,7 @@ def increasing_ints(where: str, values: Iterable[Any], *, strict: bool = True,
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         raise fail(where, values, "must be a list of integer steps", "pass e.g. [30, 60, 90]")
     out = tuple(count(f"{where}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
-    for a, b in zip(out, out[1:], strict=False):
+    for a, b in itertools.pairwise(out):
         if b < a or (strict and b == a):
             order = "strictly increasing" if strict else "sorted"
             raise fail(where, list(out), f"must be {order}", f"sort them, e.g. {sorted(set(out))}")

@@ -26,7 +26,8 @@ from lrkit.errors import ConfigError, SpecError
 
 __all__ = ["Schedule", "as_steps", "families", "from_spec", "register", "register_factory"]
 
-FloatArray = NDArray[np.float64]
+# float64 in practice; typed loosely because numpy arithmetic is typed as floating[Any]
+FloatArray = NDArray[np.floating[Any]]
 S = TypeVar("S", bound="type[Schedule]")
 
 # family name -> class; alias name -> factory taking the spec's keyword arguments

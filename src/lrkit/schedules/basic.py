@@ -66,7 +66,8 @@ class Step(Schedule):
                gamma=check.learning_rate("step.gamma", self.gamma))
 
     def _lr(self, t: FloatArray) -> FloatArray:
-        return self.base_lr * self.gamma ** np.floor(t / self.step_size)
+        return np.asarray(self.base_lr * self.gamma ** np.floor(t / self.step_size),
+                          dtype=np.float64)
 
 
 @register("multistep")

@@ -21,7 +21,9 @@ def _half_cosine(p: FloatArray) -> FloatArray:
 @register("cosine")
 @dataclasses.dataclass(frozen=True)
 class Cosine(Schedule):
-    """f(t) = end_lr + (peak_lr - end_lr) * ((1 + cos(pi * t / T)) / 2) ** exponent, T = total_steps.
+    """Cosine annealing from ``peak_lr`` to the floor ``end_lr`` over ``total_steps`` = T.
+
+    f(t) = end_lr + (peak_lr - end_lr) * ((1 + cos(pi * t / T)) / 2) ** exponent.
 
     Loshchilov & Hutter 2017 (SGDR, without restarts). ``end_lr`` is an absolute floor.
     After T, ``after_end="hold"`` keeps ``end_lr`` (optax, Keras, timm) while
@@ -59,7 +61,8 @@ class CosineRestarts(Schedule):
     """Cosine with warm restarts (SGDR, Loshchilov & Hutter 2017).
 
     Cycle i lasts T_i = cycle_steps * cycle_mult**i and starts at S_i = sum_{j<i} T_j;
-    within it f(t) = end_lr + (peak_lr - end_lr) * peak_decay**i * (1 + cos(pi * (t - S_i) / T_i)) / 2.
+    within it f(t) = end_lr + (peak_lr - end_lr) * peak_decay**i * h((t - S_i) / T_i), where
+    h(p) = (1 + cos(pi * p)) / 2.
     The cycle index comes from the cumulative cycle starts (exact integers when the lengths
     are integers), not from a floating-point logarithm, which misplaces restart steps at
     cycle_mult=3 in PyTorch ``CosineAnnealingWarmRestarts.step(epoch)`` and timm.
@@ -81,7 +84,8 @@ class CosineRestarts(Schedule):
         mult = check.real("cosine_restarts.cycle_mult", self.cycle_mult)
         if mult < 1:
             raise check.fail("cosine_restarts.cycle_mult", self.cycle_mult,
-                             "must be >= 1 (cycles cannot shrink)", "pass 1 for equal cycles or e.g. 2")
+                             "must be >= 1 (cycles cannot shrink)",
+                             "pass 1 for equal cycles or e.g. 2")
         settle(self, peak_lr=check.learning_rate("cosine_restarts.peak_lr", self.peak_lr),
                cycle_steps=check.length("cosine_restarts.cycle_steps", self.cycle_steps),
                cycle_mult=int(mult) if mult.is_integer() else mult,
@@ -115,6 +119,6 @@ class CosineRestarts(Schedule):
             starts = self.cycle_starts(float(t.max()))
             i = np.searchsorted(np.asarray(starts, dtype=np.float64), t, side="right") - 1.0
             start = np.asarray(starts, dtype=np.float64)[i.astype(np.int64)]
-            span = self.cycle_steps * float(self.cycle_mult) ** i
+            span = np.asarray(self.cycle_steps * float(self.cycle_mult) ** i, dtype=np.float64)
         height = (self.peak_lr - self.end_lr) * self.peak_decay ** i
         return self.end_lr + height * _half_cosine((t - start) / span)

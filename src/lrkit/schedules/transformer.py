@@ -79,7 +79,7 @@ _DECAY_SHAPES: dict[str, Callable[[FloatArray], FloatArray]] = {
 @register("wsd")
 @dataclasses.dataclass(frozen=True)
 class WSD(Schedule):
-    """Warmup-stable-decay: hold ``peak_lr``, then decay to ``end_lr`` over the last ``decay_steps``.
+    """Warmup-stable-decay: hold ``peak_lr``, then decay to ``end_lr`` in the last ``decay_steps``.
 
     With S = total_steps - decay_steps and p = clip((t - S) / decay_steps, 0, 1):
     f(t) = end_lr + (peak_lr - end_lr) * h(p), with h(p) = 1 - p (``linear``),
@@ -88,7 +88,8 @@ class WSD(Schedule):
     2404.06395 §4.2) introduced the schedule. The warmup is a prefix: add ``warmup_steps``
     to the spec, and ``total_steps`` then counts the whole run.
 
-    >>> WSD(peak_lr=1.0, total_steps=10, decay_steps=4, decay_shape="linear").values(11)[[0, 6, 8, 10]]
+    >>> s = WSD(peak_lr=1.0, total_steps=10, decay_steps=4, decay_shape="linear")
+    >>> s.values(11)[[0, 6, 8, 10]]
     array([1. , 1. , 0.5, 0. ])
     """
 
