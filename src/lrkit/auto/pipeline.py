@@ -1,0 +1,245 @@
+"""``auto``: one LR recommendation for a task, at a stated cost.
+
+The stages, each visible in the result:
+
+1. **prior** — the calculator's textbook LR for the task's optimizer (free).
+2. **range test** — ``lrkit.rangetest.find`` on a short sweep; its constant-LR suggestion
+   is mapped to the peak of the task's schedule.
+3. **curvature** — the sharpness at initialisation and the stability ceiling it implies
+   (a few Hessian-vector products), reported beside the candidates.
+4. **search** — successive halving over a factor-2 ladder of peak LRs around the range
+   test's value, on compressed runs (the whole schedule in a fraction of the updates),
+   within what is left of the budget.
+5. **choice** — the best survivor, refined by a parabola in log-LR between its
+   neighbours; the parabola's depth is the expected regret.
+
+Cost is counted in training-run equivalents: updates trained (and HVPs at two gradients
+each) divided by the updates of one real run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+from lrkit.auto.prior import Prior, optimizer_prior
+from lrkit.auto.search import Trial, refine, successive_halving
+from lrkit.errors import ConfigError
+from lrkit.tasks import Task, load_task
+
+__all__ = ["Recommendation", "Stage", "auto"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One stage of the pipeline: what it found and what it cost.
+
+    Attributes:
+        name: ``prior``, ``range test``, ``curvature``, ``search`` or ``choice``.
+        summary: one line for people.
+        cost_runs: its cost in training-run equivalents.
+        data: its numbers, JSON-ready.
+    """
+
+    name: str
+    summary: str
+    cost_runs: float
+    data: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    """What ``auto`` recommends, why, and what it cost.
+
+    Attributes:
+        task: the task's name.
+        lr: the peak LR of the task's schedule (the constant LR for a constant schedule).
+        schedule: the task's schedule filled with ``lr`` (a JSON spec).
+        warmup_steps: warmup updates of that schedule (0 when it has none).
+        expected_regret: the search's parabola estimate of (L - L*) / L* at ``lr``.
+        cost_runs: total selection cost in training-run equivalents.
+        stages: the stages in order.
+        trials: every compressed run of the search.
+        range_test: the range test's result as a dict (for the report), if it ran.
+    """
+
+    task: str
+    lr: float
+    schedule: dict[str, Any]
+    warmup_steps: int
+    expected_regret: float
+    cost_runs: float
+    stages: tuple[Stage, ...]
+    trials: tuple[Trial, ...]
+    range_test: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document: ``lr``, ``schedule``, ``cost_runs``, ``stages``, ..."""
+        return {
+            "task": self.task, "lr": self.lr, "schedule": self.schedule,
+            "warmup_steps": self.warmup_steps, "expected_regret": self.expected_regret,
+            "cost_runs": self.cost_runs,
+            "stages": [dataclasses.asdict(s) for s in self.stages],
+            "trials": [dataclasses.asdict(t) for t in self.trials],
+        }
+
+
+def _ladder(center: float, low: int, high: int, ratio: float = 2.0) -> list[float]:
+    return [center * ratio ** k for k in range(low, high + 1)]
+
+
+def _range_steps(total_steps: int) -> int:
+    # A sweep long enough to resolve the curve, but a small share of short runs.
+    return int(min(100, max(40, round(0.15 * total_steps))))
+
+
+def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: bool = True,
+         progress: Callable[[str, float], None] | None = None) -> Recommendation:
+    """Recommend the peak LR (with the task's schedule) at a cost of about ``budget`` runs.
+
+    Args:
+        task: an lrkit Task, a built-in name or ``path/file.py:factory``.
+        budget: selection budget in training-run equivalents (at least 0.3).
+        seed: seed of every run of the pipeline.
+        curvature: measure the sharpness ceiling (skip to save a few HVPs).
+        progress: called as ``progress(stage_name, cost_so_far)`` as stages advance.
+
+    Returns:
+        The Recommendation.
+
+    Raises:
+        ConfigError: a bad budget or task reference.
+
+    >>> rec = auto("breast-cancer-logreg", budget=0.5, curvature=False)  # doctest: +SKIP
+    """
+    if isinstance(task, str):
+        task = load_task(task)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not (
+            math.isfinite(budget) and budget >= 0.3):
+        raise ConfigError(f"budget = {budget!r}: must be a number >= 0.3 (training-run "
+                          "equivalents); pass e.g. 1.0")
+    notify = progress or (lambda stage, cost: None)
+    stages: list[Stage] = []
+    spent = 0.0
+
+    prior = optimizer_prior(task)
+    stages.append(Stage("prior", f"{prior.optimizer}: textbook LR {prior.lr:g} "
+                        f"(typical {prior.low:g}-{prior.high:g})", 0.0,
+                        dataclasses.asdict(prior)))
+    notify("prior", spent)
+
+    rt = _range_test(task, seed)
+    spent += rt["cost_runs"]
+    stages.append(Stage("range test", rt["summary"], rt["cost_runs"], rt["data"]))
+    notify("range test", spent)
+    center = rt["peak_lr"] if math.isfinite(rt["peak_lr"]) else prior.lr
+
+    if curvature:
+        cv = _curvature(task, prior, seed)
+        spent += cv.cost_runs
+        stages.append(cv)
+        notify("curvature", spent)
+
+    # The ladder spans 1/8x .. 2x the range test's peak LR: on the benchmark the oracle
+    # LR sat below the range test's value more often than above it.
+    candidates = _ladder(center, -3, 1)
+    remaining = max(budget - spent, 0.2)
+    keep = 2
+    # rung 1 runs `keep` candidates 4x longer than rung 0: n*b + keep*4b = remaining
+    b0 = remaining / (len(candidates) + 4 * keep)
+    trials = successive_halving(task, candidates, budgets=(b0, 4 * b0), keep=(keep,),
+                                seed=seed,
+                                on_trial=lambda t: notify("search", spent + t.cost_runs))
+    search_cost = sum(t.cost_runs for t in trials)
+    spent += search_cost
+    stages.append(Stage(
+        "search", f"successive halving: {len(candidates)} LRs at {b0:.0%} of a run, "
+        f"best {keep} at {4 * b0:.0%}", search_cost,
+        {"candidates": candidates, "budgets": [b0, 4 * b0], "keep": keep}))
+
+    choice = _choose(trials, center)
+    schedule = task.lr_schedule(choice.lr)
+    spec = schedule.to_spec()
+    stages.append(Stage("choice", choice.summary, 0.0, choice.data))
+    notify("choice", spent)
+    return Recommendation(task=task.name, lr=choice.lr, schedule=spec,
+                          warmup_steps=_warmup_steps(spec), expected_regret=choice.regret,
+                          cost_runs=round(spent, 4), stages=tuple(stages), trials=tuple(trials),
+                          range_test=rt["result"])
+
+
+def _range_test(task: Task, seed: int) -> dict[str, Any]:
+    from lrkit.rangetest import find
+
+    steps = _range_steps(task.total_steps)
+    result = find(task, steps=steps, seed=seed)
+    peak = result.peak_lr if result.peak_lr is not None else result.suggestion
+    summary = (f"{steps}-update sweep: constant LR {result.suggestion:.3g}, "
+               f"peak {peak:.3g} for the task's schedule"
+               + (f" ({'; '.join(result.flags)})" if result.flags else ""))
+    data = {"suggestion": result.suggestion, "peak_lr": peak, "range": list(result.range),
+            "flags": list(result.flags), "steps": steps}
+    return {"cost_runs": float(result.cost_runs or 0.0), "peak_lr": float(peak),
+            "summary": summary, "data": data, "result": result.to_dict()}
+
+
+def _curvature(task: Task, prior: Prior, seed: int) -> Stage:
+    from lrkit._deps import require
+    from lrkit.curvature import fixed_batches, hessian_top_eigenvalue, sgd_bounds
+
+    torch = require("torch", extra="torch")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = task.model()
+        batches = fixed_batches(task.train_data, task.batch_size, 2)
+        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=12)
+    examples = est.grad_equivalents * est.examples
+    cost = examples / (task.total_steps * task.batch_size)
+    if prior.adaptive:
+        # the raw Hessian says little about Adam's step: report it, bound nothing
+        summary = f"sharpness {est.value:.3g} at init (adaptive optimizer: not a bound)"
+        return Stage("curvature", summary, cost, {"sharpness": est.value, "hvps": est.hvps})
+    bounds = sgd_bounds(est.value, momentum=prior.momentum)
+    summary = (f"sharpness {est.value:.3g} at init: stability ceiling "
+               f"{bounds.max_stable_lr:.3g}, quadratic optimum {bounds.quadratic_optimal_lr:.3g}")
+    return Stage("curvature", summary, cost,
+                 {"sharpness": est.value, "hvps": est.hvps,
+                  "max_stable_lr": bounds.max_stable_lr,
+                  "quadratic_optimal_lr": bounds.quadratic_optimal_lr})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Choice:
+    lr: float
+    regret: float
+    summary: str
+    data: dict[str, Any]
+
+
+def _choose(trials: list[Trial], fallback: float) -> _Choice:
+    last = max((t.rung for t in trials), default=0)
+    finals = [t for t in trials if t.rung == last and math.isfinite(t.loss)]
+    if not finals:
+        return _Choice(fallback, math.nan, "every candidate diverged: kept the range "
+                       "test's LR", {"reason": "all diverged"})
+    best = min(finals, key=lambda t: t.loss)
+    first = [t for t in trials if t.rung == 0]
+    fit = refine([t.lr for t in first], [t.loss for t in first])
+    lr = best.lr
+    # move to the parabola's vertex only when it agrees with the longer rung's winner
+    if fit.fitted and abs(math.log2(fit.lr / best.lr)) < 1.0:
+        lr = fit.lr
+    summary = (f"LR {lr:.3g} (best candidate {best.lr:.3g}, val loss {best.loss:.4g}"
+               + (f", parabola vertex {fit.lr:.3g}" if fit.fitted else "") + ")")
+    return _Choice(lr, fit.expected_regret if fit.fitted else 0.0, summary,
+                   {"best_candidate": best.lr, "best_loss": best.loss,
+                    "vertex": fit.lr if fit.fitted else None})
+
+
+def _warmup_steps(spec: dict[str, Any]) -> int:
+    if spec.get("family") == "join" and spec["pieces"][0]["family"] in (
+            "linear_warmup", "exponential_warmup"):
+        return int(spec["boundaries"][0])
+    return 0

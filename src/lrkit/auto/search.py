@@ -1,0 +1,125 @@
+"""Stage 3 of ``auto``: successive halving over LR candidates on compressed runs.
+
+Each rung trains every surviving candidate for a fraction of the real run with the
+task's schedule *compressed* to that budget (a full warmup and decay in fewer updates),
+ranks them by final validation loss, and keeps the best. A diverged run scores ``inf``.
+
+``refine`` then fits a parabola to the loss against log2(LR) through the best candidate
+and its neighbours: its vertex is a better LR than the grid point when the minimum lies
+between two candidates, and its depth gives a model-based estimate of the regret.
+
+>>> refine([0.25, 0.5, 1.0], [1.2, 1.0, 1.1]).lr  # vertex slightly above 0.5
+0.5946035575013605
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from lrkit.tasks import Task, train
+
+__all__ = ["Refined", "Trial", "refine", "successive_halving"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+    """One compressed training run of the search.
+
+    Attributes:
+        lr: the peak LR of the schedule.
+        rung: the rung index (0 = the widest, shortest).
+        steps: updates trained (the schedule spans exactly this many).
+        val_losses: validation loss after each (possibly partial) epoch.
+        loss: the final validation loss, ``inf`` if the run diverged.
+        cost_runs: ``steps / task.total_steps``.
+    """
+
+    lr: float
+    rung: int
+    steps: int
+    val_losses: tuple[float, ...]
+    loss: float
+    cost_runs: float
+
+
+def successive_halving(task: Task, candidates: Sequence[float], budgets: Sequence[float],
+                       keep: Sequence[int], *, seed: int = 0,
+                       on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+    """Train ``candidates`` at ``budgets[0]`` of a run, keep ``keep[0]`` best, and so on.
+
+    Args:
+        task: the task; its schedule is compressed to each rung's budget.
+        candidates: peak LRs to try.
+        budgets: fraction of ``task.total_steps`` per rung, increasing.
+        keep: how many candidates survive each rung (``len(keep) == len(budgets) - 1``).
+        seed: one seed for every run, so candidates differ only in their LR.
+        on_trial: called after each run (progress display).
+
+    Returns:
+        Every trial, in the order they ran.
+    """
+    trials: list[Trial] = []
+    survivors = list(candidates)
+    for rung, fraction in enumerate(budgets):
+        steps = max(1, round(fraction * task.total_steps))
+        scored = []
+        for lr in survivors:
+            result = train(task, lr, seed, total_steps=steps)
+            trial = Trial(lr=float(lr), rung=rung, steps=result.steps,
+                          val_losses=tuple(result.val_losses), loss=result.final_val_loss,
+                          cost_runs=result.steps / task.total_steps)
+            trials.append(trial)
+            scored.append(trial)
+            if on_trial is not None:
+                on_trial(trial)
+        if rung < len(keep):
+            scored.sort(key=lambda t: (t.loss, t.lr))
+            survivors = [t.lr for t in scored[: keep[rung]] if math.isfinite(t.loss)]
+            if not survivors:
+                break
+    return trials
+
+
+@dataclasses.dataclass(frozen=True)
+class Refined:
+    """The LR after a parabolic fit in log2(LR) space, and the regret it implies.
+
+    Attributes:
+        lr: the vertex when it lies inside the bracket, else the best grid LR.
+        best_grid_lr: the best candidate as measured.
+        expected_regret: (loss(best grid LR) - vertex loss) / vertex loss, from the fit;
+            0 when no fit was possible. A model-based estimate, not a measurement.
+        fitted: whether the parabola was used.
+    """
+
+    lr: float
+    best_grid_lr: float
+    expected_regret: float
+    fitted: bool
+
+
+def refine(lrs: Sequence[float], losses: Sequence[float]) -> Refined:
+    """Fit loss ~ a + b x + c x^2 (x = log2 LR) through the best point and its neighbours."""
+    pairs = sorted((float(lr), float(loss)) for lr, loss in zip(lrs, losses, strict=True)
+                   if math.isfinite(loss))
+    if not pairs:
+        return Refined(math.nan, math.nan, math.nan, False)
+    x = np.log2([p[0] for p in pairs])
+    y = np.asarray([p[1] for p in pairs])
+    i = int(np.argmin(y))
+    best = float(2.0 ** x[i])
+    if i == 0 or i == len(x) - 1:  # minimum on the edge: no bracket, nothing to refine
+        return Refined(best, best, 0.0, False)
+    xs, ys = x[i - 1: i + 2], y[i - 1: i + 2]
+    c2, c1, c0 = np.polyfit(xs, ys, 2)
+    if c2 <= 0:
+        return Refined(best, best, 0.0, False)
+    vertex = -c1 / (2 * c2)
+    floor = c0 + c1 * vertex + c2 * vertex ** 2
+    if not (xs[0] < vertex < xs[-1]) or floor <= 0:
+        return Refined(best, best, 0.0, False)
+    return Refined(float(2.0 ** vertex), best, float((y[i] - floor) / floor), True)

@@ -1,0 +1,80 @@
+"""``lrkit auto``: one LR recommendation for a task, with its cost, and an HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lrkit.cli._common import console, echo_json, err_console
+
+RANK = 5
+
+
+def register(app: typer.Typer) -> None:
+    app.command("auto")(auto)
+
+
+def auto(
+    task: str = typer.Option(
+        "digits-mlp", "--task", help="A built-in task (digits-mlp, digits-cnn, "
+        "breast-cancer-logreg, diabetes-mlp) or path/to/file.py:make_task."),
+    budget: float = typer.Option(1.0, "--budget", help="Selection budget in training-run "
+                                 "equivalents (>= 0.3)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline."),
+    curvature: bool = typer.Option(True, "--curvature/--no-curvature",
+                                   help="Measure the sharpness ceiling."),
+    report: Path | None = typer.Option(Path("lrkit-report"), "--report",
+                                       help="Folder of the HTML report."),
+    no_report: bool = typer.Option(False, "--no-report", help="Write no report."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Recommend the LR (with the task's schedule and warmup) at a stated cost.
+
+    Example: lrkit auto --task digits-mlp
+    """
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from lrkit.auto import auto as run_auto
+    from lrkit.tasks import load_task
+
+    loaded = load_task(task)
+    if report is not None and not no_report and report.exists() and not report.is_dir():
+        from lrkit.errors import ConfigError
+
+        raise ConfigError(f"--report = '{report}': exists and is not a folder; "
+                          "pass a folder path")
+    with Progress(TextColumn("[bold]auto[/bold] {task.description}"), BarColumn(),
+                  TextColumn("{task.completed:.2f}/{task.total:.2f} runs"),
+                  console=err_console, transient=True) as bar:
+        job = bar.add_task(f"{loaded.name}: prior", total=budget)
+
+        def progress(stage: str, cost: float) -> None:
+            bar.update(job, completed=min(cost, budget), description=f"{loaded.name}: {stage}")
+
+        rec = run_auto(loaded, budget=budget, seed=seed, curvature=curvature,
+                       progress=progress)
+    index = None
+    if report is not None and not no_report:
+        from lrkit.report.auto_report import write_report
+
+        index = write_report(rec, report)
+    if as_json:
+        doc = rec.to_dict()
+        doc["report"] = None if index is None else str(index)
+        echo_json(doc)
+        return
+    table = Table(title=f"lrkit auto: {rec.task}", title_justify="left")
+    table.add_column("stage")
+    table.add_column("finding")
+    table.add_column("cost (runs)", justify="right")
+    for stage in rec.stages:
+        table.add_row(stage.name, stage.summary, f"{stage.cost_runs:.3f}")
+    console.print(table)
+    console.print(f"[bold]recommended peak LR: {rec.lr:.4g}[/bold]  "
+                  f"(warmup {rec.warmup_steps} updates; expected regret "
+                  f"{rec.expected_regret:.1%}; cost {rec.cost_runs:.2f} training runs)")
+    console.print(f"schedule: {rec.schedule}")
+    if index is not None:
+        console.print(f"report written to [bold]{index}[/bold]")
