@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar, overload
 
@@ -41,10 +42,14 @@ def as_steps(step: ArrayLike) -> FloatArray:
     >>> as_steps([0, 1, 2])
     array([0., 1., 2.])
     """
-    t = np.asarray(step, dtype=np.float64)
+    try:
+        t = np.asarray(step, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"step = {step!r}: must be a number or an array of numbers; "
+                          "pass e.g. 10 or numpy.arange(100)") from None
     bad = ~np.isfinite(t) | (t < 0)
     if bad.any():
-        value = t[bad].flat[0]
+        value = float(t[bad].flat[0])
         raise ConfigError(
             f"step = {value!r}: steps count updates from 0 and must be finite; pass step >= 0"
         )
@@ -67,10 +72,13 @@ class Schedule:
     def __call__(self, step: NDArray[Any] | list[Any]) -> FloatArray: ...
     def __call__(self, step: ArrayLike) -> float | FloatArray:
         t = as_steps(step)
-        out = np.asarray(self._lr(t), dtype=np.float64)
-        if out.shape != t.shape:  # a constant piece may return a 0-d value
-            out = np.broadcast_to(out, t.shape).copy()
-        return float(out) if out.ndim == 0 else out
+        # always evaluate a flat 1-d array: numpy's scalar and vector maths (pow, cos) can
+        # differ in the last bit, and s(t) must equal s(array)[i] exactly
+        flat = t.reshape(-1)
+        out = np.asarray(self._lr(flat), dtype=np.float64)
+        if out.shape != flat.shape:  # a constant piece may return a 0-d value
+            out = np.broadcast_to(out, flat.shape).copy()
+        return float(out[0]) if t.ndim == 0 else out.reshape(t.shape)
 
     def _lr(self, t: FloatArray) -> FloatArray:
         raise NotImplementedError
@@ -169,12 +177,17 @@ def from_spec(spec: Mapping[str, Any]) -> Schedule:
     if name is None:
         raise SpecError(f"spec = {dict(spec)!r}: has no 'family'; add e.g. \"family\": \"cosine\"")
     known = sorted(_FAMILIES) + sorted(_FACTORIES)
+    if name == "reduce_on_plateau":
+        raise SpecError("family = 'reduce_on_plateau': is driven by a metric, not by the step; "
+                        "build it with lrkit.schedules.ReduceOnPlateau.from_spec(spec)")
     if name not in known:
         hint = difflib.get_close_matches(str(name), known, n=1)
         fix = f"did you mean {hint[0]!r}?" if hint else f"pick one of {', '.join(known)}"
         raise SpecError(f"family = {name!r}: unknown schedule family; {fix}")
+    # a family that owns a field named warmup_steps (linear_warmup) keeps it as its own
+    own = set(_field_names(_FAMILIES[name])) if name in _FAMILIES else set()
     warmup = {k: params.pop(k) for k in ("warmup_steps", "warmup_init_lr", "warmup_shape")
-              if k in params}
+              if k in params and k not in own}
     if warmup and "warmup_steps" not in warmup:
         raise SpecError(f"{name}.warmup_steps: missing while {sorted(warmup)} was given; "
                         "add warmup_steps=<number of warmup updates>")
@@ -188,23 +201,25 @@ def from_spec(spec: Mapping[str, Any]) -> Schedule:
 
 def build(name: str, params: Mapping[str, Any]) -> Schedule:
     """Construct family or alias ``name`` from keyword ``params``, checking their names."""
+    maker: Callable[..., Schedule]
     if name in _FACTORIES:
-        factory = _FACTORIES[name]
-        try:
-            return factory(**params)
-        except TypeError as err:
-            raise SpecError(f"{name}: {err}; check the parameter names in the docs") from None
-    cls = _FAMILIES[name]
-    allowed = _field_names(cls)
-    for key in params:
+        maker = _FACTORIES[name]
+        sig = inspect.signature(maker).parameters.values()
+        allowed = [p.name for p in sig]
+        required = [p.name for p in sig if p.default is inspect.Parameter.empty]
+    else:
+        maker = _FAMILIES[name]
+        allowed = _field_names(_FAMILIES[name])
+        required = [f.name for f in dataclasses.fields(_FAMILIES[name])
+                    if f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING]
+    for key, value in params.items():
         if key not in allowed:
-            hint = difflib.get_close_matches(key, allowed, n=1)
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
             fix = f"did you mean {hint[0]!r}?" if hint else f"valid names: {', '.join(allowed)}"
-            raise SpecError(f"{name}.{key}: unknown parameter; {fix}")
-    required = [f.name for f in dataclasses.fields(cls)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+            raise SpecError(f"{name}.{key} = {value!r}: unknown parameter; {fix}")
     missing = [k for k in required if k not in params]
     if missing:
-        raise SpecError(f"{name}: missing required parameter(s) {', '.join(missing)}; "
+        raise SpecError(f"{name}.{missing[0]}: missing required parameter; "
                         f"add {', '.join(f'{k}=...' for k in missing)}")
-    return cls(**params)
+    return maker(**params)

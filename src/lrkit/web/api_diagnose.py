@@ -1,0 +1,243 @@
+"""``/api/diagnose``: upload one training log, get the findings and its (downsampled) curves.
+
+The upload is streamed with a byte limit (a larger body is refused with 413 before it is
+read whole), saved under its own file name in a private temporary folder (the readers
+detect the format from the name), handed to ``lrkit.diagnose.diagnose`` and deleted.
+A ``.zip`` is unpacked first (bounded, no path escapes), for logs that are folders:
+``mlruns/``, a TensorBoard log dir, a Trainer output folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from lrkit.errors import ConfigError, DataError, LrkitError
+from lrkit.web.errors import UploadTooLarge
+from lrkit.web.jsonio import json_response
+
+__all__ = ["MAX_PLOT_POINTS", "downsample_xy", "jsonable", "router", "safe_name"]
+
+router = APIRouter(tags=["diagnosis"])
+MAX_PLOT_POINTS = 2000
+_SLACK = 64 * 1024  # multipart boundaries and headers around the file itself
+
+_OPENAPI_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "The log file (CSV, JSONL, trainer_state.json, "
+                                "TensorBoard event file, ...); its name picks the reader."},
+        "metric": {"type": "string", "description": "Diagnose this metric (default: auto)."},
+        "run": {"type": "string", "description": "Which run, when the log holds several."},
+        "lr": {"type": "number", "description": "The run's peak LR, if the log lacks it."},
+    }}}}}}
+_MAX_ZIP_FILES = 2000
+_ZIP_EXPANSION = 10  # unpacked size may be at most this many times the upload limit
+
+
+def safe_name(name: str | None) -> str:
+    """A file name safe to create in a private folder, keeping its extension.
+
+    >>> safe_name("../../etc/passwd"), safe_name("run 1/trainer_state.json"), safe_name("")
+    ('passwd', 'trainer_state.json', 'upload.log')
+    >>> safe_name("events.out.tfevents.1700000000.host")
+    'events.out.tfevents.1700000000.host'
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")[:200]
+    return base or "upload.log"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy types converted and NaN/Inf replaced by None (JSON has neither).
+
+    >>> jsonable({"a": [1.0, float("nan")], "b": np.float64(2.5), "c": (np.int64(3),)})
+    {'a': [1.0, None], 'b': 2.5, 'c': [3]}
+    """
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def downsample_xy(x: list[float], y: list[float | None],
+                  max_points: int = MAX_PLOT_POINTS) -> tuple[list[Any], list[Any]]:
+    """At most ``max_points`` of a logged curve: each bucket keeps its lowest and highest value.
+
+    Non-finite values (divergence evidence) are always kept.
+
+    >>> downsample_xy(list(range(8)), [5, 1, 4, 2, 3, 0, 6, 2], max_points=6)
+    ([0, 1, 5, 6, 7], [5, 1, 0, 6, 2])
+    """
+    n = len(x)
+    if n <= max_points:
+        return list(x), list(y)
+    vals = np.array([np.nan if v is None else v for v in y], dtype=np.float64)
+    finite = np.isfinite(vals)
+    keep = {0, n - 1, *np.flatnonzero(~finite)[: max_points // 4].tolist()}
+    buckets = np.array_split(np.arange(n), max(1, (max_points - len(keep)) // 2))
+    for idx in buckets:
+        good = idx[finite[idx]]
+        if len(good):
+            keep.add(int(good[np.argmin(vals[good])]))
+            keep.add(int(good[np.argmax(vals[good])]))
+    order = sorted(keep)
+    return [x[i] for i in order], [y[i] for i in order]
+
+
+async def _limited(stream: AsyncIterator[bytes], limit: int, name: str) -> AsyncGenerator[bytes]:
+    seen = 0
+    async for chunk in stream:
+        seen += len(chunk)
+        if seen > limit + _SLACK:
+            raise _too_large(name, limit)
+        yield chunk
+
+
+def _too_large(name: str, limit: int) -> UploadTooLarge:
+    return UploadTooLarge(f"file = '{name}': larger than the {limit / 2**20:g} MB upload limit; "
+                          "upload a smaller log (export fewer metrics or a subset of steps), "
+                          "or run `lrkit diagnose` on it locally")
+
+
+async def _read_form(request: Request, limit: int) -> tuple[UploadFile, dict[str, Any]]:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit + _SLACK:
+        raise _too_large("upload", limit)
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        raise ConfigError("request: not multipart/form-data; send the log as a form field "
+                          "named 'file' (e.g. curl -F file=@trainer_state.json)")
+    parser = MultiPartParser(request.headers, _limited(request.stream(), limit, "upload"),
+                             max_files=1, max_fields=8)
+    try:
+        form = await parser.parse()
+    except MultiPartException as err:
+        raise DataError(f"upload: {err.message}; send one file in a field named 'file'") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ConfigError("file: missing; send the log as a form field named 'file'")
+    options: dict[str, Any] = {}
+    for key in ("metric", "run", "lr"):
+        value = form.get(key)
+        if isinstance(value, str) and value.strip():
+            options[key] = value.strip()
+    if "lr" in options:
+        options["lr"] = _positive("lr", options["lr"])
+    return upload, options
+
+
+def _positive(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} = {text!r}: must be a positive number; "
+                          "pass the run's peak LR, e.g. 0.001")
+    return value
+
+
+def _unzip(archive: Path, into: Path, limit: int) -> None:
+    """Unpack ``archive`` into ``into``, refusing bombs and paths that leave the folder."""
+    name = archive.name
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir()]
+            if len(members) > _MAX_ZIP_FILES:
+                raise DataError(f"file = '{name}': holds {len(members)} files, more than "
+                                f"{_MAX_ZIP_FILES}; zip only the run's log folder")
+            total = sum(m.file_size for m in members)
+            if total > _ZIP_EXPANSION * limit:
+                raise _too_large(name, _ZIP_EXPANSION * limit)
+            root = into.resolve()
+            for m in members:
+                target = (into / m.filename).resolve()
+                if not target.is_relative_to(root):
+                    raise DataError(f"file = '{name}': member {m.filename!r} points outside "
+                                    "the archive; zip the log folder itself")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(m) as src, target.open("wb") as out:
+                    shutil.copyfileobj(src, out)
+    except zipfile.BadZipFile:
+        raise DataError(f"file = '{name}': not a readable zip archive; upload the log file "
+                        "itself, or zip its folder again") from None
+
+
+def _plot_curves(curves: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for c in curves:
+        x = c.get("steps") if c.get("axis", "step") == "step" else c.get("epochs")
+        x = x if x is not None else c.get("steps") or c.get("epochs") or []
+        y = c.get("values", [])
+        px, py = downsample_xy(x, y)
+        out.append({**{k: v for k, v in c.items() if k not in ("steps", "epochs", "values")},
+                    "x": px, "y": py, "points": c.get("thinned_from", len(y)),
+                    "downsampled": len(px) < c.get("thinned_from", len(y))})
+    return out
+
+
+@router.post("/api/diagnose", summary="Diagnose an uploaded training log",
+             openapi_extra=_OPENAPI_BODY)
+async def diagnose_upload(request: Request) -> Response:
+    """Run ``lrkit.diagnose.diagnose`` on the uploaded file.
+
+    Returns the ``lrkit diagnose --json`` document (``findings``,
+    ``estimated_convergence_epoch``, ...) with ``curves`` downsampled to at most
+    2000 points each for plotting (``x``, ``y``, ``points`` = logged count), plus ``file``.
+    Too large: 413; unreadable or invalid: 422; both ``{"detail": "<one line>"}``.
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    limit = int(request.app.state.max_upload_bytes)
+    upload, options = await _read_form(request, limit)
+    name = safe_name(upload.filename)
+    with tempfile.TemporaryDirectory(prefix="lrkit-upload-") as folder:
+        path = Path(folder) / name
+        size = 0
+        with path.open("wb") as out:
+            while chunk := await upload.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(name, limit)
+                out.write(chunk)
+        await upload.close()
+        target = path
+        if name.lower().endswith(".zip"):
+            target = Path(folder) / (name[:-4] or "upload")
+            target.mkdir()
+            await run_in_threadpool(_unzip, path, target, limit)
+        try:
+            result = await run_in_threadpool(_diagnose, target, options)
+        except LrkitError as err:
+            # name the file as the user knows it, not by its private temporary path
+            shown = str(err).replace(str(Path(folder).resolve()) + os.sep, "")
+            raise type(err)(shown.replace(folder + os.sep, "")) from None
+    doc = jsonable(result)
+    doc["curves"] = _plot_curves(doc.get("curves") or [])
+    return json_response({"file": name, **doc})
+
+
+def _diagnose(path: Path, options: dict[str, Any]) -> dict[str, Any]:
+    from lrkit.diagnose import diagnose
+
+    return diagnose(path, **options).to_dict()
