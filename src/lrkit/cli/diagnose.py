@@ -1,0 +1,96 @@
+"""``lrkit diagnose``: read a run's logs and say whether the learning rate is the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from lrkit.cli._common import console, echo_json
+
+if TYPE_CHECKING:
+    from lrkit.diagnose import Diagnosis
+
+RANK = 70
+
+_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("diagnose", no_args_is_help=True)(diagnose)
+
+
+def diagnose(
+    path: Path = typer.Argument(..., help="A log file or folder: TensorBoard event files, "
+                                "Lightning metrics.csv, trainer_state.json, Keras CSVLogger, "
+                                "W&B CSV export, mlruns/ or mlflow.db, CSV, JSON lines."),
+    metric: str | None = typer.Option(
+        None, "--metric", help="The curve to diagnose, by name or kind (e.g. val_loss); "
+                               "default: the training loss."),
+    run: str | None = typer.Option(None, "--run", help="Which run, when the log holds several."),
+    lr: float | None = typer.Option(
+        None, "--lr", help="The run's peak LR, when the log does not record it."),
+    model_kind: str | None = typer.Option(
+        None, "--model-kind", help="e.g. transformer (enables the warmup check)."),
+    fmt: str | None = typer.Option(None, "--format", help="Force a reader: csv, jsonl, "
+                                   "tensorboard, lightning, huggingface, keras, wandb, mlflow."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the annotated curves "
+                                     "(.png, .svg, .pdf)."),
+) -> None:
+    """Diagnose a training run from its logs: findings, evidence, a corrected LR.
+
+    Exits 0 whenever the diagnosis ran, whatever it found; 2 when the log can't be read.
+
+    Example: lrkit diagnose runs/exp1 --metric val_loss --plot diag.png
+    """
+    from lrkit.diagnose import diagnose as run_diagnosis
+
+    result = run_diagnosis(path, metric, run=run, lr=lr, model_kind=model_kind, format=fmt)
+    if plot is not None:
+        from lrkit.report.diagnose_plot import plot_diagnosis
+
+        plot_diagnosis(result, plot)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    _print_report(result, plot)
+
+
+def _print_report(result: Diagnosis, plot: Path | None) -> None:
+    from lrkit.diagnose.advice import fmt_lr
+
+    where = f" (run {result.run!r})" if result.run else ""
+    console.print(f"[bold]{result.format}[/bold] log{where}: diagnosed "
+                  f"[bold]{result.metric}[/bold], peak LR {fmt_lr(result.base_lr)}")
+    colour = "green" if result.verdict == "ok" and not any(
+        f.severity != "info" for f in result.findings) else "red" \
+        if result.verdict != "ok" else "yellow"
+    console.print(f"[bold {colour}]{result.summary}[/bold {colour}]")
+    if result.findings:
+        table = Table(show_lines=True, title="findings", title_justify="left")
+        table.add_column("severity")
+        table.add_column("finding")
+        table.add_column("cause / action")
+        table.add_column("suggested LR", justify="right")
+        for f in result.findings:
+            style = _STYLE[f.severity]
+            action = f"{f.cause}\n[bold]→ {f.action}[/bold]"
+            table.add_row(f"[{style}]{f.severity}[/{style}]", f"{f.kind}\n{f.title}", action,
+                          fmt_lr(f.suggested_lr) if f.suggested_lr is not None else "-")
+        console.print(table)
+    conv = result.convergence
+    if conv.epoch is not None:
+        lo, hi = conv.epoch_interval
+        band = f" (80% band {lo:g}-{hi:g})" if lo is not None and hi is not None else ""
+        state = "already converged" if conv.converged else "projected"
+        console.print(f"convergence ({state}): {conv.unit} {conv.epoch:g}{band}; final loss "
+                      f"≈ {conv.final_loss:.4g}")
+    else:
+        console.print(f"convergence: no estimate ({conv.reason})")
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/dim]")
+    if plot is not None:
+        console.print(f"plot written to [bold]{plot}[/bold]")

@@ -1,0 +1,259 @@
+"""Detectors for an LR that is too high: NaN/Inf, explosion, spikes, oscillation.
+
+Each is ``(RunCurves) -> Finding | None``. Thresholds are module constants, set on the
+labelled corpus in ``benchmarks/diagnose/`` (see its RESULTS.md), not tuned per test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrkit.diagnose.advice import fmt_lr, fmt_num, scaled
+from lrkit.diagnose.findings import Finding
+from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.signals import mad, odd_window, rolling_mean, smooth
+
+__all__ = ["EXPLOSION_RISE", "detect_explosion", "detect_nan", "detect_oscillation",
+           "detect_spikes", "progress_scale", "start_level", "step_noise"]
+
+#: Explosion: the loss ends this fraction of the progress made back above its best level.
+EXPLOSION_RISE = 0.5
+#: A spike is a short excursion undoing at least this fraction of the progress made so far.
+SPIKE_HEIGHT = 0.35
+#: ... standing this many noise standard deviations above the local level ...
+SPIKE_SIGMAS = 8.0
+#: ... and the loss comes back within this fraction of the run (else it is an explosion).
+SPIKE_RECOVERY = 0.1
+#: Spikes are measured on a running mean over this many points (per-step logs).
+SPIKE_SPAN = 5
+#: Oscillation: late swings (std of the smoothed loss) at least this fraction of the progress.
+OSCILLATION_SWING = 0.12
+#: ... or step-to-step noise above this fraction of the starting loss (chaotic updates).
+CHAOS = 0.5
+
+
+def _lr_text(rc: RunCurves, step: float | None = None) -> str:
+    lr = rc.lr_at(step) if step is not None else rc.base_lr
+    return f"LR {fmt_lr(lr)}" if lr is not None else "an unknown LR"
+
+
+def progress_scale(rc: RunCurves) -> tuple[float, float, float]:
+    """(start level, best smoothed level, progress = start - best, floored at the noise)."""
+    y, s = rc.y, rc.smooth_y
+    start = start_level(y)
+    best = float(s.min())
+    noise = step_noise(y)
+    return start, best, max(start - best, noise, 1e-12 * max(abs(start), 1.0))
+
+
+def start_level(y: np.ndarray) -> float:
+    """The loss before training moved it: the first point (logged before any update), or
+    the median of the first three when that is higher by no more than the noise (a low
+    first batch must not hide a fast start; a blow-up in the first updates must not count
+    as the start)."""
+    first, med = float(y[0]), float(np.median(y[:3]))
+    return med if first < med <= first + 3.0 * step_noise(y) else first
+
+
+def step_noise(y: np.ndarray) -> float:
+    """The standard deviation of the step-to-step noise (from differences, robust)."""
+    return mad(np.diff(y)) / np.sqrt(2) if len(y) > 3 else 0.0
+
+
+def _pts(x: np.ndarray, y: np.ndarray, idx: np.ndarray | list[int]) -> dict[str, list[float]]:
+    idx = list(idx)[:20]
+    return {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx]}
+
+
+def detect_nan(rc: RunCurves) -> Finding | None:
+    """A NaN or Inf in the training or validation loss."""
+    for c in (rc.loss, rc.train_loss, rc.val_loss):
+        if c is None:
+            continue
+        bad = np.flatnonzero(~np.isfinite(c.values))
+        if bad.size == 0:
+            continue
+        i = int(bad[0])
+        at = float(c.x[i])
+        before = c.values[max(0, i - 5):i]
+        rising = before.size >= 2 and before[-1] > before[0]
+        lr_then = rc.lr_at(at) if c.axis == rc.loss.axis else rc.base_lr
+        factor = 0.1
+        ev = {"steps": [float(v) for v in c.x[max(0, i - 5):i + 1]],
+              "values": [float(v) for v in c.values[max(0, i - 5):i + 1]],
+              "curve": c.name, "first_bad_step": at, "lr_at_failure": lr_then,
+              "rising_before": bool(rising)}
+        cause = ("the loss grew and overflowed: the LR is too high" if rising or i <= 2 else
+                 "a sudden NaN: an LR too high for some batches, or a numerical fault "
+                 "(log(0), a division, fp16 overflow)")
+        new = scaled(lr_then if lr_then is not None else rc.base_lr, factor)
+        action = (f"lower the LR 10x to {fmt_lr(new)}" if new is not None else
+                  "lower the LR 10x") + ", add gradient clipping (max_norm=1.0) and, for " \
+            "Adam-type optimizers, a warmup of ~2-5% of the steps"
+        return Finding(kind="nan_loss", severity="critical",
+                       title=f"{c.name} became {c.values[i]} at {c.axis} {at:g}",
+                       evidence=ev, cause=cause, action=action, suggested_lr=new,
+                       lr_direction="lower", step=at)
+    return None
+
+
+def detect_explosion(rc: RunCurves) -> Finding | None:
+    """The loss rises far above its best level and does not come back (or starts that way)."""
+    y, x, s = rc.y, rc.x, rc.smooth_y
+    if len(y) < 4:
+        return None
+    start, best, progress = progress_scale(rc)
+    i_best = int(np.argmin(s))
+    k = max(1, min(len(y) // 10, 20))
+    end = float(np.median(y[-k:]))
+    peak = float(np.max(y))
+    scale = max(abs(start), 1e-12)
+    noise = step_noise(y)
+    head = float(np.median(y[:max(3, len(y) // 10)]))
+    # An early excursion far above the starting loss: the model blew up. Either it never
+    # came back below its start (stuck, e.g. dead units at chance level), or it is huge.
+    early = rolling_mean(y, 5)[:max(3, len(y) // 5)] if len(y) >= 100 else y[:max(3, len(y) // 5)]
+    no_net_progress = end > start - 0.1 * scale
+    jump = float(early.max()) - start
+    blown = (jump > 3.0 * scale and end > best + 0.5 * max(start - best, 0.0)) or (
+        jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and no_net_progress)
+    rise = end - best
+    # Worse than at the start by more than the noise can explain.
+    ended_worse = len(y) >= 8 and end > max(start, head) + max(
+        0.1 * scale, 3.0 * noise / np.sqrt(max(k, 1)))
+    # Rose back after real progress: both the progress and the rise must stand out of the
+    # batch noise (the best point of a flat, noisy loss is just its deepest dip).
+    w = odd_window(len(y), 0.05)
+    real_progress = start - best > 3.0 * noise / np.sqrt(w)
+    exploded = i_best < len(y) - k and real_progress and rise > max(
+        EXPLOSION_RISE * progress, 3.0 * noise * np.sqrt(2.0 / k)) and \
+        end > best + 0.1 * abs(best)
+    if not (blown or ended_worse or exploded):
+        return None
+    onset_i = i_best if not blown else int(np.argmax(early))
+    onset = float(x[onset_i])
+    lr_then = rc.lr_at(onset)
+    factor = 0.1 if (blown or ended_worse) else 0.3
+    new = scaled(lr_then, factor)
+    idx = np.unique(np.linspace(0, len(y) - 1, 12).round().astype(int))
+    ev = _pts(x, y, idx) | {"start_level": start, "best_level": best, "end_level": end,
+                            "peak_level": peak, "onset_step": onset,
+                            "lr_at_onset": lr_then}
+    if blown:
+        title = (f"the loss blew up to {fmt_num(peak)} early (from {fmt_num(start)}) and "
+                 f"ended at {fmt_num(end)}")
+    elif ended_worse:
+        title = f"the loss ended at {fmt_num(end)}, worse than where it started ({fmt_num(start)})"
+    else:
+        title = (f"the loss rose from its best {fmt_num(best)} at {rc.loss.axis} {onset:g} "
+                 f"to {fmt_num(end)} and stayed there")
+    severity = "critical" if (blown or ended_worse) else "warning"
+    action = (f"lower the LR {round(1 / factor):d}x to {fmt_lr(new)}" if new else
+              f"lower the LR {round(1 / factor):d}x") + \
+        " (the LR in force when the loss turned up is the ceiling); add gradient clipping"
+    return Finding(kind="explosion", severity=severity, title=title, evidence=ev,
+                   cause=f"the updates overshoot: {_lr_text(rc, onset)} is above the "
+                         "stable range for this model", action=action,
+                   suggested_lr=new, lr_direction="lower", step=onset)
+
+
+def detect_spikes(rc: RunCurves) -> Finding | None:
+    """Short loss spikes that undo a large part of the progress and then recover."""
+    raw, x = rc.y, rc.x
+    if len(raw) < 40:
+        return None
+    start, _best, progress = progress_scale(rc)
+    # One bad batch is noise, not the LR: an LR spike lasts several updates, so it
+    # survives a short running mean that divides a single-batch outlier by SPIKE_SPAN.
+    y = rolling_mean(raw, SPIKE_SPAN) if len(raw) >= 100 else raw
+    base = smooth(y, odd_window(len(y), 0.05, 9))
+    resid = y - base
+    noise = max(mad(resid), 1e-12)
+    # The progress made *so far* at each point (a spike late in training is measured
+    # against everything learned, one early against the little learned by then).
+    so_far = np.maximum(start - np.minimum.accumulate(base), 0.05 * progress)
+    hot = (resid > SPIKE_SIGMAS * noise) & (resid > SPIKE_HEIGHT * so_far)
+    hot[: max(3, len(y) // 50)] = False  # the first updates are the start, not a spike
+    if not hot.any():
+        return None
+    episodes = []
+    i = 0
+    horizon = max(3, int(SPIKE_RECOVERY * len(y)))
+    while i < len(y):
+        if not hot[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(y) and hot[j + 1]:
+            j += 1
+        after = y[j + 1:j + 1 + horizon]
+        recovered = after.size > 0 and float(after.min()) <= base[i] + 0.5 * (y[i:j + 1].max()
+                                                                              - base[i])
+        if recovered:
+            episodes.append((i, j))
+        i = j + 1
+    if not episodes:
+        return None
+    heights = [float(y[a:b + 1].max() - base[a]) for a, b in episodes]
+    tops = [a + int(np.argmax(y[a:b + 1])) for a, b in episodes]
+    big = max(heights) / max(progress, 1e-12)
+    severity = "warning" if (len(episodes) >= 2 or big > 0.6) else "info"
+    first = float(x[tops[0]])
+    lr_then = rc.lr_at(first)
+    new = scaled(rc.base_lr, 0.5)
+    ev = _pts(x, y, tops) | {"spikes": len(episodes), "largest_rise": max(heights),
+                             "largest_rise_vs_progress": big, "noise_sd": noise,
+                             "lr_at_first_spike": lr_then}
+    return Finding(
+        kind="loss_spikes", severity=severity,
+        title=f"{len(episodes)} loss spike(s) that recovered; the largest undid "
+              f"{100 * min(big, 9.99):.0f}% of the progress",
+        evidence=ev,
+        cause="some updates overshoot: the LR sits at the edge of stability (or a few "
+              "batches have outsized gradients)",
+        action=(f"lower the peak LR 2x to {fmt_lr(new)}" if new else "lower the peak LR 2x") +
+        ", or keep it and add gradient clipping (max_norm=1.0) and a longer warmup",
+        suggested_lr=new, lr_direction="lower" if severity == "warning" else None,
+        step=first)
+
+
+def detect_oscillation(rc: RunCurves) -> Finding | None:
+    """The loss keeps swinging up and down late in training instead of settling."""
+    y, x = rc.y, rc.x
+    if len(y) < 12:
+        return None
+    start, best, progress = progress_scale(rc)
+    noise = step_noise(y)
+    # Chaotic: single updates move the loss by more than half of where it started.
+    chaotic = noise > CHAOS * max(abs(start), 1e-12)
+    if not chaotic and (start - best) < 3.0 * noise:
+        return None  # no real progress to swing around: the flat / too-low detectors' case
+    half = y[len(y) // 2:]
+    # Smooth away single-batch noise, then measure how much the trend itself swings.
+    w = odd_window(len(half), 0.1, 3) if len(y) >= 30 else 1
+    trend = rolling_mean(half, w)
+    t = np.arange(len(trend), dtype=np.float64)
+    slope, icpt = np.polyfit(t, trend, 1) if len(trend) >= 3 else (0.0, float(trend.mean()))
+    detrended = trend - (slope * t + icpt)
+    swing = float(detrended.std())
+    rel = swing / max(progress, 1e-12)
+    improving = slope * len(trend) < -0.5 * swing * 4
+    if not chaotic and (rel < OSCILLATION_SWING or improving):
+        return None
+    ups = int(np.sum(np.diff(np.sign(np.diff(trend))) != 0))
+    lr_then = rc.base_lr
+    new = scaled(lr_then, 0.3)
+    idx = len(y) // 2 + np.unique(np.linspace(0, len(half) - 1, 12).round().astype(int))
+    ev = _pts(x, y, idx) | {"swing_sd": swing, "swing_vs_progress": rel,
+                            "turns": ups, "late_slope_per_point": float(slope),
+                            "step_noise_sd": noise, "start_level": start, "chaotic": chaotic}
+    return Finding(
+        kind="oscillation", severity="warning",
+        title=f"the loss keeps oscillating in the second half (swings of "
+              f"{fmt_num(swing)}, {100 * rel:.0f}% of the progress) instead of settling",
+        evidence=ev,
+        cause=f"{_lr_text(rc)} is too high to settle into the minimum: each update "
+              "overshoots it",
+        action=(f"lower the LR ~3x to {fmt_lr(new)}" if new else "lower the LR ~3x") +
+        ", or decay it (cosine to ~0) so the late steps get small",
+        suggested_lr=new, lr_direction="lower", step=float(x[len(y) // 2]))

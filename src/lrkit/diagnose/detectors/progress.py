@@ -1,0 +1,195 @@
+"""Detectors for how fast the loss improves: too slow, not at all, or stalled early.
+
+They measure progress in *LR time* (the running sum of the LRs used, see
+``RunCurves.tau``): a cosine schedule slows the loss down at the end because the LR
+shrinks, and that is not the same as being converged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrkit.diagnose.advice import cosine_spec, fmt_lr, fmt_num, scaled
+from lrkit.diagnose.detectors.instability import progress_scale, step_noise
+from lrkit.diagnose.findings import Finding
+from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.signals import mad, odd_window, rolling_mean
+
+__all__ = ["FLAT_CHANGE", "LATE_SHARE", "detect_flat", "detect_plateau", "detect_too_low",
+           "late_share"]
+
+#: Too low: at least this share of the run's progress came in its last half of LR time.
+LATE_SHARE = 0.3
+#: ... and the loss improved by less than this fraction of its start level (a run that
+#: already made most of its progress is not held back by its LR).
+TOO_LOW_MAX_GAIN = 0.9
+#: Too low needs the validation loss (when logged) to gain at least this share of its drop
+#: in its second half.
+VAL_STILL_IMPROVING = 0.05
+#: Flat: the loss moved by less than this fraction of its level over the whole run.
+FLAT_CHANGE = 0.05
+#: Plateau: at most this share of the progress in the last 40% of a constant-LR run ...
+PLATEAU_LATE_SHARE = 0.03
+#: ... after at least this share in the first 30%.
+PLATEAU_EARLY_SHARE = 0.8
+
+
+def head_level(y: np.ndarray) -> float:
+    """The starting level as the median of the first few points (one noisy first batch
+    must not decide how much progress a slow run made)."""
+    return float(np.median(y[:max(3, min(10, len(y) // 40))]))
+
+
+def _val_still_improving(rc: RunCurves) -> bool:
+    """False when a validation loss exists and gained under 5% of its drop in its second
+    half: a faster LR would not help it (it has levelled off, or it is overfitting)."""
+    val = rc.val_loss
+    if val is None or val is rc.loss:
+        return True
+    v = val.values[np.isfinite(val.values)]
+    if len(v) < 4:
+        return True
+    first, mid, end = float(v[0]), float(v[len(v) // 2 - 1]), float(np.median(v[-2:]))
+    if first <= end:
+        return False
+    return (mid - end) / (first - end) >= VAL_STILL_IMPROVING
+
+
+def _trend(rc: RunCurves) -> np.ndarray:
+    y = rc.y
+    return rolling_mean(y, odd_window(len(y), 0.1, 3)) if len(y) >= 30 else y.copy()
+
+
+def late_share(rc: RunCurves) -> tuple[float, float, float] | None:
+    """(share of the progress made in the last half of LR time, start level, end level).
+
+    None when the loss did not improve at all (see the flat detector).
+
+    >>> from lrkit.diagnose.curves import Curve
+    >>> import numpy as np
+    >>> steps = np.arange(100.0)
+    >>> rc = RunCurves.build([Curve.of("loss", 2 - 0.01 * steps, steps=steps)])
+    >>> round(late_share(rc)[0], 2)
+    0.5
+    """
+    y = rc.y
+    if len(y) < 5:
+        return None
+    trend = _trend(rc)
+    tau = rc.tau
+    start = head_level(y)
+    k = max(1, min(len(y) // 10, 20))
+    end = float(np.median(trend[-k:]))
+    if start - end <= 0:
+        return None
+    half = int(np.searchsorted(tau, tau[-1] / 2.0))
+    half = min(max(half, 1), len(y) - 1)
+    mid = float(trend[half])
+    return (mid - end) / (start - end), start, end
+
+
+def detect_too_low(rc: RunCurves) -> Finding | None:
+    """The loss is still falling steadily at the end: the LR is too small to get there."""
+    y, x = rc.y, rc.x
+    got = late_share(rc)
+    if got is None or len(y) < 5:
+        return None
+    share, start, end = got
+    gain = (start - end) / max(abs(start), 1e-12)
+    noise = mad(np.diff(y)) / np.sqrt(2) if len(y) > 3 else 0.0
+    if share < LATE_SHARE or gain > TOO_LOW_MAX_GAIN or start - end < 3 * noise / np.sqrt(
+            max(len(y) // 10, 1)) or not _val_still_improving(rc):
+        return None
+    factor = 10.0 if share >= 0.42 else 3.0
+    new = scaled(rc.base_lr, factor)
+    idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
+    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
+          "late_share": share, "start_level": start, "end_level": end,
+          "relative_gain": gain}
+    return Finding(
+        kind="lr_too_low", severity="warning",
+        title=f"the loss is still falling steadily: {100 * share:.0f}% of its drop came in "
+              f"the second half of the run ({fmt_num(start)} -> {fmt_num(end)})",
+        evidence=ev,
+        cause=f"LR {fmt_lr(rc.base_lr)} is too small: each update makes little progress, "
+              "so the run ends long before the loss levels off" if rc.lr_known else
+              "the LR is too small: the run ends long before the loss levels off",
+        action=(f"raise the LR {factor:.0f}x to {fmt_lr(new)}" if new else
+                f"raise the LR {factor:.0f}x") + " (then check the first steps for spikes)",
+        suggested_lr=new, lr_direction="raise")
+
+
+def detect_flat(rc: RunCurves) -> Finding | None:
+    """The loss barely moves from its starting level over the whole run."""
+    y, x = rc.y, rc.x
+    if len(y) < 5:
+        return None
+    start, _best, _ = progress_scale(rc)
+    k = max(1, len(y) // 10)
+    head = float(np.median(y[:k]))
+    end = float(np.median(y[-k:]))
+    scale = max(abs(start), 1e-12)
+    noise = step_noise(y)
+    early = rolling_mean(y, 5)[:max(3, len(y) // 5)] if len(y) >= 100 else y[:max(3, len(y) // 5)]
+    if float(early.max()) > start + max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)):
+        return None  # it blew up first: that is the explosion detector's case
+    # No change beyond FLAT_CHANGE of the level, nor beyond what batch noise explains.
+    allowed = max(FLAT_CHANGE * scale, 3.0 * noise * np.sqrt(2.0 / k))
+    # Both from the first few updates (a fast run drops there) and from the first tenth.
+    first = float(np.median(y[:5]))
+    if head - end > allowed or first - end > allowed:
+        return None
+    new = scaled(rc.base_lr, 10.0)
+    idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
+    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
+          "start_level": start, "end_level": end,
+          "relative_change": (start - end) / scale}
+    return Finding(
+        kind="flat_loss", severity="warning",
+        title=f"the loss is flat: {fmt_num(start)} -> {fmt_num(end)} "
+              f"({100 * (start - end) / scale:.2f}%) over {rc.loss.axis} "
+              f"{x[0]:g}-{x[-1]:g}",
+        evidence=ev,
+        cause=(f"LR {fmt_lr(rc.base_lr)} is far too small to move the weights" if rc.lr_known
+               else "the LR is far too small") +
+        " (or the parameters are not being updated: frozen layers, an optimizer built "
+        "over the wrong parameters)",
+        action=(f"raise the LR 10x to {fmt_lr(new)}" if new else "raise the LR 10x") +
+        "; if it stays flat, check that optimizer.step() updates the model's parameters",
+        suggested_lr=new, lr_direction="raise")
+
+
+def detect_plateau(rc: RunCurves) -> Finding | None:
+    """A constant LR that made fast progress and then stalled: decay would go further."""
+    y, x = rc.y, rc.x
+    if len(y) < 20 or not rc.lr_constant or (rc.lr is None and rc.lr_override is None):
+        return None
+    trend = _trend(rc)
+    start = float(np.median(y[:max(1, min(5, len(y) // 50))]))
+    end = float(np.median(trend[-max(1, len(y) // 20):]))
+    drop = start - end
+    if drop <= 0:
+        return None
+    i30, i60 = int(0.3 * len(y)), int(0.6 * len(y))
+    early_share = (start - float(trend[i30])) / drop
+    late = (float(trend[i60]) - end) / drop
+    noise = mad(y[i60:] - trend[i60:])
+    if early_share < PLATEAU_EARLY_SHARE or late > PLATEAU_LATE_SHARE or \
+            noise < 0.02 * abs(end) or rc.base_lr is None:
+        return None
+    steps = round(rc.run_steps + 1) if rc.loss.axis == "step" else None
+    spec = cosine_spec(rc.base_lr, steps) if steps else None
+    ev = {"steps": [float(x[0]), float(x[i30]), float(x[i60]), float(x[-1])],
+          "values": [start, float(trend[i30]), float(trend[i60]), end],
+          "early_share": early_share, "late_share": late, "late_noise_sd": noise}
+    return Finding(
+        kind="plateau_no_decay", severity="info",
+        title=f"{100 * early_share:.0f}% of the progress came in the first 30% of the run, "
+              f"then the loss stalled at ~{fmt_num(end)} with the LR held constant",
+        evidence=ev,
+        cause=f"a constant LR {fmt_lr(rc.base_lr)} keeps the weights bouncing around the "
+              "minimum; the noise floor it sets is the plateau",
+        action=f"keep the peak LR {fmt_lr(rc.base_lr)} but decay it: "
+               + (f"{spec}, " if spec else "cosine to ~0 over the run, ")
+               + f"or drop it 10x at {rc.loss.axis} {x[i30]:g}",
+        suggested_lr=rc.base_lr, suggested_schedule=spec, step=float(x[i30]))

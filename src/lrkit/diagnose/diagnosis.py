@@ -1,0 +1,271 @@
+"""``diagnose``: read a run's logs, run every detector, project convergence.
+
+>>> import pathlib, tempfile
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+>>> rows = "\\n".join(f"{s},{2.0 * 0.9 ** s + 0.1},0.1" for s in range(60))
+>>> _ = p.write_text("step,loss,lr\\n" + rows + "\\n")
+>>> d = diagnose(p)
+>>> d.verdict, d.summary
+('ok', 'no learning-rate problem found')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrkit.diagnose.convergence import Convergence, estimate_convergence, per_epoch
+from lrkit.diagnose.curves import Curve
+from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, LR_LOW_KINDS, SUPERSEDES
+from lrkit.diagnose.findings import Finding
+from lrkit.diagnose.readers import detect_format, read_logs
+from lrkit.diagnose.run import RunCurves, split_runs
+from lrkit.errors import ConfigError, LrkitError
+
+__all__ = ["Diagnosis", "diagnose", "diagnose_curves"]
+
+_MAX_CURVE_POINTS = 2000  # per curve in the JSON document (the full curves stay in .curves)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The outcome of diagnosing one run.
+
+    Attributes:
+        findings: what the detectors found, worst first.
+        verdict: ``"too_high"``, ``"too_low"`` or ``"ok"``: whether the LR's *value* is the
+            problem (schedule and overfitting findings do not change it).
+        summary: one line for people.
+        convergence: the projected convergence epoch and final loss.
+        curves: every curve of the diagnosed run.
+        metric: the name of the curve diagnosed.
+        run: the run diagnosed; ``runs`` lists every run in the log.
+        format: the log format that was read.
+        base_lr: the run's peak LR as read from the log (None if it does not say).
+        notes: remarks on what could not be checked (no LR logged, few points, ...).
+    """
+
+    findings: tuple[Finding, ...]
+    verdict: str
+    summary: str
+    convergence: Convergence
+    curves: tuple[Curve, ...]
+    metric: str
+    run: str = ""
+    runs: tuple[str, ...] = ()
+    format: str = ""
+    base_lr: float | None = None
+    steps_per_epoch: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def estimated_convergence_epoch(self) -> float | None:
+        """The convergence epoch (None when the log has no epoch axis or it can't be fit)."""
+        return self.convergence.epoch if self.convergence.unit == "epoch" else None
+
+    @property
+    def suggested_lr(self) -> float | None:
+        """The corrected LR of the worst finding that has one."""
+        return next((f.suggested_lr for f in self.findings if f.suggested_lr is not None
+                     and f.lr_direction is not None), None)
+
+    def to_dict(self, *, max_points: int = _MAX_CURVE_POINTS) -> dict[str, Any]:
+        """The ``--json`` document: findings, convergence, curves (thinned to max_points)."""
+        return {
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+            "estimated_convergence_epoch": self.estimated_convergence_epoch,
+            "convergence": self.convergence.to_dict(),
+            "suggested_lr": self.suggested_lr,
+            "base_lr": self.base_lr,
+            "metric": self.metric,
+            "run": self.run,
+            "runs": list(self.runs),
+            "format": self.format,
+            "steps_per_epoch": self.steps_per_epoch,
+            "notes": list(self.notes),
+            "curves": [_thin(c, max_points) for c in self.curves],
+        }
+
+
+def _thin(c: Curve, max_points: int) -> dict[str, Any]:
+    d = c.to_dict()
+    n = len(c)
+    if n > max_points:
+        idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+        # Keep every non-finite point: a NaN is evidence, not noise.
+        idx = np.union1d(idx, np.flatnonzero(~np.isfinite(c.values)))
+        for key in ("steps", "epochs", "values"):
+            if d[key] is not None:
+                d[key] = [d[key][i] for i in idx]
+        d["thinned_from"] = n
+    return d
+
+
+def _verdict(findings: Sequence[Finding]) -> str:
+    high = [f for f in findings if f.kind in LR_HIGH_KINDS and f.lr_direction == "lower"
+            and f.severity != "info"]
+    low = [f for f in findings if f.kind in LR_LOW_KINDS and f.lr_direction == "raise"
+           and f.severity != "info"]
+    if high and (not low or min(f.rank for f in high) <= min(f.rank for f in low)):
+        return "too_high"
+    return "too_low" if low else "ok"
+
+
+def _summary(findings: Sequence[Finding], verdict: str) -> str:
+    problems = [f for f in findings if f.severity != "info"]
+    if verdict == "too_high":
+        head = "the learning rate is too high"
+    elif verdict == "too_low":
+        head = "the learning rate is too low"
+    elif any(f.lr_related for f in problems):
+        head = "the learning-rate schedule needs a fix"
+    elif problems:
+        head = "no learning-rate problem found, but see the findings"
+    else:
+        head = "no learning-rate problem found"
+    lr = next((f.suggested_lr for f in findings if f.suggested_lr is not None and
+               f.lr_direction is not None and f.severity != "info"), None)
+    if lr is not None and verdict != "ok":
+        from lrkit.diagnose.advice import fmt_lr
+
+        head += f"; try {fmt_lr(lr)}"
+    return head
+
+
+def _convergence(rc: RunCurves, tolerance: float) -> Convergence:
+    c = rc.loss
+    epochs = rc.epochs_of(c)
+    if rc.finite_end < len(c):
+        return Convergence(None, (None, None), None, (None, None), False,
+                           "epoch" if epochs is not None else "step", tolerance,
+                           reason="the loss became NaN/Inf")
+    if epochs is not None:
+        e, v = per_epoch(epochs, c.values)
+        if len(e) >= 4 or c.steps is None or len(c) < 20:
+            return estimate_convergence(v, epochs=e, unit="epoch", tolerance=tolerance)
+        # Too few epochs to fit: fall back to bins of steps below.
+    if c.steps is None or len(c) < 20:
+        return estimate_convergence(c.values, unit="step" if c.steps is not None else "epoch",
+                                    tolerance=tolerance)
+    # No epochs: bins of steps act as "epochs"; the unit says so.
+    bins = 20
+    edges = np.linspace(c.steps[0], c.steps[-1], bins + 1)
+    width = float(edges[1] - edges[0]) or 1.0
+    pseudo = (c.steps - c.steps[0]) / width
+    e, v = per_epoch(np.maximum(pseudo, 1e-9), c.values)
+    est = estimate_convergence(v, epochs=e, unit="step", tolerance=tolerance)
+    if est.epoch is None:
+        return est
+    scale = width
+    lo, hi = est.epoch_interval
+    return Convergence(
+        epoch=float(c.steps[0] + est.epoch * scale),
+        epoch_interval=(None if lo is None else float(c.steps[0] + lo * scale),
+                        None if hi is None else float(c.steps[0] + hi * scale)),
+        final_loss=est.final_loss, final_loss_interval=est.final_loss_interval,
+        converged=est.converged, unit="step", tolerance=tolerance, weights=est.weights,
+        observed=(est.observed[0], float(c.steps[-1])), reason=est.reason)
+
+
+def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
+                    run: str | None = None, lr: float | None = None,
+                    model_kind: str | None = None, tolerance: float = 0.01,
+                    format: str = "") -> Diagnosis:
+    """Diagnose curves already read (see :func:`diagnose` for the arguments)."""
+    if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
+        raise ConfigError(f"tolerance = {tolerance!r}: must be between 0 and 1; "
+                          "pass e.g. 0.01 (1% of the remaining improvement per epoch)")
+    runs = split_runs(curves)
+    notes: list[str] = []
+    if run is None:
+        chosen = next(iter(runs))
+        if len(runs) > 1:
+            others = ", ".join(repr(r) for r in list(runs)[1:])
+            notes.append(f"the log holds {len(runs)} runs; diagnosed {chosen!r} (others: "
+                         f"{others}); choose one with run=... / --run")
+    elif run in runs:
+        chosen = run
+    else:
+        raise ConfigError(f"run = {run!r}: no such run in the log; use one of "
+                          f"{', '.join(repr(r) for r in runs)}")
+    rc = RunCurves.build(runs[chosen], metric, model_family=model_kind, lr=lr)
+    found: dict[str, Finding] = {}
+    # Logs hold overflowing values (an exploded loss at 1e30): those are evidence, and
+    # numpy's warnings about them are noise for the user.
+    with np.errstate(all="ignore"):
+        for kind, detector in DETECTORS.items():
+            finding = detector(rc)
+            if finding is not None:
+                found[kind] = finding
+    for kind in list(found):
+        for other in SUPERSEDES.get(kind, ()):
+            if kind in found:
+                found.pop(other, None)
+    findings = tuple(sorted(found.values(), key=lambda f: (f.rank, list(DETECTORS).index(
+        f.kind))))
+    if not rc.lr_known:
+        notes.append("the log has no learning rate: schedule checks were skipped and "
+                     "suggested LRs are given as factors; pass lr=... / --lr")
+    elif rc.lr_points is None:
+        notes.append("only the configured LR is known (no per-step LR logged): schedule "
+                      "checks were skipped")
+    if rc.steps_per_epoch_assumed:
+        notes.append(f"the log has no epochs: assumed one epoch = {rc.steps_per_epoch:g} "
+                     "updates, the spacing of the validation loss")
+    if len(rc.y) < 30:
+        notes.append(f"{rc.loss.name} has {len(rc.loss)} points: spike and oscillation "
+                     "checks need per-step logging")
+    verdict = _verdict(findings)
+    with np.errstate(all="ignore"):
+        convergence = _convergence(rc, tolerance)
+    return Diagnosis(findings=findings, verdict=verdict, summary=_summary(findings, verdict),
+                     convergence=convergence, curves=tuple(runs[chosen]),
+                     metric=rc.loss.name, run=chosen, runs=tuple(runs), format=format,
+                     base_lr=rc.base_lr, steps_per_epoch=rc.steps_per_epoch,
+                     notes=tuple(notes))
+
+
+def diagnose(path: str | os.PathLike[str], metric: str | None = None, *,
+             run: str | None = None, lr: float | None = None, model_kind: str | None = None,
+             tolerance: float = 0.01, format: str | None = None) -> Diagnosis:
+    """Read a run's logs and say whether the learning rate is the problem.
+
+    Args:
+        path: a log file or folder in any format :func:`read_logs` reads.
+        metric: the curve to diagnose, by name (``"val_loss"``, ``"train/loss"``) or kind
+            (``"val_loss"``); default the training loss.
+        run: which run, when the log holds several (W&B exports, MLflow stores).
+        lr: the run's peak LR, when the log does not record it.
+        model_kind: e.g. ``"transformer"`` (enables the warmup check); read from the log
+            where it says (Hugging Face Trainer logs are transformers).
+        tolerance: convergence = one more epoch improves the loss by less than this
+            fraction of the improvement still ahead.
+        format: force a reader instead of detecting it.
+
+    Returns:
+        A :class:`Diagnosis`.
+
+    Raises:
+        DataError: the log cannot be read (one line saying why and what to do).
+        ConfigError: ``metric`` / ``run`` / ``lr`` / ``format`` is invalid.
+    """
+    p = Path(path)
+    fmt = format or detect_format(p)[0]
+    curves = read_logs(p, format=format)
+    try:
+        return diagnose_curves(curves, metric, run=run, lr=lr, model_kind=model_kind,
+                               tolerance=tolerance, format=fmt)
+    except LrkitError:
+        raise
+    except (ValueError, FloatingPointError, ZeroDivisionError) as err:  # pragma: no cover
+        # A detector must never turn odd data into a traceback.
+        raise ConfigError(f"path = '{p}': the log's values could not be analysed "
+                          f"({type(err).__name__}: {err}); check the metric chosen") from None
+

@@ -1,0 +1,70 @@
+"""Small numeric tools the detectors share: smoothing, robust scale, trends.
+
+All take and return float64 numpy arrays and ignore nothing silently: callers pass finite
+values (the NaN detector deals with the rest).
+
+>>> smooth(np.array([1., 1., 9., 1., 1.]), 3).tolist()
+[1.0, 1.0, 1.0, 1.0, 1.0]
+>>> round(mad(np.array([1., 2., 3., 4., 100.])), 3)
+1.483
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["head_level", "mad", "odd_window", "rolling_mean", "smooth", "tail_level"]
+
+FloatArray = NDArray[np.float64]
+
+
+def odd_window(n: int, fraction: float, minimum: int = 3) -> int:
+    """An odd window of about ``fraction`` of ``n`` points, at least ``minimum``, at most n.
+
+    >>> odd_window(1000, 0.02), odd_window(10, 0.02), odd_window(2, 0.5)
+    (19, 3, 1)
+    """
+    w = max(minimum, round(n * fraction))
+    w = min(w, n)
+    return w if w % 2 == 1 else max(w - 1, 1)
+
+
+def smooth(y: FloatArray, window: int) -> FloatArray:
+    """Centred rolling median (edges use the points available): robust to single spikes."""
+    n = len(y)
+    if window <= 1 or n < 3:
+        return y.astype(np.float64).copy()
+    half = window // 2
+    padded = np.pad(y.astype(np.float64), half, mode="edge")
+    view = np.lib.stride_tricks.sliding_window_view(padded, window)
+    return np.median(view, axis=1)[:n]
+
+
+def rolling_mean(y: FloatArray, window: int) -> FloatArray:
+    """Centred rolling mean with edge padding (keeps the length)."""
+    if window <= 1 or len(y) < 3:
+        return y.astype(np.float64).copy()
+    half = window // 2
+    padded = np.pad(y.astype(np.float64), half, mode="edge")
+    kernel = np.ones(window) / window
+    return np.convolve(padded, kernel, mode="valid")[:len(y)]
+
+
+def mad(y: FloatArray) -> float:
+    """Median absolute deviation scaled to a normal's standard deviation (x 1.4826)."""
+    if len(y) == 0:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(y - np.median(y))))
+
+
+def head_level(y: FloatArray, fraction: float = 0.05, minimum: int = 3) -> float:
+    """The level at the start of a curve: median of its first few points."""
+    k = min(len(y), max(minimum, int(len(y) * fraction)))
+    return float(np.median(y[:k]))
+
+
+def tail_level(y: FloatArray, fraction: float = 0.1, minimum: int = 3) -> float:
+    """The level at the end of a curve: median of its last few points."""
+    k = min(len(y), max(minimum, int(len(y) * fraction)))
+    return float(np.median(y[-k:]))

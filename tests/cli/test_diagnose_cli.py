@@ -1,0 +1,74 @@
+"""``lrkit diagnose``: readable report, ``--json`` contract, ``--plot``, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lrkit.cli.app import main
+
+LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+
+
+def run(capsys, *argv):
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    try:
+        main(["diagnose", *map(str, argv)])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_report_names_format_metric_and_verdict(capsys):
+    code, out, _ = run(capsys, LOGS / "lightning")
+    assert code == 0
+    assert "lightning log" in out and "train_loss_step" in out
+    assert "no learning-rate problem found" in out
+    assert "convergence" in out
+
+
+def test_json_contract_for_a_diverged_run(capsys):
+    code, out, _ = run(capsys, LOGS / "mlflow" / "mlflow.db", "--run", "diverged", "--json")
+    assert code == 0  # the diagnosis ran; what it found does not change the exit code
+    doc = json.loads(out)
+    for key in ("findings", "estimated_convergence_epoch", "curves", "verdict", "summary"):
+        assert key in doc
+    assert doc["verdict"] == "too_high"
+    first = doc["findings"][0]
+    assert set(first) >= {"kind", "severity", "evidence", "action", "suggested_lr"}
+    assert first["kind"] == "nan_loss" and first["severity"] == "critical"
+    # the configured LR was 5.0 (MLflow param): the corrected LR is 10x lower
+    assert first["suggested_lr"] == pytest.approx(0.5)
+    loss = next(c for c in doc["curves"] if c["kind"] == "train_loss")
+    assert loss["values"][-1] is None  # NaN -> null: strict JSON
+
+
+def test_metric_option_selects_the_curve(capsys):
+    code, out, _ = run(capsys, LOGS / "keras2" / "training.log", "--metric", "val_loss",
+                       "--json")
+    assert code == 0
+    assert json.loads(out)["metric"] == "val_loss"
+
+
+def test_plot_is_written(capsys, tmp_path):
+    target = tmp_path / "diag.png"
+    code, out, _ = run(capsys, LOGS / "huggingface", "--plot", target)
+    assert code == 0 and target.stat().st_size > 1000
+    assert "plot written" in out
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["missing-dir/log.csv"], "no such file"),
+    ([LOGS / "plain" / "log.csv", "--metric", "bleu"], "metric = 'bleu'"),
+    ([LOGS / "wandb" / "wandb_export.csv", "--run", "nope"], "run = 'nope'"),
+    ([LOGS / "plain" / "log.csv", "--lr", "-1"], "lr = -1.0"),
+    ([LOGS / "plain" / "log.csv", "--plot", "out.gif"], "unsupported file type"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
+    code, _out, err = run(capsys, *argv)
+    assert code == 2
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err

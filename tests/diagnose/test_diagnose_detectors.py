@@ -1,0 +1,284 @@
+"""Detectors: contract over the registry, constructed curves, and real training runs.
+
+The constructed curves have a known answer by construction (a NaN at step 50, an LR that
+restarts at step 500, ...). The real runs train lrkit's built-in logistic regression at
+three LRs around its oracle and must get the matching verdict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrkit.diagnose import DETECTORS, Curve, Finding, diagnose, diagnose_curves
+from lrkit.diagnose.run import RunCurves
+
+RNG = np.random.default_rng(0)
+N = 600
+STEPS = np.arange(float(N))
+
+
+def noisy(y: np.ndarray, sd: float, seed: int = 0) -> np.ndarray:
+    return y + np.random.default_rng(seed).normal(0.0, sd, len(y))
+
+
+def curves(loss: np.ndarray, lr: float | np.ndarray = 0.1, *, val=None,
+           steps_per_epoch: float | None = None, **loss_meta) -> list[Curve]:
+    steps = np.arange(float(len(loss)))
+    lrs = np.full(len(loss), lr) if np.isscalar(lr) else np.asarray(lr, dtype=float)
+    epochs = (steps + 1) / steps_per_epoch if steps_per_epoch else None
+    out = [Curve.of("train/loss", loss, steps=steps, epochs=epochs, meta=loss_meta),
+           Curve.of("lr", lrs, steps=steps, epochs=epochs)]
+    if val is not None:
+        vx, vy = val
+        out.append(Curve.of("val/loss", vy, steps=vx))
+    return out
+
+
+def kinds(d) -> list[str]:
+    return [f.kind for f in d.findings]
+
+
+def healthy_loss(seed: int = 0) -> np.ndarray:
+    return noisy(0.3 + 2.0 * np.exp(-STEPS / 80.0), 0.03, seed)
+
+
+# ------------------------------------------------------------------ contract
+DEGENERATE = {
+    "one point": [Curve.of("loss", [1.0], steps=[0])],
+    "two points": [Curve.of("loss", [1.0, 0.5], steps=[0, 1])],
+    "constant": [Curve.of("loss", np.ones(50), steps=np.arange(50))],
+    "all nan": [Curve.of("loss", np.full(20, np.nan), steps=np.arange(20))],
+    "negative": [Curve.of("loss", -np.linspace(1, 5, 80), steps=np.arange(80))],
+    "huge": [Curve.of("loss", np.geomspace(1, 1e300, 60), steps=np.arange(60))],
+    "epochs only": [Curve.of("loss", [3.0, 2.0, 1.5, 1.4, 1.39], epochs=[1, 2, 3, 4, 5]),
+                    Curve.of("val_loss", [3.1, 2.2, 1.8, 1.9, 2.5], epochs=[1, 2, 3, 4, 5])],
+    "zero lr": curves(healthy_loss(), 0.0),
+    "repeated steps": [Curve.of("loss", [2, 1, 1, 0.5], steps=[0, 0, 1, 1])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS))
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+def test_every_detector_survives_degenerate_input(name, case):
+    rc = RunCurves.build(DEGENERATE[case])
+    with np.errstate(all="raise"):
+        np.seterr(all="ignore")
+        got = DETECTORS[name](rc)
+    assert got is None or (isinstance(got, Finding) and got.kind == name)
+
+
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+def test_diagnosis_of_degenerate_input_is_serialisable(case):
+    import json
+
+    d = diagnose_curves(DEGENERATE[case])
+    json.dumps(d.to_dict(), default=lambda v: None)  # numpy-free plain data
+    assert d.verdict in ("too_high", "too_low", "ok")
+
+
+# ------------------------------------------------------------------ LR too high
+def test_nan_loss_names_step_and_cuts_the_lr_in_force_tenfold():
+    loss = 2.0 * np.exp(-STEPS[:200] / 50.0) + 0.1
+    loss[150:] = np.nan
+    lr = np.where(STEPS[:200] < 100, 0.2, 0.5)  # the LR was raised at step 100
+    d = diagnose_curves(curves(loss, lr))
+    f = d.findings[0]
+    assert (f.kind, f.severity, f.step) == ("nan_loss", "critical", 150.0)
+    assert f.suggested_lr == pytest.approx(0.05)
+    assert f.evidence["lr_at_failure"] == 0.5
+    assert d.verdict == "too_high" and "too high" in d.summary
+
+
+def test_explosion_after_progress_is_found_with_its_onset():
+    loss = 0.5 + 2.0 * np.exp(-STEPS / 40.0)
+    loss[300:] = loss[300] * np.exp((STEPS[300:] - 300) / 60.0)  # grows ~150x by the end
+    d = diagnose_curves(curves(noisy(loss, 0.01), 0.3))
+    f = next(f for f in d.findings if f.kind == "explosion")
+    assert 250 <= f.step <= 320
+    assert f.suggested_lr is not None and f.suggested_lr < 0.3
+    assert d.verdict == "too_high"
+
+
+def test_spikes_that_recover_are_counted():
+    base = noisy(0.2 + 2.0 * np.exp(-STEPS / 60.0), 0.01)
+    for at in (200, 330, 460):
+        base[at:at + 3] += 1.5  # each undoes ~70% of the progress, then recovers
+    d = diagnose_curves(curves(base, 0.1))
+    f = next(f for f in d.findings if f.kind == "loss_spikes")
+    assert f.evidence["spikes"] == 3 and f.severity == "warning"
+    assert sorted(f.evidence["steps"]) == [200.0 + k for k in (0, 130, 260)] or \
+        all(any(abs(s - a) <= 2 for s in f.evidence["steps"]) for a in (200, 330, 460))
+    assert f.suggested_lr == pytest.approx(0.05)
+
+
+def test_sustained_oscillation_is_too_high():
+    # fast initial progress, then the loss swings with a 100-step period and never settles
+    loss = 0.3 + 2.0 * np.exp(-STEPS / 30.0) + 0.5 * (1 + np.sin(STEPS / 100.0 * 2 * np.pi)) \
+        * (STEPS > 100)
+    d = diagnose_curves(curves(noisy(loss, 0.02), 0.5))
+    assert "oscillation" in kinds(d)
+    assert d.verdict == "too_high"
+    f = next(f for f in d.findings if f.kind == "oscillation")
+    assert f.suggested_lr == pytest.approx(0.15)
+
+
+# ------------------------------------------------------------------ LR too low
+def test_slow_steady_decrease_is_too_low_with_a_raise():
+    loss = noisy(2.3 - 0.0008 * STEPS, 0.02)
+    d = diagnose_curves(curves(loss, 1e-4))
+    assert kinds(d) == ["lr_too_low"]
+    f = d.findings[0]
+    assert f.lr_direction == "raise" and f.suggested_lr == pytest.approx(1e-3)
+    assert d.verdict == "too_low"
+
+
+def test_flat_loss_is_found():
+    d = diagnose_curves(curves(noisy(np.full(N, 2.302), 0.01), 1e-7))
+    assert kinds(d) == ["flat_loss"]
+    assert d.findings[0].suggested_lr == pytest.approx(1e-6)
+
+
+def test_cosine_decay_is_not_mistaken_for_convergence():
+    # a too-low LR under cosine: in steps the loss levels off, in LR time it does not
+    lr = 1e-4 * 0.5 * (1 + np.cos(np.pi * STEPS / N))
+    tau = np.cumsum(lr) / 1e-4
+    d = diagnose_curves(curves(noisy(2.3 - 0.0012 * tau, 0.01), lr))
+    assert d.verdict == "too_low"
+
+
+# ------------------------------------------------------------------ healthy, plateau, overfit
+@pytest.mark.parametrize("seed", range(3))
+def test_healthy_run_gets_no_lr_problem(seed):
+    d = diagnose_curves(curves(healthy_loss(seed), 0.1))
+    assert d.verdict == "ok"
+    assert not [f for f in d.findings if f.severity != "info"]
+    assert d.summary.startswith("no learning-rate problem found")
+
+
+def test_plateau_at_constant_lr_suggests_a_decay_with_the_same_peak():
+    loss = noisy(0.8 + 1.5 * np.exp(-STEPS / 25.0), 0.08)
+    d = diagnose_curves(curves(loss, 0.05))
+    f = next(f for f in d.findings if f.kind == "plateau_no_decay")
+    assert f.severity == "info" and f.suggested_lr == 0.05
+    assert f.suggested_schedule == "cosine(peak_lr=0.05,total_steps=600)"
+    assert d.verdict == "ok"
+
+
+def test_overfitting_is_not_blamed_on_the_lr():
+    train = noisy(0.05 + 2.0 * np.exp(-STEPS / 60.0), 0.01)
+    vx = np.arange(59.0, N, 60.0)
+    vy = np.array([1.2, 0.7, 0.5, 0.45, 0.47, 0.52, 0.58, 0.65, 0.72, 0.8])
+    d = diagnose_curves(curves(train, 0.01, val=(vx, vy)))
+    f = next(f for f in d.findings if f.kind == "overfitting")
+    assert f.suggested_lr is None and not f.lr_related
+    assert f.step == vx[3]
+    assert d.verdict == "ok"
+
+
+# ------------------------------------------------------------------ schedule
+def _cosine(peak: float, total: int, n: int) -> np.ndarray:
+    t = np.minimum(np.arange(float(n)), total)
+    return peak * 0.5 * (1 + np.cos(np.pi * t / total))
+
+
+def test_cosine_floor_reached_too_early():
+    d = diagnose_curves(curves(healthy_loss(), _cosine(0.1, 240, N)))
+    f = next(f for f in d.findings if f.kind == "schedule_floor_early")
+    assert f.evidence["floor_fraction"] == pytest.approx(0.4, abs=0.02)
+    assert f.suggested_schedule == "cosine(peak_lr=0.1,total_steps=600)"
+
+
+def test_schedule_restarted_on_resume():
+    lr = np.concatenate([_cosine(0.1, N, 350), _cosine(0.1, N, N - 350)])
+    run = curves(healthy_loss(), lr, resumed_at=[350.0])
+    d = diagnose_curves(run)
+    f = next(f for f in d.findings if f.kind == "schedule_restart")
+    assert f.step == 350.0 and f.evidence["resumed_at"] == [350.0]
+    assert "resumed" in f.cause
+
+
+def test_epoch_sized_cosine_stepped_per_batch_is_a_unit_mixup():
+    import torch
+
+    spe, epochs = 60, 10  # CosineAnnealingLR(T_max=epochs) stepped every batch
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    lrs = []
+    for _ in range(spe * epochs):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    d = diagnose_curves(curves(healthy_loss(), np.array(lrs), steps_per_epoch=spe))
+    f = next(f for f in d.findings if f.kind == "schedule_unit_mixup")
+    assert f.evidence["period_steps"] == pytest.approx(2 * epochs)
+    assert "schedule_floor_early" not in kinds(d)
+
+
+def test_step_sized_warmup_stepped_per_epoch_never_ends():
+    lr = np.repeat(np.linspace(0.001, 0.01, 10), 60)  # warmup over 1000 steps, stepped/epoch
+    d = diagnose_curves(curves(healthy_loss(), lr, steps_per_epoch=60))
+    f = next(f for f in d.findings if f.kind == "schedule_unit_mixup")
+    assert "still rising" in f.title
+
+
+def test_warmup_missing_for_a_transformer():
+    d = diagnose_curves(curves(healthy_loss(), 3e-4), model_kind="transformer")
+    f = next(f for f in d.findings if f.kind == "warmup_missing")
+    assert f.severity == "info" and "warmup_steps=30" in f.suggested_schedule
+    ramp = np.minimum(1.0, (STEPS + 1) / 30.0) * 3e-4
+    assert "warmup_missing" not in kinds(diagnose_curves(curves(healthy_loss(), ramp),
+                                                         model_kind="transformer"))
+    # no model kind, no early trouble: no warmup advice
+    assert "warmup_missing" not in kinds(diagnose_curves(curves(healthy_loss(), 3e-4)))
+
+
+def test_early_spike_without_warmup_is_a_warning():
+    loss = healthy_loss()
+    loss[3:12] += 4.0
+    d = diagnose_curves(curves(loss, 3e-3))
+    assert any(f.kind == "warmup_missing" and f.severity == "warning" for f in d.findings)
+
+
+# ------------------------------------------------------------------ real runs
+def _logreg_run(tmp_path, lr: float):
+    """Train lrkit's breast-cancer logistic regression at ``lr``; log every update to CSV."""
+    import torch
+
+    from lrkit.tasks import builtin_tasks
+    from lrkit.tasks.data import epoch_batches, evaluate, fixed_batches
+
+    task = builtin_tasks()["breast-cancer-logreg"]()
+    path = tmp_path / f"lr{lr:g}.csv"
+    rows = ["step,epoch,loss,lr,val_loss"]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = task.model()
+        opt = task.optimizer(model.parameters(), lr)
+        gen = torch.Generator().manual_seed(0)
+        val = fixed_batches(task.val_data, 512)
+        step = 0
+        for epoch in range(task.epochs):
+            for x, y in epoch_batches(task.train_data, task.batch_size, gen):
+                loss = task.loss_fn(model(x), y)
+                rows.append(f"{step},{epoch},{float(loss.detach())!r},{lr!r},")
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                step += 1
+            rows.append(f"{step - 1},{epoch},,,{evaluate(model, task.loss_fn, val)!r}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("lr,verdict", [(1e-3, "too_low"), (1.0, "ok"), (1000.0, "too_high")])
+def test_real_logistic_regression_runs(tmp_path, lr, verdict):
+    # the oracle LR of this task (best validation loss on a half-decade grid) is 1.0
+    d = diagnose(_logreg_run(tmp_path, lr))
+    assert d.verdict == verdict, [(f.kind, f.title) for f in d.findings]
+    if verdict != "ok":
+        factor = d.suggested_lr / lr
+        assert (factor > 1) == (verdict == "too_low")
+    assert math.isclose(d.base_lr, lr)
