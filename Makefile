@@ -18,10 +18,9 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) -e '.[all,dev]'
 	touch $@ $(VENV)/.installed-all
 
+# The main job: one LR recommendation for the default built-in task, with its HTML report.
 demo: $(VENV)/.installed-all
-	$(BIN)/lrkit schedule 'cosine(peak_lr=0.1, total_steps=1000, warmup_steps=100)' \
-		--steps 1000 --plot lrkit-demo-schedule.png
-	@echo "wrote lrkit-demo-schedule.png"
+	$(BIN)/lrkit auto --task digits-mlp --report lrkit-report
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
@@ -33,4 +32,4 @@ test: lint typecheck
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache lrkit-report lrkit-demo-*.png
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache lrkit-report
