@@ -1,0 +1,98 @@
+"""``load_task``: a built-in task by name, or a user's ``path/to/file.py:factory``.
+
+>>> load_task("digits-mlp").name
+'digits-mlp'
+>>> load_task("no-such-task")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+lrkit.errors.ConfigError: --task = 'no-such-task': not a built-in task or a file; ...
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from lrkit.errors import ConfigError
+from lrkit.tasks.builtin import builtin_tasks
+from lrkit.tasks.task import Task
+
+__all__ = ["load_task"]
+
+
+def load_task(ref: str) -> Task:
+    """Resolve ``ref`` to a Task.
+
+    Args:
+        ref: a built-in name (``digits-mlp``) or ``path/to/file.py:factory`` where
+            ``factory()`` returns an ``lrkit.Task``. A path without ``:factory`` uses
+            ``make_task``.
+
+    Raises:
+        ConfigError: unknown name, missing file, missing factory, a factory that fails to
+            import or returns something other than a Task.
+    """
+    if not isinstance(ref, str) or not ref.strip():
+        raise ConfigError(f"--task = {ref!r}: empty; pass a built-in name such as digits-mlp "
+                          "or path/to/file.py:make_task")
+    builtins = builtin_tasks()
+    if ref in builtins:
+        return builtins[ref]()
+    path_text, _, factory_name = ref.rpartition(":") if ref.count(":") else (ref, "", "")
+    # "C:\\x.py" style drive letters: only split on a colon that follows ".py"
+    if not path_text.endswith(".py"):
+        path_text, factory_name = ref, ""
+    if not path_text.endswith(".py"):
+        hint = difflib.get_close_matches(ref, list(builtins), n=1)
+        fix = (f"did you mean {hint[0]!r}?" if hint
+               else f"use one of {', '.join(sorted(builtins))} or path/to/file.py:make_task")
+        raise ConfigError(f"--task = {ref!r}: not a built-in task or a file; {fix}")
+    factory_name = factory_name or "make_task"
+    path = Path(path_text)
+    if not path.is_file():
+        raise ConfigError(f"--task = {ref!r}: file '{path}' does not exist; check the path")
+    module = _import_file(path, ref)
+    factory = getattr(module, factory_name, None)
+    if factory is None:
+        names = [n for n in vars(module) if callable(vars(module)[n]) and not n.startswith("_")]
+        hint = difflib.get_close_matches(factory_name, names, n=1)
+        fix = f"did you mean {hint[0]!r}?" if hint else "define it or name another function"
+        raise ConfigError(f"--task = {ref!r}: '{path}' has no function {factory_name!r}; {fix}")
+    if not callable(factory):
+        raise ConfigError(f"--task = {ref!r}: {factory_name!r} is a "
+                          f"{type(factory).__name__}, not a function; point at a function "
+                          "that returns lrkit.Task")
+    try:
+        task = factory()
+    except ConfigError as err:
+        raise ConfigError(f"--task = {ref!r}: {err}") from None
+    except Exception as err:
+        raise ConfigError(f"--task = {ref!r}: {factory_name}() raised "
+                          f"{type(err).__name__}: {err}; fix the factory") from err
+    if not isinstance(task, Task):
+        raise ConfigError(f"--task = {ref!r}: {factory_name}() returned a "
+                          f"{type(task).__name__}, not an lrkit.Task; return "
+                          "lrkit.Task(name=..., model=..., ...)")
+    return task
+
+
+def _import_file(path: Path, ref: str) -> object:
+    resolved = path.resolve()
+    # A stable, unique module name per file lets pickling and tracebacks name the module.
+    name = "lrkit_user_task_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"--task = {ref!r}: '{path}' cannot be imported as Python; "
+                          "pass a .py file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:
+        sys.modules.pop(name, None)
+        raise ConfigError(f"--task = {ref!r}: importing '{path}' raised "
+                          f"{type(err).__name__}: {err}; fix the file") from err
+    return module

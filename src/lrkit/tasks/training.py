@@ -1,0 +1,147 @@
+"""``train``: one full, deterministic training run of a task at a given LR.
+
+The run follows ``task.lr_schedule(lr)`` update by update, keeps the LR ratios of the
+optimizer's parameter groups, evaluates the validation loss after every epoch, and stops
+at the first non-finite loss (a diverged run has ``final_val_loss = inf``). Torch's global
+random state is forked, so the caller's RNG is untouched and the result depends on
+``(task, lr, seed)`` only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lrkit._deps import require
+from lrkit.errors import ConfigError
+from lrkit.tasks.data import epoch_batches, evaluate, fixed_batches, subset
+from lrkit.tasks.task import Task, steps_per_epoch
+
+__all__ = ["TrainResult", "train"]
+
+_EVAL_BATCH = 512
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """The outcome of one training run.
+
+    Attributes:
+        val_losses: validation loss after each epoch (``inf`` for the epoch that diverged).
+        train_losses: mean training loss of each epoch.
+        final_val_loss: the last validation loss, ``inf`` if the run diverged.
+        diverged: True when a training or validation loss became NaN or infinite.
+        steps: updates performed.
+        seconds: wall-clock time of the run.
+        lr: the peak LR the schedule was filled with.
+        seed: the seed of the run.
+    """
+
+    val_losses: list[float]
+    train_losses: list[float]
+    final_val_loss: float
+    diverged: bool
+    steps: int
+    seconds: float
+    lr: float = math.nan
+    seed: int = 0
+
+
+def _check_args(lr: Any, seed: Any, epochs: Any, total_steps: Any, train_fraction: Any) -> None:
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"lr = {lr!r}: must be a finite number > 0; pass e.g. 0.01")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed = {seed!r}: must be an integer >= 0; pass e.g. 0")
+    for name, value in (("epochs", epochs), ("total_steps", total_steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ConfigError(f"{name} = {value!r}: must be an integer >= 1; "
+                              "pass e.g. 10 or leave it out")
+    if not (isinstance(train_fraction, int | float) and 0 < train_fraction <= 1):
+        raise ConfigError(f"train_fraction = {train_fraction!r}: must be in (0, 1]; "
+                          "pass e.g. 0.25")
+
+
+def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
+          total_steps: int | None = None, train_fraction: float = 1.0,
+          on_epoch: Callable[[int, float], bool | None] | None = None) -> TrainResult:
+    """Train a fresh model of ``task`` with its schedule filled to peak ``lr``.
+
+    Args:
+        task: the task to train.
+        lr: the schedule's LR parameter (the constant LR for a constant schedule). The
+            optimizer is built with it, and parameter groups keep their ratios to it.
+        seed: fixes the initialisation, dropout and the batch order.
+        epochs: budget override (default ``task.epochs``).
+        total_steps: budget in updates; overrides ``epochs``. The schedule spans exactly
+            this many updates and the last epoch may be partial.
+        train_fraction: train on this fixed fraction of the training set.
+        on_epoch: called as ``on_epoch(epochs_completed, val_loss)`` after each epoch;
+            returning True stops the run (e.g. a pruned trial).
+
+    Returns:
+        The TrainResult.
+
+    Raises:
+        ConfigError: an argument is out of range.
+
+    >>> from lrkit.tasks import builtin_tasks
+    >>> result = train(builtin_tasks()["breast-cancer-logreg"](), lr=0.05, epochs=2)
+    >>> len(result.val_losses), result.diverged
+    (2, False)
+    """
+    _check_args(lr, seed, epochs, total_steps, train_fraction)
+    torch = require("torch", extra="torch")
+    data = subset(task.train_data, float(train_fraction))
+    per_epoch = steps_per_epoch(len(data), task.batch_size)
+    if total_steps is None:
+        n_epochs = task.epochs if epochs is None else epochs
+        total_steps = n_epochs * per_epoch
+    else:
+        n_epochs = math.ceil(total_steps / per_epoch)
+    lrs = task.lr_schedule(lr, total_steps).values(total_steps)
+    val_batches = fixed_batches(task.val_data, _EVAL_BATCH)
+    started = time.perf_counter()
+    val_losses: list[float] = []
+    train_losses: list[float] = []
+    diverged = False
+    step = 0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = task.model()
+        optimizer = task.optimizer(model.parameters(), float(lr))
+        ratios = [float(g["lr"]) / float(lr) for g in optimizer.param_groups]
+        generator = torch.Generator().manual_seed(seed)
+        model.train()
+        for epoch in range(n_epochs):
+            total, count = 0.0, 0
+            for inputs, targets in epoch_batches(data, task.batch_size, generator):
+                if step >= total_steps:
+                    break
+                for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
+                    group["lr"] = ratio * float(lrs[step])
+                optimizer.zero_grad(set_to_none=True)
+                loss = task.loss_fn(model(inputs), targets)
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    diverged = True
+                    break
+                loss.backward()
+                optimizer.step()
+                step += 1
+                total += value
+                count += 1
+            train_losses.append(total / count if count else math.nan)
+            val = math.inf if diverged else evaluate(model, task.loss_fn, val_batches)
+            if not math.isfinite(val):
+                diverged, val = True, math.inf
+            val_losses.append(val)
+            if diverged or (on_epoch is not None and on_epoch(epoch + 1, val)):
+                break
+    return TrainResult(val_losses=val_losses, train_losses=train_losses,
+                       final_val_loss=math.inf if diverged else val_losses[-1],
+                       diverged=diverged, steps=step,
+                       seconds=time.perf_counter() - started, lr=float(lr), seed=seed)

@@ -1,0 +1,60 @@
+"""``lrkit find``: readable output, --json, --plot, --save, errors as exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from lrkit.cli.app import main
+from lrkit.rangetest import RangeTestResult
+
+SMALL = ["--task", "breast-cancer-logreg", "--start-lr", "1e-3", "--steps", "20"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_json_document_and_files(tmp_path, capsys):
+    plot, saved = tmp_path / "f.png", tmp_path / "f.json"
+    main(["find", *SMALL, "--json", "--plot", str(plot), "--save", str(saved)])
+    out = capsys.readouterr().out
+    doc = json.loads(out)  # stdout holds exactly one JSON document
+    for key in ("suggested_lr", "range", "lrs", "losses", "flags"):
+        assert key in doc
+    assert doc["suggested_lr"] > 0 and len(doc["lrs"]) == len(doc["losses"])
+    assert doc["range"][0] < doc["suggested_lr"] < doc["range"][1]
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    assert RangeTestResult.load(saved).suggestion == pytest.approx(doc["suggested_lr"])
+
+
+def test_readable_output(capsys):
+    main(["find", *SMALL, "--repeats", "2"])
+    out = capsys.readouterr().out
+    assert "suggested LR" in out and "spread over 2 repeats" in out and "confidence" in out
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["find", "--task", "no-such-task"], "--task = 'no-such-task'"),
+    (["find", "--task", "missing/file.py:make_task"], "does not exist"),
+    (["find", *SMALL, "--steps", "2"], "steps = 2"),
+    (["find", *SMALL, "--end-lr", "1e-4"], "end_lr"),
+    (["find", *SMALL, "--rule", "magic"], "rule = 'magic'"),
+])
+def test_errors_exit_2_with_one_line(argv, needle, capsys):
+    code, _, err = run(argv, capsys)
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
