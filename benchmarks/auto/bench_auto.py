@@ -98,7 +98,8 @@ def _inf(x: object) -> object:
 
 def summarize(rows: list[dict]) -> None:
     """Print and store the per-method summary table and the regret-vs-cost plot."""
-    methods = list(dict.fromkeys(r["method"] for r in rows))
+    present = {r["method"] for r in rows}
+    methods = [m for m in METHODS if m in present]
     lines = ["| method | median regret | worst regret | median octave error | "
              "divergence rate | median cost (runs) |", "|---|---|---|---|---|---|"]
     points = []

@@ -5,8 +5,10 @@ The stages, each visible in the result:
 1. **prior** — the calculator's textbook LR for the task's optimizer (free).
 2. **range test** — ``lrkit.rangetest.find`` on a short sweep; its constant-LR suggestion
    is mapped to the peak of the task's schedule.
-3. **curvature** — the sharpness at initialisation and the stability ceiling it implies
-   (a few Hessian-vector products), reported beside the candidates.
+3. **curvature** — for SGD-type optimizers, the sharpness at initialisation and the
+   stability ceiling it implies (a few Hessian-vector products), reported beside the
+   candidates. It bounds nothing: on the benchmark the best LR sat 75-350x below the
+   initial ceiling on the neural networks and 1.35x above it on logistic regression.
 4. **search** — successive halving over a factor-2 ladder of peak LRs around the range
    test's value, on compressed runs (the whole schedule in a fraction of the updates),
    within what is left of the budget.
@@ -120,7 +122,9 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     Raises:
         ConfigError: a bad budget or task reference.
 
-    >>> rec = auto("breast-cancer-logreg", budget=0.5, curvature=False)  # doctest: +SKIP
+    >>> rec = auto("breast-cancer-logreg", budget=0.5, curvature=False)
+    >>> [stage.name for stage in rec.stages], rec.lr > 0, rec.cost_runs <= 0.52
+    (['prior', 'range test', 'search', 'choice'], True, True)
     """
     if isinstance(task, str):
         task = load_task(task)
@@ -144,7 +148,12 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     notify("range test", spent)
     center = rt["peak_lr"] if math.isfinite(rt["peak_lr"]) else prior.lr
 
-    if curvature:
+    if curvature and prior.adaptive:
+        # Adam's step is set by its preconditioner, not by the raw Hessian: skip the HVPs
+        # and leave their cost to the search
+        stages.append(Stage("curvature", "skipped: an adaptive optimizer's stable LR does "
+                            "not follow from the raw Hessian", 0.0, {}))
+    elif curvature:
         cv = _curvature(task, prior, seed)
         spent += cv.cost_runs
         stages.append(cv)
@@ -153,7 +162,9 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     # The ladder spans 1/8x .. 4x the range test's peak LR: compressed runs favour LRs above
     # the full run's best, and the range test's value can be off by an octave either way.
     candidates = _ladder(center, -3, 2)
-    remaining = max(budget - spent, 0.2)
+    # what the range test and curvature left; rounding each run to whole updates can
+    # overshoot the budget by a few updates
+    remaining = max(budget - spent, 0.05)
     keep = 2
     # rung 1 runs `keep` candidates 4x longer than rung 0: n*b + keep*4b = remaining
     b0 = remaining / (len(candidates) + 4 * keep)
@@ -205,10 +216,6 @@ def _curvature(task: Task, prior: Prior, seed: int) -> Stage:
         est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=12)
     examples = est.grad_equivalents * est.examples
     cost = examples / (task.total_steps * task.batch_size)
-    if prior.adaptive:
-        # the raw Hessian says little about Adam's step: report it, bound nothing
-        summary = f"sharpness {est.value:.3g} at init (adaptive optimizer: not a bound)"
-        return Stage("curvature", summary, cost, {"sharpness": est.value, "hvps": est.hvps})
     bounds = sgd_bounds(est.value, momentum=prior.momentum)
     summary = (f"sharpness {est.value:.3g} at init: stability ceiling "
                f"{bounds.max_stable_lr:.3g}, quadratic optimum {bounds.quadratic_optimal_lr:.3g}")
