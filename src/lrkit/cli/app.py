@@ -60,18 +60,25 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors print one line on stderr and exit with status 2."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="lrkit", standalone_mode=False)
+        code = command.main(args=argv, prog_name="lrkit", standalone_mode=False)
     except LrkitError as err:
         click.echo(f"lrkit: error: {err}", err=True)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    # typer >= 0.20 vendors its own click: its usage errors derive from TyperException
+    except (click.ClickException, typer.TyperException) as exc:
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            click.echo(f"lrkit: error: {exc}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         click.echo("lrkit: interrupted", err=True)
         sys.exit(130)
+    if isinstance(code, int) and code:  # a verb's typer.Exit(code) comes back as a value
+        sys.exit(code)
 
 
 if __name__ == "__main__":

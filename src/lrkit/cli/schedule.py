@@ -45,44 +45,74 @@ def schedule(
 
     Example: lrkit schedule 'cosine(peak_lr=0.1,total_steps=1000,warmup_steps=100)' --plot s.png
     """
+    # check every option before any work, so a bad run writes nothing
     if fmt not in _FORMATS:
         raise ConfigError(f"--format = {fmt!r}: unknown format; use one of {', '.join(_FORMATS)}")
+    if steps_per_epoch is not None and steps_per_epoch < 1:
+        raise ConfigError(f"--steps-per-epoch = {steps_per_epoch}: must be >= 1; "
+                          "pass the number of updates in one epoch")
+    if plot is not None:
+        from lrkit.report.schedule_plot import check_plot_path
+
+        check_plot_path(plot)
     main = _load(args or [], source)
     if export is not None:
         from lrkit.interop import snippet
 
         print(snippet(main, export))
         return
-    schedules = {"schedule": main} | {f"compare {i + 1}": parse(s) for i, s in enumerate(compare)}
+    others = [parse(text) for text in compare]
     n = _steps(main, steps)
-    if steps_per_epoch is not None and steps_per_epoch < 1:
-        raise ConfigError(f"--steps-per-epoch = {steps_per_epoch}: must be >= 1; "
-                          "pass the number of updates in one epoch")
     t = np.arange(n, dtype=np.float64)
-    curves = {name: np.asarray(s(t)) for name, s in schedules.items()}
+    # column name -> values; "lr" is the main schedule, as in the JSON document
+    curves = {"lr": np.asarray(main(t))}
+    curves |= {f"compare_{i + 1}": np.asarray(s(t)) for i, s in enumerate(others)}
     if plot is not None:
         from lrkit.report.schedule_plot import plot_schedules
 
-        plot_schedules(curves, t, plot, log_scale=log_scale, steps_per_epoch=steps_per_epoch)
+        texts = [" ".join(args or []) if source is None else f"{source} {' '.join(args or [])}",
+                 *compare]
+        labels = _unique([_shorten(x) for x in texts])
+        plot_schedules(dict(zip(labels, curves.values(), strict=True)), t, plot,
+                       log_scale=log_scale, steps_per_epoch=steps_per_epoch)
     if fmt == "json":
-        doc: dict[str, object] = {"step": t.astype(int), "lr": curves["schedule"]}
+        doc: dict[str, object] = {"step": t.astype(int), "lr": curves["lr"]}
         if steps_per_epoch:
             doc["epoch"] = t / steps_per_epoch
-        if compare:
-            doc["compare"] = [curves[k] for k in curves if k != "schedule"]
         doc["spec"] = _spec_or_none(main)
+        if others:
+            doc["compare"] = [{"spec": _spec_or_none(s), "lr": curves[f"compare_{i + 1}"]}
+                              for i, s in enumerate(others)]
         echo_json(doc)
     elif fmt == "csv":
         header = ["step", *(["epoch"] if steps_per_epoch else []), *curves]
-        print(",".join(header))
+        lines = [",".join(header)]
         for i in range(n):
             row = [str(i), *([f"{i / steps_per_epoch:g}"] if steps_per_epoch else []),
                    *(repr(float(c[i])) for c in curves.values())]
-            print(",".join(row))
+            lines.append(",".join(row))
+        print("\n".join(lines))
     else:
         _print_table(curves, n, steps_per_epoch)
+        for i, text in enumerate(compare):
+            console.print(f"compare_{i + 1} = {text}", soft_wrap=True, markup=False)
         if plot is not None:
-            console.print(f"plot written to [bold]{plot}[/bold]")
+            console.print(f"plot written to {plot}", soft_wrap=True, markup=False)
+
+
+def _shorten(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Make legend labels distinct (comparing a spec with itself is allowed)."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
 
 
 def _load(args: list[str], source: str | None) -> Schedule:
@@ -122,7 +152,8 @@ def _spec_or_none(main: Schedule) -> dict[str, object] | None:
 def _print_table(curves: dict[str, np.ndarray], n: int, steps_per_epoch: int | None) -> None:
     rows = np.unique(np.linspace(0, n - 1, min(n, _TABLE_ROWS)).round().astype(int))
     shown = f", {len(rows)} shown" if n > len(rows) else ""
-    table = Table(title=f"LR over {n} updates{shown}", title_justify="left")
+    console.print(f"LR over {n} updates{shown}", soft_wrap=True)
+    table = Table()
     table.add_column("step", justify="right")
     if steps_per_epoch:
         table.add_column("epoch", justify="right")
@@ -134,4 +165,4 @@ def _print_table(curves: dict[str, np.ndarray], n: int, steps_per_epoch: int | N
     console.print(table)
     for name, c in curves.items():
         console.print(f"{name}: max {c.max():.6g} at step {int(c.argmax())}, "
-                      f"min {c.min():.6g}, last {c[-1]:.6g}")
+                      f"min {c.min():.6g}, last {c[-1]:.6g}", soft_wrap=True)

@@ -23,6 +23,7 @@ from lrkit.schedules.basic import (
     Polynomial,
     Step,
     linear,
+    piecewise_factors,
 )
 from lrkit.schedules.compose import Join, Product, Scaled, join, warmup
 from lrkit.schedules.cosine import Cosine, CosineRestarts
@@ -64,5 +65,6 @@ __all__ = [
     "linear",
     "parse",
     "parse_spec",
+    "piecewise_factors",
     "warmup",
 ]

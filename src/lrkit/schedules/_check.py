@@ -21,6 +21,7 @@ __all__ = [
     "increasing_ints",
     "learning_rate",
     "length",
+    "non_negative",
     "positive",
     "real",
     "unit_interval",
@@ -36,7 +37,10 @@ def real(where: str, value: Any) -> float:
     """A finite real number (bools are refused: ``True`` is never a learning rate)."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise fail(where, value, "must be a number", "pass a finite float")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        raise fail(where, f"{str(value)[:12]}...", "is too large", "pass a finite float") from None
     if not math.isfinite(out):
         raise fail(where, value, "must be finite", "pass a finite float")
     return out
@@ -47,6 +51,14 @@ def learning_rate(where: str, value: Any) -> float:
     out = real(where, value)
     if out < 0:
         raise fail(where, value, "a learning rate cannot be negative", "pass a value >= 0")
+    return out
+
+
+def non_negative(where: str, value: Any) -> float:
+    """A finite number >= 0 that is not a learning rate (a factor, a threshold, a rate)."""
+    out = real(where, value)
+    if out < 0:
+        raise fail(where, value, "cannot be negative", "pass a value >= 0")
     return out
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
+from lrkit.schedules._math import mix
 from lrkit.schedules.base import FloatArray, Schedule, register, register_factory
 
 __all__ = [
@@ -26,13 +27,17 @@ __all__ = [
     "Polynomial",
     "Step",
     "linear",
+    "piecewise_factors",
 ]
 
 
 @register("constant")
 @dataclasses.dataclass(frozen=True)
 class Constant(Schedule):
-    """f(t) = base_lr.
+    """f(t) = base_lr for every t.
+
+    PyTorch ``ConstantLR(factor=1)`` / a plain float LR, optax ``constant_schedule``,
+    HF ``constant``. Spec: ``constant(base_lr=0.1)``.
 
     >>> Constant(0.1)(5)
     0.1
@@ -50,7 +55,9 @@ class Constant(Schedule):
 @register("step")
 @dataclasses.dataclass(frozen=True)
 class Step(Schedule):
-    """f(t) = base_lr * gamma ** floor(t / step_size)  (PyTorch ``StepLR``).
+    """f(t) = base_lr * gamma ** floor(t / step_size)  (PyTorch ``StepLR``, timm ``step``).
+
+    Spec: ``step(base_lr=0.1, step_size=30, gamma=0.1)``.
 
     >>> Step(1.0, step_size=2, gamma=0.5).values(5)
     array([1.  , 1.  , 0.5 , 0.5 , 0.25])
@@ -63,7 +70,7 @@ class Step(Schedule):
     def __post_init__(self) -> None:
         settle(self, base_lr=check.learning_rate("step.base_lr", self.base_lr),
                step_size=check.length("step.step_size", self.step_size),
-               gamma=check.learning_rate("step.gamma", self.gamma))
+               gamma=check.non_negative("step.gamma", self.gamma))
 
     def _lr(self, t: FloatArray) -> FloatArray:
         return np.asarray(self.base_lr * self.gamma ** np.floor(t / self.step_size),
@@ -77,6 +84,7 @@ class MultiStep(Schedule):
 
     The change takes effect *at* the milestone; a repeated milestone counts twice, as in
     PyTorch. For absolute values or per-boundary factors use ``Piecewise``.
+    Spec: ``multistep(base_lr=0.1, milestones=[30, 60], gamma=0.1)``.
 
     >>> MultiStep(1.0, milestones=[2, 4], gamma=0.5).values(5)
     array([1.  , 1.  , 0.5 , 0.5 , 0.25])
@@ -90,7 +98,7 @@ class MultiStep(Schedule):
         settle(self, base_lr=check.learning_rate("multistep.base_lr", self.base_lr),
                milestones=check.increasing_ints("multistep.milestones", self.milestones,
                                                 strict=False),
-               gamma=check.learning_rate("multistep.gamma", self.gamma))
+               gamma=check.non_negative("multistep.gamma", self.gamma))
 
     def _lr(self, t: FloatArray) -> FloatArray:
         passed = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), t, side="right")
@@ -105,7 +113,9 @@ class Piecewise(Schedule):
     ``len(lrs) == len(boundaries) + 1``; the change takes effect *at* each boundary
     (PyTorch and optax; Keras' ``PiecewiseConstantDecay`` changes one step later, which
     ``lrkit.interop.from_keras`` accounts for). ``Piecewise.from_factors`` builds it from
-    multiplicative factors, as optax's ``piecewise_constant_schedule`` takes them.
+    multiplicative factors, as optax's ``piecewise_constant_schedule`` takes them; its spec
+    form is ``piecewise_factors(init_lr=0.1, boundaries=[30, 60], factors=[0.1, 0.5])``.
+    Spec: ``piecewise(boundaries=[30, 60], lrs=[0.1, 0.01, 0.005])``.
 
     >>> Piecewise(boundaries=[2, 4], lrs=[1.0, 0.5, 0.1]).values(5)
     array([1. , 1. , 0.5, 0.5, 0.1])
@@ -135,7 +145,7 @@ class Piecewise(Schedule):
         lr = check.learning_rate("piecewise.init_lr", init_lr)
         lrs = [lr]
         for i, f in enumerate(_as_list("piecewise.factors", factors)):
-            lrs.append(lrs[-1] * check.learning_rate(f"piecewise.factors[{i}]", f))
+            lrs.append(lrs[-1] * check.non_negative(f"piecewise.factors[{i}]", f))
         return cls(boundaries=boundaries, lrs=lrs)
 
     def _lr(self, t: FloatArray) -> FloatArray:
@@ -151,6 +161,7 @@ class Interpolate(Schedule):
     ``kind="linear"``: straight lines; ``kind="cosine"``: half-cosine easing
     v_k + (v_{k+1} - v_k) * (1 - cos(pi * p)) / 2 with p the fraction of the segment
     (optax ``piecewise_interpolate_schedule``, ``cosine_onecycle_schedule``).
+    Spec: ``interpolate(steps=[0, 100, 1000], lrs=[0, 0.1, 0.001], kind=cosine)``.
 
     >>> Interpolate(steps=[0, 10], lrs=[0.0, 1.0]).values(11)[[0, 5, 10]]
     array([0. , 0.5, 1. ])
@@ -192,7 +203,9 @@ class Exponential(Schedule):
     With ``staircase`` the exponent is floored (a step decay). With ``end_lr`` the value is
     clipped there (from below when decaying, from above when growing). Keras
     ``ExponentialDecay`` and optax ``exponential_decay``; PyTorch ``ExponentialLR`` is
-    ``decay_steps=1``.
+    ``decay_steps=1``. A growing exponential (decay_rate > 1) without ``end_lr`` grows
+    without bound (it overflows to inf after enough steps).
+    Spec: ``exponential(init_lr=0.1, decay_rate=0.5, decay_steps=1000, staircase=true)``.
 
     >>> Exponential(1.0, decay_rate=0.5, decay_steps=2).values(5)
     array([1.        , 0.70710678, 0.5       , 0.35355339, 0.25      ])
@@ -219,10 +232,11 @@ class Exponential(Schedule):
         p = np.maximum(t - self.transition_begin, 0.0) / self.decay_steps
         if self.staircase:
             p = np.floor(p)
-        out = self.init_lr * self.decay_rate ** p
-        if self.end_lr is not None:
-            out = (np.maximum if self.decay_rate < 1 else np.minimum)(out, self.end_lr)
-        return out
+        if self.end_lr is None:
+            return self.init_lr * self.decay_rate ** p
+        with np.errstate(over="ignore"):  # a growing power may pass inf before its ceiling
+            out = self.init_lr * self.decay_rate ** p
+        return (np.maximum if self.decay_rate < 1 else np.minimum)(out, self.end_lr)
 
 
 @register("inverse_time")
@@ -230,7 +244,8 @@ class Exponential(Schedule):
 class InverseTime(Schedule):
     """f(t) = init_lr / (1 + decay_rate * t / decay_steps); floored t/decay_steps if ``staircase``.
 
-    Keras ``InverseTimeDecay``.
+    Keras ``InverseTimeDecay`` (the 1/t annealing of Robbins & Monro 1951 / Bottou 2012).
+    Spec: ``inverse_time(init_lr=0.1, decay_rate=0.5, decay_steps=100)``.
 
     >>> InverseTime(1.0, decay_rate=1.0, decay_steps=1).values(3)
     array([1.        , 0.5       , 0.33333333])
@@ -263,6 +278,7 @@ class Polynomial(Schedule):
     T' = T * ceil(t / T) (T' = T at t = 0), and f = (init - end) * (1 - t / T') ** power + end.
     ``power=1`` is linear decay (PyTorch ``PolynomialLR`` ends at 0, optax
     ``polynomial_schedule``/``linear_schedule``, HF ``linear``/``polynomial``).
+    Spec: ``polynomial(init_lr=0.1, total_steps=1000, end_lr=1e-4, power=2)``.
 
     >>> Polynomial(1.0, total_steps=4).values(6)
     array([1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
@@ -288,13 +304,16 @@ class Polynomial(Schedule):
             frac = t / horizon
         else:
             frac = np.minimum(t, T) / T
-        return (self.init_lr - self.end_lr) * (1.0 - frac) ** self.power + self.end_lr
+        return mix(self.init_lr, self.end_lr, (1.0 - frac) ** self.power)
 
 
-def linear(init_lr: float, end_lr: float = 0.0, total_steps: float = 1) -> Polynomial:
+def linear(init_lr: float, end_lr: float = 0.0, *, total_steps: float) -> Polynomial:
     """Linear interpolation from ``init_lr`` to ``end_lr`` over ``total_steps``, then hold.
 
-    The spec family ``linear`` builds this (a ``Polynomial`` of power 1).
+    f(t) = init_lr + (end_lr - init_lr) * min(t, T) / T. The spec family ``linear`` builds
+    this (a ``Polynomial`` of power 1, which is what its spec then saves): optax
+    ``linear_schedule``, HF ``linear`` after its warmup, PyTorch ``LinearLR`` (as factors).
+    Spec: ``linear(init_lr=0.1, end_lr=0, total_steps=1000)``.
 
     >>> linear(1.0, 0.0, total_steps=4)(2)
     0.5
@@ -305,13 +324,38 @@ def linear(init_lr: float, end_lr: float = 0.0, total_steps: float = 1) -> Polyn
 register_factory("linear", linear)
 
 
+def piecewise_factors(init_lr: float, boundaries: Sequence[int],
+                      factors: Sequence[float]) -> Piecewise:
+    """Piecewise constant from cumulative factors: init_lr * prod(factors[k] for b_k <= t).
+
+    The spec family ``piecewise_factors`` (optax ``piecewise_constant_schedule``); it builds
+    a ``Piecewise`` with absolute rates, which is what its spec then saves.
+
+    >>> piecewise_factors(1.0, [2, 4], [0.5, 0.1]).values(5).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.05]
+    """
+    bounds = check.increasing_ints("piecewise_factors.boundaries", boundaries)
+    facs = [check.non_negative(f"piecewise_factors.factors[{i}]", f)
+            for i, f in enumerate(_as_list("piecewise_factors.factors", factors))]
+    if len(facs) != len(bounds):
+        raise check.fail("piecewise_factors.factors", facs,
+                         f"needs one factor per boundary ({len(bounds)})",
+                         "give the multiplier applied at each boundary")
+    return Piecewise.from_factors(init_lr, bounds, facs)
+
+
+register_factory("piecewise_factors", piecewise_factors)
+
+
 @register("linear_warmup")
 @dataclasses.dataclass(frozen=True)
 class LinearWarmup(Schedule):
     """f(t) = init_lr + (peak_lr - init_lr) * min(t, W) / W, W = warmup_steps; then peak_lr.
 
     The warmup prefix of Goyal et al. 2017, HF, optax, Keras and timm. A zero-length
-    warmup is the constant ``peak_lr``. Join it before a decay with ``lrkit.schedules.warmup``.
+    warmup is the constant ``peak_lr``. Join it before a decay with ``lrkit.schedules.warmup``
+    or the ``warmup_steps`` key of any spec. Spec:
+    ``linear_warmup(init_lr=0, peak_lr=0.1, warmup_steps=500)``.
 
     >>> LinearWarmup(0.0, 1.0, warmup_steps=4).values(6)
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
@@ -334,7 +378,9 @@ class LinearWarmup(Schedule):
         if self.warmup_steps == 0:
             return np.full_like(t, self.peak_lr)
         frac = np.minimum(t, self.warmup_steps) / self.warmup_steps
-        return self.init_lr + (self.peak_lr - self.init_lr) * frac
+        # exactly peak_lr from W on (init + (peak - init) * 1 can miss it by an ulp)
+        return np.where(frac >= 1.0, self.peak_lr,
+                        self.init_lr + (self.peak_lr - self.init_lr) * frac)
 
 
 @register("exponential_warmup")
@@ -342,8 +388,10 @@ class LinearWarmup(Schedule):
 class ExponentialWarmup(Schedule):
     """f(t) = init_lr * (peak_lr / init_lr) ** (min(t, W) / W); then peak_lr.
 
-    A geometric ramp (equal ratio per step): the shape of an LR range test sweep, and an
-    exponential warmup prefix. ``init_lr`` must be positive.
+    A geometric ramp (equal ratio per step): the shape of an LR range test sweep (Smith
+    2017; fastai ``lr_find``, torch-lr-finder ``ExponentialLR``) and an exponential warmup
+    prefix. ``init_lr`` must be positive. Spec:
+    ``exponential_warmup(init_lr=1e-6, peak_lr=0.1, warmup_steps=500)``.
 
     >>> ExponentialWarmup(0.01, 1.0, warmup_steps=2).values(4)
     array([0.01, 0.1 , 1.  , 1.  ])
@@ -360,7 +408,8 @@ class ExponentialWarmup(Schedule):
 
     def _lr(self, t: FloatArray) -> FloatArray:
         frac = np.minimum(t, self.warmup_steps) / self.warmup_steps
-        return self.init_lr * (self.peak_lr / self.init_lr) ** frac
+        return np.where(frac >= 1.0, self.peak_lr,
+                        self.init_lr * (self.peak_lr / self.init_lr) ** frac)
 
 
 def _as_list(where: str, values: object) -> list[object]:

@@ -26,6 +26,13 @@ __all__ = ["Join", "Product", "Scaled", "join", "warmup", "warmup_prefixed"]
 class Join(Schedule):
     """Run ``pieces[k]`` on local time t - boundaries[k-1] for boundaries[k-1] <= t < boundaries[k].
 
+    f(t) = pieces[k](t - b_{k-1}) with b_{-1} = 0 and k the number of boundaries <= t (optax
+    ``join_schedules``; PyTorch ``SequentialLR`` restarts each scheduler at 0 the same way).
+    A join is continuous at b_k only if pieces[k](0) equals the limit of pieces[k-1]; the
+    ``warmup`` helper guarantees that for its ramp. Spec:
+    ``join(pieces=[linear_warmup(init_lr=0, peak_lr=0.1, warmup_steps=100),
+    cosine(peak_lr=0.1, total_steps=900)], boundaries=[100])``.
+
     >>> from lrkit.schedules import Constant, Cosine
     >>> s = Join([Constant(1.0), Cosine(1.0, total_steps=2)], boundaries=[2])
     >>> s.values(5)
@@ -68,6 +75,8 @@ def join(pieces: Sequence[Schedule], boundaries: Sequence[int]) -> Join:
 class Scaled(Schedule):
     """f(t) = factor * schedule(t). ``schedule * 0.5`` builds one.
 
+    Spec: ``scaled(schedule=cosine(peak_lr=1, total_steps=100), factor=0.1)``.
+
     >>> from lrkit.schedules import Constant
     >>> (Constant(0.2) * 0.5)(0)
     0.1
@@ -80,7 +89,7 @@ class Scaled(Schedule):
         if not isinstance(self.schedule, Schedule):
             raise check.fail("scaled.schedule", self.schedule, "must be a schedule",
                              "pass a schedule spec")
-        settle(self, factor=check.learning_rate("scaled.factor", self.factor))
+        settle(self, factor=check.non_negative("scaled.factor", self.factor))
 
     def _lr(self, t: FloatArray) -> FloatArray:
         return self.factor * np.asarray(self.schedule(t))
@@ -90,6 +99,10 @@ class Scaled(Schedule):
 @dataclasses.dataclass(frozen=True)
 class Product(Schedule):
     """f(t) = first(t) * second(t) (e.g. a cosine times an exponential envelope).
+
+    PyTorch ``ChainedScheduler`` multiplies its schedulers' factors this way. Spec:
+    ``product(first=cosine_restarts(peak_lr=1, cycle_steps=100),
+    second=exponential(init_lr=0.1, decay_rate=0.5, decay_steps=1000))``.
 
     >>> from lrkit.schedules import Constant, Exponential
     >>> (Constant(2.0) * Exponential(1.0, decay_rate=0.5)).values(3)
@@ -141,6 +154,12 @@ def warmup_prefixed(name: str, params: Mapping[str, Any], warmup_steps: Any,
     4
     """
     steps = check.count(f"{name}.warmup_steps", warmup_steps, minimum=0)
+    check.choice(f"{name}.warmup_shape", warmup_shape, ("linear", "exponential"))
+    init = check.learning_rate(f"{name}.warmup_init_lr", warmup_init_lr)
+    if warmup_shape == "exponential" and init <= 0:
+        raise check.fail(f"{name}.warmup_init_lr", warmup_init_lr,
+                         "an exponential warmup cannot start at 0",
+                         "pass warmup_init_lr > 0, e.g. peak / 1000")
     params = dict(params)
     if "total_steps" in params and steps:
         total = check.length(f"{name}.total_steps", params["total_steps"])

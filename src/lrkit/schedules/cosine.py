@@ -8,6 +8,7 @@ import numpy as np
 
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
+from lrkit.schedules._math import mix
 from lrkit.schedules.base import FloatArray, Schedule, register
 
 __all__ = ["Cosine", "CosineRestarts"]
@@ -28,7 +29,11 @@ class Cosine(Schedule):
     Loshchilov & Hutter 2017 (SGDR, without restarts). ``end_lr`` is an absolute floor.
     After T, ``after_end="hold"`` keeps ``end_lr`` (optax, Keras, timm) while
     ``"periodic"`` lets the cosine rise again with period 2T (PyTorch
-    ``CosineAnnealingLR``, HF ``cosine``). ``exponent`` is optax's.
+    ``CosineAnnealingLR``, HF ``cosine``). ``exponent`` is optax's
+    ``cosine_decay_schedule`` exponent. optax and Keras give the floor relative to the peak
+    (``alpha``): end_lr = alpha * peak_lr. Spec:
+    ``cosine(peak_lr=0.1, total_steps=1000, end_lr=1e-4)`` (add ``warmup_steps=100`` for
+    a linear warmup; ``total_steps`` then counts it too).
 
     >>> Cosine(peak_lr=1.0, total_steps=4).values(6)
     array([1.        , 0.85355339, 0.5       , 0.14644661, 0.        , 0.        ])
@@ -52,7 +57,7 @@ class Cosine(Schedule):
     def _lr(self, t: FloatArray) -> FloatArray:
         T = float(self.total_steps)
         p = (np.minimum(t, T) if self.after_end == "hold" else t) / T
-        return self.end_lr + (self.peak_lr - self.end_lr) * _half_cosine(p) ** self.exponent
+        return mix(self.peak_lr, self.end_lr, _half_cosine(p) ** self.exponent)
 
 
 @register("cosine_restarts")
@@ -67,6 +72,11 @@ class CosineRestarts(Schedule):
     are integers), not from a floating-point logarithm, which misplaces restart steps at
     cycle_mult=3 in PyTorch ``CosineAnnealingWarmRestarts.step(epoch)`` and timm.
     ``peak_decay`` scales the height above the floor (Keras ``m_mul``); the floor is fixed.
+    PyTorch ``CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)`` is ``cycle_steps=T_0,
+    cycle_mult=T_mult, end_lr=eta_min``; Keras ``CosineDecayRestarts`` (whose float32
+    logarithm also misplaces some restarts, e.g. t_mul=1.5 at step 5 of first_decay_steps=2)
+    is ``end_lr = alpha * peak_lr, peak_decay=m_mul``. Spec:
+    ``cosine_restarts(peak_lr=0.1, cycle_steps=100, cycle_mult=2, peak_decay=0.8)``.
 
     >>> s = CosineRestarts(peak_lr=1.0, cycle_steps=2, cycle_mult=2)
     >>> s.values(8)
@@ -95,19 +105,43 @@ class CosineRestarts(Schedule):
     def cycle_starts(self, until: float) -> list[float]:
         """Start steps S_0 = 0 < S_1 < ... of every cycle that begins at or before ``until``.
 
-        Integer lengths and multipliers are summed as Python ints, so the starts are exact.
+        An integer multiplier sums the lengths as Python numbers (exact integers when
+        ``cycle_steps`` is one too); a fractional one uses the closed form
+        S_i = T_0 (m**i - 1) / (m - 1), the same float expression ``__call__`` uses.
 
         >>> CosineRestarts(1.0, cycle_steps=1, cycle_mult=3).cycle_starts(130)
         [0, 1, 4, 13, 40, 121]
+        >>> CosineRestarts(1.0, cycle_steps=2, cycle_mult=1.5).cycle_starts(10)
+        [0, 2.0, 5.0, 9.5]
         """
-        starts: list[float] = [0]
-        length: float = self.cycle_steps
-        while True:
-            nxt = starts[-1] + length
-            if nxt > until:
-                return starts
-            starts.append(nxt)
-            length = length * self.cycle_mult
+        if self.cycle_mult == 1 or isinstance(self.cycle_mult, int):
+            starts: list[float] = [0]
+            length: float = self.cycle_steps
+            while starts[-1] + length <= until:
+                starts.append(starts[-1] + length)
+                length = length * self.cycle_mult
+            return starts
+        count = int(self._cycle(np.asarray([float(until)]))[0])
+        later = self._start(np.arange(1, count + 1, dtype=np.float64))
+        return [0, *later.tolist()]
+
+    def _start(self, i: FloatArray) -> FloatArray:
+        """S_i for a fractional multiplier m: T_0 (m**i - 1) / (m - 1)."""
+        m = float(self.cycle_mult)
+        return np.asarray(self.cycle_steps * (m**i - 1.0) / (m - 1.0), dtype=np.float64)
+
+    def _cycle(self, t: FloatArray) -> FloatArray:
+        """The cycle index for a fractional multiplier, in O(1) per step.
+
+        A loop over the cycles would take ~t / T_0 iterations for m close to 1; the
+        logarithm gives the index at once, and the float rounding that misplaces restarts
+        in PyTorch and Keras is corrected by testing t against S_i and S_{i+1} themselves.
+        """
+        m = float(self.cycle_mult)
+        with np.errstate(over="ignore"):
+            i = np.floor(np.log1p(t * (m - 1.0) / self.cycle_steps) / np.log(m))
+            i = np.where(self._start(i) > t, i - 1.0, i)
+            return np.where(self._start(i + 1.0) <= t, i + 1.0, i)
 
     def _lr(self, t: FloatArray) -> FloatArray:
         if t.size == 0:
@@ -115,10 +149,14 @@ class CosineRestarts(Schedule):
         if self.cycle_mult == 1:
             i = np.floor(t / self.cycle_steps)
             start, span = i * self.cycle_steps, np.full_like(t, float(self.cycle_steps))
+        elif not isinstance(self.cycle_mult, int):
+            i = self._cycle(t)
+            start = self._start(i)
+            span = self.cycle_steps * float(self.cycle_mult) ** i
         else:
             starts = self.cycle_starts(float(t.max()))
             i = np.searchsorted(np.asarray(starts, dtype=np.float64), t, side="right") - 1.0
             start = np.asarray(starts, dtype=np.float64)[i.astype(np.int64)]
             span = np.asarray(self.cycle_steps * float(self.cycle_mult) ** i, dtype=np.float64)
-        height = (self.peak_lr - self.end_lr) * self.peak_decay ** i
-        return self.end_lr + height * _half_cosine((t - start) / span)
+        return mix(self.peak_lr, self.end_lr,
+                   self.peak_decay ** i * _half_cosine((t - start) / span))

@@ -26,7 +26,10 @@ class Cyclic(Schedule):
     f(t) = base_lr + (max_lr - base_lr) * s * g, where g = 1 (``triangular``),
     1 / 2 ** (cycle - 1) (``triangular2``) or gamma ** t (``exp_range``).
     A custom ``scale_fn`` (a Python callable; not JSON-serialisable) replaces g and receives
-    the cycle number or the step, per ``scale_mode``.
+    the cycle number (1, 2, ...) or the step, per ``scale_mode`` (default ``cycle``, or
+    ``iterations`` for ``exp_range``). ``gamma`` lies in (0, 1]: exp_range shrinks the
+    amplitude. Spec:
+    ``cyclic(base_lr=1e-4, max_lr=1e-2, step_size_up=2000, mode=triangular2)``.
 
     >>> Cyclic(0.0, 1.0, step_size_up=2, mode="triangular2").values(8)
     array([0.  , 0.5 , 1.  , 0.5 , 0.  , 0.25, 0.5 , 0.25])
@@ -52,7 +55,7 @@ class Cyclic(Schedule):
                step_size_up=check.length("cyclic.step_size_up", self.step_size_up),
                step_size_down=None if self.step_size_down is None
                else check.length("cyclic.step_size_down", self.step_size_down),
-               mode=mode, gamma=check.positive("cyclic.gamma", self.gamma),
+               mode=mode, gamma=_gamma(self.gamma),
                scale_mode=check.choice("cyclic.scale_mode", self.scale_mode or default_scale,
                                        ("cycle", "iterations")))
 
@@ -62,7 +65,7 @@ class Cyclic(Schedule):
         if self.mode == "triangular":
             return np.ones_like(x)
         if self.mode == "triangular2":
-            return 1.0 / (2.0 ** (x - 1))
+            return 0.5 ** (x - 1)  # not 1 / 2**(x - 1), which overflows after ~1000 cycles
         return self.gamma ** x
 
     def _lr(self, t: FloatArray) -> FloatArray:
@@ -77,6 +80,14 @@ class Cyclic(Schedule):
         return self.base_lr + (self.max_lr - self.base_lr) * s * g
 
 
+def _gamma(value: object) -> float:
+    gamma = check.positive("cyclic.gamma", value)
+    if gamma > 1:  # gamma**t overflows, and 0 * inf is nan at every cycle start
+        raise check.fail("cyclic.gamma", value, "must lie in (0, 1]",
+                         "pass e.g. 0.99994 (exp_range shrinks the cycles)")
+    return gamma
+
+
 @register("onecycle")
 @dataclasses.dataclass(frozen=True)
 class OneCycle(Schedule):
@@ -87,7 +98,9 @@ class OneCycle(Schedule):
     they end at e1, e2 = 2 * pct_start * N - 2 (peak -> init) and e3 = N - 1 (init -> min).
     Within a phase p = (t - e_prev) / (e_k - e_prev) and the rate moves from its start a to
     its end b by b + (a - b) * (1 + cos(pi * p)) / 2 (``anneal="cos"``) or a + (b - a) * p
-    (``"linear"``). After N - 1 the final value is held (PyTorch refuses to go further).
+    (``"linear"``). After N - 1 the final value is held (PyTorch extrapolates the last phase
+    at t = N and refuses to go further). Spec:
+    ``onecycle(peak_lr=0.1, total_steps=1000, pct_start=0.25, three_phase=true)``.
 
     >>> OneCycle(peak_lr=1.0, total_steps=10).values(10).round(4)[[0, 2, 9]]
     array([0.04, 1.  , 0.  ])
@@ -113,9 +126,11 @@ class OneCycle(Schedule):
                anneal=check.choice("onecycle.anneal", self.anneal, ("cos", "linear")))
         ends = [e for e, _, _ in self.phases()]
         if any(b <= a for a, b in zip([0.0, *ends], ends, strict=False)):
+            # phase ends must increase: pct * N - 1 > 0, and 2 pct N - 2 < N - 1 (three phases)
+            high = f"{(total + 1) / (2 * total):.4g}" if self.three_phase else "1"
             raise check.fail("onecycle.pct_start", pct,
                              f"leaves an empty phase with total_steps={total}",
-                             "raise total_steps or move pct_start towards 0.5")
+                             f"pass {1 / total:.4g} < pct_start < {high} or raise total_steps")
 
     def phases(self) -> list[tuple[float, float, float]]:
         """``(end_step, start_lr, end_lr)`` of each phase, exactly as PyTorch computes them."""

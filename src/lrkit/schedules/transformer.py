@@ -10,6 +10,7 @@ import numpy as np
 
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
+from lrkit.schedules._math import mix
 from lrkit.schedules.base import FloatArray, Schedule, register
 
 __all__ = ["WSD", "InverseSqrt", "Noam", "Tanh"]
@@ -22,7 +23,8 @@ class InverseSqrt(Schedule):
 
     Inverse square-root decay (Vaswani et al. 2017; fairseq ``inverse_sqrt`` with
     timescale = warmup updates; HF ``inverse_sqrt``, after big_vision). It starts at
-    ``peak_lr``: put a warmup before it with ``warmup_steps`` in the spec.
+    ``peak_lr``: put a warmup before it with ``warmup_steps`` in the spec (HF's default
+    timescale is the warmup length). Spec: ``inverse_sqrt(peak_lr=0.1, timescale=4000)``.
 
     >>> InverseSqrt(peak_lr=1.0, timescale=4).values(13)[[0, 12]]
     array([1. , 0.5])
@@ -46,7 +48,8 @@ class Noam(Schedule):
 
     The "Attention Is All You Need" schedule (Vaswani et al. 2017, eq. 3) as the Annotated
     Transformer runs it: linear warmup to factor / sqrt(d_model * warmup_steps), then
-    inverse square root. s = max(t, 1) makes the first two updates equal.
+    inverse square root. s = max(t, 1) makes the first two updates equal. Spec:
+    ``noam(d_model=512, warmup_steps=4000, factor=2)``.
 
     >>> round(Noam(d_model=512, warmup_steps=4000)(4000), 8)
     0.00069877
@@ -86,7 +89,10 @@ class WSD(Schedule):
     (1 + cos(pi p)) / 2 (``cosine``), 1 - sqrt(p) (``1-sqrt``, Hägele et al. 2024) or
     2 * 0.5**p - 1 (``exponential``, Megatron-LM). MiniCPM (Hu et al. 2024, arXiv
     2404.06395 §4.2) introduced the schedule. The warmup is a prefix: add ``warmup_steps``
-    to the spec, and ``total_steps`` then counts the whole run.
+    to the spec, and ``total_steps`` then counts the whole run. HF
+    ``get_wsd_schedule(W, D, N, min_lr_ratio=m)`` is ``wsd(total_steps=N, decay_steps=D,
+    end_lr=m * peak_lr, warmup_steps=W, warmup_init_lr=m * peak_lr)``. Spec:
+    ``wsd(peak_lr=0.1, total_steps=10000, decay_steps=1000, decay_shape="1-sqrt")``.
 
     >>> s = WSD(peak_lr=1.0, total_steps=10, decay_steps=4, decay_shape="linear")
     >>> s.values(11)[[0, 6, 8, 10]]
@@ -114,7 +120,7 @@ class WSD(Schedule):
     def _lr(self, t: FloatArray) -> FloatArray:
         stable = self.total_steps - self.decay_steps
         p = np.clip((t - stable) / self.decay_steps, 0.0, 1.0)
-        return self.end_lr + (self.peak_lr - self.end_lr) * _DECAY_SHAPES[self.decay_shape](p)
+        return mix(self.peak_lr, self.end_lr, _DECAY_SHAPES[self.decay_shape](p))
 
 
 @register("tanh")
@@ -124,7 +130,8 @@ class Tanh(Schedule):
 
     Hyperbolic-tangent decay (Hsueh et al. 2019; timm ``TanhLRScheduler``). It does not
     quite reach ``end_lr`` at r = 1 (about 0.25% of the range remains); from T on it holds
-    ``end_lr``, like timm after its last cycle.
+    ``end_lr``, like timm after its last cycle. Spec:
+    ``tanh(peak_lr=0.1, total_steps=1000, lower=-7, upper=3)``.
 
     >>> Tanh(peak_lr=1.0, total_steps=4).values(5).round(4)
     array([1.    , 0.9999, 0.982 , 0.2689, 0.    ])
@@ -149,6 +156,6 @@ class Tanh(Schedule):
 
     def _lr(self, t: FloatArray) -> FloatArray:
         r = t / self.total_steps
-        inside = self.end_lr + 0.5 * (self.peak_lr - self.end_lr) * (
-            1.0 - np.tanh(self.lower * (1.0 - r) + self.upper * r))
+        weight = 0.5 * (1.0 - np.tanh(self.lower * (1.0 - r) + self.upper * r))
+        inside = mix(self.peak_lr, self.end_lr, weight)
         return np.where(t < self.total_steps, inside, self.end_lr)
