@@ -44,7 +44,7 @@ def _register_verbs() -> None:
 _register_verbs()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
