@@ -1,0 +1,89 @@
+"""Coarse-to-fine: read the calculator's and the range test's LR suggestions as search seeds.
+
+The seeds are enqueued as the first trials, and the search space is narrowed to a band
+around them (``SearchSpace.around``). Both readers take the object the producing API
+returns, its ``to_dict()`` document, or the path of a file holding that JSON
+(``lrkit calc --json > calc.json``, ``lrkit find --json > find.json`` or
+``RangeTestResult.save``).
+
+>>> suggestions_from_calc({"initial_lr": 0.003, "final_lr": 3e-05})
+[0.003]
+>>> suggestions_from_rangetest({"suggested_lr": 0.02, "peak_lr": 0.05})
+[0.05]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lrkit.errors import DataError
+
+__all__ = ["suggestions_from_calc", "suggestions_from_rangetest"]
+
+
+def _document(source: Any, what: str) -> Mapping[str, Any]:
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(f"{what} = '{path}': no such file; pass the JSON that "
+                            f"'lrkit {'calc' if what == 'calc' else 'find'} --json' wrote"
+                            ) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise DataError(f"{what} = '{path}': not readable JSON ({err}); pass the "
+                            "--json output of that command") from None
+    elif isinstance(source, Mapping):
+        doc = source
+    elif hasattr(source, "to_dict"):
+        doc = source.to_dict()
+    else:
+        raise DataError(f"{what} = {source!r}: expected a result object, its dict or a JSON "
+                        "file path")
+    if not isinstance(doc, Mapping):
+        raise DataError(f"{what}: the JSON must be an object, got {type(doc).__name__}")
+    return doc
+
+
+def _lr(value: Any) -> float | None:
+    if isinstance(value, Mapping):
+        value = value.get("lr")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None
+
+
+def suggestions_from_calc(source: Any) -> list[float]:
+    """The calculator's initial LR, as a one-element list.
+
+    Raises:
+        DataError: the document has no positive ``initial_lr``.
+    """
+    lr = _lr(_document(source, "calc").get("initial_lr"))
+    if lr is None:
+        raise DataError("calc: no positive 'initial_lr' in the document; pass the output "
+                        "of 'lrkit calc --json'")
+    return [lr]
+
+
+def suggestions_from_rangetest(source: Any) -> list[float]:
+    """The range test's LR for the task's schedule (``peak_lr``), else its constant-LR one.
+
+    Raises:
+        DataError: the result has no usable suggestion (e.g. the test flagged it).
+    """
+    if hasattr(source, "suggestion") and not isinstance(source, Mapping):
+        lr = _lr(getattr(source, "peak_lr", None)) or _lr(source.suggestion)
+    else:
+        doc = _document(source, "rangetest")
+        lr = next((v for v in (_lr(doc.get(k)) for k in ("peak_lr", "suggested_lr",
+                                                         "suggestion")) if v), None)
+    if lr is None:
+        raise DataError("rangetest: no positive 'peak_lr' or 'suggested_lr' in the result; "
+                        "rerun the range test or seed the search with --seed-lr")
+    return [lr]
