@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from lrkit.cli.app import main
 from lrkit.rangetest import RangeTestResult
 
 SMALL = ["--task", "breast-cancer-logreg", "--start-lr", "1e-3", "--steps", "20"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def run(argv, capsys):

@@ -11,14 +11,6 @@ import torch
 from lrkit.cli.app import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def run(capsys, *argv):
     """Run the CLI in-process; return (exit code, stdout, stderr)."""
     try:

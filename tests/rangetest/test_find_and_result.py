@@ -22,14 +22,6 @@ from lrkit.rangetest.result import (
 from lrkit.tasks import builtin_tasks
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def shape(n=80, noise=0.02, seed=0, start=-6.0, end=0.0, blowup=True):
     lrs = np.logspace(start, end, n)
     x = np.log10(lrs)

@@ -15,14 +15,6 @@ from lrkit.rangetest import checksum, range_test
 from lrkit.rangetest.runner import lr_at
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def make_setup(seed: int = 0):
     """A model with BatchNorm and dropout, Adam with state, a shuffling loader."""
     torch.manual_seed(seed)

@@ -17,15 +17,6 @@ from lrkit.tasks import LR_PARAMETER, Task, builtin_tasks, fill_schedule, load_t
 BUILTIN = ["breast-cancer-logreg", "diabetes-mlp", "digits-cnn", "digits-mlp"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny models: one intra-op thread is fastest, above all on a shared 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_import_does_not_pull_torch():
     code = "import sys, lrkit.tasks, lrkit; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
