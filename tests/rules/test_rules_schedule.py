@@ -73,6 +73,12 @@ def test_constant_schedule_has_no_lr_based_estimate():
     assert "constant" in rec.convergence["detail"]
 
 
+def test_epochs_without_steps_per_epoch_report_no_run_length_not_a_constant_schedule():
+    rec = calculate(CalcInput(optimizer="adam", epochs=10))
+    assert rec.total_steps is None and rec.schedule_steps == ()
+    assert rec.convergence["detail"] == "no run length"
+
+
 def test_auto_warmup_is_capped_at_a_quarter_of_the_run():
     rec = calculate(CalcInput(optimizer="adam", total_steps=1000))  # 2000 would be too long
     assert rec.warmup_steps == 250

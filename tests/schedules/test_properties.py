@@ -237,7 +237,11 @@ def _first_value(spec) -> float:
 @SETTINGS
 @given(spec=any_spec)
 def test_the_documented_value_at_step_0(spec):
-    assert from_spec(spec)(0) == pytest.approx(_first_value(spec), rel=1e-12, abs=1e-300)
+    # tanh mixes peak and end with a weight within ~1e-6 of 1: numpy's and math's tanh may
+    # differ in the last bit, an error of order 1e-16 * max(peak, end) in absolute terms
+    scale = max(spec["peak_lr"], spec["end_lr"]) if spec["family"] == "tanh" else 0.0
+    assert from_spec(spec)(0) == pytest.approx(_first_value(spec), rel=1e-12,
+                                               abs=max(1e-14 * scale, 1e-300))
 
 
 def _end_checks(spec):

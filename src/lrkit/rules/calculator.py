@@ -119,7 +119,8 @@ def calculate(inp: CalcInput) -> Recommendation:
                               "--dataset-size, or --total-steps (or --tokens for an LLM), to "
                               "get the schedule, the final LR and a convergence estimate")
 
-    conv_epoch, conv_step, convergence = _convergence(inp, settle, steps_per_epoch, trail)
+    conv_epoch, conv_step, convergence = _convergence(inp, settle, steps_per_epoch, total,
+                                                      trail)
 
     layer_lrs = None
     if inp.layers is not None:
@@ -424,8 +425,8 @@ def _auto_warmup(info: OptimizerInfo, params: dict[str, float | None], kind: Any
     return steps, (steps / spe if spe else chosen.epochs), init
 
 
-def _convergence(inp: CalcInput, settle: int | None, spe: int | None, trail: _Trail
-                 ) -> tuple[float | None, int | None, dict[str, Any]]:
+def _convergence(inp: CalcInput, settle: int | None, spe: int | None, total: int | None,
+                 trail: _Trail) -> tuple[float | None, int | None, dict[str, Any]]:
     if inp.loss_history is not None:
         epochs, losses = read_loss_history(inp.loss_history)
         fit = fit_loss_curve(epochs, losses)
@@ -438,8 +439,8 @@ def _convergence(inp: CalcInput, settle: int | None, spe: int | None, trail: _Tr
     definition = evidence("convergence.lr-settled").formula
     if settle is None:
         why = ("the schedule is constant, so it carries no convergence signal; pass "
-               "--loss-history for a fit of observed losses" if inp.total_steps or inp.epochs
-               or inp.tokens else "no run length")
+               "--loss-history for a fit of observed losses" if total is not None
+               else "no run length")
         return None, None, {"method": None, "definition": definition, "detail": why}
     epoch = settle / spe if spe else None
     where = f"step {settle}" + (f" = epoch {epoch:.4g}" if epoch is not None else "")
