@@ -64,8 +64,8 @@ DEGENERATE = {
 @pytest.mark.parametrize("case", sorted(DEGENERATE))
 def test_every_detector_survives_degenerate_input(name, case):
     rc = RunCurves.build(DEGENERATE[case])
-    with np.errstate(all="raise"):
-        np.seterr(all="ignore")
+    # as diagnose_curves runs them: overflowing log values are evidence, not errors
+    with np.errstate(all="ignore"):
         got = DETECTORS[name](rc)
     assert got is None or (isinstance(got, Finding) and got.kind == name)
 
@@ -75,7 +75,7 @@ def test_diagnosis_of_degenerate_input_is_serialisable(case):
     import json
 
     d = diagnose_curves(DEGENERATE[case])
-    json.dumps(d.to_dict(), default=lambda v: None)  # numpy-free plain data
+    json.dumps(d.to_dict())  # plain data: no numpy scalar or array left in it
     assert d.verdict in ("too_high", "too_low", "ok")
 
 

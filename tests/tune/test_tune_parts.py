@@ -118,8 +118,11 @@ def test_bare_postgresql_url_gets_the_installed_driver() -> None:
     url = driver_url("postgresql://u@h/d")
     import importlib.util
 
-    if importlib.util.find_spec("psycopg") is None:
+    if importlib.util.find_spec("psycopg") is None and \
+            importlib.util.find_spec("psycopg2") is not None:
         assert url == "postgresql+psycopg2://u@h/d"
+    else:  # psycopg 3 is SQLAlchemy's default driver for a bare URL
+        assert url == "postgresql://u@h/d"
     assert driver_url("postgresql+psycopg2://u@h/d") == "postgresql+psycopg2://u@h/d"
 
 
@@ -130,6 +133,16 @@ def test_sqlite_storage_has_a_heartbeat(tmp_path) -> None:
     assert storage.get_heartbeat_stale_trial_callback() is not None
     with pytest.raises(ConfigError, match="must exceed heartbeat_interval"):
         open_storage(f"sqlite:///{tmp_path / 'b.db'}", heartbeat_interval=5, grace_period=5)
+    with pytest.raises(ConfigError, match="heartbeat_interval = -1: must be >= 0"):
+        open_storage(f"sqlite:///{tmp_path / 'c.db'}", heartbeat_interval=-1)
+
+
+def test_a_file_that_is_not_a_database_is_a_config_error(tmp_path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("these are notes, not a database\n" * 20)
+    with pytest.raises(ConfigError, match=r"cannot open \(file is not a database\)") as err:
+        open_storage(f"sqlite:///{notes}")
+    assert "\n" not in str(err.value)
 
 
 # --- workers -----------------------------------------------------------------------------

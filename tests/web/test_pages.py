@@ -57,6 +57,8 @@ def test_api_reference_lists_every_endpoint(client):
 def test_unknown_page_is_404_json(client):
     r = client.get("/nope")
     assert r.status_code == 404
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"detail": "Not Found"}
 
 
 def test_static_files_are_packaged():

@@ -98,6 +98,7 @@ def tune(
         raise ConfigError(f"--plot = '{plot}': unsupported file type; use .png, .svg or .pdf")
     from lrkit.tasks import load_task
     from lrkit.tune import SearchSpace, suggestions_from_calc, suggestions_from_rangetest
+    from lrkit.tune.space import DEFAULT_LR_MAX, DEFAULT_LR_MIN
 
     seeds = [float(v) for v in seed_lrs]
     if calc is not None:
@@ -110,8 +111,8 @@ def tune(
     if lr_min is None and lr_max is None and seeds:
         space = SearchSpace.around(seeds, factor=narrow, **extra)
     else:
-        space = SearchSpace(lr_min=1e-5 if lr_min is None else lr_min,
-                            lr_max=1.0 if lr_max is None else lr_max, **extra)
+        space = SearchSpace(lr_min=DEFAULT_LR_MIN if lr_min is None else lr_min,
+                            lr_max=DEFAULT_LR_MAX if lr_max is None else lr_max, **extra)
     the_task = load_task(task)
     common: dict[str, Any] = {"sampler": sampler, "n_trials": trials, "seed": seed,
                               "seeds": seeds, "epochs": epochs, "reduction_factor": eta,

@@ -188,7 +188,6 @@ def _convergence_epoch(fn: Model, params: np.ndarray, tol: float, start: float) 
     if ahead <= 0:
         return 1.0
     # Scan geometrically, then refine: f is monotone for every family here.
-    e = 1.0
     grid = np.unique(np.concatenate([np.arange(1.0, 200.0),
                                      np.geomspace(200.0, _SEARCH_LIMIT, 400).round()]))
     gain = fn(grid, *params) - fn(grid + 1.0, *params)

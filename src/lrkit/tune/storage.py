@@ -89,14 +89,17 @@ def open_storage(url: str | None = DEFAULT_STORAGE, *, heartbeat_interval: int =
 
     Raises:
         ConfigError: the URL is not supported, its folder is missing, or the database
-            cannot be reached.
+            cannot be opened (unreachable, or not a database).
     """
     optuna = require("optuna", extra="tune")
     if url in _MEMORY:
         return optuna.storages.InMemoryStorage()
     assert url is not None  # _MEMORY holds None
     _check_url(url)
-    if heartbeat_interval < 0 or (heartbeat_interval and grace_period <= heartbeat_interval):
+    if heartbeat_interval < 0:
+        raise ConfigError(f"heartbeat_interval = {heartbeat_interval}: must be >= 0 (0 turns "
+                          "heartbeats off); pass e.g. 10")
+    if heartbeat_interval and grace_period <= heartbeat_interval:
         raise ConfigError(f"grace_period = {grace_period}: must exceed heartbeat_interval = "
                           f"{heartbeat_interval}; pass e.g. a grace of 3x the heartbeat")
     sqlalchemy = require("sqlalchemy", extra="tune")
@@ -111,7 +114,9 @@ def open_storage(url: str | None = DEFAULT_STORAGE, *, heartbeat_interval: int =
     engine_kwargs = {} if url.startswith("sqlite") else {"pool_pre_ping": True}
     try:
         return _rdb_storage(optuna, sqlalchemy, url, engine_kwargs, kwargs)
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ArgumentError) as err:
+    # DatabaseError covers OperationalError (server down, unopenable file) and a file
+    # that is not a database at all
+    except (sqlalchemy.exc.DatabaseError, sqlalchemy.exc.ArgumentError) as err:
         first = str(err.orig if getattr(err, "orig", None) else err).strip().splitlines()[0]
         raise ConfigError(f"storage = {redact(url)!r}: cannot open ({first}); check the URL "
                           "and that the database server is running") from None

@@ -62,9 +62,10 @@ def sample_curve(schedule: Schedule, n: int, max_points: int = MAX_POINTS,
                  budget: int = PROBE_BUDGET) -> Curve:
     """The curve of ``schedule`` over updates ``0 .. n - 1`` in at most ``max_points`` points.
 
-    When ``n`` exceeds ``max_points``, the probed steps are cut into ``max_points // 2``
-    buckets and each bucket keeps its lowest and highest point (in step order), so steps,
-    spikes and short cycles stay visible instead of being aliased away.
+    When ``n`` exceeds ``max_points``, the probed steps are cut into ``(max_points - 2) // 2``
+    buckets and each bucket keeps its lowest and highest point (in step order), plus
+    the first and last update, so steps, spikes and short cycles stay visible instead of
+    being aliased away.
 
     Args:
         schedule: the schedule to evaluate.

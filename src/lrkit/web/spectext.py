@@ -6,7 +6,7 @@ The explorer shows imported schedules in this form so a user can read and edit t
 >>> text = compact({"family": "cosine", "peak_lr": 0.1, "total_steps": 1000, "end_lr": 0.0})
 >>> text
 'cosine(peak_lr=0.1, total_steps=1000, end_lr=0.0)'
->>> parse(text).to_spec() == parse(text).to_spec()
+>>> parse(compact(parse(text).to_spec())) == parse(text)
 True
 """
 

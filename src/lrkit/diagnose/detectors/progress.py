@@ -96,7 +96,7 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
         return None
     share, start, end = got
     gain = (start - end) / max(abs(start), 1e-12)
-    noise = mad(np.diff(y)) / np.sqrt(2) if len(y) > 3 else 0.0
+    noise = step_noise(y)
     if share < LATE_SHARE or gain > TOO_LOW_MAX_GAIN or start - end < 3 * noise / np.sqrt(
             max(len(y) // 10, 1)) or not _val_still_improving(rc):
         return None
