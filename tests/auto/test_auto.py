@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lrkit
-from lrkit.auto import auto, optimizer_prior, refine, successive_halving
+from lrkit.auto import Recommendation, auto, optimizer_prior, refine, successive_halving
 from lrkit.cli.app import main
 from lrkit.errors import ConfigError
 from lrkit.tasks import builtin_tasks
@@ -99,3 +99,15 @@ def test_cli_bad_budget_is_one_line_and_exit_2(capsys) -> None:
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("lrkit: error: budget = -1.0") and "\n" not in err
+
+
+def test_report_folder_that_cannot_be_created_is_a_config_error(tmp_path) -> None:
+    from lrkit.report.auto_report import write_report
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rec = Recommendation(task="t", lr=0.1, schedule={"family": "constant", "base_lr": 0.1},
+                         warmup_steps=0, expected_regret=0.0, cost_runs=0.0, stages=(),
+                         trials=())
+    with pytest.raises(ConfigError, match="cannot create the folder"):
+        write_report(rec, blocker / "report")

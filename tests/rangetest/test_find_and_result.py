@@ -113,6 +113,10 @@ def test_result_is_frozen_and_round_trips(tmp_path):
     (tmp_path / "bad.json").write_text('{"format": "other"}')
     with pytest.raises(DataError, match="format"):
         RangeTestResult.load(tmp_path / "bad.json")
+    for text in ('{"format": "lrkit-rangetest/1"}', '{"format": "lrkit-rangetest/1", "lrs": 3}'):
+        (tmp_path / "bad.json").write_text(text)
+        with pytest.raises(DataError, match="malformed"):
+            RangeTestResult.load(tmp_path / "bad.json")
 
 
 def test_non_finite_losses_serialise_as_null(tmp_path):

@@ -68,7 +68,9 @@ class Recommendation:
         lr: the peak LR of the task's schedule (the constant LR for a constant schedule).
         schedule: the task's schedule filled with ``lr`` (a JSON spec).
         warmup_steps: warmup updates of that schedule (0 when it has none).
-        expected_regret: the search's parabola estimate of (L - L*) / L* at ``lr``.
+        expected_regret: the search's parabola estimate of (L - L*) / L* at the best
+            first-rung candidate (compressed runs, before the horizon correction): 0 when
+            no parabola fits, NaN when every candidate diverged.
         cost_runs: total selection cost in training-run equivalents.
         stages: the stages in order.
         trials: every compressed run of the search.

@@ -84,6 +84,13 @@ def _from_gradients(op: HessianOperator, beta2: float, eps: float) -> Any:
     return v_hat.sqrt() + eps
 
 
+def _preconditioner(op: HessianOperator, optimizer: Any | None, betas: tuple[float, float],
+                    eps: float) -> tuple[Any, float]:
+    if optimizer is not None:
+        return _from_optimizer(op, optimizer)
+    return _from_gradients(op, betas[1], eps), float(betas[0])
+
+
 def adam_preconditioner(model: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any],
                         optimizer: Any | None = None, *, betas: tuple[float, float] = (0.9, 0.999),
                         eps: float = 1e-8) -> tuple[Any, float]:
@@ -114,9 +121,7 @@ def adam_preconditioner(model: Any, loss_fn: Callable[[Any, Any], Any], batches:
     _check_betas(betas[0], betas[1], eps)
     with measurement_mode(model):
         op = HessianOperator(model, loss_fn, batches, cache_graphs=False)
-        if optimizer is not None:
-            return _from_optimizer(op, optimizer)
-        return _from_gradients(op, betas[1], eps), float(betas[0])
+        return _preconditioner(op, optimizer, betas, eps)
 
 
 def preconditioned_top_eigenvalue(
@@ -160,10 +165,7 @@ def preconditioned_top_eigenvalue(
     run = _method(method)
     with measurement_mode(model):
         op = HessianOperator(model, loss_fn, batches, cache_graphs=cache_graphs)
-        if optimizer is not None:
-            diag, beta1 = _from_optimizer(op, optimizer)
-        else:
-            diag, beta1 = _from_gradients(op, betas[1], eps), float(betas[0])
+        diag, beta1 = _preconditioner(op, optimizer, betas, eps)
         if not bool(torch.isfinite(diag).all()) or bool((diag <= 0).any()):
             raise ConfigError("preconditioner: has zero or non-finite entries (a parameter "
                               "with zero gradient and eps = 0); pass eps > 0, e.g. 1e-8")

@@ -243,17 +243,25 @@ class RangeTestResult:
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> RangeTestResult:
-        """Rebuild a result from ``to_dict()`` output."""
+        """Rebuild a result from ``to_dict()`` output.
+
+        Raises:
+            DataError: a wrong ``format``, a missing required key or a malformed value.
+        """
         if doc.get("format") != _FORMAT:
             raise DataError(f"range-test file format = {doc.get('format')!r}: expected "
                             f"{_FORMAT!r}; pass a file written by RangeTestResult.save")
         kwargs: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            key = "suggested_lr" if field.name == "suggestion" else field.name
-            if key not in doc:
-                continue
-            kwargs[field.name] = _from_json(field.name, doc[key])
-        return cls(**kwargs)
+        try:
+            for field in dataclasses.fields(cls):
+                key = "suggested_lr" if field.name == "suggestion" else field.name
+                if key not in doc:
+                    continue
+                kwargs[field.name] = _from_json(field.name, doc[key])
+            return cls(**kwargs)
+        except (TypeError, ValueError, AttributeError, IndexError) as err:
+            raise DataError(f"range-test document: malformed ({err}); pass a file written "
+                            "by RangeTestResult.save") from None
 
     def save(self, path: str | Path) -> Path:
         """Write the result as JSON (atomically) and return the path."""

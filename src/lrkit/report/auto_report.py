@@ -16,6 +16,7 @@ import numpy as np
 
 from lrkit._io import write_atomic
 from lrkit.auto.pipeline import Recommendation
+from lrkit.errors import ConfigError
 from lrkit.report._mpl import pyplot, save_figure
 from lrkit.schedules import from_spec, horizon
 
@@ -62,9 +63,17 @@ def _stage_rows(rec: Recommendation) -> str:
 
 
 def write_report(rec: Recommendation, folder: str | Path) -> Path:
-    """Write the report for ``rec`` into ``folder`` (created if missing); return index.html."""
+    """Write the report for ``rec`` into ``folder`` (created if missing); return index.html.
+
+    Raises:
+        ConfigError: ``folder`` cannot be created (a file in its path, no permission).
+    """
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--report = '{out}': cannot create the folder "
+                          f"({err.strerror}); pass a folder path you can write to") from None
     figures: list[tuple[str, str]] = []
     if rec.range_test is not None:
         from lrkit.rangetest import RangeTestResult
