@@ -9,18 +9,12 @@ import sys
 
 import pytest
 
-from lrkit.cli.app import main
+from ._invoke import run_cli
 
 
 def run(capsys, *argv):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(["calc", *argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    """Run ``lrkit calc ARGV`` in-process; return (exit code, stdout, stderr)."""
+    return run_cli(capsys, "calc", *argv)
 
 
 def test_goyal_example_prints_summary_with_sources(capsys):

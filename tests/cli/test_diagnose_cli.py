@@ -7,20 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from lrkit.cli.app import main
+from ._invoke import run_cli
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 
 
 def run(capsys, *argv):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(["diagnose", *map(str, argv)])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    """Run ``lrkit diagnose ARGV`` in-process; return (exit code, stdout, stderr)."""
+    return run_cli(capsys, "diagnose", *argv)
 
 
 def test_report_names_format_metric_and_verdict(capsys):

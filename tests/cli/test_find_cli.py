@@ -9,14 +9,9 @@ import pytest
 from lrkit.cli.app import main
 from lrkit.rangetest import RangeTestResult
 
+from ._invoke import run_cli
+
 SMALL = ["--task", "breast-cancer-logreg", "--start-lr", "1e-3", "--steps", "20"]
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def test_json_document_and_files(tmp_path, capsys):
@@ -46,6 +41,6 @@ def test_readable_output(capsys):
     (["find", *SMALL, "--rule", "magic"], "rule = 'magic'"),
 ])
 def test_errors_exit_2_with_one_line(argv, needle, capsys):
-    code, _, err = run(argv, capsys)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 2 and needle in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -14,19 +14,15 @@ import pytest
 from lrkit.cli.app import main
 from lrkit.schedules import parse
 
+from ._invoke import run_cli
+
 COSINE = "cosine(peak_lr=0.1,total_steps=1000,warmup_steps=100)"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys, *argv):
     """Run ``lrkit schedule ARGV`` in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(["schedule", *argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(capsys, "schedule", *argv)
 
 
 # -- output formats -------------------------------------------------------------------------

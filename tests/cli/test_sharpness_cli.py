@@ -8,18 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from lrkit.cli.app import main
+from ._invoke import run_cli
 
 
 def run(capsys, *argv):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(["sharpness", *argv])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
+    """Run ``lrkit sharpness ARGV`` in-process; return (exit code, stdout, stderr)."""
+    return run_cli(capsys, "sharpness", *argv)
 
 
 def logistic_hessian_top(seed: int, n_batches: int) -> float:

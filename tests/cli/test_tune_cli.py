@@ -6,25 +6,15 @@ import json
 
 import pytest
 
-from lrkit.cli.app import main
+from ._invoke import run_cli
 
 FAST = ["tune", "--task", "breast-cancer-logreg", "--storage", "memory", "--epochs", "1",
         "--no-progress"]
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_json_document_lists_trials_best_spec_and_cost(capsys, tmp_path) -> None:
     plot = tmp_path / "tune.png"
-    code, out, err = run(capsys, *FAST, "--trials", "3", "--sampler", "random", "--pruner",
+    code, out, err = run_cli(capsys, *FAST, "--trials", "3", "--sampler", "random", "--pruner",
                          "none", "--json", "--plot", str(plot))
     assert code == 0, err
     doc = json.loads(out)
@@ -39,7 +29,7 @@ def test_json_document_lists_trials_best_spec_and_cost(capsys, tmp_path) -> None
 
 
 def test_table_shows_trials_and_the_best_schedule_spec(capsys) -> None:
-    code, out, _ = run(capsys, *FAST, "--trials", "2", "--sampler", "random", "--pruner",
+    code, out, _ = run_cli(capsys, *FAST, "--trials", "2", "--sampler", "random", "--pruner",
                        "none", "--schedule", "cosine", "--warmup", "0.1,0.2")
     assert code == 0
     assert "val loss" in out and "warmup" in out and "schedule" in out
@@ -54,7 +44,7 @@ def test_calc_and_rangetest_files_seed_the_search(capsys, tmp_path) -> None:
     calc.write_text(json.dumps({"initial_lr": 0.02, "final_lr": 0.0002}))
     found = tmp_path / "find.json"
     found.write_text(json.dumps({"suggested_lr": 0.1, "peak_lr": 0.2}))
-    code, out, err = run(capsys, *FAST, "--trials", "3", "--sampler", "tpe", "--calc",
+    code, out, err = run_cli(capsys, *FAST, "--trials", "3", "--sampler", "tpe", "--calc",
                          str(calc), "--rangetest", str(found), "--json")
     assert code == 0, err
     trials = json.loads(out)["trials"]
@@ -63,12 +53,12 @@ def test_calc_and_rangetest_files_seed_the_search(capsys, tmp_path) -> None:
     assert all(0.002 <= t["params"]["lr"] <= 2.0 for t in trials)
 
 
-def test_sqlite_storage_is_continued_by_a_second_run(capsys, tmp_path) -> None:
+def test_sqlite_storage_is_continued_by_a_second_run_cli(capsys, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'lrkit.db'}"
     args = [*FAST[:4], url, "--epochs", "1", "--no-progress", "--study", "s", "--sampler",
             "random", "--pruner", "none", "--json"]
-    assert run(capsys, *args, "--trials", "2")[0] == 0
-    code, out, _ = run(capsys, *args, "--trials", "3")
+    assert run_cli(capsys, *args, "--trials", "2")[0] == 0
+    code, out, _ = run_cli(capsys, *args, "--trials", "3")
     assert code == 0
     assert json.loads(out)["n_finished"] == 3
 
@@ -89,7 +79,7 @@ def test_sqlite_storage_is_continued_by_a_second_run(capsys, tmp_path) -> None:
     (["--trials", "0"], "n_trials = 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args: list[str], message: str) -> None:
-    code, _out, err = run(capsys, *FAST, *args)
+    code, _out, err = run_cli(capsys, *FAST, *args)
     assert code == 2
     assert err.startswith("lrkit: error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -101,17 +91,15 @@ def test_unreachable_postgres_is_a_one_line_error(capsys) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    code, _, err = run(capsys, *FAST, "--storage", f"postgresql://u:pw@127.0.0.1:{port}/db")
+    code, _, err = run_cli(capsys, *FAST, "--storage", f"postgresql://u:pw@127.0.0.1:{port}/db")
     assert code == 2 and "cannot open" in err and "pw" not in err and "***" in err
 
 
 def test_help_lists_the_strategies(capsys) -> None:
-    code, out, _ = run(capsys, "tune", "--help")
+    code, out, _ = run_cli(capsys, "tune", "--help")
     assert code == 0
     for word in ("--sampler", "--pruner", "--storage", "--backend", "--fidelity", "--json"):
         assert word in out
-
-
 
 
 def test_real_range_test_and_calculator_outputs_seed_the_search(capsys, tmp_path) -> None:
@@ -123,7 +111,7 @@ def test_real_range_test_and_calculator_outputs_seed_the_search(capsys, tmp_path
     rec = calculate(CalcInput(optimizer="sgd", model="linear", batch_size=16,
                               dataset_size=426, epochs=1))
     (tmp_path / "calc.json").write_text(json.dumps(rec.to_dict()))
-    code, out, err = run(capsys, *FAST, "--trials", "2", "--sampler", "random", "--pruner",
+    code, out, err = run_cli(capsys, *FAST, "--trials", "2", "--sampler", "random", "--pruner",
                          "none", "--rangetest", str(tmp_path / "find.json"), "--calc",
                          str(tmp_path / "calc.json"), "--json")
     assert code == 0, err

@@ -1,0 +1,1 @@
+"""Tests of the ``lrkit`` command line, one module per verb."""
