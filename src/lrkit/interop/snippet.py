@@ -247,15 +247,20 @@ def _keras_cosine(s: Schedule) -> bool:
             and s.peak_lr > 0)
 
 
-def _keras_snippet(schedule: Schedule) -> str:
-    native = _keras_native(schedule)
+def _schedule_snippet(module: str, native: str | None, adapter: str, schedule: Schedule,
+                      optimizer: str) -> str:
+    """Code for libraries whose optimizers take the schedule itself (Keras, optax)."""
+    usage = f"# optimizer = {optimizer}(learning_rate=schedule)"
     if native is not None:
-        return "\n".join(["import keras", "", f"schedule = {native}",
-                          "# optimizer = keras.optimizers.AdamW(learning_rate=schedule)"])
+        return "\n".join([f"import {module}", "", f"schedule = {native}", usage])
     return "\n".join([
-        "import keras", "import lrkit", "from lrkit.interop import to_keras", "",
-        f"schedule = to_keras(lrkit.schedules.from_spec({_spec_literal(schedule)}))",
-        "# optimizer = keras.optimizers.AdamW(learning_rate=schedule)"])
+        f"import {module}", "import lrkit", f"from lrkit.interop import {adapter}", "",
+        f"schedule = {adapter}(lrkit.schedules.from_spec({_spec_literal(schedule)}))", usage])
+
+
+def _keras_snippet(schedule: Schedule) -> str:
+    return _schedule_snippet("keras", _keras_native(schedule), "to_keras", schedule,
+                             "keras.optimizers.AdamW")
 
 
 # ---------------------------------------------------------------- optax
@@ -305,14 +310,8 @@ def _scale_dict(scales: dict[int, float]) -> str:
 
 
 def _optax_snippet(schedule: Schedule) -> str:
-    native = _optax_native(schedule)
-    if native is not None:
-        return "\n".join(["import optax", "", f"schedule = {native}",
-                          "# optimizer = optax.adamw(learning_rate=schedule)"])
-    return "\n".join([
-        "import optax", "import lrkit", "from lrkit.interop import to_optax", "",
-        f"schedule = to_optax(lrkit.schedules.from_spec({_spec_literal(schedule)}))",
-        "# optimizer = optax.adamw(learning_rate=schedule)"])
+    return _schedule_snippet("optax", _optax_native(schedule), "to_optax", schedule,
+                             "optax.adamw")
 
 
 # ---------------------------------------------------------------- Hugging Face
