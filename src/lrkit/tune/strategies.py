@@ -88,15 +88,20 @@ PRUNERS: dict[str, Callable[[StrategyContext], Any]] = {
     "hyperband": _hyperband, "median": _median, "none": _no_pruner, "sha": _sha}
 
 
+def _build(kind: str, name: str, registry: dict[str, Callable[[StrategyContext], Any]],
+           ctx: StrategyContext) -> Any:
+    if name not in registry:
+        raise ConfigError(f"{kind} = {name!r}: unknown; use one of {', '.join(sorted(registry))}")
+    return registry[name](ctx)
+
+
 def make_sampler(name: str, ctx: StrategyContext) -> Any:
     """The Optuna sampler registered as ``name``.
 
     Raises:
         ConfigError: unknown name.
     """
-    if name not in SAMPLERS:
-        raise ConfigError(f"sampler = {name!r}: unknown; use one of {', '.join(sorted(SAMPLERS))}")
-    return SAMPLERS[name](ctx)
+    return _build("sampler", name, SAMPLERS, ctx)
 
 
 def make_pruner(name: str, ctx: StrategyContext) -> Any:
@@ -105,6 +110,4 @@ def make_pruner(name: str, ctx: StrategyContext) -> Any:
     Raises:
         ConfigError: unknown name.
     """
-    if name not in PRUNERS:
-        raise ConfigError(f"pruner = {name!r}: unknown; use one of {', '.join(sorted(PRUNERS))}")
-    return PRUNERS[name](ctx)
+    return _build("pruner", name, PRUNERS, ctx)
