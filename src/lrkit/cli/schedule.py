@@ -52,7 +52,7 @@ def schedule(
         raise ConfigError(f"--steps-per-epoch = {steps_per_epoch}: must be >= 1; "
                           "pass the number of updates in one epoch")
     if plot is not None:
-        from lrkit.report.schedule_plot import check_plot_path
+        from lrkit.report._mpl import check_plot_path
 
         check_plot_path(plot)
     main = _load(args or [], source)

@@ -94,8 +94,10 @@ def tune(
     """
     if backend not in ("optuna", "ray"):
         raise ConfigError(f"--backend = {backend!r}: unknown; use optuna or ray")
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ConfigError(f"--plot = '{plot}': unsupported file type; use .png, .svg or .pdf")
+    if plot is not None:
+        from lrkit.report._mpl import check_plot_path
+
+        check_plot_path(plot)
     from lrkit.tasks import load_task
     from lrkit.tune import SearchSpace, suggestions_from_calc, suggestions_from_rangetest
     from lrkit.tune.space import DEFAULT_LR_MAX, DEFAULT_LR_MIN

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["head_level", "mad", "odd_window", "rolling_mean", "smooth", "tail_level"]
+__all__ = ["mad", "odd_window", "rolling_mean", "smooth"]
 
 FloatArray = NDArray[np.float64]
 
@@ -56,15 +56,3 @@ def mad(y: FloatArray) -> float:
     if len(y) == 0:
         return 0.0
     return float(1.4826 * np.median(np.abs(y - np.median(y))))
-
-
-def head_level(y: FloatArray, fraction: float = 0.05, minimum: int = 3) -> float:
-    """The level at the start of a curve: median of its first few points."""
-    k = min(len(y), max(minimum, int(len(y) * fraction)))
-    return float(np.median(y[:k]))
-
-
-def tail_level(y: FloatArray, fraction: float = 0.1, minimum: int = 3) -> float:
-    """The level at the end of a curve: median of its last few points."""
-    k = min(len(y), max(minimum, int(len(y) * fraction)))
-    return float(np.median(y[-k:]))

@@ -9,9 +9,27 @@ from lrkit._deps import require
 from lrkit._io import atomic_path
 from lrkit.errors import ConfigError
 
-__all__ = ["pyplot", "save_figure"]
+__all__ = ["check_plot_path", "pyplot", "save_figure"]
 
 _FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: str | Path, name: str = "--plot") -> Path:
+    """Refuse an output path ``save_figure`` could not write, before any work is done.
+
+    >>> check_plot_path("schedule.jpg")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrkit.errors.ConfigError: --plot = 'schedule.jpg': unsupported file type; use one of ...
+    """
+    target = Path(path)
+    if target.suffix.lower() not in _FORMATS:
+        raise ConfigError(f"{name} = '{target}': unsupported file type; "
+                          f"use one of {', '.join(_FORMATS)}")
+    if not target.parent.is_dir():
+        raise ConfigError(f"{name} = '{target}': folder '{target.parent}' does not exist; "
+                          "create it or choose another path")
+    return target
 
 
 def pyplot() -> Any:
@@ -23,10 +41,7 @@ def pyplot() -> Any:
 
 def save_figure(fig: Any, path: str | Path) -> Path:
     """Save ``fig`` atomically to ``path`` (.png, .svg or .pdf) and close it."""
-    target = Path(path)
-    if target.suffix.lower() not in _FORMATS:
-        raise ConfigError(f"plot = '{target}': unsupported file type; "
-                          f"use one of {', '.join(_FORMATS)}")
+    target = check_plot_path(path, name="plot")
     plt = pyplot()
     try:
         with atomic_path(target) as tmp:

@@ -8,31 +8,9 @@ from typing import Any
 
 from numpy.typing import NDArray
 
-from lrkit.errors import ConfigError
 from lrkit.report._mpl import pyplot, save_figure
 
-__all__ = ["check_plot_path", "plot_schedules"]
-
-_SUFFIXES = (".png", ".svg", ".pdf")
-
-
-def check_plot_path(path: str | Path) -> Path:
-    """Refuse an output path that ``plot_schedules`` could not write, before any work is done.
-
-    >>> check_plot_path("schedule.jpg")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    lrkit.errors.ConfigError: --plot = 'schedule.jpg': unsupported file type; use one of ...
-    """
-    target = Path(path)
-    if target.suffix.lower() not in _SUFFIXES:
-        raise ConfigError(f"--plot = '{target}': unsupported file type; "
-                          f"use one of {', '.join(_SUFFIXES)}")
-    if not target.parent.is_dir():
-        raise ConfigError(f"--plot = '{target}': folder '{target.parent}' does not exist; "
-                          "create it or choose another path")
-    return target
-
+__all__ = ["plot_schedules"]
 
 def plot_schedules(curves: Mapping[str, NDArray[Any]], steps: NDArray[Any],
                    path: str | Path, *, log_scale: bool = False,
