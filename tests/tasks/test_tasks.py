@@ -146,9 +146,6 @@ from lrkit.tasks import builtin_tasks
 def make_task():
     return builtin_tasks()["breast-cancer-logreg"]()
 
-def other():
-    return dataclasses_replace()
-
 def wrong():
     return 42
 
