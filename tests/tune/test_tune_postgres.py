@@ -36,7 +36,12 @@ def _workers(url: str, tasks_file: Path, study: str, n: int) -> list[subprocess.
 
 
 def _wait_for_running_trial(optuna, storage, study: str, pids: set[int], deadline: float):
-    """(trial, pid) of a trial that a worker is running right now, some way into it."""
+    """(trial, pid) of a trial that a worker is running right now, some way into it.
+
+    Waits until every worker has started a trial: a worker that is still starting up
+    reaps a dead local worker's trial at once (``reap_dead_workers``), and this test is
+    about the heartbeat path.
+    """
     handle = None
     while time.monotonic() < deadline:
         if handle is None:
@@ -47,6 +52,10 @@ def _wait_for_running_trial(optuna, storage, study: str, pids: set[int], deadlin
                 continue
         trials = handle.get_trials()
         now = datetime.datetime.now()
+        started = {(t.user_attrs.get("lrkit_worker") or {}).get("pid") for t in trials}
+        if not pids <= started:
+            time.sleep(0.1)
+            continue
         for trial in trials:
             owner = trial.user_attrs.get("lrkit_worker") or {}
             if (trial.state.name == "RUNNING" and owner.get("pid") in pids
