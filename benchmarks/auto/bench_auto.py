@@ -2,7 +2,7 @@
 
 For every built-in task and both shapes (constant; 5% warmup + cosine) it reads the
 oracle grid (``oracle.py``: factor sqrt(2), seeds A = 0, 1 choose eta*, seeds B = 2, 3
-score L*), runs every method of ``methods.py`` with selection seeds 0 and 1, trains each
+score L*), runs every method of ``methods.py`` with selection seeds 0, 1, 4 and 5, trains each
 chosen LR for the full budget on seeds B, and reports per method:
 
 * relative regret (L - L*) / L* (L: mean final validation loss on seeds B),
@@ -35,7 +35,7 @@ from runs import SHAPES, loss_of, run
 from lrkit.tasks import builtin_tasks
 
 HERE = Path(__file__).resolve().parent
-SELECTION_SEEDS = (0, 1)
+SELECTION_SEEDS = (0, 1, 4, 5)  # disjoint from the scoring seeds B
 
 
 def oracle(task: str, shape: str) -> dict[str, float]:

@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 import lrkit
-from lrkit.auto import Recommendation, auto, optimizer_prior, refine, successive_halving
+from lrkit.auto import (
+    Recommendation,
+    Trial,
+    auto,
+    conservative,
+    optimizer_prior,
+    refine,
+    search_downward,
+    successive_halving,
+)
 from lrkit.cli.app import main
 from lrkit.errors import ConfigError
 from lrkit.tasks import builtin_tasks
@@ -55,6 +64,36 @@ def test_successive_halving_keeps_the_best_and_counts_its_cost() -> None:
     assert ranked[-1].lr in (1e-4, 1e3)  # both ends of a 7-decade ladder lose
     assert all(t.steps == round(0.3 * task.total_steps) for t in second)
     assert sum(t.cost_runs for t in trials) == pytest.approx(4 * 0.1 + 2 * 0.3, abs=0.02)
+
+
+def test_search_downward_looks_below_the_first_rungs_winner() -> None:
+    task = builtin_tasks()["breast-cancer-logreg"]()
+    trials = search_downward(task, [1e-4, 1e-2, 1.0, 1e3], budgets=(0.1, 0.3), below=2)
+    first = [t for t in trials if t.rung == 0]
+    second = [t for t in trials if t.rung == 1]
+    winner = min(first, key=lambda t: t.loss).lr
+    assert [t.lr for t in second] == [winner, winner / 2, winner / 4]
+    assert winner not in (1e-4, 1e3)
+    assert all(t.steps == round(0.3 * task.total_steps) for t in second)
+    assert sum(t.cost_runs for t in trials) == pytest.approx(4 * 0.1 + 3 * 0.3, abs=0.02)
+
+
+def test_search_downward_stops_when_every_candidate_diverges() -> None:
+    task = builtin_tasks()["diabetes-mlp"]()  # its MSE goes to inf at these LRs
+    trials = search_downward(task, [1e4, 1e8], budgets=(0.05, 0.2))
+    assert [t.rung for t in trials] == [0, 0]
+    assert not any(math.isfinite(t.loss) for t in trials)
+
+
+def test_conservative_takes_the_lowest_lr_among_ties() -> None:
+    def trial(lr: float, loss: float) -> Trial:
+        return Trial(lr=lr, rung=1, steps=10, val_losses=(), loss=loss, cost_runs=0.1)
+
+    trials = [trial(4.0, 0.50), trial(2.0, 0.509), trial(1.0, 0.52), trial(8.0, math.inf)]
+    assert conservative(trials, 0.02).lr == 2.0  # 0.509 ties with 0.50; 0.52 does not
+    assert conservative(trials, 0.05).lr == 1.0
+    assert conservative(trials, 0.0).lr == 4.0
+    assert conservative([trial(1.0, math.nan), trial(2.0, math.inf)]) is None
 
 
 def test_auto_recommends_a_working_lr_within_its_budget() -> None:

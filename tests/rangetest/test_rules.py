@@ -179,3 +179,16 @@ def test_only_the_first_valley_counts():
     assert x[c.i_edge] < 1.1
     first = suggest(lrs, y, "lrkit").lr
     assert first < 1.0  # not steered by the dip at 1e2
+
+
+def test_a_dip_on_the_noisy_plateau_is_not_the_valley():
+    # a coarse 40-point sweep: the plateau wiggles by +-0.1 (one early dip of 0.15 and a
+    # partial recovery), the real descent to 0.1 comes at 1e-1..1, divergence after 10
+    lrs = np.logspace(-7, 2, 40)
+    x = np.log10(lrs)
+    wiggle = 0.15 * np.exp(-((x + 6.0) / 0.4) ** 2)
+    y = 0.8 - wiggle - 0.7 * (np.tanh(2.0 * (x + 1.0)) + 1) / 2 + np.exp(2.5 * (x - 1.5))
+    c = analyse(lrs, y)
+    assert c is not None and c.i_edge is not None
+    assert -1.0 < x[c.i_min] < 1.5  # the real valley, not the dip at 1e-6
+    assert 0.03 < suggest(lrs, y, "lrkit").lr < 1.0

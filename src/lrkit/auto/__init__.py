@@ -7,7 +7,14 @@ True
 
 from lrkit.auto.pipeline import Recommendation, Stage, auto
 from lrkit.auto.prior import Prior, optimizer_prior
-from lrkit.auto.search import Refined, Trial, refine, successive_halving
+from lrkit.auto.search import (
+                               Refined,
+                               Trial,
+                               conservative,
+                               refine,
+                               search_downward,
+                               successive_halving,
+)
 
 __all__ = [
     "Prior",
@@ -16,7 +23,9 @@ __all__ = [
     "Stage",
     "Trial",
     "auto",
+    "conservative",
     "optimizer_prior",
     "refine",
+    "search_downward",
     "successive_halving",
 ]

@@ -9,11 +9,13 @@ The stages, each visible in the result:
    stability ceiling it implies (a few Hessian-vector products), reported beside the
    candidates. It bounds nothing: on the benchmark the best LR sat 75-350x below the
    initial ceiling on the neural networks and 1.35x above it on logistic regression.
-4. **search** — successive halving over a factor-2 ladder of peak LRs around the range
-   test's value, on compressed runs (the whole schedule in a fraction of the updates),
-   within what is left of the budget.
-5. **choice** — the best survivor divided by ``HORIZON_CORRECTION``: a compressed run
-   prefers a higher LR than the full run (short-horizon bias). On the benchmark's eight
+4. **search** — two rungs of compressed runs (the whole schedule in a fraction of the
+   updates), within what is left of the budget: a factor-2 ladder of six peak LRs around
+   the range test's value, then, four times longer, the winner and the LRs one and two
+   octaves below it (``search_downward``).
+5. **choice** — the lowest second-rung LR within 2% of that rung's best loss
+   (``conservative``), divided by ``HORIZON_CORRECTION``: a compressed run prefers a
+   higher LR than the full run (short-horizon bias). On the benchmark's eight
    task/schedule pairs the best LR of runs compressed to 1/8-1/4 of the budget sat a
    median one octave above the full run's best (``benchmarks/auto/RESULTS.md``), so the
    choice steps one octave down. A parabola through the first rung gives the expected
@@ -31,15 +33,17 @@ from collections.abc import Callable
 from typing import Any
 
 from lrkit.auto.prior import Prior, optimizer_prior
-from lrkit.auto.search import Trial, refine, successive_halving
+from lrkit.auto.search import Trial, conservative, refine, search_downward
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
-__all__ = ["HORIZON_CORRECTION", "Recommendation", "Stage", "auto"]
+__all__ = ["HORIZON_CORRECTION", "TIE_TOLERANCE", "Recommendation", "Stage", "auto"]
 
 # The full run's best LR is this factor below the best LR of compressed runs (measured:
 # median +1 octave at budgets 1/8-1/4 of a run over the benchmark's 8 task/shape pairs).
 HORIZON_CORRECTION = 2.0
+# Second-rung losses within this share of the best count as ties; ties go to the lower LR.
+TIE_TOLERANCE = 0.02
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,18 +171,17 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     # what the range test and curvature left; rounding each run to whole updates can
     # overshoot the budget by a few updates
     remaining = max(budget - spent, 0.05)
-    keep = 2
-    # rung 1 runs `keep` candidates 4x longer than rung 0: n*b + keep*4b = remaining
-    b0 = remaining / (len(candidates) + 4 * keep)
-    trials = successive_halving(task, candidates, budgets=(b0, 4 * b0), keep=(keep,),
-                                seed=seed,
-                                on_trial=lambda t: notify("search", spent + t.cost_runs))
+    below = 2
+    # rung 1 runs 1 + `below` LRs 4x longer than rung 0: n*b + (1 + below)*4b = remaining
+    b0 = remaining / (len(candidates) + 4 * (1 + below))
+    trials = search_downward(task, candidates, budgets=(b0, 4 * b0), below=below, seed=seed,
+                             on_trial=lambda t: notify("search", spent + t.cost_runs))
     search_cost = sum(t.cost_runs for t in trials)
     spent += search_cost
     stages.append(Stage(
-        "search", f"successive halving: {len(candidates)} LRs at {b0:.0%} of a run, "
-        f"best {keep} at {4 * b0:.0%}", search_cost,
-        {"candidates": candidates, "budgets": [b0, 4 * b0], "keep": keep}))
+        "search", f"{len(candidates)} LRs at {b0:.0%} of a run, then the best and "
+        f"{below} below it at {4 * b0:.0%}", search_cost,
+        {"candidates": candidates, "budgets": [b0, 4 * b0], "below": below}))
 
     choice = _choose(trials, center)
     schedule = task.lr_schedule(choice.lr)
@@ -237,18 +240,19 @@ class _Choice:
 
 def _choose(trials: list[Trial], fallback: float) -> _Choice:
     last = max((t.rung for t in trials), default=0)
-    finals = [t for t in trials if t.rung == last and math.isfinite(t.loss)]
-    if not finals:
+    best = conservative([t for t in trials if t.rung == last], TIE_TOLERANCE)
+    if best is None:
         return _Choice(fallback, math.nan, "every candidate diverged: kept the range "
                        "test's LR", {"reason": "all diverged"})
-    best = min(finals, key=lambda t: t.loss)
     lr = best.lr / HORIZON_CORRECTION
     first = [t for t in trials if t.rung == 0]
     fit = refine([t.lr for t in first], [t.loss for t in first])
-    summary = (f"LR {lr:.3g}: best compressed run {best.lr:.3g} (val loss {best.loss:.4g}) "
+    summary = (f"LR {lr:.3g}: lowest of the longest compressed runs within "
+               f"{TIE_TOLERANCE:.0%} of the best, {best.lr:.3g} (val loss {best.loss:.4g}), "
                f"/ {HORIZON_CORRECTION:g} for the full run's longer horizon")
     return _Choice(lr, fit.expected_regret if fit.fitted else 0.0, summary,
                    {"best_candidate": best.lr, "best_loss": best.loss,
+                    "tie_tolerance": TIE_TOLERANCE,
                     "horizon_correction": HORIZON_CORRECTION,
                     "vertex": fit.lr if fit.fitted else None})
 

@@ -1,8 +1,12 @@
-"""Stage 3 of ``auto``: successive halving over LR candidates on compressed runs.
+"""Stage 3 of ``auto``: a two-rung search over LR candidates on compressed runs.
 
-Each rung trains every surviving candidate for a fraction of the real run with the
-task's schedule *compressed* to that budget (a full warmup and decay in fewer updates),
-ranks them by final validation loss, and keeps the best. A diverged run scores ``inf``.
+Each rung trains candidates for a fraction of the real run with the task's schedule
+*compressed* to that budget (a full warmup and decay in fewer updates) and scores them
+by final validation loss; a diverged run scores ``inf``. ``successive_halving`` keeps
+the best of each rung for the next. ``search_downward`` (what ``auto`` runs) gives its
+longer rung the first rung's winner and the LRs one and two octaves *below* it: a longer
+horizon favours a lower LR, so that is where the second look pays; ``conservative``
+then takes the lowest LR that ties with the best.
 
 ``refine`` then fits a parabola to the loss against log2(LR) through the best candidate
 and its neighbours: its vertex is a better LR than the grid point when the minimum lies
@@ -22,7 +26,8 @@ import numpy as np
 
 from lrkit.tasks import Task, train
 
-__all__ = ["Refined", "Trial", "refine", "successive_halving"]
+__all__ = ["Refined", "Trial", "conservative", "refine", "search_downward",
+           "successive_halving"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,23 +70,60 @@ def successive_halving(task: Task, candidates: Sequence[float], budgets: Sequenc
     trials: list[Trial] = []
     survivors = list(candidates)
     for rung, fraction in enumerate(budgets):
-        steps = max(1, round(fraction * task.total_steps))
-        scored = []
-        for lr in survivors:
-            result = train(task, lr, seed, total_steps=steps)
-            trial = Trial(lr=float(lr), rung=rung, steps=result.steps,
-                          val_losses=tuple(result.val_losses), loss=result.final_val_loss,
-                          cost_runs=result.steps / task.total_steps)
-            trials.append(trial)
-            scored.append(trial)
-            if on_trial is not None:
-                on_trial(trial)
+        scored = [_trial(task, lr, rung, fraction, seed, on_trial) for lr in survivors]
+        trials += scored
         if rung < len(keep):
             scored.sort(key=lambda t: (t.loss, t.lr))
             survivors = [t.lr for t in scored[: keep[rung]] if math.isfinite(t.loss)]
             if not survivors:
                 break
     return trials
+
+
+def search_downward(task: Task, candidates: Sequence[float], budgets: tuple[float, float],
+                    *, below: int = 2, seed: int = 0,
+                    on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+    """Train ``candidates`` at ``budgets[0]``; then the winner and ``below`` LRs under it.
+
+    The second rung (``budgets[1]`` of a run) trains the first rung's best LR and the LRs
+    1, 2, ... ``below`` octaves beneath it. Nothing runs there if every candidate diverged.
+    """
+    first = [_trial(task, lr, 0, budgets[0], seed, on_trial) for lr in candidates]
+    finite = [t for t in first if math.isfinite(t.loss)]
+    if not finite:
+        return first
+    best = min(finite, key=lambda t: (t.loss, t.lr)).lr
+    return first + [_trial(task, best / 2.0 ** k, 1, budgets[1], seed, on_trial)
+                    for k in range(below + 1)]
+
+
+def conservative(trials: Sequence[Trial], tolerance: float = 0.02) -> Trial | None:
+    """The lowest-LR trial whose loss is within ``tolerance`` (relative) of the best.
+
+    Ties go low: a full run is longer than these trials, and on most benchmark tasks the
+    loss rises faster above the best LR than below it.
+
+    >>> t = [Trial(lr, 1, 10, (), loss, 0.1) for lr, loss in [(1, .50), (.5, .505), (.25, .6)]]
+    >>> conservative(t).lr
+    0.5
+    """
+    finite = [t for t in trials if math.isfinite(t.loss)]
+    if not finite:
+        return None
+    best = min(t.loss for t in finite)
+    return min((t for t in finite if t.loss <= best + tolerance * abs(best)), key=lambda t: t.lr)
+
+
+def _trial(task: Task, lr: float, rung: int, fraction: float, seed: int,
+           on_trial: Callable[[Trial], None] | None) -> Trial:
+    steps = max(1, round(fraction * task.total_steps))
+    result = train(task, lr, seed, total_steps=steps)
+    trial = Trial(lr=float(lr), rung=rung, steps=result.steps,
+                  val_losses=tuple(result.val_losses), loss=result.final_val_loss,
+                  cost_runs=result.steps / task.total_steps)
+    if on_trial is not None:
+        on_trial(trial)
+    return trial
 
 
 @dataclasses.dataclass(frozen=True)
