@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from lrkit.diagnose import DETECTORS, Curve, Finding, diagnose, diagnose_curves
+from lrkit.diagnose.detectors.progress import VAL_LATE_SIGMAS, val_late_share
 from lrkit.diagnose.run import RunCurves
 
 RNG = np.random.default_rng(0)
@@ -102,6 +103,16 @@ def test_explosion_after_progress_is_found_with_its_onset():
     assert d.verdict == "too_high"
 
 
+@pytest.mark.parametrize("settles_at,verdict", [(2.2, "too_high"), (1.2, "ok")])
+def test_early_blow_up_then_stuck_near_the_start_is_too_high(settles_at, verdict):
+    # dead units: one huge update, then the loss hovers 12% below where it started;
+    # a run that recovers and learns (50% below its start) is not stuck
+    loss = np.full(250, settles_at)
+    loss[:6] = [2.5, 30.0, 6.6, 4.8, 2.4, 2.8]
+    d = diagnose_curves(curves(noisy(loss, 0.03), 1.0))
+    assert d.verdict == verdict, [(f.kind, f.title) for f in d.findings]
+
+
 def test_spikes_that_recover_are_counted():
     base = noisy(0.2 + 2.0 * np.exp(-STEPS / 60.0), 0.01)
     for at in (200, 330, 460):
@@ -147,6 +158,106 @@ def test_cosine_decay_is_not_mistaken_for_convergence():
     tau = np.cumsum(lr) / 1e-4
     d = diagnose_curves(curves(noisy(2.3 - 0.0012 * tau, 0.01), lr))
     assert d.verdict == "too_low"
+
+
+def _slowing(x: float, n: int = 260) -> np.ndarray:
+    """0.1 + 0.6 / (1 + t / T) over n updates, with the run lasting x = n / T time constants.
+
+    In the last third of the run it gains 1 / (3 + 2x) of its drop: 11% at x = 3 (the LR
+    holds it back), 1% at x = 50 (levelled off).
+    """
+    t = np.arange(float(n))
+    return 0.1 + 0.6 / (1.0 + x * t / n)
+
+
+def _epoch_val(loss: np.ndarray, spe: int = 26, sd: float = 0.001):
+    vx = np.arange(spe - 1.0, len(loss), spe)
+    return vx, noisy(loss[vx.astype(int)], sd, seed=1)
+
+
+def test_still_improving_validation_loss_is_too_low():
+    # the training loss's batch noise hides the late gain; the validation loss shows it
+    clean = _slowing(3.0)
+    d = diagnose_curves(curves(noisy(clean, 0.05), 0.01, val=_epoch_val(clean)))
+    f = next(f for f in d.findings if f.kind == "lr_too_low")
+    assert "validation loss" in f.title
+    assert f.evidence["val_late_share"] == pytest.approx(1 / 9, abs=0.01)
+    assert f.suggested_lr == pytest.approx(0.03)
+    assert d.verdict == "too_low"
+
+
+def test_levelled_off_validation_loss_is_not_too_low():
+    clean = _slowing(50.0)
+    d = diagnose_curves(curves(noisy(clean, 0.05), 0.01, val=_epoch_val(clean)))
+    assert d.verdict == "ok", [(f.kind, f.title) for f in d.findings]
+
+
+def test_noisy_validation_dip_at_the_end_is_not_too_low():
+    # a noisy regression: the validation loss's best improves by chance mid-run and in
+    # its last epoch, by about its epoch-to-epoch noise each time
+    train = noisy(0.5 + 0.5 * np.exp(-STEPS / 30.0), 0.15)
+    vx = np.arange(29.0, N, 30.0)
+    vy = noisy(np.full(len(vx), 0.55), 0.05, seed=3)
+    vy[len(vy) // 2] = vy.min() - 0.06
+    vy[-1] = vy.min() - 0.05
+    rc = RunCurves.build(curves(train, 0.01, val=(vx, vy)))
+    share, middle, sigmas = val_late_share(rc)
+    assert 0.05 < share <= middle and sigmas < VAL_LATE_SIGMAS
+    assert "lr_too_low" not in kinds(diagnose_curves(curves(train, 0.01, val=(vx, vy))))
+
+
+def test_late_gain_from_annealing_a_high_lr_is_not_too_low():
+    # cosine decay: the loss sits on a noise floor, then drops as the LR anneals it away
+    lr = _cosine(0.5, N, N)
+    floor = 0.3 - 0.1 * (1 - lr / 0.5) ** 4
+    loss = floor + 0.4 * np.exp(-STEPS / 10.0)
+    vx, vy = _epoch_val(loss, spe=60, sd=0.0005)
+    d = diagnose_curves(curves(noisy(loss, 0.02), lr, val=(vx, vy)))
+    assert "lr_too_low" not in kinds(d)
+    # the same late gain with diminishing returns in LR time is the too-low case above
+    rc = RunCurves.build(curves(noisy(loss, 0.02), lr, val=(vx, vy)))
+    share, middle, _ = val_late_share(rc)
+    assert share > 0.05 and share > middle
+
+
+def _done_early(n: int = 400, spe: int = 40):
+    """A run that is nearly done after three updates (0.45 -> ~0.1), then drifts down
+    slowly in batch noise; its validation loss starts at 0.100 and ends 0.005 lower."""
+    loss = noisy(0.097 - 0.012 * np.arange(float(n)) / n, 0.01)
+    loss[:3] = [0.45, 0.3, 0.2]
+    vx = np.arange(spe - 1.0, n, spe)
+    return loss, (vx, np.linspace(0.100, 0.095, len(vx)))
+
+
+def test_validation_gain_is_measured_from_the_untrained_loss():
+    # Half the training loss's (small, noisy) drop after its first updates came late, and
+    # the validation loss gained half its own drop in its second half. From the untrained
+    # loss (0.45) that late gain is under 1%: the run is done, not held back by its LR.
+    loss, val = _done_early()
+    d = diagnose_curves(curves(loss, _cosine(1.0, len(loss), len(loss)), val=val))
+    assert "lr_too_low" not in kinds(d), [f.title for f in d.findings]
+    assert d.verdict == "ok"
+
+
+def test_validation_loss_that_follows_a_slow_training_loss_confirms_too_low():
+    clean = 2.3 - 0.0008 * STEPS
+    d = diagnose_curves(curves(noisy(clean, 0.02), 1e-4, val=_epoch_val(clean, spe=60)))
+    f = next(f for f in d.findings if f.kind == "lr_too_low")
+    assert "still falling steadily" in f.title
+    assert d.verdict == "too_low"
+
+
+def test_too_high_verdict_drops_the_advice_to_raise_the_lr():
+    # a slow steady decrease (too low on its own) with spikes: both are warnings, the
+    # verdict is too high, and the findings must not also say "raise the LR"
+    base = noisy(2.3 - 0.0008 * STEPS, 0.02)
+    for at in (200, 330, 460):
+        base[at:at + 3] += 1.5
+    d = diagnose_curves(curves(base, 1e-4))
+    assert d.verdict == "too_high"
+    assert kinds(d) == ["loss_spikes"]
+    assert all(f.lr_direction != "raise" for f in d.findings)
+    assert d.suggested_lr is not None and d.suggested_lr < 1e-4
 
 
 # ------------------------------------------------------------------ healthy, plateau, overfit

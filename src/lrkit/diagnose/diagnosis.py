@@ -223,6 +223,9 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
         notes.append(f"{rc.loss.name} has {len(rc.loss)} points: spike and oscillation "
                      "checks need per-step logging")
     verdict = _verdict(findings)
+    if verdict == "too_high":
+        # Advice to raise the LR would contradict the verdict, which outranked it.
+        findings = tuple(f for f in findings if f.kind not in LR_LOW_KINDS)
     with np.errstate(all="ignore"):
         convergence = _convergence(rc, tolerance)
     return Diagnosis(findings=findings, verdict=verdict, summary=_summary(findings, verdict),

@@ -13,11 +13,14 @@ from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import mad, odd_window, rolling_mean, smooth
 
-__all__ = ["EXPLOSION_RISE", "detect_explosion", "detect_nan", "detect_oscillation",
+__all__ = ["EXPLOSION_RISE", "STUCK_GAIN", "detect_explosion", "detect_nan", "detect_oscillation",
            "detect_spikes", "progress_scale", "start_level", "step_noise"]
 
 #: Explosion: the loss ends this fraction of the progress made back above its best level.
 EXPLOSION_RISE = 0.5
+#: After an early blow-up, a loss that ends less than this fraction of its start level
+#: below it is stuck (dead units at chance level); runs that recover gain far more.
+STUCK_GAIN = 0.2
 #: A spike is a short excursion undoing at least this fraction of the progress made so far.
 SPIKE_HEIGHT = 0.35
 #: ... standing this many noise standard deviations above the local level ...
@@ -113,7 +116,7 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     # An early excursion far above the starting loss: the model blew up. Either it never
     # came back below its start (stuck, e.g. dead units at chance level), or it is huge.
     early = rolling_mean(y, 5)[:max(3, len(y) // 5)] if len(y) >= 100 else y[:max(3, len(y) // 5)]
-    no_net_progress = end > start - 0.1 * scale
+    no_net_progress = end > start - STUCK_GAIN * scale
     jump = float(early.max()) - start
     blown = (jump > 3.0 * scale and end > best + 0.5 * max(start - best, 0.0)) or (
         jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and no_net_progress)

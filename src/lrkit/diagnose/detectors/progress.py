@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from lrkit.diagnose.advice import cosine_spec, fmt_lr, fmt_num, scaled
-from lrkit.diagnose.detectors.instability import progress_scale, step_noise
+from lrkit.diagnose.detectors.instability import progress_scale, start_level, step_noise
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import mad, odd_window, rolling_mean
 
-__all__ = ["FLAT_CHANGE", "LATE_SHARE", "detect_flat", "detect_plateau", "detect_too_low",
-           "late_share"]
+__all__ = ["FLAT_CHANGE", "LATE_SHARE", "VAL_LATE_SHARE", "VAL_LATE_SIGMAS", "detect_flat",
+           "detect_plateau", "detect_too_low", "late_share", "val_late_share"]
 
 #: Too low: at least this share of the run's progress came in its last half of LR time.
 LATE_SHARE = 0.3
@@ -24,8 +24,13 @@ LATE_SHARE = 0.3
 #: already made most of its progress is not held back by its LR).
 TOO_LOW_MAX_GAIN = 0.9
 #: Too low needs the validation loss (when logged) to gain at least this share of its drop
-#: in its second half.
+#: (from the untrained loss) in its second half.
 VAL_STILL_IMPROVING = 0.05
+#: Too low, read from the validation loss: its best value gained at least this share of its
+#: drop (from the untrained loss) in the last third of the run's LR time ...
+VAL_LATE_SHARE = 0.05
+#: ... and that late gain is at least this many times its epoch-to-epoch noise.
+VAL_LATE_SIGMAS = 3.0
 #: Flat: the loss moved by less than this fraction of its level over the whole run.
 FLAT_CHANGE = 0.05
 #: Plateau: at most this share of the progress in the last 40% of a constant-LR run ...
@@ -42,17 +47,22 @@ def head_level(y: np.ndarray) -> float:
 
 def _val_still_improving(rc: RunCurves) -> bool:
     """False when a validation loss exists and gained under 5% of its drop in its second
-    half: a faster LR would not help it (it has levelled off, or it is overfitting)."""
+    half: a faster LR would not help it (it has levelled off, or it is overfitting).
+
+    The drop is measured from the untrained loss (the training loss's start), not from
+    the first validation point: a run that was nearly done after its first epoch must not
+    have a small late wobble count as a large share of a small remainder.
+    """
     val = rc.val_loss
     if val is None or val is rc.loss:
         return True
     v = val.values[np.isfinite(val.values)]
     if len(v) < 4:
         return True
-    first, mid, end = float(v[0]), float(v[len(v) // 2 - 1]), float(np.median(v[-2:]))
-    if first <= end:
+    start, mid, end = start_level(rc.y), float(v[len(v) // 2 - 1]), float(np.median(v[-2:]))
+    if start <= end:
         return False
-    return (mid - end) / (first - end) >= VAL_STILL_IMPROVING
+    return (mid - end) / (start - end) >= VAL_STILL_IMPROVING
 
 
 def _trend(rc: RunCurves) -> np.ndarray:
@@ -88,8 +98,46 @@ def late_share(rc: RunCurves) -> tuple[float, float, float] | None:
     return (mid - end) / (start - end), start, end
 
 
+def val_late_share(rc: RunCurves) -> tuple[float, float, float] | None:
+    """(share of the best validation loss's drop made in the last third of LR time, the
+    share made in the middle third, the late gain in units of the validation loss's
+    epoch-to-epoch noise).
+
+    The drop is measured from the untrained loss (the training loss's first point), so a
+    run that got most of the way in its first epoch shows a small share. The validation
+    loss has no batch noise, so it shows a slow, steady gain that the training loss
+    hides; its running best ignores a one-epoch excursion and stops gaining when the
+    model overfits. None without a validation loss of at least four finite points.
+    """
+    val = rc.val_loss
+    y = rc.y
+    if val is None or val is rc.loss or len(y) < 2:
+        return None
+    xv = rc.on_loss_axis(val)
+    if xv is None:
+        return None
+    ok = np.isfinite(val.values) & np.isfinite(xv)
+    xv, v = xv[ok], val.values[ok]
+    if len(v) < 4:
+        return None
+    tau_v = np.interp(xv, rc.x, rc.tau)
+    best = np.minimum.accumulate(v)
+    start, end = start_level(y), float(best[-1])
+    if not start - end > 0 or tau_v[-1] <= 0:
+        return None
+    third, two_thirds = (float(np.interp(tau_v[-1] * f, tau_v, best)) for f in (1 / 3, 2 / 3))
+    late, middle = two_thirds - end, third - two_thirds
+    # The noise of the late part only: early epochs fall steeply and would inflate it.
+    noise = step_noise(v[-max(4, len(v) // 2):])
+    return late / (start - end), middle / (start - end), late / max(noise, 1e-12 * abs(start))
+
+
 def detect_too_low(rc: RunCurves) -> Finding | None:
-    """The loss is still falling steadily at the end: the LR is too small to get there."""
+    """The loss is still falling steadily at the end: the LR is too small to get there.
+
+    Either the training loss made a large share of its progress late (in LR time), or the
+    validation loss was still gaining clearly in the last third of the run.
+    """
     y, x = rc.y, rc.x
     got = late_share(rc)
     if got is None or len(y) < 5:
@@ -97,19 +145,31 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
     share, start, end = got
     gain = (start - end) / max(abs(start), 1e-12)
     noise = step_noise(y)
-    if share < LATE_SHARE or gain > TOO_LOW_MAX_GAIN or start - end < 3 * noise / np.sqrt(
-            max(len(y) // 10, 1)) or not _val_still_improving(rc):
+    from_train = share >= LATE_SHARE and gain <= TOO_LOW_MAX_GAIN and start - end >= \
+        3 * noise / np.sqrt(max(len(y) // 10, 1)) and _val_still_improving(rc)
+    val = val_late_share(rc)
+    # An LR that limits progress gives diminishing returns in LR time. A late gain larger
+    # than the middle third's is a decaying schedule annealing a high LR's noise away.
+    from_val = val is not None and val[0] >= VAL_LATE_SHARE and val[0] <= val[1] and \
+        val[2] >= VAL_LATE_SIGMAS
+    if not (from_train or from_val):
         return None
-    factor = 10.0 if share >= 0.42 else 3.0
+    factor = 10.0 if from_train and share >= 0.42 else 3.0
     new = scaled(rc.base_lr, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
     ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
           "late_share": share, "start_level": start, "end_level": end,
-          "relative_gain": gain}
+          "relative_gain": gain, "val_late_share": None if val is None else val[0]}
+    if from_train:
+        title = (f"the loss is still falling steadily: {100 * share:.0f}% of its drop came "
+                 f"in the second half of the run ({fmt_num(start)} -> {fmt_num(end)})")
+    else:
+        assert val is not None
+        title = (f"the validation loss is still improving: {100 * val[0]:.0f}% of its drop "
+                 "came in the last third of the run")
     return Finding(
         kind="lr_too_low", severity="warning",
-        title=f"the loss is still falling steadily: {100 * share:.0f}% of its drop came in "
-              f"the second half of the run ({fmt_num(start)} -> {fmt_num(end)})",
+        title=title,
         evidence=ev,
         cause=f"LR {fmt_lr(rc.base_lr)} is too small: each update makes little progress, "
               "so the run ends long before the loss levels off" if rc.lr_known else
