@@ -8,9 +8,11 @@ Reports, in Markdown on stdout (paste into RESULTS.md):
 * the error of the convergence projection made from the first half of each long run,
   against the same estimate made from the whole run and against the run's observed loss.
 
-Usage::
+Usage (several corpora are scored as one, e.g. two fresh seeds)::
 
     .venv/bin/python benchmarks/diagnose/evaluate.py --corpus /tmp/lrkit-diag-corpus
+    .venv/bin/python benchmarks/diagnose/evaluate.py --corpus /tmp/lrkit-diag-seed5 \
+        /tmp/lrkit-diag-seed6
 """
 
 from __future__ import annotations
@@ -94,14 +96,14 @@ def _epoch_loss(curves: list[Curve], spe: float) -> tuple[np.ndarray, np.ndarray
     return per_epoch(epochs, c.values)
 
 
-def convergence(rows: list[dict[str, Any]], corpus: Path) -> str:
+def convergence(rows: list[dict[str, Any]]) -> str:
     lines = ["| run | epochs | E from 50% | E from 100% | final loss projected from 50% "
              "| observed final epoch loss |", "|---|---:|---:|---:|---:|---:|"]
     errs, rel = [], []
     for r in rows:
         if r["lr_class"] != "long":
             continue
-        curves = read_logs(corpus / "runs" / r["id"])
+        curves = read_logs(Path(r["corpus"]) / "runs" / r["id"])
         e, v = _epoch_loss(curves, r["steps_per_epoch"])
         half = len(e) // 2
         full = estimate_convergence(v, epochs=e)
@@ -124,22 +126,30 @@ def convergence(rows: list[dict[str, Any]], corpus: Path) -> str:
     return "\n".join(lines)
 
 
+def _labels(corpus: Path) -> list[dict[str, Any]]:
+    final = corpus / "labels.json"
+    if final.exists():
+        labels: list[dict[str, Any]] = json.loads(final.read_text())
+        return labels
+    # a corpus still being built: score what is there
+    partial = (corpus / "labels.partial.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in partial]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=Path("/tmp/lrkit-diag-corpus"))
+    parser.add_argument("--corpus", type=Path, nargs="+", default=[Path("/tmp/lrkit-diag-corpus")],
+                        help="one corpus folder, or several to score together")
     parser.add_argument("--dump", type=Path, help="write per-run predictions as JSON here")
     args = parser.parse_args()
-    final = args.corpus / "labels.json"
-    if final.exists():
-        labels = json.loads(final.read_text())
-    else:  # a corpus still being built: score what is there
-        partial = (args.corpus / "labels.partial.jsonl").read_text().splitlines()
-        labels = [json.loads(line) for line in partial]
+    labels = [lab | {"corpus": str(corpus)} for corpus in args.corpus
+              for lab in _labels(corpus)]
     rows = []
     started = time.perf_counter()
     for lab in labels:
-        d = diagnose(args.corpus / "runs" / lab["id"])
-        curves = read_logs(args.corpus / "runs" / lab["id"])
+        run = Path(lab["corpus"]) / "runs" / lab["id"]
+        d = diagnose(run)
+        curves = read_logs(run)
         loss = next(c for c in curves if c.kind == "train_loss")
         rows.append(lab | {"pred": VERDICT[d.verdict],
                            "kinds": [f.kind for f in d.findings],
@@ -151,6 +161,7 @@ def main() -> None:
     table, errors = three_class(rows)
     n_scored = sum(r["lr_class"] in CLASSES for r in rows)
     n_amb = sum(r["lr_class"] == "ambiguous" for r in rows)
+    print("Corpora: " + ", ".join(str(c) for c in args.corpus) + "\n")
     print(f"## Too high / too low / healthy ({n_scored} runs scored, {n_amb} ambiguous "
           f"left out)\n")
     print(table)
@@ -167,7 +178,7 @@ def main() -> None:
     print("\n## Per finding kind\n")
     print(per_kind(rows))
     print("\n## Convergence projection\n")
-    print(convergence(rows, args.corpus))
+    print(convergence(rows))
     print(f"\nDiagnosed {len(rows)} runs in {seconds:.1f} s "
           f"({1000 * seconds / max(len(rows), 1):.0f} ms per run, read + diagnose).")
     if args.dump:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from lrkit.diagnose import DETECTORS, Curve, Finding, diagnose, diagnose_curves
+from lrkit.diagnose.detectors.instability import start_level
 from lrkit.diagnose.detectors.progress import VAL_LATE_SIGMAS, val_late_share
 from lrkit.diagnose.run import RunCurves
 
@@ -111,6 +112,40 @@ def test_early_blow_up_then_stuck_near_the_start_is_too_high(settles_at, verdict
     loss[:6] = [2.5, 30.0, 6.6, 4.8, 2.4, 2.8]
     d = diagnose_curves(curves(noisy(loss, 0.03), 1.0))
     assert d.verdict == verdict, [(f.kind, f.title) for f in d.findings]
+
+
+def _blown_then_memorised(val_end: float, n: int = 260, spe: int = 26):
+    """Logistic regression at 100x its LR: wild first updates, then a training loss of ~0
+    (huge weights separate the training set), and a validation loss that falls from 4.0
+    to ``val_end`` over ten epochs. The untrained loss is 0.9."""
+    loss = np.abs(noisy(np.zeros(n), 1e-4))
+    loss[:12] = [0.9, 0.0, 0.0, 14.4, 7.3, 1.3, 14.7, 6.9, 8.5, 0.0, 0.0, 8.4]
+    vx = np.arange(spe - 1.0, n, spe)
+    return loss, (vx, np.geomspace(4.0, val_end, len(vx)))
+
+
+@pytest.mark.parametrize("val_end,stuck", [(2.3, True), (0.3, False)])
+def test_blow_up_whose_validation_loss_never_beats_the_untrained_loss_is_too_high(
+        val_end, stuck):
+    # the training loss "converges" to 0, so only the validation loss shows that the run
+    # learned nothing; one that gets well below the untrained loss recovered from it
+    loss, val = _blown_then_memorised(val_end)
+    d = diagnose_curves(curves(loss, _cosine(100.0, len(loss), len(loss)), val=val))
+    assert ("explosion" in kinds(d)) == stuck, [(f.kind, f.title) for f in d.findings]
+    if stuck:
+        assert d.verdict == "too_high"
+        f = next(f for f in d.findings if f.kind == "explosion")
+        assert "validation loss never got below the untrained loss" in f.title
+        assert f.evidence["best_val_loss"] == pytest.approx(2.3)
+
+
+def test_smooth_flat_run_with_a_flat_validation_loss_is_not_too_high():
+    # too low: the validation loss also stays near the untrained loss, but the training
+    # loss never jumps above its start
+    loss = noisy(0.9 - 0.0001 * STEPS, 0.01)
+    vx, vy = _epoch_val(0.9 - 0.0001 * STEPS, spe=60)
+    d = diagnose_curves(curves(loss, 1e-5, val=(vx, vy)))
+    assert d.verdict == "too_low", [(f.kind, f.title) for f in d.findings]
 
 
 def test_spikes_that_recover_are_counted():
@@ -245,6 +280,33 @@ def test_validation_loss_that_follows_a_slow_training_loss_confirms_too_low():
     f = next(f for f in d.findings if f.kind == "lr_too_low")
     assert "still falling steadily" in f.title
     assert d.verdict == "too_low"
+
+
+def test_untrained_loss_is_not_one_noisy_first_batch():
+    # a slow run: batch noise 0.25, the first batch 1.2 noise sd above the level
+    slow = noisy(np.full(400, 0.85), 0.25, seed=2)
+    slow[:3] = [1.38, 1.08, 0.79]
+    assert start_level(slow) == pytest.approx(1.08)
+    # a fast run: the first updates are already trained, the first point is the start
+    fast = noisy(0.1 + 0.8 * np.exp(-np.arange(400.0) / 2.0), 0.01)
+    assert start_level(fast) == pytest.approx(fast[0])
+    # a blow-up in the first updates is not the start either
+    blown = noisy(np.full(400, 2.3), 0.02)
+    blown[1:3] = [30.0, 20.0]
+    assert start_level(blown) == pytest.approx(blown[0])
+
+
+def test_slow_validation_gain_after_a_noisy_first_batch_is_too_low():
+    # AdamW at 0.001x on a noisy regression: the training loss shows nothing, the
+    # validation loss falls 0.79 -> 0.71 steadily. Measured from the first batch (1.38)
+    # that is 3% of the drop in the last third; from the untrained level (1.08), 6%.
+    train = noisy(np.full(400, 0.85), 0.25, seed=1)
+    train[:3] = [1.38, 1.08, 0.79]
+    vx = np.arange(19.0, 400.0, 20.0)
+    vy = 0.64 + 0.153 * np.exp(-np.arange(len(vx)) / 25.0)
+    d = diagnose_curves(curves(train, 3e-5, val=(vx, vy)))
+    assert kinds(d) == ["lr_too_low"], [(f.kind, f.title) for f in d.findings]
+    assert d.findings[0].evidence["val_late_share"] == pytest.approx(0.059, abs=0.002)
 
 
 def test_too_high_verdict_drops_the_advice_to_raise_the_lr():

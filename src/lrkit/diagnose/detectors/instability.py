@@ -13,14 +13,22 @@ from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import mad, odd_window, rolling_mean, smooth
 
-__all__ = ["EXPLOSION_RISE", "STUCK_GAIN", "detect_explosion", "detect_nan", "detect_oscillation",
-           "detect_spikes", "progress_scale", "start_level", "step_noise"]
+__all__ = ["EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN", "detect_explosion",
+           "detect_nan", "detect_oscillation", "detect_spikes", "progress_scale", "start_level",
+           "step_noise"]
 
+#: The untrained loss is the median of this many first points (see ``start_level``). More
+#: points let a blow-up in the first updates of a chaotic run, whose noise is huge, pass
+#: for the start.
+START_POINTS = 3
 #: Explosion: the loss ends this fraction of the progress made back above its best level.
 EXPLOSION_RISE = 0.5
 #: After an early blow-up, a loss that ends less than this fraction of its start level
 #: below it is stuck (dead units at chance level); runs that recover gain far more.
 STUCK_GAIN = 0.2
+#: ... and so is one whose validation loss (when logged) never got this fraction of the
+#: untrained loss below it: the blow-up left weights that fit nothing beyond the batches.
+VAL_STUCK_GAIN = 0.05
 #: A spike is a short excursion undoing at least this fraction of the progress made so far.
 SPIKE_HEIGHT = 0.35
 #: ... standing this many noise standard deviations above the local level ...
@@ -50,12 +58,19 @@ def progress_scale(rc: RunCurves) -> tuple[float, float, float]:
 
 
 def start_level(y: np.ndarray) -> float:
-    """The loss before training moved it: the first point (logged before any update), or
-    the median of the first three when that is higher by no more than the noise (a low
-    first batch must not hide a fast start; a blow-up in the first updates must not count
-    as the start)."""
-    first, med = float(y[0]), float(np.median(y[:3]))
-    return med if first < med <= first + 3.0 * step_noise(y) else first
+    """The untrained loss: the median of the first three points, or the first point alone
+    when the median is further from it than the batch noise explains.
+
+    The first point is logged before any update, but it is one batch: its noise can be as
+    large as the whole gain of a slow run. While the loss has not moved beyond the noise,
+    the first few points are samples of the same level and their median is the sturdier
+    estimate. When they differ from the first point by more than 3 noise standard
+    deviations, the run moved: it dropped fast in its first updates (the median would
+    already be trained) or blew up in them (the median would not be the start), and the
+    first point is the untrained loss.
+    """
+    first, med = float(y[0]), float(np.median(y[:START_POINTS]))
+    return med if abs(med - first) <= 3.0 * step_noise(y) else first
 
 
 def step_noise(y: np.ndarray) -> float:
@@ -100,8 +115,25 @@ def detect_nan(rc: RunCurves) -> Finding | None:
     return None
 
 
+def _val_best(rc: RunCurves) -> float | None:
+    """The best finite validation loss, when one is logged beside the loss diagnosed."""
+    val = rc.val_loss
+    if val is None or val is rc.loss:
+        return None
+    v = val.values[np.isfinite(val.values)]
+    return float(v.min()) if len(v) else None
+
+
 def detect_explosion(rc: RunCurves) -> Finding | None:
-    """The loss rises far above its best level and does not come back (or starts that way)."""
+    """The loss rises far above its best level and does not come back (or starts that way).
+
+    An early blow-up (the loss jumps far above the untrained loss, beyond what its batch
+    noise explains) is too high when the run never recovers from it: the training loss
+    ends near its start (dead units at chance level), or the validation loss never gets
+    meaningfully below the untrained loss. The second case is a model whose huge weights
+    fit the training batches (training loss ~0) but nothing else. A too-low run can have
+    a flat validation loss too, but its training loss never jumps above its start.
+    """
     y, x, s = rc.y, rc.x, rc.smooth_y
     if len(y) < 4:
         return None
@@ -117,9 +149,12 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     # came back below its start (stuck, e.g. dead units at chance level), or it is huge.
     early = rolling_mean(y, 5)[:max(3, len(y) // 5)] if len(y) >= 100 else y[:max(3, len(y) // 5)]
     no_net_progress = end > start - STUCK_GAIN * scale
+    val_best = _val_best(rc)
+    no_val_progress = val_best is not None and val_best > start - VAL_STUCK_GAIN * scale
     jump = float(early.max()) - start
     blown = (jump > 3.0 * scale and end > best + 0.5 * max(start - best, 0.0)) or (
-        jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and no_net_progress)
+        jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and (
+            no_net_progress or no_val_progress))
     rise = end - best
     # Worse than at the start by more than the noise can explain.
     ended_worse = len(y) >= 8 and end > max(start, head) + max(
@@ -141,8 +176,13 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     idx = np.unique(np.linspace(0, len(y) - 1, 12).round().astype(int))
     ev = _pts(x, y, idx) | {"start_level": start, "best_level": best, "end_level": end,
                             "peak_level": peak, "onset_step": onset,
+                            "best_val_loss": val_best,
                             "lr_at_onset": lr_then}
-    if blown:
+    if blown and no_val_progress and not no_net_progress and val_best is not None:
+        title = (f"the loss blew up to {fmt_num(peak)} early (from {fmt_num(start)}) and the "
+                 f"validation loss never got below the untrained loss (best "
+                 f"{fmt_num(val_best)})")
+    elif blown:
         title = (f"the loss blew up to {fmt_num(peak)} early (from {fmt_num(start)}) and "
                  f"ended at {fmt_num(end)}")
     elif ended_worse:

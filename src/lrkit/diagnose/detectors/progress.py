@@ -49,9 +49,9 @@ def _val_still_improving(rc: RunCurves) -> bool:
     """False when a validation loss exists and gained under 5% of its drop in its second
     half: a faster LR would not help it (it has levelled off, or it is overfitting).
 
-    The drop is measured from the untrained loss (the training loss's start), not from
-    the first validation point: a run that was nearly done after its first epoch must not
-    have a small late wobble count as a large share of a small remainder.
+    The drop is measured from the untrained loss (``start_level`` of the training loss),
+    not from the first validation point: a run that was nearly done after its first epoch
+    must not have a small late wobble count as a large share of a small remainder.
     """
     val = rc.val_loss
     if val is None or val is rc.loss:
@@ -103,8 +103,8 @@ def val_late_share(rc: RunCurves) -> tuple[float, float, float] | None:
     share made in the middle third, the late gain in units of the validation loss's
     epoch-to-epoch noise).
 
-    The drop is measured from the untrained loss (the training loss's first point), so a
-    run that got most of the way in its first epoch shows a small share. The validation
+    The drop is measured from the untrained loss (``start_level`` of the training loss),
+    so a run that got most of the way in its first epoch shows a small share. The validation
     loss has no batch noise, so it shows a slow, steady gain that the training loss
     hides; its running best ignores a one-epoch excursion and stops gaining when the
     model overfits. None without a validation loss of at least four finite points.
