@@ -1,9 +1,9 @@
 """The auto benchmark: regret, octave error, divergence and cost of LR-selection methods.
 
 For every built-in task and both shapes (constant; 5% warmup + cosine) it reads the
-oracle grid (``oracle.py``: factor sqrt(2), seeds A = 0, 1 choose eta*, seeds B = 2, 3
-score L*), runs every method of ``methods.py`` with selection seeds 0, 1, 4 and 5, trains each
-chosen LR for the full budget on seeds B, and reports per method:
+oracle grid (``oracle.py``: factor sqrt(2); seeds A choose eta*, the disjoint seeds B
+score L*), runs every method of ``methods.py`` with selection seeds 0, 1, 4 and 5, trains
+each chosen LR for the full budget on seeds B, and reports per method:
 
 * relative regret (L - L*) / L* (L: mean final validation loss on seeds B),
 * octave error |log2(lr / eta*)|,

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from oracle import SEEDS_B
 from runs import make_task
 
 from lrkit.auto import optimizer_prior, successive_halving
@@ -97,13 +98,13 @@ def m_successive_halving(task: str, shape: str, seed: int) -> Choice:
 
 def _lr_free(task: str, shape: str, seed: int, make_opt: Callable[[Any], Any],
              *, schedule_free: bool = False) -> Choice:
-    """Train with an LR-free optimizer on two evaluation seeds; return its final losses."""
+    """Train with an LR-free optimizer on the scoring seeds B; return its final losses."""
     import torch
 
     from lrkit.tasks import train
 
     finals = []
-    for s in (2, 3):
+    for s in SEEDS_B:
         t = make_task(task, shape, optimizer=lambda params, lr: make_opt(params))
         if not schedule_free:
             finals.append(train(t, 1.0, s).final_val_loss)

@@ -14,7 +14,14 @@ import pytest
 
 from lrkit.diagnose import DETECTORS, Curve, Finding, diagnose, diagnose_curves
 from lrkit.diagnose.detectors.instability import start_level
-from lrkit.diagnose.detectors.progress import VAL_LATE_SIGMAS, val_late_share
+from lrkit.diagnose.detectors.progress import (
+    LATE_SHARE,
+    TREND_SIGMAS,
+    VAL_LATE_SIGMAS,
+    fitted_late_share,
+    late_share,
+    val_late_share,
+)
 from lrkit.diagnose.run import RunCurves
 
 RNG = np.random.default_rng(0)
@@ -307,6 +314,56 @@ def test_slow_validation_gain_after_a_noisy_first_batch_is_too_low():
     d = diagnose_curves(curves(train, 3e-5, val=(vx, vy)))
     assert kinds(d) == ["lr_too_low"], [(f.kind, f.title) for f in d.findings]
     assert d.findings[0].evidence["val_late_share"] == pytest.approx(0.059, abs=0.002)
+
+
+def _slow_under_noise(n: int = 252, drop: float = 0.14, sd: float = 0.09, seed: int = 3):
+    """SGD at ~0.001x its oracle under a cosine: the loss falls steadily by ~1.5 batch-noise
+    sd over the whole run (2.50 -> 2.36 in LR time, 5.6%: not flat), and its first batches
+    sit high."""
+    steps = np.arange(float(n))
+    lr = 1e-5 * 0.5 * (1 + np.cos(np.pi * steps / n))
+    frac = np.cumsum(lr) / np.sum(lr)
+    loss = noisy(2.50 - drop * frac, sd, seed=seed)
+    loss[:3] = [2.62, 2.60, 2.58]
+    return loss, lr, frac
+
+
+def test_slow_steady_decline_buried_in_batch_noise_is_too_low():
+    # Read from three points, the start (2.60) and the middle are noise and the late
+    # share comes out under 30%; lines fitted through each half of LR time see a steady
+    # pace, and the whole drop is well above its standard error.
+    loss, lr, _ = _slow_under_noise()
+    rc = RunCurves.build(curves(loss, lr))
+    point_share = late_share(rc)
+    assert point_share is not None and point_share[0] < LATE_SHARE
+    fit = fitted_late_share(rc)
+    assert fit is not None and fit[0] >= LATE_SHARE and fit[3] >= TREND_SIGMAS
+    d = diagnose_curves(curves(loss, lr))
+    assert kinds(d) == ["lr_too_low"], [(f.kind, f.title) for f in d.findings]
+
+
+def test_flat_noisy_loss_has_no_fitted_trend():
+    # The same noise with no decline: the fitted drop is within its standard error, so
+    # the loss is flat (that detector's case), not still falling.
+    loss, lr, _ = _slow_under_noise(drop=0.0)
+    loss[:3] = loss[3:6]
+    fit = fitted_late_share(RunCurves.build(curves(loss, lr)))
+    assert fit is None or fit[3] < TREND_SIGMAS
+    assert "lr_too_low" not in kinds(diagnose_curves(curves(loss, lr)))
+
+
+def test_fast_drop_then_noisy_plateau_is_not_read_by_the_fit():
+    # A fast first drop (1.4 -> 0.45), a noisy plateau, then a late slide as the model
+    # memorises (0.45 -> 0.30): the gain is many noise sd, so the point estimates are
+    # trusted (85% of the drop came in the first half). Straight lines through each half
+    # would mostly miss the first updates' drop and read a 35% late share.
+    t = np.arange(400.0)
+    loss = noisy(0.45 + 0.95 * np.exp(-t / 8.0) - 0.15 * np.clip((t - 200) / 200, 0, 1),
+                 0.13, seed=2)
+    fit = fitted_late_share(RunCurves.build(curves(loss, 0.06)))
+    assert fit is not None and fit[0] >= LATE_SHARE
+    d = diagnose_curves(curves(loss, 0.06))
+    assert d.verdict != "too_low", [(f.kind, f.title) for f in d.findings]
 
 
 def test_too_high_verdict_drops_the_advice_to_raise_the_lr():

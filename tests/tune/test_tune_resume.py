@@ -37,7 +37,9 @@ def _command(tasks_file: Path, db: Path) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    return os.environ | {"OMP_NUM_THREADS": "1", "LRKIT_TEST_DELAY": "0.04"}
+    # ~2 s a trial: the signal must land mid-trial even when a loaded machine is slow to
+    # poll the study
+    return os.environ | {"OMP_NUM_THREADS": "1", "LRKIT_TEST_DELAY": "0.08"}
 
 
 def _interrupt_mid_trial(command: list[str], storage, sig: int, after_finished: int) -> int:

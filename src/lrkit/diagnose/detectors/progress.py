@@ -15,8 +15,9 @@ from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import mad, odd_window, rolling_mean
 
-__all__ = ["FLAT_CHANGE", "LATE_SHARE", "VAL_LATE_SHARE", "VAL_LATE_SIGMAS", "detect_flat",
-           "detect_plateau", "detect_too_low", "late_share", "val_late_share"]
+__all__ = ["FLAT_CHANGE", "LATE_SHARE", "TREND_SIGMAS", "VAL_LATE_SHARE", "VAL_LATE_SIGMAS",
+           "detect_flat", "detect_plateau", "detect_too_low", "fitted_late_share", "late_share",
+           "val_late_share"]
 
 #: Too low: at least this share of the run's progress came in its last half of LR time.
 LATE_SHARE = 0.3
@@ -31,6 +32,12 @@ VAL_STILL_IMPROVING = 0.05
 VAL_LATE_SHARE = 0.05
 #: ... and that late gain is at least this many times its epoch-to-epoch noise.
 VAL_LATE_SIGMAS = 3.0
+#: The fitted late share (``fitted_late_share``) counts only when the fitted drop over the
+#: run is at least this many standard errors (a trend, not batch noise).
+TREND_SIGMAS = 3.0
+#: ... and only when the gain read from points (``late_share``) is under this many batch
+#: noise standard deviations: there, one noisy point decides the point estimates.
+NOISY_GAIN = 3.0
 #: Flat: the loss moved by less than this fraction of its level over the whole run.
 FLAT_CHANGE = 0.05
 #: Plateau: at most this share of the progress in the last 40% of a constant-LR run ...
@@ -45,7 +52,7 @@ def head_level(y: np.ndarray) -> float:
     return float(np.median(y[:max(3, min(10, len(y) // 40))]))
 
 
-def _val_still_improving(rc: RunCurves) -> bool:
+def _val_still_improving(rc: RunCurves, start: float | None = None) -> bool:
     """False when a validation loss exists and gained under 5% of its drop in its second
     half: a faster LR would not help it (it has levelled off, or it is overfitting).
 
@@ -59,7 +66,8 @@ def _val_still_improving(rc: RunCurves) -> bool:
     v = val.values[np.isfinite(val.values)]
     if len(v) < 4:
         return True
-    start, mid, end = start_level(rc.y), float(v[len(v) // 2 - 1]), float(np.median(v[-2:]))
+    start = start_level(rc.y) if start is None else start
+    mid, end = float(v[len(v) // 2 - 1]), float(np.median(v[-2:]))
     if start <= end:
         return False
     return (mid - end) / (start - end) >= VAL_STILL_IMPROVING
@@ -96,6 +104,44 @@ def late_share(rc: RunCurves) -> tuple[float, float, float] | None:
     half = min(max(half, 1), len(y) - 1)
     mid = float(trend[half])
     return (mid - end) / (start - end), start, end
+
+
+def fitted_late_share(rc: RunCurves) -> tuple[float, float, float, float] | None:
+    """(share of the drop made in the last half of LR time, fitted start level, fitted end
+    level, the whole run's fitted drop in standard errors), from straight lines fitted by
+    least squares to each half of the run in LR time.
+
+    ``late_share`` reads the start, the middle and the end from a few points each. When
+    the whole gain is comparable to the batch noise (a run whose LR is ~1000x too small
+    moves its loss a few percent), those point estimates are noise, and a steady decline
+    can read as a 27% or a 130% late share. A line through every point of each half
+    measures the pace of each half with an error that shrinks with the number of points;
+    the pace of the second half against the first is the diminishing-returns test of
+    ``late_share``, made sturdy. The drop's standard error is the batch noise over the
+    spread of LR time, so a flat, noisy loss does not pass for a trend. None with fewer
+    than 20 points or no LR time.
+    """
+    y = rc.y
+    tau = rc.tau
+    if len(y) < 20 or not tau[-1] > tau[0]:
+        return None
+    t = (tau - tau[0]) / (tau[-1] - tau[0])
+    late = t >= 0.5
+    if late.sum() < 5 or (~late).sum() < 5:
+        return None
+    drops = []
+    for part, width in ((~late, 0.5), (late, 0.5)):
+        slope = np.polyfit(t[part], y[part], 1)[0]
+        drops.append(-float(slope) * width)
+    slope_all, icpt = np.polyfit(t, y, 1)
+    noise = step_noise(y)
+    se = noise / max(float(np.sqrt(np.sum((t - t.mean()) ** 2))), 1e-12)
+    total = drops[0] + drops[1]
+    if not total > 0:
+        return None
+    start = float(icpt)
+    return drops[1] / total, start, start - total, -float(slope_all) / max(se, 1e-12 * abs(
+        start))
 
 
 def val_late_share(rc: RunCurves) -> tuple[float, float, float] | None:
@@ -147,6 +193,16 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
     noise = step_noise(y)
     from_train = share >= LATE_SHARE and gain <= TOO_LOW_MAX_GAIN and start - end >= \
         3 * noise / np.sqrt(max(len(y) // 10, 1)) and _val_still_improving(rc)
+    if not from_train and start - end < NOISY_GAIN * noise:
+        # The whole gain is within a few batches' noise, so the point estimates above are
+        # noise: the same test with the pace of each half fitted through every point.
+        fit = fitted_late_share(rc)
+        if fit is not None and fit[0] >= LATE_SHARE and fit[3] >= TREND_SIGMAS and \
+                (fit[1] - fit[2]) / max(abs(fit[1]), 1e-12) <= TOO_LOW_MAX_GAIN and \
+                _val_still_improving(rc, max(fit[1], start_level(y))):
+            from_train = True
+            share, start, end = fit[0], fit[1], fit[2]
+            gain = (start - end) / max(abs(start), 1e-12)
     val = val_late_share(rc)
     # An LR that limits progress gives diminishing returns in LR time. A late gain larger
     # than the middle third's is a decaying schedule annealing a high LR's noise away.
