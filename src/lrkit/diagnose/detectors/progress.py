@@ -178,6 +178,45 @@ def val_late_share(rc: RunCurves) -> tuple[float, float, float] | None:
     return late / (start - end), middle / (start - end), late / max(noise, 1e-12 * abs(start))
 
 
+def _train_says_too_low(rc: RunCurves, got: tuple[float, float, float]
+                        ) -> tuple[float, float, float] | None:
+    """(late share, start, end) when the training loss made a large share of its progress
+    late, else None.
+
+    Read from points (``late_share``, given as ``got``); when the whole gain is within a
+    few batches' noise those points are noise, and the same test is made on the pace of
+    each half fitted through every point (``fitted_late_share``).
+    """
+    y = rc.y
+    share, start, end = got
+    noise = step_noise(y)
+    if share >= LATE_SHARE and (start - end) / max(abs(start), 1e-12) <= TOO_LOW_MAX_GAIN \
+            and start - end >= 3 * noise / np.sqrt(max(len(y) // 10, 1)) \
+            and _val_still_improving(rc):
+        return got
+    if start - end >= NOISY_GAIN * noise:
+        return None
+    fit = fitted_late_share(rc)
+    if fit is None:
+        return None
+    share, start, end, sigmas = fit
+    if share >= LATE_SHARE and sigmas >= TREND_SIGMAS \
+            and (start - end) / max(abs(start), 1e-12) <= TOO_LOW_MAX_GAIN \
+            and _val_still_improving(rc, max(start, start_level(y))):
+        return share, start, end
+    return None
+
+
+def _val_says_too_low(val: tuple[float, float, float]) -> bool:
+    """The validation loss (``val_late_share``) still gained clearly in the last third.
+
+    An LR that limits progress gives diminishing returns in LR time, so the late gain must
+    not exceed the middle third's: a larger one is a decaying schedule annealing a high
+    LR's noise away.
+    """
+    return VAL_LATE_SHARE <= val[0] <= val[1] and val[2] >= VAL_LATE_SIGMAS
+
+
 def detect_too_low(rc: RunCurves) -> Finding | None:
     """The loss is still falling steadily at the end: the LR is too small to get there.
 
@@ -188,41 +227,25 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
     got = late_share(rc)
     if got is None or len(y) < 5:
         return None
-    share, start, end = got
-    gain = (start - end) / max(abs(start), 1e-12)
-    noise = step_noise(y)
-    from_train = share >= LATE_SHARE and gain <= TOO_LOW_MAX_GAIN and start - end >= \
-        3 * noise / np.sqrt(max(len(y) // 10, 1)) and _val_still_improving(rc)
-    if not from_train and start - end < NOISY_GAIN * noise:
-        # The whole gain is within a few batches' noise, so the point estimates above are
-        # noise: the same test with the pace of each half fitted through every point.
-        fit = fitted_late_share(rc)
-        if fit is not None and fit[0] >= LATE_SHARE and fit[3] >= TREND_SIGMAS and \
-                (fit[1] - fit[2]) / max(abs(fit[1]), 1e-12) <= TOO_LOW_MAX_GAIN and \
-                _val_still_improving(rc, max(fit[1], start_level(y))):
-            from_train = True
-            share, start, end = fit[0], fit[1], fit[2]
-            gain = (start - end) / max(abs(start), 1e-12)
+    train = _train_says_too_low(rc, got)
     val = val_late_share(rc)
-    # An LR that limits progress gives diminishing returns in LR time. A late gain larger
-    # than the middle third's is a decaying schedule annealing a high LR's noise away.
-    from_val = val is not None and val[0] >= VAL_LATE_SHARE and val[0] <= val[1] and \
-        val[2] >= VAL_LATE_SIGMAS
-    if not (from_train or from_val):
+    if train is not None:
+        share, start, end = train
+        title = (f"the loss is still falling steadily: {100 * share:.0f}% of its drop came "
+                 f"in the second half of the run ({fmt_num(start)} -> {fmt_num(end)})")
+    elif val is not None and _val_says_too_low(val):
+        share, start, end = got
+        title = (f"the validation loss is still improving: {100 * val[0]:.0f}% of its drop "
+                 "came in the last third of the run")
+    else:
         return None
-    factor = 10.0 if from_train and share >= 0.42 else 3.0
+    gain = (start - end) / max(abs(start), 1e-12)
+    factor = 10.0 if train is not None and share >= 0.42 else 3.0
     new = scaled(rc.base_lr, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
     ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
           "late_share": share, "start_level": start, "end_level": end,
           "relative_gain": gain, "val_late_share": None if val is None else val[0]}
-    if from_train:
-        title = (f"the loss is still falling steadily: {100 * share:.0f}% of its drop came "
-                 f"in the second half of the run ({fmt_num(start)} -> {fmt_num(end)})")
-    else:
-        assert val is not None
-        title = (f"the validation loss is still improving: {100 * val[0]:.0f}% of its drop "
-                 "came in the last third of the run")
     return Finding(
         kind="lr_too_low", severity="warning",
         title=title,
