@@ -192,3 +192,16 @@ def test_a_dip_on_the_noisy_plateau_is_not_the_valley():
     assert c is not None and c.i_edge is not None
     assert -1.0 < x[c.i_min] < 1.5  # the real valley, not the dip at 1e-6
     assert 0.03 < suggest(lrs, y, "lrkit").lr < 1.0
+
+
+def test_one_high_first_batch_is_not_a_descent():
+    # a real 40-update sweep of the built-in diabetes-mlp (seed 4, MSE, batches of 32):
+    # the first batch sits 0.3-0.6 above the next ones, the plateau is as noisy as the
+    # descent, and the best constant LR is about 5e-4
+    losses = [1.377, 1.0757, 0.7896, 0.8066, 1.2252, 0.462, 1.1081, 0.9704, 0.8114, 0.7909,
+              1.0758, 0.8453, 0.9294, 1.711, 0.745, 1.0613, 1.6856, 1.1626, 0.6288, 0.9932,
+              0.9527, 1.2143, 0.6738, 0.7559, 0.5729, 1.0785, 0.6185, 0.9676, 0.6459, 0.998,
+              0.5732, 1.1089, 1.0247, 8.3262, 7.9431, 3240.1392]
+    lrs = 1e-7 * 1.6037187437513303 ** np.arange(len(losses))
+    lr = suggest(lrs, losses, "lrkit").lr
+    assert 1e-4 < lr < 1e-2  # not 1e-6, where the first batch's drop would put it

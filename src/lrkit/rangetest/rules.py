@@ -146,21 +146,23 @@ def _first_edge(s: FloatArray, noise: float) -> int | None:
     Counts only descents larger than 3 noise widths, and only a valley that holds at
     least half of the curve's whole descent or whose climb goes on past the starting
     level (by 3 noise widths) before the loss falls any lower: a shallow dip and recovery
-    on a noisy plateau, with the real descent still to come, is no edge.
+    on a noisy plateau, with the real descent still to come, is no edge. Descents are
+    measured from the median of the first three points, not from one first batch.
 
     >>> s = np.array([1.0, 0.8, 0.95, 0.5, 0.2, 0.9, 1.5])  # a wiggle, then the real valley
     >>> _first_edge(s, noise=0.01)
     5
     """
+    top = float(np.median(s[:3]))
     low = np.minimum.accumulate(s)
-    depth = s[0] - low
+    depth = top - low
     hits = np.flatnonzero((depth > 3.0 * noise) & (depth > 0) & (s >= low + EDGE_LEVEL * depth))
-    whole = s[0] - s.min()
+    whole = top - s.min()
     for i in hits:
         if depth[i] >= 0.5 * whole:
             return int(i)
         deeper = np.flatnonzero(s[i:] < low[i])
-        back = np.flatnonzero(s[i:] > s[0] + 3.0 * noise)
+        back = np.flatnonzero(s[i:] > top + 3.0 * noise)
         if back.size and (not deeper.size or back[0] < deeper[0]):
             return int(i)
     return None
