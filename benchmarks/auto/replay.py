@@ -54,6 +54,7 @@ class Design:
     # "always" divide by `correction`; "trend": only when the second rung's best LR is
     # already below the first rung's winner (the optimum moves down with the horizon)
     horizon: str = "always"
+    ratio: int = 4  # the second rung's runs are this many times longer than the first's
 
 
 DESIGNS = {
@@ -66,6 +67,9 @@ DESIGNS = {
     "no tie rule": Design(tolerance=0.0, prior="fallback"),
     "no correction": Design(correction=1.0, prior="fallback"),
     "correction on trend": Design(prior="fallback", horizon="trend"),
+    "second rung 8x longer": Design(prior="fallback", ratio=8),
+    "second rung 8x and one below": Design(prior="fallback", ratio=8, below=1),
+    "second rung 2x longer": Design(prior="fallback", ratio=2),
 }
 
 
@@ -125,8 +129,8 @@ def choose(pair: Pair, seed: int, d: Design) -> float:
     prior = optimizer_prior(pair.task)
     if not prior.adaptive:  # auto measures the curvature of SGD-type tasks: same budget
         spent += _curvature(pair.task, prior, seed).cost_runs
-    b0 = max(1.0 - spent, 0.05) / (len(candidates) + 4 * rungs)
-    s0, s1 = (max(1, round(f * pair.task.total_steps)) for f in (b0, 4 * b0))
+    b0 = max(1.0 - spent, 0.05) / (len(candidates) + d.ratio * rungs)
+    s0, s1 = (max(1, round(f * pair.task.total_steps)) for f in (b0, d.ratio * b0))
     first = {lr: pair.short(lr, seed, s0) for lr in candidates}
     ranked = sorted((lr for lr in first if math.isfinite(first[lr])),
                     key=lambda lr: (first[lr], lr))
