@@ -11,10 +11,12 @@ values (the NaN detector deals with the rest).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["mad", "odd_window", "rolling_mean", "smooth"]
+__all__ = ["evidence_points", "mad", "odd_window", "rolling_mean", "smooth"]
 
 FloatArray = NDArray[np.float64]
 
@@ -56,3 +58,14 @@ def mad(y: FloatArray) -> float:
     if len(y) == 0:
         return 0.0
     return float(1.4826 * np.median(np.abs(y - np.median(y))))
+
+
+def evidence_points(x: FloatArray, y: FloatArray, idx: Sequence[int] | NDArray[np.int_]
+                    ) -> dict[str, list[float]]:
+    """A finding's evidence: the curve at the indices ``idx`` (at most 20 of them).
+
+    >>> evidence_points(np.array([0., 10., 20.]), np.array([3., 2., 1.]), [0, 2])
+    {'steps': [0.0, 20.0], 'values': [3.0, 1.0]}
+    """
+    keep = list(idx)[:20]
+    return {"steps": [float(x[i]) for i in keep], "values": [float(y[i]) for i in keep]}

@@ -11,7 +11,7 @@ import numpy as np
 from lrkit.diagnose.advice import fmt_lr, fmt_num, scaled
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
-from lrkit.diagnose.signals import mad, odd_window, rolling_mean, smooth
+from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean, smooth
 
 __all__ = ["EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN", "detect_explosion",
            "detect_nan", "detect_oscillation", "detect_spikes", "progress_scale", "start_level",
@@ -76,11 +76,6 @@ def start_level(y: np.ndarray) -> float:
 def step_noise(y: np.ndarray) -> float:
     """The standard deviation of the step-to-step noise (from differences, robust)."""
     return mad(np.diff(y)) / np.sqrt(2) if len(y) > 3 else 0.0
-
-
-def _pts(x: np.ndarray, y: np.ndarray, idx: np.ndarray | list[int]) -> dict[str, list[float]]:
-    idx = list(idx)[:20]
-    return {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx]}
 
 
 def detect_nan(rc: RunCurves) -> Finding | None:
@@ -174,7 +169,7 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     factor = 0.1 if (blown or ended_worse) else 0.3
     new = scaled(lr_then, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 12).round().astype(int))
-    ev = _pts(x, y, idx) | {"start_level": start, "best_level": best, "end_level": end,
+    ev = evidence_points(x, y, idx) | {"start_level": start, "best_level": best, "end_level": end,
                             "peak_level": peak, "onset_step": onset,
                             "best_val_loss": val_best,
                             "lr_at_onset": lr_then}
@@ -244,7 +239,7 @@ def detect_spikes(rc: RunCurves) -> Finding | None:
     first = float(x[tops[0]])
     lr_then = rc.lr_at(first)
     new = scaled(rc.base_lr, 0.5)
-    ev = _pts(x, y, tops) | {"spikes": len(episodes), "largest_rise": max(heights),
+    ev = evidence_points(x, y, tops) | {"spikes": len(episodes), "largest_rise": max(heights),
                              "largest_rise_vs_progress": big, "noise_sd": noise,
                              "lr_at_first_spike": lr_then}
     return Finding(
@@ -287,7 +282,7 @@ def detect_oscillation(rc: RunCurves) -> Finding | None:
     lr_then = rc.base_lr
     new = scaled(lr_then, 0.3)
     idx = len(y) // 2 + np.unique(np.linspace(0, len(half) - 1, 12).round().astype(int))
-    ev = _pts(x, y, idx) | {"swing_sd": swing, "swing_vs_progress": rel,
+    ev = evidence_points(x, y, idx) | {"swing_sd": swing, "swing_vs_progress": rel,
                             "turns": ups, "late_slope_per_point": float(slope),
                             "step_noise_sd": noise, "start_level": start, "chaotic": chaotic}
     return Finding(

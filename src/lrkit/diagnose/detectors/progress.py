@@ -13,7 +13,7 @@ from lrkit.diagnose.advice import cosine_spec, fmt_lr, fmt_num, scaled
 from lrkit.diagnose.detectors.instability import progress_scale, start_level, step_noise
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
-from lrkit.diagnose.signals import mad, odd_window, rolling_mean
+from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean
 
 __all__ = ["FLAT_CHANGE", "LATE_SHARE", "TREND_SIGMAS", "VAL_LATE_SHARE", "VAL_LATE_SIGMAS",
            "detect_flat", "detect_plateau", "detect_too_low", "fitted_late_share", "late_share",
@@ -243,9 +243,9 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
     factor = 10.0 if train is not None and share >= 0.42 else 3.0
     new = scaled(rc.base_lr, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
-    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
-          "late_share": share, "start_level": start, "end_level": end,
-          "relative_gain": gain, "val_late_share": None if val is None else val[0]}
+    ev = evidence_points(x, y, idx) | {
+        "late_share": share, "start_level": start, "end_level": end, "relative_gain": gain,
+        "val_late_share": None if val is None else val[0]}
     return Finding(
         kind="lr_too_low", severity="warning",
         title=title,
@@ -280,9 +280,8 @@ def detect_flat(rc: RunCurves) -> Finding | None:
         return None
     new = scaled(rc.base_lr, 10.0)
     idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
-    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
-          "start_level": start, "end_level": end,
-          "relative_change": (start - end) / scale}
+    ev = evidence_points(x, y, idx) | {
+        "start_level": start, "end_level": end, "relative_change": (start - end) / scale}
     return Finding(
         kind="flat_loss", severity="warning",
         title=f"the loss is flat: {fmt_num(start)} -> {fmt_num(end)} "
