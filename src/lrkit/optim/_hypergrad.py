@@ -25,7 +25,7 @@ hypergradient leaves ``alpha`` unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lrkit._deps import require
@@ -50,9 +50,9 @@ def _total(parts: list[Any]) -> float:
 class HypergradientOptimizer(torch.optim.Optimizer):
     """Base class: the global LR, its hypergradient update, safeguards and the LR trace.
 
-    Subclasses implement ``_directions(group, params_with_grads)``, returning for each
-    parameter the gradient used in the hypergradient (``g_t`` including coupled weight
-    decay) and a callable that performs the step and returns ``d_t``.
+    Subclasses implement ``_apply(group, p, grad)``, returning a callable that performs
+    the step for ``p`` and returns ``d_t``; ``grad`` is ``g_t``, the gradient used in the
+    hypergradient, with weight decay added unless ``_decouples_weight_decay(group)``.
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any], *, hypergrad_lr: float,
@@ -118,8 +118,18 @@ class HypergradientOptimizer(torch.optim.Optimizer):
         return min(max(new, self.lr_range[0]), self.lr_range[1])
 
     # -- the step ------------------------------------------------------------------------
-    def _directions(self, group: dict[str, Any], params: list[Any]) -> list[tuple[Any, Any]]:
+    def _apply(self, group: dict[str, Any], p: Any, grad: Any) -> Callable[[], Any]:
         raise NotImplementedError
+
+    def _decouples_weight_decay(self, group: dict[str, Any]) -> bool:
+        """True when weight decay acts on the weights directly (AdamW), not via ``g_t``."""
+        return False
+
+    def _gradient(self, group: dict[str, Any], p: Any) -> Any:
+        """``g_t``: the gradient, plus coupled (L2) weight decay."""
+        if group["weight_decay"] and not self._decouples_weight_decay(group):
+            return p.grad.add(p, alpha=group["weight_decay"])
+        return p.grad
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:
@@ -145,8 +155,9 @@ class HypergradientOptimizer(torch.optim.Optimizer):
             if not params:
                 continue
             ratio = float(group["hd_ratio"])
-            pairs = self._directions(group, params)
-            for p, (grad, apply) in zip(params, pairs, strict=True):
+            for p in params:
+                grad = self._gradient(group, p)
+                apply = self._apply(group, p, grad)
                 prev = self.state[p].get(_PREV)
                 if prev is not None:
                     dots.append(ratio * torch.sum(grad * prev))

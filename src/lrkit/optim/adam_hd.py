@@ -71,15 +71,8 @@ class AdamHD(HypergradientOptimizer):
         super().__init__(params, defaults, hypergrad_lr=hypergrad_lr,
                          multiplicative=multiplicative, lr_range=lr_range)
 
-    def _directions(self, group: dict[str, Any],
-                    params: list[Any]) -> list[tuple[Any, Callable[[], Any]]]:
-        out = []
-        for p in params:
-            grad = p.grad
-            if group["weight_decay"] and not group["decoupled_weight_decay"]:
-                grad = grad.add(p, alpha=group["weight_decay"])
-            out.append((grad, self._apply(group, p, grad)))
-        return out
+    def _decouples_weight_decay(self, group: dict[str, Any]) -> bool:
+        return bool(group["decoupled_weight_decay"])
 
     def _apply(self, group: dict[str, Any], p: Any, grad: Any) -> Callable[[], Any]:
         def apply() -> Any:

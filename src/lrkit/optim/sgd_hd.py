@@ -70,16 +70,6 @@ class SGDHD(HypergradientOptimizer):
         super().__init__(params, defaults, hypergrad_lr=hypergrad_lr,
                          multiplicative=multiplicative, lr_range=lr_range)
 
-    def _directions(self, group: dict[str, Any],
-                    params: list[Any]) -> list[tuple[Any, Callable[[], Any]]]:
-        out = []
-        for p in params:
-            grad = p.grad
-            if group["weight_decay"]:
-                grad = grad.add(p, alpha=group["weight_decay"])
-            out.append((grad, self._apply(group, p, grad)))
-        return out
-
     def _apply(self, group: dict[str, Any], p: Any, grad: Any) -> Callable[[], Any]:
         def apply() -> Any:
             momentum = group["momentum"]
