@@ -26,16 +26,15 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "rangetest"))
 from bench_auto import SELECTION_SEEDS, oracle, score  # noqa: E402
 from calibration_tasks import CALIBRATION_TASKS  # noqa: E402
+from holdout import GRID as HOLDOUT_GRID  # noqa: E402
+from holdout import SEEDS as HOLDOUT_SEEDS  # noqa: E402
+from holdout import SELECTION_SEEDS as HOLDOUT_SELECTION  # noqa: E402
 from runs import SHAPES, loss_of, make_task, run  # noqa: E402
 
 from lrkit.auto import auto, optimizer_prior  # noqa: E402
 from lrkit.auto.pipeline import RANGE_TEST_TRUST, _curvature, _range_steps  # noqa: E402
 from lrkit.rangetest import find  # noqa: E402
 from lrkit.tasks import Task, builtin_tasks  # noqa: E402
-
-HOLDOUT_GRID = [2.0 ** k for k in range(-17, 5)]
-HOLDOUT_SEEDS = (0, 1)
-HOLDOUT_SELECTION = (0, 2, 3)
 
 
 @dataclasses.dataclass(frozen=True)
