@@ -114,6 +114,11 @@ def test_optimizer_recommendation_follows_the_model():
     assert calculate(CalcInput(model="transformer")).optimizer == "adamw"
     rec = calculate(CalcInput(model="resnet", optimizer="adam"))
     assert rec.optimizer == "adam" and "usual choice" in rec.optimizer_reason
+    # a sibling of the recipe's optimizer keeps the recipe but is named as given
+    sibling = calculate(CalcInput(model="cnn", optimizer="momentum"))
+    assert sibling.optimizer == "momentum"
+    assert sibling.optimizer_reason.startswith("SGD + momentum as given")
+    assert calculate(CalcInput(model="cnn")).optimizer_reason.startswith("SGD with Nesterov")
 
 
 def test_transformer_recipe_lr_and_warmup():

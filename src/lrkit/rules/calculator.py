@@ -174,9 +174,15 @@ def _optimizer(inp: CalcInput, law: LawResult | None, trail: _Trail) -> tuple[st
                               f"{name}; its LR may not transfer")
     if inp.model is None:
         return name, "as given (pass --model for a recommendation)"
-    if _FAMILY.get(name, name) == _FAMILY.get(rec, rec):
+    if name == rec:
         trail.add(rec_id, rec_reason, optimizer=rec)
         return name, rec_reason
+    if _FAMILY.get(name, name) == _FAMILY.get(rec, rec):
+        # same family (e.g. momentum for a CNN's Nesterov): the recipe's LR holds, but the
+        # reason must not claim the user's optimizer is the recipe's
+        trail.add(rec_id, rec_reason, optimizer=rec)
+        return name, (f"{OPTIMIZERS[name].label} as given, the family of the usual choice "
+                      f"for a {inp.model} ({OPTIMIZERS[rec].label}): {rec_reason}")
     reason = (f"{OPTIMIZERS[name].label} as given; for a {inp.model} the usual choice is "
               f"{OPTIMIZERS[rec].label}: {rec_reason}")
     trail.add(rec_id, f"usual choice for {inp.model}: {OPTIMIZERS[rec].label}", optimizer=rec)
