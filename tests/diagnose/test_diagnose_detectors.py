@@ -121,6 +121,23 @@ def test_early_blow_up_then_stuck_near_the_start_is_too_high(settles_at, verdict
     assert d.verdict == verdict, [(f.kind, f.title) for f in d.findings]
 
 
+@pytest.mark.parametrize("blow_up,verdict", [(60.0, "too_high"), (1.5, "ok")])
+def test_early_blow_up_that_recovers_is_too_high_only_when_huge(blow_up, verdict):
+    # AdamW at 10x its LR on a regression: the first updates throw the loss to ~100x the
+    # untrained level, then it comes back down and trains; a jump of the size healthy runs
+    # show in their first updates (<= 1.7x on the corpus) is not a verdict
+    loss = healthy_loss(seed=4)
+    start = loss[0]
+    loss[2:10] += blow_up * start * np.hanning(8)
+    d = diagnose_curves(curves(loss, 0.3))
+    assert d.verdict == verdict, [(f.kind, f.title) for f in d.findings]
+    if verdict == "too_high":
+        f = next(f for f in d.findings if f.kind == "explosion")
+        assert "before it recovered" in f.title and f.severity == "warning"
+        assert f.suggested_lr == pytest.approx(0.09) and 2 <= f.step <= 9
+        assert "warmup" in f.action
+
+
 def _blown_then_memorised(val_end: float, n: int = 260, spe: int = 26):
     """Logistic regression at 100x its LR: wild first updates, then a training loss of ~0
     (huge weights separate the training set), and a validation loss that falls from 4.0

@@ -13,7 +13,7 @@ from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean, smooth
 
-__all__ = ["EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN", "detect_explosion",
+__all__ = ["BLOWUP_RATIO", "EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN", "detect_explosion",
            "detect_nan", "detect_oscillation", "detect_spikes", "progress_scale", "start_level",
            "step_noise"]
 
@@ -29,6 +29,10 @@ STUCK_GAIN = 0.2
 #: ... and so is one whose validation loss (when logged) never got this fraction of the
 #: untrained loss below it: the blow-up left weights that fit nothing beyond the batches.
 VAL_STUCK_GAIN = 0.05
+#: An early blow-up to more than this many times the untrained loss above it is too high
+#: even when the run recovers: on the corpus, healthy runs reach at most 1.7x in their
+#: first updates and the recovered blow-ups of an LR 10x too high 75-890x.
+BLOWUP_RATIO = 10.0
 #: A spike is a short excursion undoing at least this fraction of the progress made so far.
 SPIKE_HEIGHT = 0.35
 #: ... standing this many noise standard deviations above the local level ...
@@ -150,6 +154,9 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     blown = (jump > 3.0 * scale and end > best + 0.5 * max(start - best, 0.0)) or (
         jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and (
             no_net_progress or no_val_progress))
+    # A blow-up the run came back from still cost it: the first updates threw the weights
+    # far off, and the runs that do this end measurably worse than a stable LR's.
+    recovered = not blown and jump > max(BLOWUP_RATIO * scale, 6.0 * noise / np.sqrt(5.0))
     rise = end - best
     # Worse than at the start by more than the noise can explain.
     ended_worse = len(y) >= 8 and end > max(start, head) + max(
@@ -161,17 +168,19 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     exploded = i_best < len(y) - k and real_progress and rise > max(
         EXPLOSION_RISE * progress, 3.0 * noise * np.sqrt(2.0 / k)) and \
         end > best + 0.1 * abs(best)
-    if not (blown or ended_worse or exploded):
+    if not (blown or ended_worse or exploded or recovered):
         return None
-    onset_i = i_best if not blown else int(np.argmax(early))
+    came_back = recovered and not (ended_worse or exploded)
+    onset_i = int(np.argmax(early)) if blown or came_back else i_best
     onset = float(x[onset_i])
     lr_then = rc.lr_at(onset)
-    factor = 0.1 if (blown or ended_worse) else 0.3
+    factor = 0.1 if (blown or ended_worse) else 0.3  # recovered or rose late: 3x
     new = scaled(lr_then, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 12).round().astype(int))
     ev = evidence_points(x, y, idx) | {"start_level": start, "best_level": best, "end_level": end,
                             "peak_level": peak, "onset_step": onset,
                             "best_val_loss": val_best,
+                            "early_jump_vs_start": jump / scale,
                             "lr_at_onset": lr_then}
     if blown and no_val_progress and not no_net_progress and val_best is not None:
         title = (f"the loss blew up to {fmt_num(peak)} early (from {fmt_num(start)}) and the "
@@ -180,6 +189,9 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     elif blown:
         title = (f"the loss blew up to {fmt_num(peak)} early (from {fmt_num(start)}) and "
                  f"ended at {fmt_num(end)}")
+    elif came_back:
+        title = (f"the loss blew up to {fmt_num(peak)} in the first updates (from an "
+                 f"untrained {fmt_num(start)}) before it recovered")
     elif ended_worse:
         title = f"the loss ended at {fmt_num(end)}, worse than where it started ({fmt_num(start)})"
     else:
@@ -187,8 +199,10 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
                  f"to {fmt_num(end)} and stayed there")
     severity = "critical" if (blown or ended_worse) else "warning"
     action = (f"lower the LR {round(1 / factor):d}x to {fmt_lr(new)}" if new else
-              f"lower the LR {round(1 / factor):d}x") + \
-        " (the LR in force when the loss turned up is the ceiling); add gradient clipping"
+              f"lower the LR {round(1 / factor):d}x") + (
+        ", or keep it and ramp it up over the first ~5% of updates (warmup)" if came_back
+        else " (the LR in force when the loss turned up is the ceiling)") + \
+        "; add gradient clipping"
     return Finding(kind="explosion", severity=severity, title=title, evidence=ev,
                    cause=f"the updates overshoot: {_lr_text(rc, onset)} is above the "
                          "stable range for this model", action=action,
