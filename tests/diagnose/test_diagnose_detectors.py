@@ -138,6 +138,18 @@ def test_early_blow_up_that_recovers_is_too_high_only_when_huge(blow_up, verdict
         assert "warmup" in f.action
 
 
+def test_one_low_first_batch_is_not_progress_the_run_lost():
+    # a noisy regression at an LR 1000x too small: its first batch happened to score 0.56
+    # against a level of ~1.0, so the smoothed best sits at step 0; the loss did not "rise
+    # from its best", it never got there
+    n = 400
+    loss = noisy(1.0 - 0.12 * np.arange(n) / n, 0.28, seed=15)
+    loss[0] = 0.45
+    d = diagnose_curves(curves(loss, 3e-5))
+    assert "explosion" not in kinds(d), [(f.kind, f.title) for f in d.findings]
+    assert d.verdict != "too_high"
+
+
 def _blown_then_memorised(val_end: float, n: int = 260, spe: int = 26):
     """Logistic regression at 100x its LR: wild first updates, then a training loss of ~0
     (huge weights separate the training set), and a validation loss that falls from 4.0

@@ -13,9 +13,9 @@ from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean, smooth
 
-__all__ = ["BLOWUP_RATIO", "EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN", "detect_explosion",
-           "detect_nan", "detect_oscillation", "detect_spikes", "progress_scale", "start_level",
-           "step_noise"]
+__all__ = ["BLOWUP_RATIO", "EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN",
+           "detect_explosion", "detect_nan", "detect_oscillation", "detect_spikes",
+           "progress_scale", "start_level", "step_noise"]
 
 #: The untrained loss is the median of this many first points (see ``start_level``). More
 #: points let a blow-up in the first updates of a chaotic run, whose noise is huge, pass
@@ -165,7 +165,9 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     # batch noise (the best point of a flat, noisy loss is just its deepest dip).
     w = odd_window(len(y), 0.05)
     real_progress = start - best > 3.0 * noise / np.sqrt(w)
-    exploded = i_best < len(y) - k and real_progress and rise > max(
+    # (the best must come after the points that set the start: a best *at* the start is
+    # one low first batch, not progress the run then lost)
+    exploded = START_POINTS <= i_best < len(y) - k and real_progress and rise > max(
         EXPLOSION_RISE * progress, 3.0 * noise * np.sqrt(2.0 / k)) and \
         end > best + 0.1 * abs(best)
     if not (blown or ended_worse or exploded or recovered):
