@@ -4,8 +4,12 @@ Every compressed and full run goes through the run cache (``runs.py``), so a des
 only the runs no earlier design needed. Scored on the built-in benchmark (``bench_auto``'s
 oracle and scoring seeds B, selection seeds 0, 1, 4, 5) and on the 8 held-out
 calibration tasks (``holdout.py``'s factor-2 grid on seeds 0 and 1, selection seeds 0, 2,
-3). The ``shipped`` design mirrors ``lrkit.auto``; the script checks that it reproduces
-``auto()``'s LR on one task before it scores anything.
+3). The ``shipped`` design mirrors ``lrkit.auto`` (the horizon correction of the rung's
+fraction of a run, rungs capped at one run); the script checks that it reproduces
+``auto()``'s LR and cost on one task at budgets 1, 4 and 8 before it scores anything. The
+other designs are variants of the design before the horizon round, which divided by a
+constant 2 (``constant 2 (before the horizon round)``); ``budget.py`` replays designs at
+other budgets.
 
 Usage: .venv/bin/python benchmarks/auto/replay.py [--designs shipped,previous,...]
 """
@@ -32,7 +36,14 @@ from holdout import SELECTION_SEEDS as HOLDOUT_SELECTION  # noqa: E402
 from runs import SHAPES, loss_of, make_task, run  # noqa: E402
 
 from lrkit.auto import auto, optimizer_prior  # noqa: E402
-from lrkit.auto.pipeline import RANGE_TEST_TRUST, _curvature, _range_steps  # noqa: E402
+from lrkit.auto.pipeline import (  # noqa: E402
+    HORIZON_ALPHA,
+    HORIZON_MIN_FRACTION,
+    MAX_RUNG,
+    RANGE_TEST_TRUST,
+    _curvature,
+    _range_steps,
+)
 from lrkit.rangetest import find  # noqa: E402
 from lrkit.tasks import Task, builtin_tasks  # noqa: E402
 
@@ -45,19 +56,25 @@ class Design:
     second: str = "down"  # "down": winner and `below` LRs under it; "top": best `below`
     below: int = 2
     tolerance: float = 0.02  # second-rung ties within this share go to the lowest LR
-    correction: float = 2.0
+    correction: float = 2.0  # the constant divisor of horizon="always" / "trend"
     # how the ladder's centre uses the prior: "none"; "confidence" (log-centre =
     # c * range test + (1 - c) * prior, c = the range test's confidence); "fallback"
     # (that blend only when c < RANGE_TEST_TRUST, as lrkit.auto does)
     prior: str = "none"
     # "always" divide by `correction`; "trend": only when the second rung's best LR is
-    # already below the first rung's winner (the optimum moves down with the horizon)
+    # already below the first rung's winner (the optimum moves down with the horizon);
+    # "fraction": divide by 2 ** (alpha * log2(1/f)), f = the second rung's share of a run
+    # clipped to [HORIZON_MIN_FRACTION, 1] (lrkit.auto.horizon_correction)
     horizon: str = "always"
+    alpha: float = HORIZON_ALPHA
     ratio: int = 4  # the second rung's runs are this many times longer than the first's
+    budget: float = 1.0  # auto's budget, in runs
+    cap: float = math.inf  # the longest rung, in runs (lrkit.auto: MAX_RUNG)
 
 
 DESIGNS = {
-    "shipped": Design(prior="fallback"),
+    "shipped": Design(prior="fallback", horizon="fraction", cap=MAX_RUNG),
+    "constant 2 (before the horizon round)": Design(prior="fallback"),
     "previous round": Design(second="top", below=2, tolerance=0.0),
     "no prior": Design(),
     "prior always (by confidence)": Design(prior="confidence"),
@@ -82,20 +99,22 @@ class Pair:
     tag: str
     selection: tuple[int, ...]
     regret: Callable[[float], float]
+    eta: float  # the oracle's best LR
 
     def short(self, lr: float, seed: int, steps: int) -> float:
         return loss_of(run(self.name, self.shape, lr, seed, steps=steps, tag=self.tag,
                            task=self.task))
 
 
-def _holdout_regret(name: str, task: Task) -> Callable[[float], float]:
+def _holdout_regret(name: str, task: Task) -> tuple[Callable[[float], float], float]:
     def mean(lr: float) -> float:
         losses = [loss_of(run(name, "constant", lr, s, tag="cal", task=task))
                   for s in HOLDOUT_SEEDS]
         return float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.inf
 
-    best = min(mean(lr) for lr in HOLDOUT_GRID)
-    return lambda lr: (mean(lr) - best) / best
+    eta = min(HOLDOUT_GRID, key=mean)
+    best = mean(eta)
+    return (lambda lr: (mean(lr) - best) / best), eta
 
 
 def pairs() -> list[Pair]:
@@ -105,16 +124,22 @@ def pairs() -> list[Pair]:
             ref = oracle(name, shape)
             out.append(Pair(name, shape, make_task(name, shape), "", SELECTION_SEEDS,
                             lambda lr, n=name, s=shape, r=ref: (score(n, s, lr)[0]
-                                                                - r["L_star"]) / r["L_star"]))
+                                                                - r["L_star"]) / r["L_star"],
+                            ref["eta"]))
     for name, factory in CALIBRATION_TASKS.items():
         task = factory()
         out.append(Pair(name, "constant", task, "cal", HOLDOUT_SELECTION,
-                        _holdout_regret(name, task)))
+                        *_holdout_regret(name, task)))
     return out
 
 
 def choose(pair: Pair, seed: int, d: Design) -> float:
     """The LR the design recommends for ``pair`` with selection seed ``seed``."""
+    return select(pair, seed, d)[0]
+
+
+def select(pair: Pair, seed: int, d: Design) -> tuple[float, float]:
+    """The design's LR for ``pair`` with selection seed ``seed``, and its cost in runs."""
     rt = find(pair.task, steps=_range_steps(pair.task.total_steps), seed=seed)
     center = rt.peak_lr if rt.peak_lr is not None else rt.suggestion
     c = rt.confidence
@@ -128,13 +153,16 @@ def choose(pair: Pair, seed: int, d: Design) -> float:
     prior = optimizer_prior(pair.task)
     if not prior.adaptive:  # auto measures the curvature of SGD-type tasks: same budget
         spent += _curvature(pair.task, prior, seed).cost_runs
-    b0 = max(1.0 - spent, 0.05) / (len(candidates) + d.ratio * rungs)
-    s0, s1 = (max(1, round(f * pair.task.total_steps)) for f in (b0, d.ratio * b0))
+    b0 = min(max(d.budget - spent, 0.05) / (len(candidates) + d.ratio * rungs),
+             d.cap / d.ratio)
+    total = pair.task.total_steps
+    s0, s1 = (max(1, round(f * total)) for f in (b0, d.ratio * b0))
     first = {lr: pair.short(lr, seed, s0) for lr in candidates}
+    spent += sum(_steps(pair, lr, seed, s0) for lr in first) / total
     ranked = sorted((lr for lr in first if math.isfinite(first[lr])),
                     key=lambda lr: (first[lr], lr))
     if not ranked:
-        return center
+        return center, spent
     if d.second == "top":
         second_lrs = ranked[: d.below]
     elif d.second == "around":
@@ -142,14 +170,35 @@ def choose(pair: Pair, seed: int, d: Design) -> float:
     else:
         second_lrs = [ranked[0] / 2.0 ** k for k in range(d.below + 1)]
     second = {lr: pair.short(lr, seed, s1) for lr in second_lrs}
+    # a diverged run stops early: count the updates it trained, as auto does
+    spent += sum(_steps(pair, lr, seed, s1) for lr in second) / total
     finite = {lr: v for lr, v in second.items() if math.isfinite(v)}
     if not finite:
-        return center
+        return center, spent
     best = min(finite.values())
     pick = min(lr for lr, v in finite.items() if v <= best + d.tolerance * abs(best))
     if d.horizon == "trend" and min(finite, key=finite.__getitem__) >= ranked[0]:
-        return pick
-    return pick / d.correction
+        return pick, spent
+    if d.horizon == "fraction":
+        f = min(max(s1 / total, HORIZON_MIN_FRACTION), 1.0)
+        return pick / 2.0 ** (d.alpha * math.log2(1.0 / f)), spent
+    return pick / d.correction, spent
+
+
+def _steps(pair: Pair, lr: float, seed: int, steps: int) -> int:
+    return int(run(pair.name, pair.shape, lr, seed, steps=steps, tag=pair.tag,
+                   task=pair.task)["steps"])
+
+
+def check_shipped(everything: list[Pair]) -> None:
+    """Assert that the ``shipped`` design reproduces ``lrkit.auto`` (LR and cost)."""
+    probe = everything[0]
+    for budget in (1.0, 4.0, 8.0):
+        d = dataclasses.replace(DESIGNS["shipped"], budget=budget)
+        lr, cost = select(probe, 0, d)
+        rec = auto(probe.task, seed=0, budget=budget)
+        assert math.isclose(lr, rec.lr) and math.isclose(cost, rec.cost_runs, abs_tol=1e-3), \
+            f"the shipped design no longer mirrors lrkit.auto at budget {budget}"
 
 
 def main() -> None:
@@ -157,9 +206,7 @@ def main() -> None:
     parser.add_argument("--designs", default=",".join(DESIGNS))
     args = parser.parse_args()
     everything = pairs()
-    probe = everything[0]
-    assert math.isclose(choose(probe, 0, DESIGNS["shipped"]), auto(probe.task, seed=0).lr), \
-        "the shipped design no longer mirrors lrkit.auto"
+    check_shipped(everything)
     print("| design | built-in median | built-in worst | held-out median | held-out worst |")
     print("|---|---|---|---|---|")
     for name in args.designs.split(","):

@@ -14,14 +14,19 @@ The stages, each visible in the result:
 4. **search** — two rungs of compressed runs (the whole schedule in a fraction of the
    updates), within what is left of the budget: a factor-2 ladder of six peak LRs around
    the range test's value, then, four times longer, the winner and the LRs one and two
-   octaves below it (``search_downward``).
+   octaves below it (``search_downward``). No rung runs longer than one real run
+   (``MAX_RUNG``): a schedule stretched past the real horizon answers another question.
+   So the search spends at most 6/4 + 3 = 4.5 runs; a larger budget is not spent, and the
+   cost says so.
 5. **choice** — the lowest second-rung LR within 2% of that rung's best loss
-   (``conservative``), divided by ``HORIZON_CORRECTION``: a compressed run prefers a
-   higher LR than the full run (short-horizon bias). On the benchmark's eight
-   task/schedule pairs the best LR of runs compressed to 1/8-1/4 of the budget sat a
-   median one octave above the full run's best (``benchmarks/auto/RESULTS.md``), so the
-   choice steps one octave down. A parabola through the first rung gives the expected
-   regret.
+   (``conservative``), divided by ``horizon_correction(f)``, f being the second rung's
+   share of a real run: a compressed run prefers a higher LR than the full run
+   (short-horizon bias), by about ``HORIZON_ALPHA * log2(1/f)`` octaves, fitted on the
+   benchmark's eight task/schedule pairs at f = 1/16..1/2 (``benchmarks/auto/horizon.py``,
+   ``RESULTS.md``). At the default budget (f = 0.09-0.19 on the benchmark's tasks) that
+   is 0.8-1.2 octaves, about the constant 2 it replaces; it shrinks as the budget grows
+   (0.1 octave at budget 4) and is 0 for a rung of a whole run. A parabola through the first
+   rung gives the expected regret.
 
 Cost is counted in training-run equivalents: updates trained (and HVPs at two gradients
 each) divided by the updates of one real run.
@@ -39,12 +44,18 @@ from lrkit.auto.search import Trial, conservative, refine, search_downward
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
-__all__ = ["HORIZON_CORRECTION", "RANGE_TEST_TRUST", "TIE_TOLERANCE", "Recommendation",
-           "Stage", "auto"]
+__all__ = ["HORIZON_ALPHA", "MAX_RUNG", "RANGE_TEST_TRUST", "TIE_TOLERANCE", "Recommendation",
+           "Stage", "auto", "horizon_correction"]
 
-# The full run's best LR is this factor below the best LR of compressed runs (measured:
-# median +1 octave at budgets 1/8-1/4 of a run over the benchmark's 8 task/shape pairs).
-HORIZON_CORRECTION = 2.0
+# Short-horizon offset: the best peak LR of runs compressed to a fraction f of a run sits
+# about HORIZON_ALPHA * log2(1/f) octaves above the full run's best. Least squares through
+# 0 over the benchmark's 8 built-in task/schedule pairs at f = 1/16, 1/8, 1/4, 1/2 (seeds 0
+# and 1; benchmarks/auto/horizon.py). The pairs disagree: -1.9 to +5.8 octaves at 1/16-1/4.
+HORIZON_ALPHA = 0.35
+# The fractions it was measured at end here: below, the offset is not extrapolated.
+HORIZON_MIN_FRACTION = 1 / 16
+# The longest rung, in runs: a longer one would stretch the schedule past the real run.
+MAX_RUNG = 1.0
 # Second-rung losses within this share of the best count as ties; ties go to the lower LR.
 TIE_TOLERANCE = 0.02
 # Below this confidence the range test's suggestion is blended with the prior. It is where
@@ -108,6 +119,36 @@ class Recommendation:
         }
 
 
+def horizon_correction(fraction: float) -> float:
+    """How many times higher the best LR of runs compressed to ``fraction`` of a run is.
+
+    ``2 ** (HORIZON_ALPHA * log2(1 / f))`` with f clipped to [``HORIZON_MIN_FRACTION``, 1]:
+    1 for a whole run (or more), largest at the shortest measured fraction.
+
+    >>> horizon_correction(1.0), horizon_correction(3.0)
+    (1.0, 1.0)
+    >>> round(horizon_correction(0.25), 3), round(horizon_correction(0.01), 3)
+    (1.625, 2.639)
+    """
+    if not (math.isfinite(fraction) and fraction > 0):
+        raise ValueError(f"fraction = {fraction!r}: must be a positive number")
+    f = min(max(fraction, HORIZON_MIN_FRACTION), 1.0)
+    return float(2.0 ** (HORIZON_ALPHA * math.log2(1.0 / f)))
+
+
+def _rung_budgets(remaining: float, n_candidates: int, below: int) -> tuple[float, float]:
+    """The two rungs' fractions of a run: b and 4b, spending ``remaining``, 4b <= MAX_RUNG.
+
+    >>> _rung_budgets(0.9, 6, 2)
+    (0.05, 0.2)
+    >>> _rung_budgets(20.0, 6, 2)
+    (0.25, 1.0)
+    """
+    # rung 1 runs 1 + `below` LRs 4x longer than rung 0: n*b + (1 + below)*4b = remaining
+    b0 = min(remaining / (n_candidates + 4 * (1 + below)), MAX_RUNG / 4)
+    return b0, 4 * b0
+
+
 def _ladder(center: float, low: int, high: int, ratio: float = 2.0) -> list[float]:
     return [center * ratio ** k for k in range(low, high + 1)]
 
@@ -123,7 +164,9 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
 
     Args:
         task: an lrkit Task, a built-in name or ``path/file.py:factory``.
-        budget: selection budget in training-run equivalents (at least 0.3).
+        budget: selection budget in training-run equivalents (at least 0.3). The search
+            spends at most 4.5 runs (no rung is longer than one run), so beyond about 4.7
+            runs a larger budget buys nothing; ``cost_runs`` is what was spent.
         seed: seed of every run of the pipeline.
         curvature: measure the sharpness ceiling (skip to save a few HVPs).
         progress: called as ``progress(stage_name, cost_so_far)`` as stages advance.
@@ -178,9 +221,9 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     # overshoot the budget by a few updates
     remaining = max(budget - spent, 0.05)
     below = 2
-    # rung 1 runs 1 + `below` LRs 4x longer than rung 0: n*b + (1 + below)*4b = remaining
-    b0 = remaining / (len(candidates) + 4 * (1 + below))
-    trials = search_downward(task, candidates, budgets=(b0, 4 * b0), below=below, seed=seed,
+    b0, b1 = _rung_budgets(remaining, len(candidates), below)
+    capped = b1 >= MAX_RUNG
+    trials = search_downward(task, candidates, budgets=(b0, b1), below=below, seed=seed,
                              on_trial=lambda t: notify("search", spent + t.cost_runs))
     search_cost = sum(t.cost_runs for t in trials)
     spent += search_cost
@@ -188,9 +231,11 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     stages.append(Stage(
         "search", f"{len(candidates)} LRs around {center:.3g}"
         + (" (range test unsure: pulled towards the prior)" if unsure else "")
-        + f" at {b0:.0%} of a run, then the best and {below} below it at {4 * b0:.0%}",
-        search_cost, {"center": center, "candidates": candidates, "budgets": [b0, 4 * b0],
-                      "below": below}))
+        + f" at {b0:.0%} of a run, then the best and {below} below it at {b1:.0%}"
+        + (" (rungs capped at one run: the rest of the budget is not spent)" if capped
+           else ""),
+        search_cost, {"center": center, "candidates": candidates, "budgets": [b0, b1],
+                      "below": below, "capped": capped}))
 
     choice = _choose(trials, center)
     schedule = task.lr_schedule(choice.lr)
@@ -277,16 +322,20 @@ def _choose(trials: list[Trial], fallback: float) -> _Choice:
     if best is None:
         return _Choice(fallback, math.nan, "every candidate diverged: kept the range "
                        "test's LR", {"reason": "all diverged"})
-    lr = best.lr / HORIZON_CORRECTION
+    # the rung's real share of a run (its updates / the run's), as it was trained
+    fraction = best.cost_runs
+    factor = horizon_correction(fraction)
+    lr = best.lr / factor
     first = [t for t in trials if t.rung == 0]
     fit = refine([t.lr for t in first], [t.loss for t in first])
-    summary = (f"LR {lr:.3g}: lowest of the longest compressed runs within "
-               f"{TIE_TOLERANCE:.0%} of the best, {best.lr:.3g} (val loss {best.loss:.4g}), "
-               f"/ {HORIZON_CORRECTION:g} for the full run's longer horizon")
+    summary = (f"LR {lr:.3g}: lowest of the longest compressed runs ({fraction:.0%} of a "
+               f"run) within {TIE_TOLERANCE:.0%} of the best, {best.lr:.3g} (val loss "
+               f"{best.loss:.4g}), / {factor:.3g} for the full run's longer horizon "
+               f"({HORIZON_ALPHA:g} x log2(1/{fraction:.2g}) octaves)")
     return _Choice(lr, fit.expected_regret if fit.fitted else 0.0, summary,
                    {"best_candidate": best.lr, "best_loss": best.loss,
-                    "tie_tolerance": TIE_TOLERANCE,
-                    "horizon_correction": HORIZON_CORRECTION,
+                    "tie_tolerance": TIE_TOLERANCE, "rung_fraction": fraction,
+                    "horizon_alpha": HORIZON_ALPHA, "horizon_correction": factor,
                     "vertex": fit.lr if fit.fitted else None})
 
 

@@ -21,7 +21,8 @@ def auto(
         "digits-mlp", "--task", help="A built-in task (digits-mlp, digits-cnn, "
         "breast-cancer-logreg, diabetes-mlp) or path/to/file.py:make_task."),
     budget: float = typer.Option(1.0, "--budget", help="Selection budget in training-run "
-                                 "equivalents (>= 0.3)."),
+                                 "equivalents (>= 0.3; at most ~4.7 is spent: no search "
+                                 "run is longer than one real run)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline."),
     curvature: bool = typer.Option(True, "--curvature/--no-curvature",
                                    help="Measure the sharpness ceiling."),
