@@ -154,8 +154,9 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     blown = (jump > 3.0 * scale and end > best + 0.5 * max(start - best, 0.0)) or (
         jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and (
             no_net_progress or no_val_progress))
-    # A blow-up the run came back from still cost it: the first updates threw the weights
-    # far off, and the runs that do this end measurably worse than a stable LR's.
+    # A blow-up the run came back from still says the LR is above the stable range: the
+    # first updates threw the weights far off, and on the corpus most runs that did this
+    # ended measurably worse than at a stable LR (the rest recovered by luck).
     recovered = not blown and jump > max(BLOWUP_RATIO * scale, 6.0 * noise / np.sqrt(5.0))
     rise = end - best
     # Worse than at the start by more than the noise can explain.
