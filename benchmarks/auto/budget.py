@@ -9,14 +9,19 @@ selection seeds 0, 2, 3), every run through the run cache. Designs:
 * ``shipped``: ``lrkit.auto`` now: / ``horizon_correction(f)`` (HORIZON_ALPHA = 0.35, fitted
   on the built-in pairs by ``horizon.py``), rungs capped at one run;
 * ``median fit``: the same with alpha = 0.16, the fit to the built-in pairs' *median*
-  offsets (a sensitivity check, not a candidate chosen on these numbers).
+  offsets (a sensitivity check, not a candidate chosen on these numbers);
+* ``more seeds`` (seeds round, not shipped): ``shipped``, plus whole extra seeds of the
+  second rung in what the cap leaves of the budget (each LR scored by the mean over seeds
+  seed, seed + 100, ...); it differs from ``shipped`` only from about 7.7 runs up;
+* ``2b on 2 seeds`` (seeds round, not shipped): a second rung half as long (2b) on 2 seeds,
+  the same cost as ``shipped``'s 4b on one, and extra seeds where the cap binds.
 
 Per budget and design: median and worst relative regret, median octave error
 |log2(lr / eta*)| and mean cost in runs; for the built-in pairs also the worst without
 digits-cnn, whose L* has a 14-22% standard error (``noise_floor.py``). Writes
-budget.json (one row per selection).
+budget.json, or ``--out`` (one row per selection).
 
-Usage: .venv/bin/python benchmarks/auto/budget.py [--budgets 1,2,4,8]
+Usage: .venv/bin/python benchmarks/auto/budget.py [--budgets 1,2,4,8] [--designs a,b]
 """
 
 from __future__ import annotations
@@ -38,6 +43,12 @@ VARIANTS = {
     "constant 2": DESIGNS["constant 2 (before the horizon round)"],
     "shipped": DESIGNS["shipped"],
     "median fit (alpha 0.16)": dataclasses.replace(DESIGNS["shipped"], alpha=0.16),
+    # the seeds round: what the cap leaves of the budget buys whole extra seeds of the
+    # second rung (none below about 7.7 runs: one seed of it costs 3 runs)
+    "more seeds": dataclasses.replace(DESIGNS["shipped"], fill=True),
+    # a second rung half as long (2b) on 2 seeds, the same cost as 4b on 1; extra seeds
+    # in whatever the cap leaves
+    "2b on 2 seeds": dataclasses.replace(DESIGNS["shipped"], ratio=2, seeds=2, fill=True),
 }
 
 
@@ -45,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budgets", default="1,2,4,8")
     parser.add_argument("--designs", default=",".join(VARIANTS))
+    parser.add_argument("--out", default="budget.json", help="file (in this folder) for the rows")
     args = parser.parse_args()
     everything = pairs()
     check_shipped(everything)
@@ -75,7 +87,7 @@ def main() -> None:
                           f"{np.mean([r['cost_runs'] for r in rs]):.2f}"]
             table.append(f"| {budget:g} | {name} | " + " | ".join(cells) + " |")
             print(table[-1], flush=True)
-    (HERE / "budget.json").write_text(json.dumps(rows, indent=1))
+    (HERE / args.out).write_text(json.dumps(rows, indent=1))
     print("\n" + "\n".join(table))
 
 

@@ -9,7 +9,8 @@ fraction of a run, rungs capped at one run); the script checks that it reproduce
 ``auto()``'s LR and cost on one task at budgets 1, 4 and 8 before it scores anything. The
 other designs are variants of the design before the horizon round, which divided by a
 constant 2 (``constant 2 (before the horizon round)``); ``budget.py`` replays designs at
-other budgets.
+other budgets, ``seeds.py`` second rungs averaged over several seeds (``Design.seeds``,
+``Design.fill``; measured, not shipped: RESULTS.md, "Seeds round").
 
 Usage: .venv/bin/python benchmarks/auto/replay.py [--designs shipped,previous,...]
 """
@@ -20,7 +21,7 @@ import argparse
 import dataclasses
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,14 @@ class Design:
     ratio: int = 4  # the second rung's runs are this many times longer than the first's
     budget: float = 1.0  # auto's budget, in runs
     cap: float = math.inf  # the longest rung, in runs (lrkit.auto: MAX_RUNG)
+    # the second rung's seeds: each of its LRs scores the mean final validation loss of
+    # `seeds` runs (seed, seed + stride, ...); the rungs are sized for that many
+    seeds: int = 1
+    # spend what the cap leaves of the budget on further whole seeds of the second rung
+    fill: bool = False
+    # the step between a selection's seeds (seed, seed + stride, ...): 100, so that no
+    # extra seed is one of the benchmark's scoring or oracle seeds
+    stride: int = 100
 
 
 DESIGNS = {
@@ -153,10 +162,15 @@ def select(pair: Pair, seed: int, d: Design) -> tuple[float, float]:
     prior = optimizer_prior(pair.task)
     if not prior.adaptive:  # auto measures the curvature of SGD-type tasks: same budget
         spent += _curvature(pair.task, prior, seed).cost_runs
-    b0 = min(max(d.budget - spent, 0.05) / (len(candidates) + d.ratio * rungs),
-             d.cap / d.ratio)
+    remaining = max(d.budget - spent, 0.05)
+    b0 = min(remaining / (len(candidates) + d.seeds * d.ratio * rungs), d.cap / d.ratio)
     total = pair.task.total_steps
     s0, s1 = (max(1, round(f * total)) for f in (b0, d.ratio * b0))
+    n_seeds = d.seeds
+    if d.fill:  # whole extra seeds in what the planned rungs leave of the budget
+        left = remaining - (len(candidates) * s0 + d.seeds * rungs * s1) / total
+        n_seeds += max(0, math.floor(left / (rungs * s1 / total) + 1e-9))
+    seeds = [seed + k * d.stride for k in range(n_seeds)]
     first = {lr: pair.short(lr, seed, s0) for lr in candidates}
     spent += sum(_steps(pair, lr, seed, s0) for lr in first) / total
     ranked = sorted((lr for lr in first if math.isfinite(first[lr])),
@@ -169,9 +183,9 @@ def select(pair: Pair, seed: int, d: Design) -> tuple[float, float]:
         second_lrs = [ranked[0] * 2.0, ranked[0], ranked[0] / 2.0]
     else:
         second_lrs = [ranked[0] / 2.0 ** k for k in range(d.below + 1)]
-    second = {lr: pair.short(lr, seed, s1) for lr in second_lrs}
+    second = {lr: _mean(pair.short(lr, s, s1) for s in seeds) for lr in second_lrs}
     # a diverged run stops early: count the updates it trained, as auto does
-    spent += sum(_steps(pair, lr, seed, s1) for lr in second) / total
+    spent += sum(_steps(pair, lr, s, s1) for lr in second for s in seeds) / total
     finite = {lr: v for lr, v in second.items() if math.isfinite(v)}
     if not finite:
         return center, spent
@@ -183,6 +197,11 @@ def select(pair: Pair, seed: int, d: Design) -> tuple[float, float]:
         f = min(max(s1 / total, HORIZON_MIN_FRACTION), 1.0)
         return pick / 2.0 ** (d.alpha * math.log2(1.0 / f)), spent
     return pick / d.correction, spent
+
+
+def _mean(losses: Iterable[float]) -> float:
+    values = list(losses)
+    return float(np.mean(values)) if all(map(math.isfinite, values)) else math.inf
 
 
 def _steps(pair: Pair, lr: float, seed: int, steps: int) -> int:
