@@ -2,7 +2,7 @@
 
 Uses ``replay.py``'s designs and protocols (built-in: ``bench_auto``'s oracle, selection
 seeds 0, 1, 4, 5 scored on seeds B against L*; held-out: ``holdout.py``'s grid and
-selection seeds 0, 2, 3), every run through the run cache. Designs:
+selection seeds 2, 3, 4, scored on seeds 0 and 1), every run through the run cache. Designs:
 
 * ``constant 2``: the code before this round: the second rung's winner / 2 at every
   budget, rungs as long as the budget makes them (past one run at budget 8);

@@ -1,13 +1,14 @@
 """More seeds for the second rung, where the cap leaves budget unspent: a paired check.
 
 ``budget.py`` scores designs on the benchmark's protocols (built-in: selection seeds 0, 1,
-4, 5; held-out: 0, 2, 3). Above about 7.7 runs, ``more seeds`` (``budget.py``) spends
+4, 5; held-out: 2, 3, 4). Above about 7.7 runs, ``more seeds`` (``budget.py``) spends
 what the one-run cap leaves on whole extra seeds of the second rung (3 runs each), and it
 differs from ``shipped`` only there. This script compares the two selection by selection
 (same task, same selection seed) at the given budgets, on the protocols' selection seeds
 and, for more selections, on further ones disjoint from every scoring and oracle seed
-(built-in 12-19, held-out 4-11), and with the extra seeds drawn three ways (seed + 100,
-+ 200, + 300 per extra seed: three independent draws of the same design).
+and from the protocols' selection seeds (built-in 12-19, held-out 5-12), and with the
+extra seeds drawn three ways (seed + 100, + 200, + 300 per extra seed: three independent
+draws of the same design).
 
 Usage: .venv/bin/python benchmarks/auto/seeds.py [--budgets 8,12]   (writes seeds.json)
 """
@@ -27,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from replay import DESIGNS, check_shipped, pairs, select  # noqa: E402
 
-MORE_SELECTION = {"": (12, 13, 14, 15, 16, 17, 18, 19), "cal": (4, 5, 6, 7, 8, 9, 10, 11)}
+MORE_SELECTION = {"": (12, 13, 14, 15, 16, 17, 18, 19), "cal": (5, 6, 7, 8, 9, 10, 11, 12)}
 STRIDES = (100, 200, 300)
 
 
