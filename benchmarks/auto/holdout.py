@@ -28,6 +28,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "rangetest"))
 from calibration_tasks import CALIBRATION_TASKS  # noqa: E402
+from runs import seed_mean  # noqa: E402
 
 from lrkit.auto import auto  # noqa: E402
 from lrkit.tasks import train  # noqa: E402
@@ -43,8 +44,8 @@ SELECTION_SEEDS = (2, 3, 4)
 
 
 def mean_final(task: object, lr: float, **kw: object) -> float:
-    losses = [train(task, lr, s, **kw).final_val_loss for s in SEEDS]  # type: ignore[arg-type]
-    return float(np.mean(losses)) if all(math.isfinite(x) for x in losses) else math.inf
+    return seed_mean(train(task, lr, s, **kw).final_val_loss  # type: ignore[arg-type]
+                     for s in SEEDS)
 
 
 def main() -> None:

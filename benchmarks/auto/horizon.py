@@ -36,7 +36,7 @@ from bench_auto import oracle  # noqa: E402
 from calibration_tasks import CALIBRATION_TASKS  # noqa: E402
 from holdout import GRID as HOLDOUT_GRID  # noqa: E402
 from holdout import SEEDS as HOLDOUT_SEEDS  # noqa: E402
-from runs import SHAPES, loss_of, make_task, run  # noqa: E402
+from runs import SHAPES, loss_of, make_task, run, seed_mean  # noqa: E402
 
 from lrkit.auto import refine  # noqa: E402
 from lrkit.tasks import Task, builtin_tasks  # noqa: E402
@@ -47,8 +47,8 @@ START = (-3, 6)  # octaves around eta*
 
 
 def _mean(name: str, shape: str, task: Task, tag: str, lr: float, steps: int | None) -> float:
-    losses = [loss_of(run(name, shape, lr, s, steps=steps, tag=tag, task=task)) for s in SEEDS]
-    return float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.inf
+    return seed_mean(loss_of(run(name, shape, lr, s, steps=steps, tag=tag, task=task))
+                     for s in SEEDS)
 
 
 def best_at(name: str, shape: str, task: Task, tag: str, eta: float,
@@ -82,9 +82,8 @@ def pairs() -> list[tuple[str, str, Task, str, float, str]]:
         task = factory()
         full = {}
         for lr in HOLDOUT_GRID:
-            ls = [loss_of(run(name, "constant", lr, s, tag="cal", task=task))
-                  for s in HOLDOUT_SEEDS]
-            full[lr] = float(np.mean(ls)) if all(map(math.isfinite, ls)) else math.inf
+            full[lr] = seed_mean(loss_of(run(name, "constant", lr, s, tag="cal", task=task))
+                                 for s in HOLDOUT_SEEDS)
         out.append((name, "constant", task, "cal", min(full, key=full.__getitem__),
                     "held-out"))
     return out

@@ -19,10 +19,8 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runs import SHAPES, loss_of, run
+from runs import SHAPES, loss_of, run, seed_mean
 
 from lrkit.tasks import builtin_tasks
 
@@ -38,8 +36,7 @@ def lr_of(k: int) -> float:
 
 
 def mean_loss(task: str, shape: str, k: int, seeds: tuple[int, ...]) -> float:
-    losses = [loss_of(run(task, shape, lr_of(k), s)) for s in seeds]
-    return float(np.mean(losses)) if all(math.isfinite(x) for x in losses) else math.inf
+    return seed_mean(loss_of(run(task, shape, lr_of(k), s)) for s in seeds)
 
 
 def grid(task: str, shape: str) -> dict[int, float]:

@@ -22,7 +22,7 @@ import argparse
 import dataclasses
 import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ from calibration_tasks import CALIBRATION_TASKS  # noqa: E402
 from holdout import GRID as HOLDOUT_GRID  # noqa: E402
 from holdout import SEEDS as HOLDOUT_SEEDS  # noqa: E402
 from holdout import SELECTION_SEEDS as HOLDOUT_SELECTION  # noqa: E402
-from runs import SHAPES, loss_of, make_task, run  # noqa: E402
+from runs import SHAPES, loss_of, make_task, run, seed_mean  # noqa: E402
 
 from lrkit.auto import auto, optimizer_prior  # noqa: E402
 from lrkit.auto.pipeline import (  # noqa: E402
@@ -118,9 +118,8 @@ class Pair:
 
 def _holdout_regret(name: str, task: Task) -> tuple[Callable[[float], float], float]:
     def mean(lr: float) -> float:
-        losses = [loss_of(run(name, "constant", lr, s, tag="cal", task=task))
-                  for s in HOLDOUT_SEEDS]
-        return float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.inf
+        return seed_mean(loss_of(run(name, "constant", lr, s, tag="cal", task=task))
+                         for s in HOLDOUT_SEEDS)
 
     eta = min(HOLDOUT_GRID, key=mean)
     best = mean(eta)
@@ -184,7 +183,7 @@ def select(pair: Pair, seed: int, d: Design) -> tuple[float, float]:
         second_lrs = [ranked[0] * 2.0, ranked[0], ranked[0] / 2.0]
     else:
         second_lrs = [ranked[0] / 2.0 ** k for k in range(d.below + 1)]
-    second = {lr: _mean(pair.short(lr, s, s1) for s in seeds) for lr in second_lrs}
+    second = {lr: seed_mean(pair.short(lr, s, s1) for s in seeds) for lr in second_lrs}
     # a diverged run stops early: count the updates it trained, as auto does
     spent += sum(_steps(pair, lr, s, s1) for lr in second for s in seeds) / total
     finite = {lr: v for lr, v in second.items() if math.isfinite(v)}
@@ -198,11 +197,6 @@ def select(pair: Pair, seed: int, d: Design) -> tuple[float, float]:
         f = min(max(s1 / total, HORIZON_MIN_FRACTION), 1.0)
         return pick / 2.0 ** (d.alpha * math.log2(1.0 / f)), spent
     return pick / d.correction, spent
-
-
-def _mean(losses: Iterable[float]) -> float:
-    values = list(losses)
-    return float(np.mean(values)) if all(map(math.isfinite, values)) else math.inf
 
 
 def _steps(pair: Pair, lr: float, seed: int, steps: int) -> int:

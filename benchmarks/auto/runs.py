@@ -14,9 +14,11 @@ import dataclasses
 import json
 import math
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from lrkit.tasks import Task, builtin_tasks, train
@@ -79,6 +81,16 @@ def run(task_name: str, shape: str, lr: float, seed: int, *, steps: int | None =
             fh.write(json.dumps(row) + "\n")
         memo[key] = row
     return row
+
+
+def seed_mean(losses: Iterable[float]) -> float:
+    """The mean of final losses over seeds; inf when any seed diverged (inf).
+
+    >>> seed_mean([0.5, 0.7]), seed_mean([0.5, math.inf])
+    (0.6, inf)
+    """
+    values = list(losses)
+    return float(np.mean(values)) if all(map(math.isfinite, values)) else math.inf
 
 
 def loss_of(row: dict[str, Any]) -> float:
