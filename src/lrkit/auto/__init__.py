@@ -5,6 +5,7 @@
 True
 """
 
+from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pipeline import Recommendation, Stage, auto
 from lrkit.auto.prior import Prior, optimizer_prior
 from lrkit.auto.search import (
@@ -17,6 +18,7 @@ from lrkit.auto.search import (
 )
 
 __all__ = [
+    "MeasuredRegret",
     "Prior",
     "Recommendation",
     "Refined",
@@ -24,6 +26,7 @@ __all__ = [
     "Trial",
     "auto",
     "conservative",
+    "measured_regret",
     "optimizer_prior",
     "refine",
     "search_downward",

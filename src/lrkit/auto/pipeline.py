@@ -25,8 +25,10 @@ The stages, each visible in the result:
    benchmark's eight task/schedule pairs at f = 1/16..1/2 (``benchmarks/auto/horizon.py``,
    ``RESULTS.md``). At the default budget (f = 0.09-0.19 on the benchmark's tasks) that
    is 0.8-1.2 octaves, about the constant 2 it replaces; it shrinks as the budget grows
-   (0.1 octave at budget 4) and is 0 for a rung of a whole run. A parabola through the first
-   rung gives the expected regret.
+   (0.1 octave at budget 4) and is 0 for a rung of a whole run.
+
+The expected regret is measured, not modelled: what this design's picks cost on the
+benchmark's tasks at the same budget (``lrkit.auto.measured``).
 
 Cost is counted in training-run equivalents: updates trained (and HVPs at two gradients
 each) divided by the updates of one real run.
@@ -39,8 +41,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.prior import Prior, optimizer_prior
-from lrkit.auto.search import Trial, conservative, refine, search_downward
+from lrkit.auto.search import Trial, conservative, search_downward
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
@@ -89,13 +92,15 @@ class Recommendation:
         lr: the peak LR of the task's schedule (the constant LR for a constant schedule).
         schedule: the task's schedule filled with ``lr`` (a JSON spec).
         warmup_steps: warmup updates of that schedule (0 when it has none).
-        expected_regret: the search's parabola estimate of (L - L*) / L* at the best
-            first-rung candidate (compressed runs, before the horizon correction): 0 when
-            no parabola fits, NaN when every candidate diverged.
+        expected_regret: the mean relative regret (L - L*) / L* that auto's picks had on
+            the benchmark's tasks at this budget (``measured``); NaN when every candidate
+            diverged and the range test's LR was kept.
         cost_runs: total selection cost in training-run equivalents.
         stages: the stages in order.
         trials: every compressed run of the search.
         range_test: the range test's result as a dict (for the report), if it ran.
+        measured: the benchmark measurement behind ``expected_regret`` (regret and octave
+            error quantiles), None when every candidate diverged.
     """
 
     task: str
@@ -107,6 +112,7 @@ class Recommendation:
     stages: tuple[Stage, ...]
     trials: tuple[Trial, ...]
     range_test: dict[str, Any] | None = None
+    measured: MeasuredRegret | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document: ``lr``, ``schedule``, ``cost_runs``, ``stages``, ..."""
@@ -114,6 +120,8 @@ class Recommendation:
             "task": self.task, "lr": self.lr, "schedule": self.schedule,
             "warmup_steps": self.warmup_steps, "expected_regret": self.expected_regret,
             "cost_runs": self.cost_runs,
+            "measured_regret": (None if self.measured is None
+                                else dataclasses.asdict(self.measured)),
             "stages": [dataclasses.asdict(s) for s in self.stages],
             "trials": [dataclasses.asdict(t) for t in self.trials],
         }
@@ -242,10 +250,12 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     spec = schedule.to_spec()
     stages.append(Stage("choice", choice.summary, 0.0, choice.data))
     notify("choice", spent)
+    measured = None if choice.fallback else measured_regret(budget)
     return Recommendation(task=task.name, lr=choice.lr, schedule=spec,
-                          warmup_steps=_warmup_steps(spec), expected_regret=choice.regret,
+                          warmup_steps=_warmup_steps(spec),
+                          expected_regret=math.nan if measured is None else measured.mean,
                           cost_runs=round(spent, 4), stages=tuple(stages), trials=tuple(trials),
-                          range_test=rt["result"])
+                          range_test=rt["result"], measured=measured)
 
 
 def _range_test(task: Task, seed: int) -> dict[str, Any]:
@@ -311,32 +321,29 @@ def _curvature(task: Task, prior: Prior, seed: int) -> Stage:
 @dataclasses.dataclass(frozen=True)
 class _Choice:
     lr: float
-    regret: float
+    fallback: bool  # every candidate diverged: the range test's LR, unsearched
     summary: str
     data: dict[str, Any]
 
 
-def _choose(trials: list[Trial], fallback: float) -> _Choice:
+def _choose(trials: list[Trial], fallback_lr: float) -> _Choice:
     last = max((t.rung for t in trials), default=0)
     best = conservative([t for t in trials if t.rung == last], TIE_TOLERANCE)
     if best is None:
-        return _Choice(fallback, math.nan, "every candidate diverged: kept the range "
+        return _Choice(fallback_lr, True, "every candidate diverged: kept the range "
                        "test's LR", {"reason": "all diverged"})
     # the rung's real share of a run (its updates / the run's), as it was trained
     fraction = best.cost_runs
     factor = horizon_correction(fraction)
     lr = best.lr / factor
-    first = [t for t in trials if t.rung == 0]
-    fit = refine([t.lr for t in first], [t.loss for t in first])
     summary = (f"LR {lr:.3g}: lowest of the longest compressed runs ({fraction:.0%} of a "
                f"run) within {TIE_TOLERANCE:.0%} of the best, {best.lr:.3g} (val loss "
                f"{best.loss:.4g}), / {factor:.3g} for the full run's longer horizon "
                f"({HORIZON_ALPHA:g} x log2(1/{fraction:.2g}) octaves)")
-    return _Choice(lr, fit.expected_regret if fit.fitted else 0.0, summary,
+    return _Choice(lr, False, summary,
                    {"best_candidate": best.lr, "best_loss": best.loss,
                     "tie_tolerance": TIE_TOLERANCE, "rung_fraction": fraction,
-                    "horizon_alpha": HORIZON_ALPHA, "horizon_correction": factor,
-                    "vertex": fit.lr if fit.fitted else None})
+                    "horizon_alpha": HORIZON_ALPHA, "horizon_correction": factor})
 
 
 def _warmup_steps(spec: dict[str, Any]) -> int:

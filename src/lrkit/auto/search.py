@@ -8,9 +8,11 @@ longer rung the first rung's winner and the LRs one and two octaves *below* it: 
 horizon favours a lower LR, so that is where the second look pays; ``conservative``
 then takes the lowest LR that ties with the best.
 
-``refine`` then fits a parabola to the loss against log2(LR) through the best candidate
-and its neighbours: its vertex is a better LR than the grid point when the minimum lies
-between two candidates, and its depth gives a model-based estimate of the regret.
+``refine`` fits a parabola to the loss against log2(LR) through the best candidate and
+its neighbours: its vertex is a better LR than the grid point when the minimum lies
+between two candidates (the horizon benchmark reads offsets off it). Its depth is a
+model of the compressed runs, not of the full run: ``auto`` does not quote it as a
+regret (``lrkit.auto.measured``).
 
 >>> round(refine([0.25, 0.5, 1.0], [1.2, 1.0, 1.1]).lr, 4)  # vertex a little above 0.5
 0.5612

@@ -74,8 +74,10 @@ def auto(
         table.add_row(stage.name, stage.summary, f"{stage.cost_runs:.3f}")
     console.print(table)
     console.print(f"[bold]recommended peak LR: {rec.lr:.4g}[/bold]  "
-                  f"(warmup {rec.warmup_steps} updates; expected regret "
-                  f"{rec.expected_regret:.1%}; cost {rec.cost_runs:.2f} training runs)")
+                  f"(warmup {rec.warmup_steps} updates; cost {rec.cost_runs:.2f} "
+                  "training runs)")
+    console.print("how close: " + ("not measured (every candidate diverged)"
+                                   if rec.measured is None else rec.measured.summary()))
     console.print(f"schedule: {rec.schedule}")
     if index is not None:
         console.print(f"report written to [bold]{index}[/bold]")

@@ -85,11 +85,11 @@ def write_report(rec: Recommendation, folder: str | Path) -> Path:
         figures.append(("candidates.png", "Search: the candidates' validation curves"))
     _schedule_figure(rec, out / "schedule.png")
     figures.append(("schedule.png", "The recommended schedule"))
-    regret = ("n/a" if not math.isfinite(rec.expected_regret)
-              else f"{rec.expected_regret:.2%}")
+    regret = ("not measured: every candidate diverged" if rec.measured is None
+              else rec.measured.summary())
     body: dict[str, Any] = {
         "title": html.escape(f"lrkit auto: {rec.task}"),
-        "lr": f"{rec.lr:.4g}", "regret": regret, "cost": f"{rec.cost_runs:.2f}",
+        "lr": f"{rec.lr:.4g}", "regret": html.escape(regret), "cost": f"{rec.cost_runs:.2f}",
         "warmup": rec.warmup_steps, "stages": _stage_rows(rec),
         "figures": "\n".join(f'<figure><img src="{name}" alt="{html.escape(alt)}">'
                              f"<figcaption>{html.escape(alt)}</figcaption></figure>"
@@ -116,8 +116,7 @@ img {{ max-width: 100%; }} code {{ background: #f4f4f4; padding: .1em .3em; }}
 </style></head><body>
 <h1>{title}</h1>
 <p class="big">Train with peak LR <b>{lr}</b> ({warmup} warmup updates).</p>
-<p>Expected regret (parabola estimate): {regret}. Cost of finding it: {cost} training
-runs.</p>
+<p>How close it is: {regret}. Cost of finding it: {cost} training runs.</p>
 <h2>Stages</h2>
 <table><tr><th>stage</th><th>finding</th><th>cost (runs)</th></tr>
 {stages}

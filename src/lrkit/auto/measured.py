@@ -1,0 +1,80 @@
+"""The regret ``auto`` states: what its design measured on the benchmark, by budget.
+
+``auto`` cannot measure the regret of its own pick on the user's task: that takes the full
+runs it exists to save. A model of the compressed runs was no guide either (the first
+rung's parabola depth had a median of 0.004% where the measured median regret was 4%,
+rank correlation -0.18). So it quotes the measurement: relative regret (L - L*) / L* and
+octave error |log2(lr / eta*)| of the shipped design over every selection of
+``benchmarks/auto/calibrate.py`` (16 task/schedule pairs, 11-12 selection seeds each), at
+the largest measured budget that does not exceed the one given. That file writes
+``measured_regret.json`` beside this module.
+
+>>> m = measured_regret(1.0)
+>>> m.budget, m.selections > 100, 0 < m.median <= m.p90 <= m.worst
+(1.0, True, True)
+>>> measured_regret(3.0).budget, measured_regret(100.0).budget
+(2.0, 8.0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from importlib import resources
+
+__all__ = ["MeasuredRegret", "measured_regret"]
+
+
+@dataclasses.dataclass(frozen=True)
+class MeasuredRegret:
+    """How far ``auto``'s LR landed from the best LR on the benchmark, at one budget.
+
+    Attributes:
+        budget: the budget (runs) it was measured at.
+        selections: how many selections (task, schedule, seed) were measured.
+        tasks: how many task/schedule pairs they cover.
+        mean, median, p90, worst: relative regret (L - L*) / L* of the final validation
+            loss; ``mean`` is what ``Recommendation.expected_regret`` reports.
+        median_octaves, p90_octaves: |log2(lr / eta*)|, eta* the benchmark's best LR.
+        source: the script that measured it, its date and commit.
+    """
+
+    budget: float
+    selections: int
+    tasks: int
+    mean: float
+    median: float
+    p90: float
+    worst: float
+    median_octaves: float
+    p90_octaves: float
+    source: str
+
+    def summary(self) -> str:
+        """One line for people: the typical and the 90th-percentile outcome."""
+        return (f"measured on {self.tasks} benchmark tasks at budget {self.budget:g}: the "
+                f"best LR within {2 ** self.median_octaves:.1f}x of this one in half the "
+                f"cases, {2 ** self.p90_octaves:.1f}x in 9 of 10; regret median "
+                f"{self.median:.1%}, 90th percentile {self.p90:.1%}")
+
+
+@functools.cache
+def _table() -> tuple[MeasuredRegret, ...]:
+    doc = json.loads(resources.files("lrkit.auto").joinpath("measured_regret.json")
+                     .read_text(encoding="utf-8"))
+    source = f"{doc['source']} ({doc['date']}, commit {doc['commit']})"
+    return tuple(sorted(
+        (MeasuredRegret(budget=b["budget"], selections=b["selections"], tasks=b["tasks"],
+                        mean=b["mean_regret"], median=b["median_regret"],
+                        p90=b["p90_regret"], worst=b["worst_regret"],
+                        median_octaves=b["median_octaves"], p90_octaves=b["p90_octaves"],
+                        source=source) for b in doc["budgets"]),
+        key=lambda m: m.budget))
+
+
+def measured_regret(budget: float) -> MeasuredRegret:
+    """The measurement at the largest budget <= ``budget`` (the smallest if none is)."""
+    table = _table()
+    return max((m for m in table if m.budget <= budget), key=lambda m: m.budget,
+               default=table[0])
