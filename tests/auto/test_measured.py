@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lrkit.auto import auto
-from lrkit.auto.measured import measured_regret
+from lrkit.auto.measured import best_measured_budget, measured_regret
 from lrkit.auto.pipeline import _choose
 from lrkit.auto.search import Trial
 from lrkit.cli.app import main
@@ -73,6 +73,18 @@ def test_no_measurement_is_claimed_when_every_candidate_diverged() -> None:
 def test_cli_says_how_close_the_recommendation_is(capsys) -> None:
     main(["auto", "--task", "breast-cancer-logreg", "--budget", "0.4", "--no-curvature",
           "--no-report"])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
     m = measured_regret(0.4)
-    assert "how close:" in out and f"median {m.median:.1%}" in " ".join(out.split())
+    assert "how close:" in out and f"median {m.median:.1%}" in out
+    # a cheaper budget than the best measured one is told what paying more buys
+    best = best_measured_budget()
+    assert best.budget > m.budget and f"--budget {best.budget:g} measured" in out
+
+
+def test_the_budget_hint_is_not_given_at_the_best_budget(capsys) -> None:
+    best = best_measured_budget()
+    assert all(best.p90 <= measured_regret(b).p90 for b in (0.5, 1.0, 2.0, 4.0, 8.0))
+    main(["auto", "--task", "breast-cancer-logreg", "--budget", f"{best.budget:g}",
+          "--no-curvature", "--no-report"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "how close:" in out and "for a closer LR" not in out

@@ -14,6 +14,8 @@ the largest measured budget that does not exceed the one given. That file writes
 (1.0, True, True)
 >>> measured_regret(3.0).budget, measured_regret(100.0).budget
 (2.0, 8.0)
+>>> best_measured_budget().budget  # the smallest 90th-percentile regret
+2.0
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import functools
 import json
 from importlib import resources
 
-__all__ = ["MeasuredRegret", "measured_regret"]
+__all__ = ["MeasuredRegret", "best_measured_budget", "measured_regret"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,3 +80,8 @@ def measured_regret(budget: float) -> MeasuredRegret:
     table = _table()
     return max((m for m in table if m.budget <= budget), key=lambda m: m.budget,
                default=table[0])
+
+
+def best_measured_budget() -> MeasuredRegret:
+    """The measured budget with the smallest 90th-percentile regret (ties: the cheaper)."""
+    return min(_table(), key=lambda m: (m.p90, m.budget))

@@ -38,6 +38,7 @@ def auto(
     from rich.progress import BarColumn, Progress, TextColumn
 
     from lrkit.auto import auto as run_auto
+    from lrkit.auto.measured import best_measured_budget
     from lrkit.tasks import load_task
 
     loaded = load_task(task)
@@ -78,6 +79,10 @@ def auto(
                   "training runs)")
     console.print("how close: " + ("not measured (every candidate diverged)"
                                    if rec.measured is None else rec.measured.summary()))
+    best = best_measured_budget()
+    if rec.measured is not None and best.budget > rec.measured.budget:
+        console.print(f"for a closer LR: --budget {best.budget:g} measured regret median "
+                      f"{best.median:.1%}, 90th percentile {best.p90:.1%}")
     console.print(f"schedule: {rec.schedule}")
     if index is not None:
         console.print(f"report written to [bold]{index}[/bold]")
