@@ -96,6 +96,37 @@ def m_successive_halving(task: str, shape: str, seed: int) -> Choice:
     return Choice(best.lr, sum(tr.cost_runs for tr in trials))
 
 
+RANDOM_TRIALS = 4
+
+
+def m_random_search(task: str, shape: str, seed: int) -> Choice:
+    """Random search at auto's budget: Optuna's RandomSampler, log-uniform over the
+    optimizer's textbook range, RANDOM_TRIALS runs each compressed to 1/RANDOM_TRIALS of
+    a run (the whole schedule in it); the lowest final validation loss wins."""
+    import optuna
+
+    from lrkit.tasks import train
+
+    t = make_task(task, shape)
+    prior = optimizer_prior(t)
+    steps = max(1, round(t.total_steps / RANDOM_TRIALS))
+    spent = 0
+
+    def objective(trial: optuna.Trial) -> float:
+        nonlocal spent
+        result = train(t, trial.suggest_float("lr", prior.low, prior.high, log=True), seed,
+                       total_steps=steps)
+        spent += result.steps
+        return result.final_val_loss if math.isfinite(result.final_val_loss) else math.inf
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    study.optimize(objective, n_trials=RANDOM_TRIALS)
+    finite = [tr for tr in study.trials if tr.value is not None and math.isfinite(tr.value)]
+    best = min(finite, key=lambda tr: tr.value).params["lr"] if finite else math.nan
+    return Choice(float(best), spent / t.total_steps)
+
+
 def _lr_free(task: str, shape: str, seed: int, make_opt: Callable[[Any], Any],
              *, schedule_free: bool = False) -> Choice:
     """Train with an LR-free optimizer on the scoring seeds B; return its final losses."""
@@ -162,6 +193,7 @@ METHODS: dict[str, Callable[[str, str, int], Choice]] = {
     "fastai valley (re-impl.)": m_valley,
     "textbook default": m_default,
     "successive halving (same budget)": m_successive_halving,
+    "random search (same budget)": m_random_search,
     "Prodigy": m_prodigy,
     "D-Adaptation Adam": m_dadapt,
     "schedule-free AdamW": m_schedulefree,
