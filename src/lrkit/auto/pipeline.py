@@ -17,7 +17,9 @@ The stages, each visible in the result:
    octaves below it (``search_downward``). No rung runs longer than one real run
    (``MAX_RUNG``): a schedule stretched past the real horizon answers another question.
    So the search spends at most 6/4 + 3 = 4.5 runs; a larger budget is not spent, and the
-   cost says so.
+   cost says so. Nor does a first rung run shorter than ``MIN_RUNG_STEPS`` updates: a
+   budget too small for that is refused before anything trains (``minimum_budget``), and
+   the curvature stage, which bounds nothing, yields its HVPs to the search first.
 5. **choice** — the lowest second-rung LR within 2% of that rung's best loss
    (``conservative``), divided by ``horizon_correction(f)``, f being the second rung's
    share of a real run: a compressed run prefers a higher LR than the full run
@@ -47,8 +49,9 @@ from lrkit.auto.search import Trial, conservative, search_downward
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
-__all__ = ["HORIZON_ALPHA", "MAX_RUNG", "RANGE_TEST_TRUST", "TIE_TOLERANCE", "Recommendation",
-           "Stage", "auto", "horizon_correction"]
+__all__ = ["HORIZON_ALPHA", "MAX_RUNG", "MIN_RUNG_STEPS", "RANGE_TEST_TRUST", "TIE_TOLERANCE",
+           "Recommendation", "Stage", "auto", "check_budget", "horizon_correction",
+           "minimum_budget"]
 
 # Short-horizon offset: the best peak LR of runs compressed to a fraction f of a run sits
 # about HORIZON_ALPHA * log2(1/f) octaves above the full run's best. Least squares through
@@ -59,6 +62,18 @@ HORIZON_ALPHA = 0.35
 HORIZON_MIN_FRACTION = 1 / 16
 # The longest rung, in runs: a longer one would stretch the schedule past the real run.
 MAX_RUNG = 1.0
+# The shortest first rung, in updates. One-update rungs were where auto failed worst
+# (budget 0.5 on small tasks: median regret 43%, worst 913x over 47 selections;
+# benchmarks/auto/RESULTS.md, "Floor round"), and a compressed warmup's first LR is 0, so
+# a rung of n updates trains n - 1.
+MIN_RUNG_STEPS = 3
+# The search: a factor-2 ladder of peak LRs (octaves around the centre), then the winner
+# and the LRs SEARCH_BELOW octaves under it, 4x longer.
+LADDER_OCTAVES = (-3, 2)
+SEARCH_BELOW = 2
+# The curvature stage: HVPs on a fixed batch set of this many batches.
+CURVATURE_HVPS = 12
+CURVATURE_BATCHES = 2
 # Second-rung losses within this share of the best count as ties; ties go to the lower LR.
 TIE_TOLERANCE = 0.02
 # Below this confidence the range test's suggestion is blended with the prior. It is where
@@ -161,9 +176,53 @@ def _ladder(center: float, low: int, high: int, ratio: float = 2.0) -> list[floa
     return [center * ratio ** k for k in range(low, high + 1)]
 
 
+def _search_floor(task: Task) -> float:
+    """The least the search can spend (runs): a first rung of MIN_RUNG_STEPS updates."""
+    n_candidates = LADDER_OCTAVES[1] - LADDER_OCTAVES[0] + 1
+    return (n_candidates + 4 * (1 + SEARCH_BELOW)) * MIN_RUNG_STEPS / task.total_steps
+
+
+def _curvature_cost_bound(task: Task) -> float:
+    """The most the curvature stage costs (runs): a gradient and two per HVP, per batch."""
+    from lrkit.curvature.hvp import GRAD_EQUIVALENTS_PER_HVP
+
+    return (1 + GRAD_EQUIVALENTS_PER_HVP * CURVATURE_HVPS) * CURVATURE_BATCHES / task.total_steps
+
+
+def minimum_budget(task: Task) -> float:
+    """The smallest budget ``auto`` accepts for ``task``: its range test and a search
+    whose first rung is MIN_RUNG_STEPS updates long (the curvature stage yields first).
+
+    >>> from lrkit.tasks import builtin_tasks
+    >>> round(minimum_budget(builtin_tasks()["breast-cancer-logreg"]()), 3)  # 260 updates
+    0.362
+    """
+    return _range_steps(task.total_steps) / task.total_steps + _search_floor(task)
+
+
 def _range_steps(total_steps: int) -> int:
     # A sweep long enough to resolve the curve, but a small share of short runs.
     return int(min(100, max(40, round(0.15 * total_steps))))
+
+
+def check_budget(task: Task, budget: float) -> None:
+    """Raise ConfigError unless ``budget`` is a number >= 0.3 and >= ``minimum_budget(task)``.
+
+    >>> from lrkit.tasks import builtin_tasks
+    >>> check_budget(builtin_tasks()["digits-mlp"](), 1.0)  # fine: returns None
+    """
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not (
+            math.isfinite(budget) and budget >= 0.3):
+        raise ConfigError(f"budget = {budget!r}: must be a number >= 0.3 (training-run "
+                          "equivalents); pass e.g. 1.0")
+    least = minimum_budget(task)
+    if budget < least:
+        # less would leave the search 1-2 update rungs (or a warmup that does not fit)
+        raise ConfigError(
+            f"budget = {budget!r}: too small for task '{task.name}' ({task.total_steps} "
+            f"updates a run): its range test and a search with {MIN_RUNG_STEPS}-update "
+            f"first rungs need {least:.3f} runs; pass a budget of at least "
+            f"{math.ceil(least * 100) / 100:g}")
 
 
 def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: bool = True,
@@ -172,18 +231,23 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
 
     Args:
         task: an lrkit Task, a built-in name or ``path/file.py:factory``.
-        budget: selection budget in training-run equivalents (at least 0.3). The search
-            spends at most 4.5 runs (no rung is longer than one run), so beyond about 4.7
-            runs a larger budget buys nothing; ``cost_runs`` is what was spent.
+        budget: selection budget in training-run equivalents: at least 0.3 and
+            ``minimum_budget(task)`` (0.28-0.37 on the built-in tasks; more on tasks of
+            only a hundred or two updates). The search spends at most 4.5 runs (no rung is
+            longer than one run), so beyond about 4.7 runs a larger budget buys nothing;
+            ``cost_runs`` is what was spent.
         seed: seed of every run of the pipeline.
-        curvature: measure the sharpness ceiling (skip to save a few HVPs).
+        curvature: measure the sharpness ceiling (skip to save a few HVPs). Skipped, and
+            said so, when its HVPs would leave the search first rungs shorter than
+            ``MIN_RUNG_STEPS`` updates.
         progress: called as ``progress(stage_name, cost_so_far)`` as stages advance.
 
     Returns:
         The Recommendation.
 
     Raises:
-        ConfigError: a bad budget or task reference.
+        ConfigError: a bad task reference, or a budget below 0.3 or below
+            ``minimum_budget(task)`` (raised before anything trains).
 
     >>> rec = auto("breast-cancer-logreg", budget=0.5, curvature=False)
     >>> [stage.name for stage in rec.stages], rec.lr > 0, rec.cost_runs <= 0.52
@@ -191,10 +255,7 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     """
     if isinstance(task, str):
         task = load_task(task)
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or not (
-            math.isfinite(budget) and budget >= 0.3):
-        raise ConfigError(f"budget = {budget!r}: must be a number >= 0.3 (training-run "
-                          "equivalents); pass e.g. 1.0")
+    check_budget(task, budget)
     notify = progress or (lambda stage, cost: None)
     stages: list[Stage] = []
     spent = 0.0
@@ -216,6 +277,12 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
         # and leave their cost to the search
         stages.append(Stage("curvature", "skipped: an adaptive optimizer's stable LR does "
                             "not follow from the raw Hessian", 0.0, {}))
+    elif curvature and budget - spent - _curvature_cost_bound(task) < _search_floor(task):
+        # the curvature bounds nothing: the search's first rungs come first
+        stages.append(Stage("curvature", f"skipped: its HVPs (up to "
+                            f"{_curvature_cost_bound(task):.2f} runs) would leave the search "
+                            f"first rungs under {MIN_RUNG_STEPS} updates; a larger budget "
+                            "runs it", 0.0, {}))
     elif curvature:
         cv = _curvature(task, prior, seed)
         spent += cv.cost_runs
@@ -224,11 +291,12 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
 
     # The ladder spans 1/8x .. 4x the range test's peak LR: compressed runs favour LRs above
     # the full run's best, and the range test's value can be off by an octave either way.
-    candidates = _ladder(center, -3, 2)
-    # what the range test and curvature left; rounding each run to whole updates can
-    # overshoot the budget by a few updates
-    remaining = max(budget - spent, 0.05)
-    below = 2
+    candidates = _ladder(center, *LADDER_OCTAVES)
+    # what the range test and curvature left, but never under the floor (a range test that
+    # extended its sweep can cost more than planned); rounding each run to whole updates
+    # can overshoot the budget by a few updates
+    remaining = max(budget - spent, _search_floor(task))
+    below = SEARCH_BELOW
     b0, b1 = _rung_budgets(remaining, len(candidates), below)
     capped = b1 >= MAX_RUNG
     trials = search_downward(task, candidates, budgets=(b0, b1), below=below, seed=seed,
@@ -305,8 +373,8 @@ def _curvature(task: Task, prior: Prior, seed: int) -> Stage:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = task.model()
-        batches = fixed_batches(task.train_data, task.batch_size, 2)
-        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=12)
+        batches = fixed_batches(task.train_data, task.batch_size, CURVATURE_BATCHES)
+        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=CURVATURE_HVPS)
     examples = est.grad_equivalents * est.examples
     cost = examples / (task.total_steps * task.batch_size)
     bounds = sgd_bounds(est.value, momentum=prior.momentum)

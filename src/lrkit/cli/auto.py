@@ -21,8 +21,9 @@ def auto(
         "digits-mlp", "--task", help="A built-in task (digits-mlp, digits-cnn, "
         "breast-cancer-logreg, diabetes-mlp) or path/to/file.py:make_task."),
     budget: float = typer.Option(1.0, "--budget", help="Selection budget in training-run "
-                                 "equivalents (>= 0.3; at most ~4.7 is spent: no search "
-                                 "run is longer than one real run)."),
+                                 "equivalents (>= 0.3, and enough for 3-update search runs "
+                                 "on small tasks; at most ~4.7 is spent: no search run is "
+                                 "longer than one real run)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline."),
     curvature: bool = typer.Option(True, "--curvature/--no-curvature",
                                    help="Measure the sharpness ceiling."),
@@ -39,9 +40,11 @@ def auto(
 
     from lrkit.auto import auto as run_auto
     from lrkit.auto.measured import best_measured_budget
+    from lrkit.auto.pipeline import check_budget
     from lrkit.tasks import load_task
 
     loaded = load_task(task)
+    check_budget(loaded, budget)  # before the progress display: a bad budget is one line
     if report is not None and not no_report and report.exists() and not report.is_dir():
         from lrkit.errors import ConfigError
 
