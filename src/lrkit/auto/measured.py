@@ -55,10 +55,10 @@ class MeasuredRegret:
 
     def summary(self) -> str:
         """One line for people: the typical and the 90th-percentile outcome."""
-        return (f"measured on {self.tasks} benchmark tasks at budget {self.budget:g}: the "
-                f"best LR within {2 ** self.median_octaves:.1f}x of this one in half the "
-                f"cases, {2 ** self.p90_octaves:.1f}x in 9 of 10; regret median "
-                f"{self.median:.1%}, 90th percentile {self.p90:.1%}")
+        return (f"measured on {self.tasks} benchmark task/schedule pairs at budget "
+                f"{self.budget:g}: the best LR within {2 ** self.median_octaves:.1f}x of "
+                f"this one in half the cases, {2 ** self.p90_octaves:.1f}x in 9 of 10; "
+                f"regret median {self.median:.1%}, 90th percentile {self.p90:.1%}")
 
 
 @functools.cache
