@@ -2,16 +2,17 @@
 
 Every compressed and full run goes through the run cache (``runs.py``), so a design costs
 only the runs no earlier design needed. Scored on the built-in benchmark (``bench_auto``'s
-oracle and scoring seeds B, selection seeds 0, 1, 4, 5) and on the 8 held-out
-calibration tasks (``holdout.py``'s factor-2 grid on seeds 0 and 1, selection seeds 2, 3,
-4: disjoint from the scoring seeds). The ``shipped`` design mirrors ``lrkit.auto`` (the
-horizon correction of the rung's fraction of a run, rungs capped at one run); the script
-checks that it reproduces ``auto()``'s LR and cost on one task at budgets 1, 4 and 8
-before it scores anything. The other designs are variants of the design before the
-horizon round, which divided by a constant 2 (``constant 2 (before the horizon round)``);
-``budget.py`` replays designs at other budgets, ``seeds.py`` second rungs averaged over
-several seeds (``Design.seeds``, ``Design.fill``; measured, not shipped: RESULTS.md,
-"Seeds round").
+oracle and scoring seeds B, selection seeds 0, 1, 4, 5) and on the 8 held-out calibration
+tasks (``holdout.py``'s factor-2 grid on seeds 0 and 1, selection seeds 2, 3, 4: disjoint
+from the scoring seeds). The ``shipped`` design mirrors ``lrkit.auto`` (the horizon
+correction of the rung's fraction of a run, rungs capped at one run, the floor of
+``MIN_RUNG_STEPS``-update first rungs); the script checks that it reproduces ``auto()``'s
+LR and cost on one task at budgets 1, 4 and 8, and on cal-wine-mlp-sgdm at 0.5 (where the
+curvature gives way), before it scores anything. The other designs are variants of the
+design before the horizon round, which divided by a constant 2 (``constant 2 (before the
+horizon round)``); ``budget.py`` replays designs at other budgets, ``seeds.py`` second
+rungs averaged over several seeds (``Design.seeds``, ``Design.fill``; measured, not
+shipped: RESULTS.md, "Seeds round").
 
 Usage: .venv/bin/python benchmarks/auto/replay.py [--designs shipped,previous,...]
 """
