@@ -46,6 +46,17 @@ def _batch_size(inputs: Any) -> int:
     return int(inputs.shape[0])
 
 
+def _on_device(value: Any, device: Any) -> Any:
+    """``value`` with every tensor in it (nested in lists, tuples, dicts) on ``device``."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, list | tuple):
+        return type(value)(_on_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _on_device(v, device) for k, v in value.items()}
+    return value
+
+
 def as_batches(batches: Iterable[Any]) -> list[tuple[Any, Any]]:
     """Materialise ``batches`` (a list, a DataLoader, ...) into a fixed list of pairs.
 
@@ -72,7 +83,8 @@ class HessianOperator:
     Args:
         model: a ``torch.nn.Module``; parameters with ``requires_grad=False`` are constants.
         loss_fn: ``(output, target) -> scalar`` mean loss.
-        batches: ``(inputs, targets)`` pairs, weighted by their number of examples.
+        batches: ``(inputs, targets)`` pairs, weighted by their number of examples; their
+            tensors are moved to the parameters' device once.
         cache_graphs: keep each batch's gradient graph between products (faster, holds
             the activations of every batch in memory).
 
@@ -88,7 +100,11 @@ class HessianOperator:
         if not self.params:
             raise ConfigError("model: has no parameter with requires_grad=True; "
                               "unfreeze the parameters whose curvature you want")
-        self.batches = as_batches(batches)
+        # batches drawn on the CPU (fixed_batches, a DataLoader) meet a model on a GPU:
+        # moved once here, not at every product
+        device = self.params[0].device
+        self.batches = [(_on_device(x, device), _on_device(y, device))
+                        for x, y in as_batches(batches)]
         sizes = [_batch_size(x) for x, _ in self.batches]
         self.examples = sum(sizes)
         self.weights = [n / self.examples for n in sizes]
