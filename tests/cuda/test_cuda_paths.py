@@ -210,3 +210,39 @@ def test_hypergradient_optimizers_step_the_same_on_cuda_as_on_cpu(make: Any, lr0
     assert runs["cuda"][0] == pytest.approx(runs["cpu"][0], rel=1e-9)
     for a, b in zip(runs["cpu"][1], runs["cuda"][1], strict=True):
         assert torch.allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_accumulated_fp16_updates_advance_the_lr_once_per_update() -> None:
+    model, loader = _model(), _loader()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scaler = torch.amp.GradScaler("cuda")
+    before = _snapshot(model, opt, scaler)
+    res = range_test(model, opt, F.cross_entropy, loader, start_lr=1e-5, end_lr=1.0, steps=30,
+                     accumulation_steps=4, scaler=scaler, autocast_dtype=torch.float16)
+    assert res.micro_batches == 4 * (res.updates + res.skipped)
+    assert len(res.lrs) == res.updates
+    _restored(before, model, opt, scaler)
+
+
+@pytest.mark.parametrize("options", [{"fused": True},
+                                     {"capturable": True, "lr": torch.tensor(1e-3)}])
+def test_fused_and_capturable_adamw_on_cuda_sweep_and_restore(options: dict) -> None:
+    model, loader = _model(), _loader()
+    settings = {"lr": 1e-3} | options
+    if isinstance(settings["lr"], torch.Tensor):
+        settings["lr"] = settings["lr"].cuda()
+    opt = torch.optim.AdamW(model.parameters(), **settings)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=100)
+    _warm(model, opt, loader)
+    scheduler.step()
+    before = _snapshot(model, opt)
+    sched_before = copy.deepcopy(scheduler.state_dict())
+    res = range_test(model, opt, F.cross_entropy, loader, start_lr=1e-6, end_lr=10, steps=50,
+                     scheduler=scheduler)
+    assert math.isfinite(res.suggestion)
+    assert res.lrs[0] == pytest.approx(1e-6) and res.lrs[-1] > 1e-2
+    _restored(before, model, opt)
+    assert _same(sched_before, scheduler.state_dict())
+    # and training goes on: a fused or capturable step needs its state on the GPU
+    _warm(model, opt, loader)
+    assert opt.state[next(iter(model.parameters()))]["step"].device.type == "cuda"

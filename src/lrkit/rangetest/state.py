@@ -76,7 +76,7 @@ class Snapshot:
         self._buffers: list[tuple[Any, Any]] = []
         self._optimizer: Any = None
         self._groups: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        self._opt_state: dict[Any, dict[str, Any]] = {}
+        self._opt_state: dict[Any, dict[str, tuple[Any, Any]]] = {}  # (CPU copy, device)
         self._opt_attrs: dict[str, Any] = {}
         self._scaler: Any = None
         self._scaler_state: dict[str, Any] = {}
@@ -110,7 +110,10 @@ class Snapshot:
             for group in optimizer.param_groups:
                 snap._groups.append((group, {k: _clone(v) for k, v in group.items()
                                              if k != "params"}))
-            snap._opt_state = {p: {k: _clone(v) for k, v in st.items()}
+            # each value with the device it lives on: Adam's scalar ``step`` is on the CPU,
+            # but on the parameters' GPU for fused and capturable optimizers
+            snap._opt_state = {p: {k: (_clone(v), getattr(v, "device", None))
+                                   for k, v in st.items()}
                                for p, st in optimizer.state.items()}
             snap._opt_attrs = {k: v for k, v in vars(optimizer).items()
                                if k not in ("state", "param_groups")}
@@ -151,7 +154,7 @@ class Snapshot:
                     group[key] = _restored(value, group.get(key))
             opt.state.clear()
             for p, st in self._opt_state.items():
-                opt.state[p] = {k: _to_device_of(v, p) for k, v in st.items()}
+                opt.state[p] = {k: _copy_to(saved, device) for k, (saved, device) in st.items()}
             for key in [k for k in vars(opt) if k not in ("state", "param_groups")
                         and k not in self._opt_attrs]:
                 delattr(opt, key)
@@ -181,13 +184,11 @@ def _restored(saved: Any, current: Any) -> Any:
     return copy.deepcopy(saved)
 
 
-def _to_device_of(value: Any, param: Any) -> Any:
-    torch = require("torch", extra="torch")
-    if isinstance(value, torch.Tensor):
-        # Adam's scalar ``step`` lives on the CPU even for CUDA parameters: keep it there.
-        device = param.device if value.dim() > 0 else value.device
-        return value.to(device, copy=True)
-    return copy.deepcopy(value)
+def _copy_to(saved: Any, device: Any) -> Any:
+    """A fresh copy of a saved value, on the device it was captured from (None: not a tensor)."""
+    if device is None:
+        return copy.deepcopy(saved)
+    return saved.to(device, copy=True)
 
 
 @contextlib.contextmanager
@@ -217,7 +218,8 @@ def checksum(model: Any, optimizer: Any = None, *, scaler: Any = None,
     def add(value: Any) -> None:
         if isinstance(value, torch.Tensor):
             t = value.detach().to("cpu").contiguous()
-            h.update(str((t.dtype, tuple(t.shape))).encode())
+            # the device too: a fused optimizer's step moved to the CPU breaks the next step
+            h.update(str((value.device, t.dtype, tuple(t.shape))).encode())
             h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
         elif isinstance(value, dict):
             for k in sorted(value, key=str):
