@@ -246,3 +246,43 @@ def test_fused_and_capturable_adamw_on_cuda_sweep_and_restore(options: dict) -> 
     # and training goes on: a fused or capturable step needs its state on the GPU
     _warm(model, opt, loader)
     assert opt.state[next(iter(model.parameters()))]["step"].device.type == "cuda"
+
+
+def _on_gpu(name: str) -> Any:
+    """A built-in task whose model factory puts the model on the GPU, as a user's might."""
+    import dataclasses
+
+    from lrkit.tasks import builtin_tasks
+
+    task = builtin_tasks()[name]()
+    return dataclasses.replace(task, model=lambda: task.model().cuda())
+
+
+def test_a_task_whose_model_lives_on_the_gpu_trains_there_like_on_the_cpu() -> None:
+    from lrkit.tasks import builtin_tasks, train
+
+    rng = torch.cuda.get_rng_state()
+    gpu = _on_gpu("breast-cancer-logreg")
+    cpu = builtin_tasks()["breast-cancer-logreg"]()
+    on_gpu, on_cpu = train(gpu, 0.5, seed=3), train(cpu, 0.5, seed=3)
+    assert on_gpu.steps == on_cpu.steps == cpu.total_steps
+    assert on_gpu.final_val_loss == pytest.approx(on_cpu.final_val_loss, rel=1e-3)
+    assert train(gpu, 0.5, seed=3).val_losses == on_gpu.val_losses  # seeded: repeatable
+    assert torch.equal(rng, torch.cuda.get_rng_state())  # the caller's CUDA stream is untouched
+
+
+def test_find_sharpness_and_auto_run_on_a_gpu_task() -> None:
+    from lrkit.auto import auto
+    from lrkit.curvature import measure_task
+    from lrkit.rangetest import find
+
+    task = _on_gpu("breast-cancer-logreg")
+    res = find(task, steps=60)
+    assert math.isfinite(res.suggestion)
+    report = measure_task(task, n_batches=2, warm_steps=3, warm_lr=0.1, max_hvps=10)
+    assert report.sharpness.value > 0 and "after 3 warm steps" in report.point
+    rec = auto(task, budget=1.0)
+    assert math.isfinite(rec.lr) and rec.lr > 0 and rec.cost_runs <= 1.05
+    assert [s.name for s in rec.stages] == ["prior", "range test", "curvature", "search",
+                                            "choice"]
+    assert "sharpness" in rec.stages[2].summary

@@ -366,12 +366,10 @@ def _ladder_center(rt: dict[str, Any], prior: Prior) -> float:
 
 
 def _curvature(task: Task, prior: Prior, seed: int) -> Stage:
-    from lrkit._deps import require
     from lrkit.curvature import fixed_batches, hessian_top_eigenvalue, sgd_bounds
+    from lrkit.tasks import seeded_rng
 
-    torch = require("torch", extra="torch")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         model = task.model()
         batches = fixed_batches(task.train_data, task.batch_size, CURVATURE_BATCHES)
         est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=CURVATURE_HVPS)

@@ -30,6 +30,7 @@ from typing import Any
 
 from lrkit._deps import require
 from lrkit.errors import ConfigError
+from lrkit.tasks.data import to_device
 
 torch = require("torch", extra="torch")
 
@@ -44,17 +45,6 @@ def _batch_size(inputs: Any) -> int:
     if isinstance(inputs, dict):
         return _batch_size(next(iter(inputs.values())))
     return int(inputs.shape[0])
-
-
-def _on_device(value: Any, device: Any) -> Any:
-    """``value`` with every tensor in it (nested in lists, tuples, dicts) on ``device``."""
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, list | tuple):
-        return type(value)(_on_device(v, device) for v in value)
-    if isinstance(value, dict):
-        return {k: _on_device(v, device) for k, v in value.items()}
-    return value
 
 
 def as_batches(batches: Iterable[Any]) -> list[tuple[Any, Any]]:
@@ -103,7 +93,7 @@ class HessianOperator:
         # batches drawn on the CPU (fixed_batches, a DataLoader) meet a model on a GPU:
         # moved once here, not at every product
         device = self.params[0].device
-        self.batches = [(_on_device(x, device), _on_device(y, device))
+        self.batches = [(to_device(x, device), to_device(y, device))
                         for x, y in as_batches(batches)]
         sizes = [_batch_size(x) for x, _ in self.batches]
         self.examples = sum(sizes)

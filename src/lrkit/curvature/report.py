@@ -19,6 +19,7 @@ from lrkit.curvature.batches import fixed_batches
 from lrkit.curvature.bounds import StabilityBounds, adam_bounds, compare_lr, sgd_bounds
 from lrkit.curvature.estimate import SharpnessEstimate, hessian_top_eigenvalue
 from lrkit.errors import ConfigError
+from lrkit.tasks.training import seeded_rng
 
 torch = require("torch", extra="torch")
 
@@ -86,14 +87,16 @@ def _positive(name: str, value: float | None) -> None:
 
 
 def _warm_up(task: Any, model: Any, optimizer: Any, steps: int, seed: int) -> None:
-    from lrkit.tasks.data import epoch_batches
+    from lrkit.tasks.data import epoch_batches, model_device, to_device
 
     generator = torch.Generator().manual_seed(seed)
+    device = model_device(model)
     model.train()
     done = 0
     while done < steps:
         for inputs, targets in epoch_batches(task.train_data, task.batch_size, generator):
             optimizer.zero_grad(set_to_none=True)
+            inputs, targets = to_device(inputs, device), to_device(targets, device)
             loss = task.loss_fn(model(inputs), targets)
             if not math.isfinite(float(loss.detach())):
                 raise ConfigError(f"--warm-lr = {optimizer.param_groups[0]['lr']!r}: the loss "
@@ -140,8 +143,7 @@ def measure_task(task: Any, *, n_batches: int = 8, batch_size: int | None = None
         raise ConfigError(f"--warm-steps = {warm_steps}: needs an LR for the warm steps; pass "
                           "--warm-lr (or --lr-suggestion)")
     batch_size = task.batch_size if batch_size is None else batch_size
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         model = task.model()
         # The LR only matters for warm steps; the optimizer is built to learn its kind
         # (SGD momentum, Adam betas) and, after warm steps, to read its Adam state.

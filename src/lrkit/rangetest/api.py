@@ -20,6 +20,7 @@ from lrkit.rangetest.schedule_map import peak_lr_for
 from lrkit.rangetest.torch_adapter import sweep_torch
 from lrkit.tasks.data import epoch_batches, fixed_batches
 from lrkit.tasks.task import Task, fill_schedule
+from lrkit.tasks.training import seeded_rng
 
 __all__ = ["Progress", "find", "range_test"]
 
@@ -89,7 +90,7 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
     _check_repeats(repeats)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"seed = {seed!r}: must be an integer >= 0; pass e.g. 0")
-    torch = require("torch", extra="torch")
+    require("torch", extra="torch")  # fail early, with the install line
     records: list[SweepRecord] = []
     micro = 0
     ratios: list[float] = [1.0]
@@ -102,8 +103,7 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
             if progress is not None:
                 progress(offset + done, offset + planned + left, lr, loss)
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded_rng(seed):
             model = task.model()
             optimizer = task.optimizer(model.parameters(), float(start_lr))
             record, ratios, used = sweep_torch(

@@ -11,7 +11,7 @@ Importing this package does not import torch; the built-in factories and ``train
 from lrkit.tasks.builtin import DEFAULT_TASK, builtin_tasks
 from lrkit.tasks.loader import load_task
 from lrkit.tasks.task import LR_PARAMETER, Task, fill_schedule
-from lrkit.tasks.training import TrainResult, train
+from lrkit.tasks.training import TrainResult, seeded_rng, train
 
 __all__ = [
     "DEFAULT_TASK",
@@ -21,5 +21,6 @@ __all__ = [
     "builtin_tasks",
     "fill_schedule",
     "load_task",
+    "seeded_rng",
     "train",
 ]

@@ -21,7 +21,8 @@ from typing import Any
 from lrkit._deps import require
 from lrkit.tasks.task import steps_per_epoch
 
-__all__ = ["Batch", "epoch_batches", "evaluate", "fixed_batches", "subset"]
+__all__ = ["Batch", "epoch_batches", "evaluate", "fixed_batches", "model_device", "subset",
+           "to_device"]
 
 Batch = Any  # an (input, target) pair of tensors (or whatever the dataset's items collate to)
 
@@ -78,6 +79,33 @@ def subset(dataset: Any, fraction: float) -> Any:
     return torch.utils.data.Subset(dataset, index.tolist())
 
 
+def model_device(model: Any) -> Any:
+    """The device of ``model``'s first parameter; None for a model without parameters."""
+    return next((p.device for p in model.parameters()), None)
+
+
+def to_device(value: Any, device: Any) -> Any:
+    """``value`` with every tensor in it (nested in lists, tuples, dicts) on ``device``.
+
+    Batches are drawn on the CPU; a task whose model lives on a GPU gets them there.
+    ``device=None`` leaves ``value`` as it is.
+
+    >>> import torch
+    >>> to_device({"x": [torch.zeros(1)]}, "cpu")["x"][0].device.type
+    'cpu'
+    """
+    torch = require("torch", extra="torch")
+    if device is None:
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, list | tuple):
+        return type(value)(to_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: to_device(v, device) for k, v in value.items()}
+    return value
+
+
 def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], batches: Sequence[Batch],
              device: Any = None) -> float:
     """Mean loss of ``model`` over ``batches`` (weighted by batch size), in eval mode.
@@ -91,8 +119,7 @@ def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], batches: Sequence[B
     try:
         with torch.no_grad():
             for inputs, targets in batches:
-                if device is not None:
-                    inputs, targets = inputs.to(device), targets.to(device)
+                inputs, targets = to_device(inputs, device), to_device(targets, device)
                 n = len(targets)
                 total += float(loss_fn(model(inputs), targets)) * n
                 count += n

@@ -3,24 +3,33 @@
 The run follows ``task.lr_schedule(lr)`` update by update, keeps the LR ratios of the
 optimizer's parameter groups, evaluates the validation loss after every epoch, and stops
 at the first non-finite loss (a diverged run has ``final_val_loss = inf``). Torch's global
-random state is forked, so the caller's RNG is untouched and the result depends on
-``(task, lr, seed)`` only.
+random state is forked (``seeded_rng``), so the caller's RNG is untouched and the result
+depends on ``(task, lr, seed)`` only. A model the task's factory puts on a GPU trains
+there: the batches follow it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lrkit._deps import require
 from lrkit.errors import ConfigError
-from lrkit.tasks.data import epoch_batches, evaluate, fixed_batches, subset
+from lrkit.tasks.data import (
+    epoch_batches,
+    evaluate,
+    fixed_batches,
+    model_device,
+    subset,
+    to_device,
+)
 from lrkit.tasks.task import Task, steps_per_epoch
 
-__all__ = ["TrainResult", "train"]
+__all__ = ["TrainResult", "seeded_rng", "train"]
 
 _EVAL_BATCH = 512
 
@@ -63,6 +72,31 @@ def _check_args(lr: Any, seed: Any, epochs: Any, total_steps: Any, train_fractio
     if not (isinstance(train_fraction, int | float) and 0 < train_fraction <= 1):
         raise ConfigError(f"train_fraction = {train_fraction!r}: must be in (0, 1]; "
                           "pass e.g. 0.25")
+
+
+@contextlib.contextmanager
+def seeded_rng(seed: int) -> Iterator[None]:
+    """Run the block with torch seeded to ``seed``; the caller's RNG states come back after.
+
+    The CPU generator, and every CUDA generator when CUDA is in use: a task whose model
+    lives on a GPU (its factory calls ``.cuda()``) draws its dropout from the seed, not
+    from the caller's CUDA stream, and leaves that stream where it was.
+
+    >>> import torch
+    >>> before = torch.get_rng_state()
+    >>> with seeded_rng(0):
+    ...     a = torch.rand(1)
+    >>> with seeded_rng(0):
+    ...     b = torch.rand(1)
+    >>> bool(a == b), torch.equal(before, torch.get_rng_state())
+    (True, True)
+    """
+    torch = require("torch", extra="torch")
+    in_use = torch.cuda.is_available() and torch.cuda.is_initialized()
+    devices = list(range(torch.cuda.device_count())) if in_use else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
 
 
 def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
@@ -109,9 +143,9 @@ def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
     train_losses: list[float] = []
     diverged = False
     step = 0
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         model = task.model()
+        device = model_device(model)  # batches are drawn on the CPU
         optimizer = task.optimizer(model.parameters(), float(lr))
         ratios = [float(g["lr"]) / float(lr) for g in optimizer.param_groups]
         generator = torch.Generator().manual_seed(seed)
@@ -124,6 +158,7 @@ def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
                 for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
                     group["lr"] = ratio * float(lrs[step])
                 optimizer.zero_grad(set_to_none=True)
+                inputs, targets = to_device(inputs, device), to_device(targets, device)
                 loss = task.loss_fn(model(inputs), targets)
                 value = float(loss.detach())
                 if not math.isfinite(value):
@@ -135,7 +170,7 @@ def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
                 total += value
                 count += 1
             train_losses.append(total / count if count else math.nan)
-            val = math.inf if diverged else evaluate(model, task.loss_fn, val_batches)
+            val = math.inf if diverged else evaluate(model, task.loss_fn, val_batches, device)
             if not math.isfinite(val):
                 diverged, val = True, math.inf
             val_losses.append(val)
