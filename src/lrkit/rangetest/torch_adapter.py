@@ -22,6 +22,7 @@ from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.rangetest.runner import SweepRecord, sweep
 from lrkit.rangetest.state import Snapshot, checksum
+from lrkit.tasks.data import model_device, to_device
 
 __all__ = ["default_forward", "sweep_torch"]
 
@@ -34,9 +35,7 @@ def default_forward(model: Any, loss_fn: Callable[[Any, Any], Any], batch: Any,
     except (TypeError, ValueError):
         raise ConfigError("batch: expected (inputs, targets) pairs from train_data; pass "
                           "forward=lambda model, batch: <loss> for other batch layouts") from None
-    if device is not None:
-        inputs, targets = inputs.to(device), targets.to(device)
-    return loss_fn(model(inputs), targets)
+    return loss_fn(model(to_device(inputs, device)), to_device(targets, device))
 
 
 def _forever(loader: Iterable[Any]) -> Iterator[Any]:
@@ -48,12 +47,6 @@ def _forever(loader: Iterable[Any]) -> Iterator[Any]:
             yield batch
         if empty:
             raise ConfigError("train_data: yielded no batches; pass a non-empty DataLoader")
-
-
-def _device_of(model: Any) -> Any:
-    for p in model.parameters():
-        return p.device
-    return None
 
 
 def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | None,
@@ -87,7 +80,7 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
         raise ConfigError(f"optimizer.param_groups[0]['lr'] = {base[0]!r}: must be > 0 to "
                           "define the other groups' LR ratios; give group 0 a positive LR")
     ratios = [b / base[0] for b in base]
-    device = _device_of(model)
+    device = model_device(model)
     if val_every and (isinstance(val_batches, bool) or not isinstance(val_batches, int)
                       or val_batches < 1):
         raise ConfigError(f"val_batches = {val_batches!r}: must be an integer >= 1; "
