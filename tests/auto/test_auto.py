@@ -146,7 +146,6 @@ def test_report_folder_that_cannot_be_created_is_a_config_error(tmp_path) -> Non
     blocker = tmp_path / "file"
     blocker.write_text("x")
     rec = Recommendation(task="t", lr=0.1, schedule={"family": "constant", "base_lr": 0.1},
-                         warmup_steps=0, expected_regret=0.0, cost_runs=0.0, stages=(),
-                         trials=())
+                         warmup_steps=0, cost_runs=0.0, stages=(), trials=())
     with pytest.raises(ConfigError, match="cannot create the folder"):
         write_report(rec, blocker / "report")

@@ -107,27 +107,28 @@ class Recommendation:
         lr: the peak LR of the task's schedule (the constant LR for a constant schedule).
         schedule: the task's schedule filled with ``lr`` (a JSON spec).
         warmup_steps: warmup updates of that schedule (0 when it has none).
-        expected_regret: the mean relative regret (L - L*) / L* that auto's picks had on
-            the benchmark's tasks at this budget (``measured``); NaN when every candidate
-            diverged and the range test's LR was kept.
         cost_runs: total selection cost in training-run equivalents.
         stages: the stages in order.
         trials: every compressed run of the search.
         range_test: the range test's result as a dict (for the report), if it ran.
-        measured: the benchmark measurement behind ``expected_regret`` (regret and octave
-            error quantiles), None when every candidate diverged.
+        measured: what auto's picks cost on the benchmark's tasks at this budget (regret
+            and octave-error quantiles), None when every candidate diverged.
     """
 
     task: str
     lr: float
     schedule: dict[str, Any]
     warmup_steps: int
-    expected_regret: float
     cost_runs: float
     stages: tuple[Stage, ...]
     trials: tuple[Trial, ...]
     range_test: dict[str, Any] | None = None
     measured: MeasuredRegret | None = None
+
+    @property
+    def expected_regret(self) -> float:
+        """The mean relative regret (L - L*) / L* of ``measured``; NaN when there is none."""
+        return math.nan if self.measured is None else self.measured.mean
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document: ``lr``, ``schedule``, ``cost_runs``, ``stages``, ..."""
@@ -320,9 +321,8 @@ def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: boo
     notify("choice", spent)
     measured = None if choice.fallback else measured_regret(budget)
     return Recommendation(task=task.name, lr=choice.lr, schedule=spec,
-                          warmup_steps=_warmup_steps(spec),
-                          expected_regret=math.nan if measured is None else measured.mean,
-                          cost_runs=round(spent, 4), stages=tuple(stages), trials=tuple(trials),
+                          warmup_steps=_warmup_steps(spec), cost_runs=round(spent, 4),
+                          stages=tuple(stages), trials=tuple(trials),
                           range_test=rt["result"], measured=measured)
 
 
