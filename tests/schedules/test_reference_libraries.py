@@ -251,7 +251,15 @@ def test_keras_restarts_with_a_fractional_multiplier_differ_only_where_keras_mis
     differ = np.flatnonzero(~np.isclose(values, expected, rtol=1e-5, atol=1e-6))
     starts = set(ours.cycle_starts(n))
     assert set(differ.tolist()) <= starts, "lrkit and Keras differ away from a restart"
-    assert 5 in differ  # the documented Keras misplacement
+    # Whether Keras' float32 log misplaces a restart depends on the backend's log kernel
+    # (it differs between CPUs): they must differ exactly where that log falls short.
+    ordered = sorted(starts)
+    t = np.asarray(ordered, dtype=np.float32)
+    index = keras.ops.floor(
+        keras.ops.log(keras.ops.convert_to_tensor(1.0 + t / 2 * np.float32(0.5), "float32"))
+        / keras.ops.log(keras.ops.convert_to_tensor(1.5, "float32")))
+    index = np.asarray(keras.ops.convert_to_numpy(index))
+    assert differ.tolist() == [s for cycle, s in enumerate(ordered) if index[cycle] < cycle]
     for t in differ:
         cycle = sorted(starts).index(t)
         assert values[t] == pytest.approx(0.1 + 0.9 * 0.8**cycle)  # lrkit restarts here
