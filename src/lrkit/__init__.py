@@ -1,7 +1,8 @@
 """lrkit: find, shape and debug the learning rate.
 
-The schedules and the calculator import only numpy; everything that needs torch, optuna
-or a web stack is imported when first used (``lrkit.Task``, ``lrkit.auto``, ...).
+The schedules and the calculator import only numpy; torch, optuna and the web stack are
+imported inside the functions that need them, so ``import lrkit`` stays light even though
+it binds ``Task``, ``load_task`` and ``auto`` directly.
 
 >>> import lrkit
 >>> lrkit.schedules.parse("constant(base_lr=0.1)")(0)
@@ -10,23 +11,15 @@ or a web stack is imported when first used (``lrkit.Task``, ``lrkit.auto``, ...)
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from lrkit import errors, schedules
 
 # `lrkit.auto(task)` is the function; the subpackage stays importable as `lrkit.auto.*`
 # (importing it binds the module here first, and this import then rebinds the name).
 from lrkit.auto import Recommendation, auto
 from lrkit.errors import ConfigError, DataError, LrkitError, MissingDependencyError, SpecError
+from lrkit.tasks import Task, load_task
 
 __version__ = "0.1.0"
-
-# name -> module that defines it; imported on first access so `import lrkit` stays light
-_LAZY = {
-    "Task": "lrkit.tasks",
-    "load_task": "lrkit.tasks",
-}
 
 __all__ = [
     "ConfigError",
@@ -43,8 +36,3 @@ __all__ = [
     "schedules",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lrkit' has no attribute {name!r}")

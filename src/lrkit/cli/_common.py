@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
+from lrkit._json import jsonable
 from lrkit.errors import ConfigError
 from lrkit.schedules.parse import parse_spec
 
@@ -19,23 +18,9 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [_jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # JSON has no NaN/Inf; scripts get null
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def echo_json(document: Any) -> None:
     """Print one JSON document on stdout (numpy values converted, NaN/Inf as null)."""
-    print(json.dumps(_jsonable(document), allow_nan=False))
+    print(json.dumps(jsonable(document), allow_nan=False))
 
 
 def parse_pairs(pairs: Sequence[str], where: str) -> dict[str, Any]:

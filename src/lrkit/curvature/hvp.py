@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from lrkit._deps import require
+from lrkit.device import to_device
 from lrkit.errors import ConfigError
-from lrkit.tasks.data import to_device
 
 torch = require("torch", extra="torch")
 

@@ -87,7 +87,8 @@ def _positive(name: str, value: float | None) -> None:
 
 
 def _warm_up(task: Any, model: Any, optimizer: Any, steps: int, seed: int) -> None:
-    from lrkit.tasks.data import epoch_batches, model_device, to_device
+    from lrkit.device import model_device, to_device
+    from lrkit.tasks.data import epoch_batches
 
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from lrkit._io import write_atomic
+from lrkit._json import jsonable
 from lrkit.errors import DataError
 from lrkit.rangetest.rules import RULES, Curve, analyse, suggest
 
@@ -239,7 +240,7 @@ class RangeTestResult:
                 continue
             doc[field.name] = value
         doc["range"] = list(self.range)
-        return _jsonable(doc)
+        return jsonable(doc)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> RangeTestResult:
@@ -292,19 +293,6 @@ class RangeTestResult:
         from lrkit.report.rangetest_plot import plot_range_test
 
         return plot_range_test(self, path)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _nan(v: Any) -> float:

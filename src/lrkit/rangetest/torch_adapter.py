@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from lrkit._deps import require
+from lrkit.device import model_device, to_device
 from lrkit.errors import ConfigError
 from lrkit.rangetest.runner import SweepRecord, sweep
 from lrkit.rangetest.state import Snapshot, checksum
-from lrkit.tasks.data import model_device, to_device
 
 __all__ = ["default_forward", "sweep_torch"]
 
@@ -146,7 +146,7 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
                 raise ConfigError("val_data: yielded no batches; pass a non-empty loader")
 
             def probe() -> float:
-                from lrkit.tasks.data import evaluate
+                from lrkit.device import evaluate
 
                 with autocast():
                     if forward is None:

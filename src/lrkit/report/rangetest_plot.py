@@ -1,22 +1,53 @@
-"""Plot a range test: raw losses, the zero-phase smoothed curve, the suggestion and range."""
+"""Plot a range test: raw losses, the zero-phase smoothed curve, the suggestion and range.
+
+The figure reads a result through the small ``RangeTestLike`` protocol below rather than
+importing ``lrkit.rangetest``: ``RangeTestResult.plot`` calls into this module, so an import
+back would tie the two packages in a loop.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from lrkit.report._mpl import pyplot, save_figure
 
-if TYPE_CHECKING:
-    from lrkit.rangetest.result import RangeTestResult
-
-__all__ = ["plot_range_test"]
+__all__ = ["RangeTestLike", "plot_range_test"]
 
 
-def plot_range_test(result: RangeTestResult, path: str | Path) -> Path:
+class RangeTestLike(Protocol):
+    """What the figure reads from a range-test result (``lrkit.rangetest.RangeTestResult``)."""
+
+    @property
+    def lrs(self) -> Sequence[float]: ...
+    @property
+    def losses(self) -> Sequence[float]: ...
+    @property
+    def curves(self) -> Sequence[tuple[Sequence[float], Sequence[float]]]: ...
+    @property
+    def val_lrs(self) -> Sequence[float]: ...
+    @property
+    def val_losses(self) -> Sequence[float]: ...
+    @property
+    def range(self) -> tuple[float, float]: ...
+    @property
+    def suggestion(self) -> float: ...
+    @property
+    def peak_lr(self) -> float | None: ...
+    @property
+    def schedule(self) -> Mapping[str, Any] | None: ...
+    @property
+    def flags(self) -> Sequence[str]: ...
+
+    def curve(self, repeat: int = 0) -> Any:
+        """The analysed curve of one repeat (with ``lrs``, ``fit``, ``depth``, ``noise``)."""
+
+
+def plot_range_test(result: RangeTestLike, path: str | Path) -> Path:
     """Draw ``result`` (every repeat) on a log-LR axis and save it to ``path``.
 
     >>> import tempfile, pathlib, numpy as np

@@ -15,10 +15,13 @@ with torch's ``default_collate``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lrkit._deps import require
+
+# the device helpers have their home in lrkit.device; re-exported here for older imports
+from lrkit.device import evaluate, model_device, to_device
 from lrkit.tasks.task import steps_per_epoch
 
 __all__ = ["Batch", "epoch_batches", "evaluate", "fixed_batches", "model_device", "subset",
@@ -77,53 +80,3 @@ def subset(dataset: Any, fraction: float) -> Any:
     if tensors is not None:
         return torch.utils.data.TensorDataset(*(t[index] for t in tensors))
     return torch.utils.data.Subset(dataset, index.tolist())
-
-
-def model_device(model: Any) -> Any:
-    """The device of ``model``'s first parameter; None for a model without parameters."""
-    return next((p.device for p in model.parameters()), None)
-
-
-def to_device(value: Any, device: Any) -> Any:
-    """``value`` with every tensor in it (nested in lists, tuples, dicts) on ``device``.
-
-    Batches are drawn on the CPU; a task whose model lives on a GPU gets them there.
-    ``device=None`` leaves ``value`` as it is.
-
-    >>> import torch
-    >>> to_device({"x": [torch.zeros(1)]}, "cpu")["x"][0].device.type
-    'cpu'
-    """
-    torch = require("torch", extra="torch")
-    if device is None:
-        return value
-    if isinstance(value, torch.Tensor):
-        return value.to(device)
-    if isinstance(value, list | tuple):
-        return type(value)(to_device(v, device) for v in value)
-    if isinstance(value, dict):
-        return {k: to_device(v, device) for k, v in value.items()}
-    return value
-
-
-def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], batches: Sequence[Batch],
-             device: Any = None) -> float:
-    """Mean loss of ``model`` over ``batches`` (weighted by batch size), in eval mode.
-
-    The model's train/eval mode is put back as it was.
-    """
-    torch = require("torch", extra="torch")
-    was_training = [m.training for m in model.modules()]
-    model.eval()
-    total, count = 0.0, 0
-    try:
-        with torch.no_grad():
-            for inputs, targets in batches:
-                inputs, targets = to_device(inputs, device), to_device(targets, device)
-                n = len(targets)
-                total += float(loss_fn(model(inputs), targets)) * n
-                count += n
-    finally:
-        for m, mode in zip(model.modules(), was_training, strict=True):
-            m.training = mode
-    return total / max(count, 1)

@@ -18,15 +18,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lrkit._deps import require
+from lrkit.device import evaluate, model_device, to_device
 from lrkit.errors import ConfigError
-from lrkit.tasks.data import (
-    epoch_batches,
-    evaluate,
-    fixed_batches,
-    model_device,
-    subset,
-    to_device,
-)
+from lrkit.tasks.data import epoch_batches, fixed_batches, subset
 from lrkit.tasks.task import Task, steps_per_epoch
 
 __all__ = ["TrainResult", "seeded_rng", "train"]

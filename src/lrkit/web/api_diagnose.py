@@ -25,6 +25,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from lrkit._json import jsonable
 from lrkit.errors import ConfigError, DataError, LrkitError
 from lrkit.web.errors import UploadTooLarge
 from lrkit.web.jsonio import json_response
@@ -59,25 +60,6 @@ def safe_name(name: str | None) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")[:200]
     return base or "upload.log"
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with numpy types converted and NaN/Inf replaced by None (JSON has neither).
-
-    >>> jsonable({"a": [1.0, float("nan")], "b": np.float64(2.5), "c": (np.int64(3),)})
-    {'a': [1.0, None], 'b': 2.5, 'c': [3]}
-    """
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def downsample_xy(x: list[float], y: list[float | None],
