@@ -1,10 +1,26 @@
 """Detectors for an LR that is too high: NaN/Inf, explosion, spikes, oscillation.
 
-Each is ``(RunCurves) -> Finding | None``. Thresholds are module constants, set on the
-labelled corpus in ``benchmarks/diagnose/`` (see its RESULTS.md), not tuned per test.
+Each is ``(RunCurves) -> Finding | None``. Every number a rule compares against lives in
+a frozen thresholds object (:class:`ExplosionThresholds`, :class:`SpikeThresholds`,
+:class:`OscillationThresholds`), whose defaults were set on the labelled corpora in
+``benchmarks/diagnose/`` (see its RESULTS.md), and each rule is a named predicate over
+the run's measurements (:class:`Explosion`: ``blown``, ``recovered``, ``ended_worse``,
+``rose_back``), so a reader sees the rule and a benchmark can sweep a threshold:
+
+>>> from dataclasses import replace
+>>> from lrkit.diagnose.curves import Curve
+>>> y = [2.3] * 3 + [60.0] * 3 + [0.5] * 40
+>>> rc = RunCurves.build([Curve.of("loss", y, steps=range(len(y)))])
+>>> m = Explosion.measure(rc)
+>>> m.blown(EXPLOSION), m.recovered(EXPLOSION)
+(False, True)
+>>> m.recovered(replace(EXPLOSION, blowup_ratio=30.0))
+False
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,38 +29,119 @@ from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean, smooth
 
-__all__ = ["BLOWUP_RATIO", "EXPLOSION_RISE", "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN",
-           "detect_explosion", "detect_nan", "detect_oscillation", "detect_spikes",
-           "progress_scale", "start_level", "step_noise"]
+__all__ = ["BLOWUP_RATIO", "EXPLOSION", "EXPLOSION_RISE", "OSCILLATION", "SPIKES",
+           "START_POINTS", "STUCK_GAIN", "VAL_STUCK_GAIN", "Explosion", "ExplosionThresholds",
+           "OscillationThresholds", "SpikeThresholds", "detect_explosion", "detect_nan",
+           "detect_oscillation", "detect_spikes", "early_window", "progress_scale",
+           "start_level", "step_noise"]
 
 #: The untrained loss is the median of this many first points (see ``start_level``). More
 #: points let a blow-up in the first updates of a chaotic run, whose noise is huge, pass
 #: for the start.
 START_POINTS = 3
-#: Explosion: the loss ends this fraction of the progress made back above its best level.
-EXPLOSION_RISE = 0.5
-#: After an early blow-up, a loss that ends less than this fraction of its start level
-#: below it is stuck (dead units at chance level); runs that recover gain far more.
-STUCK_GAIN = 0.2
-#: ... and so is one whose validation loss (when logged) never got this fraction of the
-#: untrained loss below it: the blow-up left weights that fit nothing beyond the batches.
-VAL_STUCK_GAIN = 0.05
-#: An early blow-up to more than this many times the untrained loss above it is too high
-#: even when the run recovers: on the corpus, healthy runs reach at most 1.7x in their
-#: first updates and the recovered blow-ups of an LR 10x too high 75-890x.
-BLOWUP_RATIO = 10.0
-#: A spike is a short excursion undoing at least this fraction of the progress made so far.
-SPIKE_HEIGHT = 0.35
-#: ... standing this many noise standard deviations above the local level ...
-SPIKE_SIGMAS = 8.0
-#: ... and the loss comes back within this fraction of the run (else it is an explosion).
-SPIKE_RECOVERY = 0.1
-#: Spikes are measured on a running mean over this many points (per-step logs).
-SPIKE_SPAN = 5
-#: Oscillation: late swings (std of the smoothed loss) at least this fraction of the progress.
-OSCILLATION_SWING = 0.12
-#: ... or step-to-step noise above this fraction of the starting loss (chaotic updates).
-CHAOS = 0.5
+
+
+@dataclass(frozen=True)
+class ExplosionThresholds:
+    """The numbers of the explosion rules (all relative to the untrained loss or the noise).
+
+    Attributes:
+        rise: "rose back": the loss ends this fraction of the progress made back above
+            its best level ...
+        rise_sigmas: ... and more than this many noise standard deviations of its mean ...
+        rise_vs_best: ... and more than this fraction of the best level itself.
+        progress_sigmas: the progress it lost must stand this many noise standard
+            deviations (of a ~5% running median) out of the batch noise.
+        stuck_gain: after an early blow-up, a loss that ends less than this fraction of
+            its start level below it is stuck (dead units at chance level); runs that
+            recover gain far more.
+        val_stuck_gain: ... and so is one whose validation loss (when logged) never got
+            this fraction of the untrained loss below it: the blow-up left weights that
+            fit nothing beyond the batches.
+        jump: an early excursion above the start by more than this fraction of it (and
+            ``jump_sigmas`` noise standard deviations of a 5-point mean) is a blow-up.
+        jump_sigmas: see ``jump``.
+        huge_jump: a jump this many times the start is a blow-up on its own, when the loss
+            then ends above the middle of start and best.
+        blowup_ratio: an early blow-up to more than this many times the untrained loss
+            above it is too high even when the run recovers: on the corpus, healthy runs
+            reach at most 1.7x in their first updates and the recovered blow-ups of an LR
+            10x too high 75-890x.
+        worse: "ended worse": the end is this fraction of the start above the start ...
+        worse_sigmas: ... and this many noise standard deviations of its mean.
+        lower_broken: the LR factor advised for a blown or worse-than-start run.
+        lower_recovered: the LR factor advised for a recovered blow-up or a late rise.
+    """
+
+    rise: float = 0.5
+    rise_sigmas: float = 3.0
+    rise_vs_best: float = 0.1
+    progress_sigmas: float = 3.0
+    stuck_gain: float = 0.2
+    val_stuck_gain: float = 0.05
+    jump: float = 0.5
+    jump_sigmas: float = 6.0
+    huge_jump: float = 3.0
+    blowup_ratio: float = 10.0
+    worse: float = 0.1
+    worse_sigmas: float = 3.0
+    lower_broken: float = 0.1
+    lower_recovered: float = 0.3
+
+
+@dataclass(frozen=True)
+class SpikeThresholds:
+    """The numbers of the spike rule.
+
+    Attributes:
+        height: a spike undoes at least this fraction of the progress made so far ...
+        sigmas: ... standing this many noise standard deviations above the local level ...
+        recovery: ... and the loss comes back within this fraction of the run (else it is
+            an explosion).
+        span: spikes are measured on a running mean over this many points (per-step logs),
+            so one bad batch does not count.
+        warn_height: one spike undoing more than this fraction of the progress is a
+            warning (two or more always are); smaller single spikes are info.
+        min_points: fewer points than this cannot show a spike.
+    """
+
+    height: float = 0.35
+    sigmas: float = 8.0
+    recovery: float = 0.1
+    span: int = 5
+    warn_height: float = 0.6
+    min_points: int = 40
+
+
+@dataclass(frozen=True)
+class OscillationThresholds:
+    """The numbers of the oscillation rule.
+
+    Attributes:
+        swing: late swings (std of the detrended, smoothed second half) at least this
+            fraction of the progress ...
+        chaos: ... or step-to-step noise above this fraction of the starting loss
+            (chaotic updates).
+        progress_sigmas: without chaos, the progress must be this many noise standard
+            deviations (else it is the flat / too-low detectors' case).
+        min_points: fewer points than this are not judged.
+    """
+
+    swing: float = 0.12
+    chaos: float = 0.5
+    progress_sigmas: float = 3.0
+    min_points: int = 12
+
+
+#: The defaults, used by the registered detectors.
+EXPLOSION = ExplosionThresholds()
+SPIKES = SpikeThresholds()
+OSCILLATION = OscillationThresholds()
+# The names of the first version, kept for readers of RESULTS.md and old scripts.
+EXPLOSION_RISE = EXPLOSION.rise
+STUCK_GAIN = EXPLOSION.stuck_gain
+VAL_STUCK_GAIN = EXPLOSION.val_stuck_gain
+BLOWUP_RATIO = EXPLOSION.blowup_ratio
 
 
 def _lr_text(rc: RunCurves, step: float | None = None) -> str:
@@ -123,7 +220,97 @@ def _val_best(rc: RunCurves) -> float | None:
     return float(v.min()) if len(v) else None
 
 
-def detect_explosion(rc: RunCurves) -> Finding | None:
+def early_window(y: np.ndarray) -> np.ndarray:
+    """The first fifth of the run (at least 3 points), through a 5-point running mean on
+    per-step logs: where a blow-up in the first updates shows."""
+    if len(y) >= 100:
+        return rolling_mean(y, 5)[:max(3, len(y) // 5)]
+    return y[:max(3, len(y) // 5)]
+
+
+@dataclass(frozen=True)
+class Explosion:
+    """What the explosion rules measure on one run (build it with :meth:`measure`).
+
+    Levels are loss values; ``scale`` is the untrained loss's size and ``noise`` the
+    standard deviation of one update's batch noise, the two units the thresholds use.
+    """
+
+    n: int
+    start: float
+    best: float
+    end: float
+    head: float
+    peak: float
+    jump: float
+    noise: float
+    scale: float
+    progress: float
+    i_best: int
+    k: int
+    window: int
+    val_best: float | None
+    onset_early: int
+
+    @classmethod
+    def measure(cls, rc: RunCurves) -> Explosion | None:
+        """The measurements, or None with fewer than 4 finite points."""
+        y, s = rc.y, rc.smooth_y
+        if len(y) < 4:
+            return None
+        start, best, progress = progress_scale(rc)
+        k = max(1, min(len(y) // 10, 20))
+        early = early_window(y)
+        return cls(n=len(y), start=start, best=best, end=float(np.median(y[-k:])),
+                   head=float(np.median(y[:max(3, len(y) // 10)])), peak=float(np.max(y)),
+                   jump=float(early.max()) - start, noise=step_noise(y),
+                   scale=max(abs(start), 1e-12), progress=progress,
+                   i_best=int(np.argmin(s)), k=k, window=odd_window(len(y), 0.05),
+                   val_best=_val_best(rc), onset_early=int(np.argmax(early)))
+
+    def stuck(self, th: ExplosionThresholds) -> bool:
+        """The loss ended less than ``stuck_gain`` of its start below it."""
+        return self.end > self.start - th.stuck_gain * self.scale
+
+    def val_stuck(self, th: ExplosionThresholds) -> bool:
+        """The validation loss, when logged, never got ``val_stuck_gain`` below the start."""
+        return self.val_best is not None and \
+            self.val_best > self.start - th.val_stuck_gain * self.scale
+
+    def jumped(self, th: ExplosionThresholds, size: float) -> bool:
+        """The early window rose above the start by ``size`` x the start, and beyond its
+        noise (``jump_sigmas`` standard deviations of a 5-point mean)."""
+        return self.jump > max(size * self.scale, th.jump_sigmas * self.noise / np.sqrt(5.0))
+
+    def blown(self, th: ExplosionThresholds) -> bool:
+        """It blew up early and never came back: a huge jump that the loss did not undo,
+        or a jump after which the run is stuck (train or validation)."""
+        huge = self.jump > th.huge_jump * self.scale and \
+            self.end > self.best + 0.5 * max(self.start - self.best, 0.0)
+        return huge or (self.jumped(th, th.jump) and (self.stuck(th) or self.val_stuck(th)))
+
+    def recovered(self, th: ExplosionThresholds) -> bool:
+        """It blew up past ``blowup_ratio`` x the untrained loss early and came back."""
+        return not self.blown(th) and self.jumped(th, th.blowup_ratio)
+
+    def ended_worse(self, th: ExplosionThresholds) -> bool:
+        """It ended above where it started by more than the noise can explain."""
+        return self.n >= 8 and self.end > max(self.start, self.head) + max(
+            th.worse * self.scale, th.worse_sigmas * self.noise / np.sqrt(self.k))
+
+    def rose_back(self, th: ExplosionThresholds) -> bool:
+        """After real progress (out of the noise), it rose back by ``rise`` of it and
+        stayed there. The best must come after the points that set the start: a best *at*
+        the start is one low first batch, not progress the run then lost."""
+        real_progress = self.start - self.best > th.progress_sigmas * self.noise / \
+            np.sqrt(self.window)
+        rise = self.end - self.best
+        return START_POINTS <= self.i_best < self.n - self.k and real_progress and rise > max(
+            th.rise * self.progress, th.rise_sigmas * self.noise * np.sqrt(2.0 / self.k)) \
+            and self.end > self.best + th.rise_vs_best * abs(self.best)
+
+
+def detect_explosion(rc: RunCurves, th: ExplosionThresholds = EXPLOSION) -> Finding | None:
     """The loss rises far above its best level and does not come back (or starts that way).
 
     An early blow-up (the loss jumps far above the untrained loss, beyond what its batch
@@ -131,61 +318,31 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
     ends near its start (dead units at chance level), or the validation loss never gets
     meaningfully below the untrained loss. The second case is a model whose huge weights
     fit the training batches (training loss ~0) but nothing else. A too-low run can have
-    a flat validation loss too, but its training loss never jumps above its start.
+    a flat validation loss too, but its training loss never jumps above its start. The
+    rules are the predicates of :class:`Explosion`; their numbers are ``th``.
     """
-    y, x, s = rc.y, rc.x, rc.smooth_y
-    if len(y) < 4:
+    m = Explosion.measure(rc)
+    if m is None:
         return None
-    start, best, progress = progress_scale(rc)
-    i_best = int(np.argmin(s))
-    k = max(1, min(len(y) // 10, 20))
-    end = float(np.median(y[-k:]))
-    peak = float(np.max(y))
-    scale = max(abs(start), 1e-12)
-    noise = step_noise(y)
-    head = float(np.median(y[:max(3, len(y) // 10)]))
-    # An early excursion far above the starting loss: the model blew up. Either it never
-    # came back below its start (stuck, e.g. dead units at chance level), or it is huge.
-    early = rolling_mean(y, 5)[:max(3, len(y) // 5)] if len(y) >= 100 else y[:max(3, len(y) // 5)]
-    no_net_progress = end > start - STUCK_GAIN * scale
-    val_best = _val_best(rc)
-    no_val_progress = val_best is not None and val_best > start - VAL_STUCK_GAIN * scale
-    jump = float(early.max()) - start
-    blown = (jump > 3.0 * scale and end > best + 0.5 * max(start - best, 0.0)) or (
-        jump > max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)) and (
-            no_net_progress or no_val_progress))
-    # A blow-up the run came back from still says the LR is above the stable range: the
-    # first updates threw the weights far off, and on the corpus most runs that did this
-    # ended measurably worse than at a stable LR (the rest recovered by luck).
-    recovered = not blown and jump > max(BLOWUP_RATIO * scale, 6.0 * noise / np.sqrt(5.0))
-    rise = end - best
-    # Worse than at the start by more than the noise can explain.
-    ended_worse = len(y) >= 8 and end > max(start, head) + max(
-        0.1 * scale, 3.0 * noise / np.sqrt(max(k, 1)))
-    # Rose back after real progress: both the progress and the rise must stand out of the
-    # batch noise (the best point of a flat, noisy loss is just its deepest dip).
-    w = odd_window(len(y), 0.05)
-    real_progress = start - best > 3.0 * noise / np.sqrt(w)
-    # (the best must come after the points that set the start: a best *at* the start is
-    # one low first batch, not progress the run then lost)
-    exploded = START_POINTS <= i_best < len(y) - k and real_progress and rise > max(
-        EXPLOSION_RISE * progress, 3.0 * noise * np.sqrt(2.0 / k)) and \
-        end > best + 0.1 * abs(best)
+    y, x = rc.y, rc.x
+    blown, recovered = m.blown(th), m.recovered(th)
+    ended_worse, exploded = m.ended_worse(th), m.rose_back(th)
     if not (blown or ended_worse or exploded or recovered):
         return None
+    start, best, end, peak, val_best = m.start, m.best, m.end, m.peak, m.val_best
     came_back = recovered and not (ended_worse or exploded)
-    onset_i = int(np.argmax(early)) if blown or came_back else i_best
+    onset_i = m.onset_early if blown or came_back else m.i_best
     onset = float(x[onset_i])
     lr_then = rc.lr_at(onset)
-    factor = 0.1 if (blown or ended_worse) else 0.3  # recovered or rose late: 3x
+    factor = th.lower_broken if (blown or ended_worse) else th.lower_recovered
     new = scaled(lr_then, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 12).round().astype(int))
     ev = evidence_points(x, y, idx) | {"start_level": start, "best_level": best, "end_level": end,
                             "peak_level": peak, "onset_step": onset,
                             "best_val_loss": val_best,
-                            "early_jump_vs_start": jump / scale,
+                            "early_jump_vs_start": m.jump / m.scale,
                             "lr_at_onset": lr_then}
-    if blown and no_val_progress and not no_net_progress and val_best is not None:
+    if blown and m.val_stuck(th) and not m.stuck(th) and val_best is not None:
         title = (f"the loss blew up to {fmt_num(peak)} early (from {fmt_num(start)}) and the "
                  f"validation loss never got below the untrained loss (best "
                  f"{fmt_num(val_best)})")
@@ -212,28 +369,28 @@ def detect_explosion(rc: RunCurves) -> Finding | None:
                    suggested_lr=new, lr_direction="lower", step=onset)
 
 
-def detect_spikes(rc: RunCurves) -> Finding | None:
+def detect_spikes(rc: RunCurves, th: SpikeThresholds = SPIKES) -> Finding | None:
     """Short loss spikes that undo a large part of the progress and then recover."""
     raw, x = rc.y, rc.x
-    if len(raw) < 40:
+    if len(raw) < th.min_points:
         return None
     start, _best, progress = progress_scale(rc)
     # One bad batch is noise, not the LR: an LR spike lasts several updates, so it
-    # survives a short running mean that divides a single-batch outlier by SPIKE_SPAN.
-    y = rolling_mean(raw, SPIKE_SPAN) if len(raw) >= 100 else raw
+    # survives a short running mean that divides a single-batch outlier by its span.
+    y = rolling_mean(raw, th.span) if len(raw) >= 100 else raw
     base = smooth(y, odd_window(len(y), 0.05, 9))
     resid = y - base
     noise = max(mad(resid), 1e-12)
     # The progress made *so far* at each point (a spike late in training is measured
     # against everything learned, one early against the little learned by then).
     so_far = np.maximum(start - np.minimum.accumulate(base), 0.05 * progress)
-    hot = (resid > SPIKE_SIGMAS * noise) & (resid > SPIKE_HEIGHT * so_far)
+    hot = (resid > th.sigmas * noise) & (resid > th.height * so_far)
     hot[: max(3, len(y) // 50)] = False  # the first updates are the start, not a spike
     if not hot.any():
         return None
     episodes = []
     i = 0
-    horizon = max(3, int(SPIKE_RECOVERY * len(y)))
+    horizon = max(3, int(th.recovery * len(y)))
     while i < len(y):
         if not hot[i]:
             i += 1
@@ -252,7 +409,7 @@ def detect_spikes(rc: RunCurves) -> Finding | None:
     heights = [float(y[a:b + 1].max() - base[a]) for a, b in episodes]
     tops = [a + int(np.argmax(y[a:b + 1])) for a, b in episodes]
     big = max(heights) / max(progress, 1e-12)
-    severity = "warning" if (len(episodes) >= 2 or big > 0.6) else "info"
+    severity = "warning" if (len(episodes) >= 2 or big > th.warn_height) else "info"
     first = float(x[tops[0]])
     lr_then = rc.lr_at(first)
     new = scaled(rc.base_lr, 0.5)
@@ -272,16 +429,17 @@ def detect_spikes(rc: RunCurves) -> Finding | None:
         step=first)
 
 
-def detect_oscillation(rc: RunCurves) -> Finding | None:
+def detect_oscillation(rc: RunCurves, th: OscillationThresholds = OSCILLATION
+                       ) -> Finding | None:
     """The loss keeps swinging up and down late in training instead of settling."""
     y, x = rc.y, rc.x
-    if len(y) < 12:
+    if len(y) < th.min_points:
         return None
     start, best, progress = progress_scale(rc)
     noise = step_noise(y)
     # Chaotic: single updates move the loss by more than half of where it started.
-    chaotic = noise > CHAOS * max(abs(start), 1e-12)
-    if not chaotic and (start - best) < 3.0 * noise:
+    chaotic = noise > th.chaos * max(abs(start), 1e-12)
+    if not chaotic and (start - best) < th.progress_sigmas * noise:
         return None  # no real progress to swing around: the flat / too-low detectors' case
     half = y[len(y) // 2:]
     # Smooth away single-batch noise, then measure how much the trend itself swings.
@@ -293,7 +451,7 @@ def detect_oscillation(rc: RunCurves) -> Finding | None:
     swing = float(detrended.std())
     rel = swing / max(progress, 1e-12)
     improving = slope * len(trend) < -0.5 * swing * 4
-    if not chaotic and (rel < OSCILLATION_SWING or improving):
+    if not chaotic and (rel < th.swing or improving):
         return None
     ups = int(np.sum(np.diff(np.sign(np.diff(trend))) != 0))
     lr_then = rc.base_lr

@@ -7,43 +7,107 @@ shrinks, and that is not the same as being converged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from lrkit.diagnose.advice import cosine_spec, fmt_lr, fmt_num, scaled
-from lrkit.diagnose.detectors.instability import progress_scale, start_level, step_noise
+from lrkit.diagnose.detectors.instability import (
+    EXPLOSION,
+    early_window,
+    progress_scale,
+    start_level,
+    step_noise,
+)
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.run import RunCurves
 from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean
 
-__all__ = ["FLAT_CHANGE", "LATE_SHARE", "TREND_SIGMAS", "VAL_LATE_SHARE", "VAL_LATE_SIGMAS",
-           "detect_flat", "detect_plateau", "detect_too_low", "fitted_late_share", "late_share",
-           "val_late_share"]
+__all__ = ["FLAT", "FLAT_CHANGE", "LATE_SHARE", "PLATEAU", "TOO_LOW", "TREND_SIGMAS",
+           "VAL_LATE_SHARE", "VAL_LATE_SIGMAS", "FlatThresholds", "PlateauThresholds",
+           "TooLowThresholds", "detect_flat", "detect_plateau", "detect_too_low",
+           "fitted_late_share", "late_share", "val_late_share"]
 
-#: Too low: at least this share of the run's progress came in its last half of LR time.
-LATE_SHARE = 0.3
-#: ... and the loss improved by less than this fraction of its start level (a run that
-#: already made most of its progress is not held back by its LR).
-TOO_LOW_MAX_GAIN = 0.9
-#: Too low needs the validation loss (when logged) to gain at least this share of its drop
-#: (from the untrained loss) in its second half.
-VAL_STILL_IMPROVING = 0.05
-#: Too low, read from the validation loss: its best value gained at least this share of its
-#: drop (from the untrained loss) in the last third of the run's LR time ...
-VAL_LATE_SHARE = 0.05
-#: ... and that late gain is at least this many times its epoch-to-epoch noise.
-VAL_LATE_SIGMAS = 3.0
-#: The fitted late share (``fitted_late_share``) counts only when the fitted drop over the
-#: run is at least this many standard errors (a trend, not batch noise).
-TREND_SIGMAS = 3.0
-#: ... and only when the gain read from points (``late_share``) is under this many batch
-#: noise standard deviations: there, one noisy point decides the point estimates.
-NOISY_GAIN = 3.0
-#: Flat: the loss moved by less than this fraction of its level over the whole run.
-FLAT_CHANGE = 0.05
-#: Plateau: at most this share of the progress in the last 40% of a constant-LR run ...
-PLATEAU_LATE_SHARE = 0.03
-#: ... after at least this share in the first 30%.
-PLATEAU_EARLY_SHARE = 0.8
+
+@dataclass(frozen=True)
+class TooLowThresholds:
+    """The numbers of the too-low rule (shares of the run's own drop, or noise units).
+
+    Attributes:
+        late_share: at least this share of the run's progress came in its last half of LR
+            time ...
+        max_gain: ... and the loss improved by less than this fraction of its start level
+            (a run that already made most of its progress is not held back by its LR) ...
+        gain_sigmas: ... by at least this many noise standard deviations of a tenth of
+            the run's mean.
+        val_still_improving: the validation loss (when logged) must gain at least this
+            share of its drop (from the untrained loss) in its second half.
+        val_late_share: too low, read from the validation loss: its best value gained at
+            least this share of its drop in the last third of the run's LR time ...
+        val_late_sigmas: ... by at least this many times its epoch-to-epoch noise.
+        trend_sigmas: the fitted late share (``fitted_late_share``) counts only when the
+            fitted drop over the run is at least this many standard errors ...
+        noisy_gain: ... and only when the gain read from points is under this many batch
+            noise standard deviations: there, one noisy point decides the point estimates.
+        strong_share: a late share this large advises ``raise_strong`` x, else
+            ``raise_mild`` x.
+    """
+
+    late_share: float = 0.3
+    max_gain: float = 0.9
+    gain_sigmas: float = 3.0
+    val_still_improving: float = 0.05
+    val_late_share: float = 0.05
+    val_late_sigmas: float = 3.0
+    trend_sigmas: float = 3.0
+    noisy_gain: float = 3.0
+    strong_share: float = 0.42
+    raise_strong: float = 10.0
+    raise_mild: float = 3.0
+
+
+@dataclass(frozen=True)
+class FlatThresholds:
+    """The numbers of the flat-loss rule.
+
+    Attributes:
+        change: the loss moved by less than this fraction of its level over the run ...
+        sigmas: ... and by less than this many noise standard deviations of a tenth of
+            the run's mean.
+        raise_by: the LR factor advised.
+    """
+
+    change: float = 0.05
+    sigmas: float = 3.0
+    raise_by: float = 10.0
+
+
+@dataclass(frozen=True)
+class PlateauThresholds:
+    """The numbers of the plateau rule (a constant LR that stalled).
+
+    Attributes:
+        late_share: at most this share of the progress in the last 40% of the run ...
+        early_share: ... after at least this share in the first 30% ...
+        noise: ... with late noise at least this fraction of the end level (a noise floor
+            the constant LR sets; a smooth plateau is converged).
+    """
+
+    late_share: float = 0.03
+    early_share: float = 0.8
+    noise: float = 0.02
+
+
+#: The defaults, used by the registered detectors.
+TOO_LOW = TooLowThresholds()
+FLAT = FlatThresholds()
+PLATEAU = PlateauThresholds()
+# The names of the first version, kept for readers of RESULTS.md and the tests.
+LATE_SHARE = TOO_LOW.late_share
+VAL_LATE_SHARE = TOO_LOW.val_late_share
+VAL_LATE_SIGMAS = TOO_LOW.val_late_sigmas
+TREND_SIGMAS = TOO_LOW.trend_sigmas
+FLAT_CHANGE = FLAT.change
 
 
 def head_level(y: np.ndarray) -> float:
@@ -52,7 +116,8 @@ def head_level(y: np.ndarray) -> float:
     return float(np.median(y[:max(3, min(10, len(y) // 40))]))
 
 
-def _val_still_improving(rc: RunCurves, start: float | None = None) -> bool:
+def _val_still_improving(rc: RunCurves, start: float | None = None,
+                         th: TooLowThresholds = TOO_LOW) -> bool:
     """False when a validation loss exists and gained under 5% of its drop in its second
     half: a faster LR would not help it (it has levelled off, or it is overfitting).
 
@@ -70,7 +135,7 @@ def _val_still_improving(rc: RunCurves, start: float | None = None) -> bool:
     mid, end = float(v[len(v) // 2 - 1]), float(np.median(v[-2:]))
     if start <= end:
         return False
-    return (mid - end) / (start - end) >= VAL_STILL_IMPROVING
+    return (mid - end) / (start - end) >= th.val_still_improving
 
 
 def _trend(rc: RunCurves) -> np.ndarray:
@@ -178,8 +243,8 @@ def val_late_share(rc: RunCurves) -> tuple[float, float, float] | None:
     return late / (start - end), middle / (start - end), late / max(noise, 1e-12 * abs(start))
 
 
-def _train_says_too_low(rc: RunCurves, got: tuple[float, float, float]
-                        ) -> tuple[float, float, float] | None:
+def _train_says_too_low(rc: RunCurves, got: tuple[float, float, float],
+                        th: TooLowThresholds = TOO_LOW) -> tuple[float, float, float] | None:
     """(late share, start, end) when the training loss made a large share of its progress
     late, else None.
 
@@ -190,34 +255,35 @@ def _train_says_too_low(rc: RunCurves, got: tuple[float, float, float]
     y = rc.y
     share, start, end = got
     noise = step_noise(y)
-    if share >= LATE_SHARE and (start - end) / max(abs(start), 1e-12) <= TOO_LOW_MAX_GAIN \
-            and start - end >= 3 * noise / np.sqrt(max(len(y) // 10, 1)) \
-            and _val_still_improving(rc):
+    if share >= th.late_share and (start - end) / max(abs(start), 1e-12) <= th.max_gain \
+            and start - end >= th.gain_sigmas * noise / np.sqrt(max(len(y) // 10, 1)) \
+            and _val_still_improving(rc, th=th):
         return got
-    if start - end >= NOISY_GAIN * noise:
+    if start - end >= th.noisy_gain * noise:
         return None
     fit = fitted_late_share(rc)
     if fit is None:
         return None
     share, start, end, sigmas = fit
-    if share >= LATE_SHARE and sigmas >= TREND_SIGMAS \
-            and (start - end) / max(abs(start), 1e-12) <= TOO_LOW_MAX_GAIN \
-            and _val_still_improving(rc, max(start, start_level(y))):
+    if share >= th.late_share and sigmas >= th.trend_sigmas \
+            and (start - end) / max(abs(start), 1e-12) <= th.max_gain \
+            and _val_still_improving(rc, max(start, start_level(y)), th):
         return share, start, end
     return None
 
 
-def _val_says_too_low(val: tuple[float, float, float]) -> bool:
+def _val_says_too_low(val: tuple[float, float, float],
+                      th: TooLowThresholds = TOO_LOW) -> bool:
     """The validation loss (``val_late_share``) still gained clearly in the last third.
 
     An LR that limits progress gives diminishing returns in LR time, so the late gain must
     not exceed the middle third's: a larger one is a decaying schedule annealing a high
     LR's noise away.
     """
-    return VAL_LATE_SHARE <= val[0] <= val[1] and val[2] >= VAL_LATE_SIGMAS
+    return th.val_late_share <= val[0] <= val[1] and val[2] >= th.val_late_sigmas
 
 
-def detect_too_low(rc: RunCurves) -> Finding | None:
+def detect_too_low(rc: RunCurves, th: TooLowThresholds = TOO_LOW) -> Finding | None:
     """The loss is still falling steadily at the end: the LR is too small to get there.
 
     Either the training loss made a large share of its progress late (in LR time), or the
@@ -227,20 +293,21 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
     got = late_share(rc)
     if got is None or len(y) < 5:
         return None
-    train = _train_says_too_low(rc, got)
+    train = _train_says_too_low(rc, got, th)
     val = val_late_share(rc)
     if train is not None:
         share, start, end = train
         title = (f"the loss is still falling steadily: {100 * share:.0f}% of its drop came "
                  f"in the second half of the run ({fmt_num(start)} -> {fmt_num(end)})")
-    elif val is not None and _val_says_too_low(val):
+    elif val is not None and _val_says_too_low(val, th):
         share, start, end = got
         title = (f"the validation loss is still improving: {100 * val[0]:.0f}% of its drop "
                  "came in the last third of the run")
     else:
         return None
     gain = (start - end) / max(abs(start), 1e-12)
-    factor = 10.0 if train is not None and share >= 0.42 else 3.0
+    factor = th.raise_strong if train is not None and share >= th.strong_share else \
+        th.raise_mild
     new = scaled(rc.base_lr, factor)
     idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
     ev = evidence_points(x, y, idx) | {
@@ -258,7 +325,7 @@ def detect_too_low(rc: RunCurves) -> Finding | None:
         suggested_lr=new, lr_direction="raise")
 
 
-def detect_flat(rc: RunCurves) -> Finding | None:
+def detect_flat(rc: RunCurves, th: FlatThresholds = FLAT) -> Finding | None:
     """The loss barely moves from its starting level over the whole run."""
     y, x = rc.y, rc.x
     if len(y) < 5:
@@ -269,16 +336,17 @@ def detect_flat(rc: RunCurves) -> Finding | None:
     end = float(np.median(y[-k:]))
     scale = max(abs(start), 1e-12)
     noise = step_noise(y)
-    early = rolling_mean(y, 5)[:max(3, len(y) // 5)] if len(y) >= 100 else y[:max(3, len(y) // 5)]
-    if float(early.max()) > start + max(0.5 * scale, 6.0 * noise / np.sqrt(5.0)):
+    early = early_window(y)
+    if float(early.max()) > start + max(EXPLOSION.jump * scale,
+                                        EXPLOSION.jump_sigmas * noise / np.sqrt(5.0)):
         return None  # it blew up first: that is the explosion detector's case
     # No change beyond FLAT_CHANGE of the level, nor beyond what batch noise explains.
-    allowed = max(FLAT_CHANGE * scale, 3.0 * noise * np.sqrt(2.0 / k))
+    allowed = max(th.change * scale, th.sigmas * noise * np.sqrt(2.0 / k))
     # Both from the first few updates (a fast run drops there) and from the first tenth.
     first = float(np.median(y[:5]))
     if head - end > allowed or first - end > allowed:
         return None
-    new = scaled(rc.base_lr, 10.0)
+    new = scaled(rc.base_lr, th.raise_by)
     idx = np.unique(np.linspace(0, len(y) - 1, 10).round().astype(int))
     ev = evidence_points(x, y, idx) | {
         "start_level": start, "end_level": end, "relative_change": (start - end) / scale}
@@ -292,12 +360,13 @@ def detect_flat(rc: RunCurves) -> Finding | None:
                else "the LR is far too small") +
         " (or the parameters are not being updated: frozen layers, an optimizer built "
         "over the wrong parameters)",
-        action=(f"raise the LR 10x to {fmt_lr(new)}" if new else "raise the LR 10x") +
-        "; if it stays flat, check that optimizer.step() updates the model's parameters",
+        action=(f"raise the LR {th.raise_by:g}x to {fmt_lr(new)}" if new else
+                f"raise the LR {th.raise_by:g}x") + "; if it stays flat, check that "
+        "optimizer.step() updates the model's parameters",
         suggested_lr=new, lr_direction="raise")
 
 
-def detect_plateau(rc: RunCurves) -> Finding | None:
+def detect_plateau(rc: RunCurves, th: PlateauThresholds = PLATEAU) -> Finding | None:
     """A constant LR that made fast progress and then stalled: decay would go further."""
     y, x = rc.y, rc.x
     if len(y) < 20 or not rc.lr_constant or (rc.lr is None and rc.lr_override is None):
@@ -312,8 +381,8 @@ def detect_plateau(rc: RunCurves) -> Finding | None:
     early_share = (start - float(trend[i30])) / drop
     late = (float(trend[i60]) - end) / drop
     noise = mad(y[i60:] - trend[i60:])
-    if early_share < PLATEAU_EARLY_SHARE or late > PLATEAU_LATE_SHARE or \
-            noise < 0.02 * abs(end) or rc.base_lr is None:
+    if early_share < th.early_share or late > th.late_share or \
+            noise < th.noise * abs(end) or rc.base_lr is None:
         return None
     steps = round(rc.run_steps + 1) if rc.loss.axis == "step" else None
     spec = cosine_spec(rc.base_lr, steps) if steps else None
