@@ -292,7 +292,7 @@ def write_view(t: dict[str, Any], view: View, folder: Path, hparams: dict[str, A
         from torch.utils.tensorboard import SummaryWriter
 
         w = SummaryWriter(log_dir=str(folder))
-        for a, b in _windows(n, int(view.every)):
+        for _a, b in _windows(n, int(view.every)):
             w.add_scalar("train/loss", float(loss[b]), b)
             if view.with_lr:
                 w.add_scalar("train/lr", float(lr[b]), b)
@@ -307,7 +307,7 @@ def write_view(t: dict[str, Any], view: View, folder: Path, hparams: dict[str, A
         with (folder / "log.csv").open("w", newline="") as fh:
             wr = csv.writer(fh)
             wr.writerow(["step", "epoch", "loss"] + (["lr"] if view.with_lr else []))
-            for a, b in _windows(n, int(view.every)):
+            for _a, b in _windows(n, int(view.every)):
                 wr.writerow([b, int(epoch_of[b]), repr(float(loss[b]))] +
                             ([repr(float(lr[b]))] if view.with_lr else []))
         if vals:
@@ -319,7 +319,7 @@ def write_view(t: dict[str, Any], view: View, folder: Path, hparams: dict[str, A
     else:
         with (folder / "log.jsonl").open("w") as fh:
             rows: list[tuple[int, dict[str, Any]]] = []
-            for a, b in _windows(n, int(view.every)):
+            for _a, b in _windows(n, int(view.every)):
                 d: dict[str, Any] = {"step": b, "epoch": int(epoch_of[b]),
                                      "train_loss": float(loss[b])}
                 if view.with_lr:
