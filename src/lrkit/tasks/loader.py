@@ -1,7 +1,9 @@
-"""``load_task``: a built-in task by name, or a user's ``path/to/file.py:factory``.
+"""``load_task``: a built-in task by name, a zoo pair, or a user's ``path/to/file.py:factory``.
 
 >>> load_task("digits-mlp").name
 'digits-mlp'
+>>> load_task("zoo:wine-logreg-adam-cos").batch_size
+16
 >>> load_task("no-such-task")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -27,9 +29,9 @@ def load_task(ref: str) -> Task:
     """Resolve ``ref`` to a Task.
 
     Args:
-        ref: a built-in name (``digits-mlp``) or ``path/to/file.py:factory`` where
-            ``factory()`` returns an ``lrkit.Task``. A path without ``:factory`` uses
-            ``make_task``.
+        ref: a built-in name (``digits-mlp``), a zoo pair (``zoo:moons-mlp-nest-cos``, see
+            ``lrkit.tasks.zoo``) or ``path/to/file.py:factory`` where ``factory()`` returns
+            an ``lrkit.Task``. A path without ``:factory`` uses ``make_task``.
 
     Raises:
         ConfigError: unknown name, missing file, missing factory, a factory that fails to
@@ -41,6 +43,8 @@ def load_task(ref: str) -> Task:
     builtins = builtin_tasks()
     if ref in builtins:
         return builtins[ref]()
+    if ref.startswith("zoo:"):
+        return _zoo_task(ref)
     path_text, _, factory_name = ref.rpartition(":") if ref.count(":") else (ref, "", "")
     # "C:\\x.py" style drive letters: only split on a colon that follows ".py"
     if not path_text.endswith(".py"):
@@ -77,6 +81,18 @@ def load_task(ref: str) -> Task:
                           f"{type(task).__name__}, not an lrkit.Task; return "
                           "lrkit.Task(name=..., model=..., ...)")
     return task
+
+
+def _zoo_task(ref: str) -> Task:
+    from lrkit.tasks.zoo import ZOO
+
+    name = ref[len("zoo:"):]
+    if name not in ZOO:
+        hints = difflib.get_close_matches(name, list(ZOO), n=3, cutoff=0.5)
+        fix = (f"did you mean {', '.join('zoo:' + h for h in hints)}?" if hints
+               else "list them with: python -m lrkit.tasks.zoo")
+        raise ConfigError(f"--task = {ref!r}: not a zoo pair ({len(ZOO)} exist); {fix}")
+    return ZOO[name].make()
 
 
 def _import_file(path: Path, ref: str) -> object:

@@ -65,7 +65,9 @@ def fill_schedule(schedule: str | Mapping[str, Any] | None, peak_lr: float,
     """Build the schedule of shape ``schedule`` with its LR parameter set to ``peak_lr``.
 
     ``total_steps`` is filled in when the family has one and the spec leaves it out; a
-    ``warmup_steps`` below 1 is read as a fraction of ``total_steps``. An LR parameter
+    ``warmup_steps`` below 1 is read as a fraction of ``total_steps``, and so are
+    ``wsd.decay_steps``, ``step.step_size``, ``multistep.milestones`` and
+    ``cosine_restarts.cycle_steps`` (so the shape scales with a shorter trial run). An LR parameter
     already in the spec is replaced: the shape is what the task fixes, the height is not.
 
     Args:
@@ -79,6 +81,8 @@ def fill_schedule(schedule: str | Mapping[str, Any] | None, peak_lr: float,
 
     >>> fill_schedule("cosine(warmup_steps=0.1)", 0.5, 100)(10)
     0.5
+    >>> fill_schedule("wsd(decay_steps=0.2)", 1.0, 50).to_spec()["decay_steps"]
+    10
     >>> fill_schedule(None, 0.01, 5).to_spec()
     {'family': 'constant', 'base_lr': 0.01}
     """
@@ -95,8 +99,36 @@ def fill_schedule(schedule: str | Mapping[str, Any] | None, peak_lr: float,
         spec["total_steps"] = int(total_steps)
     warm = spec.get("warmup_steps")
     if isinstance(warm, float) and 0 < warm < 1:
-        spec["warmup_steps"] = max(1, round(warm * total_steps))
+        # at least one warmup update, but never the whole run (a 1-update trial has none)
+        spec["warmup_steps"] = min(max(1, round(warm * total_steps)), total_steps - 1)
+    for key in _FRACTIONAL.get(family, ()):
+        spec[key] = _scaled(spec.get(key), total_steps)
     return from_spec(spec)
+
+
+# Lengths inside a schedule that may be given as fractions of the run (0 < x < 1), like
+# warmup_steps: a shorter trial run (find, auto, tune) then gets the same shape, where an
+# absolute count would outlast it.
+_FRACTIONAL: dict[str, tuple[str, ...]] = {
+    "cosine_restarts": ("cycle_steps",),
+    "multistep": ("milestones",),
+    "step": ("step_size",),
+    "wsd": ("decay_steps",),
+}
+
+
+def _scaled(value: Any, total_steps: int) -> Any:
+    """``value`` in updates when it is a fraction of ``total_steps`` (or a list of them).
+
+    >>> _scaled(0.2, 100), _scaled([0.5, 0.75], 100), _scaled([0.5, 0.6], 2), _scaled(30, 100)
+    (20, [50, 75], [1], 30)
+    """
+    if isinstance(value, list | tuple) and value and all(
+            isinstance(v, float) and 0 < v < 1 for v in value):
+        return sorted({max(1, round(v * total_steps)) for v in value})
+    if isinstance(value, float) and 0 < value < 1:
+        return max(1, round(value * total_steps))
+    return value
 
 
 def _fields(family: str) -> tuple[dataclasses.Field[Any], ...]:

@@ -1,0 +1,193 @@
+"""The task zoo: 53 small, varied task/schedule pairs split once into dev and test.
+
+Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
+budget and schedule shape) that trains in about a second on one CPU thread, on data that
+ships with scikit-learn, is generated, or is Python standard-library source text. Run one
+with ``lrkit auto --task zoo:NAME`` or ``load_task("zoo:NAME")``.
+
+**Families and the split.** A family is one model on one data set; its pairs differ only
+in optimizer, schedule, batch size, budget or weight decay. The split is by family, so no
+model/data combination is on both sides. It was fixed by hand *before any pair was run*, as
+a balanced assignment: the families were grouped by kind (linear models, MLP classifiers,
+MSE regression nets, conv nets, recurrent nets, language models, autoencoders) and each
+kind was dealt out so both halves get some of it (e.g. the BatchNorm CNN is dev, the plain
+CNN and the residual net are test; the LSTM and the char-GRU LM are dev, the GRU
+classifier and the transformer LM are test). Every knob of a method is fitted on ``dev``;
+``test`` is scored once a design is frozen. ``benchmarks/zoo/split.json`` records the same
+split, and a test keeps the two in agreement.
+
+>>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
+(True, 'dev')
+>>> {p.family for p in zoo_pairs("dev")} & {p.family for p in zoo_pairs("test")}
+set()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
+
+from lrkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lrkit.tasks.task import Task
+
+__all__ = ["FAMILY_SPLIT", "ZOO", "ZooPair", "zoo_pairs"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooPair:
+    """One task/schedule pair of the zoo.
+
+    Attributes:
+        name: the pair's name (``load_task(f"zoo:{name}")``).
+        family: the model/data family; the dev/test split is by family.
+        split: ``"dev"`` (fit knobs here) or ``"test"`` (score only).
+        make: builds a fresh Task (data are built once per process and shared).
+        description: one line: model, data, optimizer, schedule, batch size, updates.
+    """
+
+    name: str
+    family: str
+    split: Literal["dev", "test"]
+    make: Callable[[], Task]
+    description: str
+
+
+# family -> (split, what it is). Fixed once; see the module docstring for how it was chosen.
+FAMILY_SPLIT: dict[str, tuple[Literal["dev", "test"], str]] = {
+    "iris-logreg": ("dev", "softmax regression on iris (112/38)"),
+    "diabetes-linreg": ("dev", "linear regression, MSE, on diabetes (331/111)"),
+    "digits-mlp": ("dev", "MLP 64-128-128-10 with dropout 0.2 on digits (1347/450)"),
+    "moons-mlp": ("dev", "tanh MLP 2-32-32-2 on two moons, 10% label noise (1125/375)"),
+    "blobs-widemlp": ("dev", "wide MLP 16-256-8 on 8 overlapping Gaussian blobs (6000/2000)"),
+    "classif-resmlp": ("dev", "residual LayerNorm MLP on 4-class make_classification, "
+                              "10% label noise (3000/1000)"),
+    "friedman-mlp": ("dev", "MLP 10-64-64-1, MSE, on Friedman #1 with noise (1500/500)"),
+    "digits-cnn-bn": ("dev", "2-conv CNN with BatchNorm on 8x8 digits (1347/450)"),
+    "adding-lstm": ("dev", "LSTM (24 units) on the adding problem, length 20, MSE (2000/400)"),
+    "text-gru-lm": ("dev", "char-level GRU LM on the source of argparse, context 32"),
+    "digits-ae": ("dev", "tanh MLP autoencoder 64-32-8-32-64, MSE, on digits"),
+    "wine-logreg": ("test", "softmax regression on wine (133/45)"),
+    "illcond-linreg": ("test", "linear regression, MSE, on an ill-conditioned make_regression "
+                               "(effective rank 8) (1500/500)"),
+    "imbalanced-mlp": ("test", "MLP 20-64-64-2 with dropout 0.1 on a 90/10 imbalanced "
+                               "make_classification (2250/750)"),
+    "circles-deepmlp": ("test", "deep narrow ReLU MLP (6 x 32) on two circles (1500/500)"),
+    "sinc-mlp": ("test", "tanh MLP 1-64-64-1, MSE, on a noisy 1-D sinc+sine curve (1500/500)"),
+    "digits-cnn": ("test", "2-conv CNN without BatchNorm, dropout 0.2, on 8x8 digits"),
+    "digits-resnet": ("test", "residual conv net (2 BatchNorm blocks, 12 channels) on digits"),
+    "sines-gru": ("test", "GRU (24 units) classifying the frequency of noisy sinusoids, "
+                          "length 24 (2000/400)"),
+    "text-transformer": ("test", "char-level causal transformer LM (2 layers, width 32) on the "
+                                 "source of difflib, context 32"),
+    "cancer-dae": ("test", "denoising tanh autoencoder 30-16-4-16-30, MSE, on breast-cancer "
+                           "features"),
+}
+
+# (family, optimizer, schedule, batch size, epochs, weight decay); the name is
+# family-optimizer-schedule. Optimizer and schedule keys: lrkit.tasks.zoo.families.
+_ROWS: list[tuple[str, str, str, int, int, float]] = [
+    ("iris-logreg", "sgd", "const", 8, 100, 0.0),
+    ("iris-logreg", "adagrad", "lin", 16, 60, 0.0),
+    ("diabetes-linreg", "nest", "const", 16, 15, 0.0),
+    ("diabetes-linreg", "rmsprop", "cos", 32, 30, 0.0),
+    ("digits-mlp", "adam", "const", 32, 4, 0.0),
+    ("digits-mlp", "mom", "1cyc", 64, 8, 0.0),
+    ("digits-mlp", "adamw", "wcos", 128, 15, 0.05),
+    ("moons-mlp", "nest", "cos", 32, 8, 0.0),
+    ("moons-mlp", "adagrad", "const", 16, 4, 0.0),
+    ("moons-mlp", "adamw", "1cyc", 256, 60, 0.01),
+    ("blobs-widemlp", "sgd", "lin", 512, 12, 0.0),
+    ("blobs-widemlp", "adam", "wcos", 512, 12, 0.0),
+    ("blobs-widemlp", "mom", "step", 64, 3, 5e-4),
+    ("classif-resmlp", "adamw", "wcos", 128, 10, 0.01),
+    ("classif-resmlp", "mom", "lin", 64, 5, 0.0),
+    ("friedman-mlp", "adam", "cos", 32, 6, 0.0),
+    ("friedman-mlp", "mom", "step", 16, 3, 0.0),
+    ("friedman-mlp", "rmsprop", "wcos", 64, 12, 0.0),
+    ("digits-cnn-bn", "mom", "cos", 32, 3, 0.0),
+    ("digits-cnn-bn", "adam", "const", 64, 5, 0.0),
+    ("digits-cnn-bn", "nest", "wsd", 16, 2, 5e-4),
+    ("adding-lstm", "adam", "const", 32, 5, 0.0),
+    ("adding-lstm", "rmsprop", "cos", 64, 8, 0.0),
+    ("text-gru-lm", "adam", "wcos", 32, 4, 0.0),
+    ("text-gru-lm", "adamw", "lin", 64, 6, 0.1),
+    ("digits-ae", "adam", "const", 32, 4, 0.0),
+    ("digits-ae", "mom", "cos", 16, 3, 0.0),
+    ("digits-ae", "radam", "wsd", 64, 10, 0.0),
+    ("wine-logreg", "sgd", "step", 8, 30, 0.0),
+    ("wine-logreg", "adam", "cos", 16, 40, 0.0),
+    ("wine-logreg", "nadam", "const", 32, 50, 0.0),
+    ("illcond-linreg", "mom", "wcos", 64, 10, 0.0),
+    ("illcond-linreg", "adamw", "wsd", 128, 20, 0.01),
+    ("illcond-linreg", "sgd", "const", 8, 27, 0.0),
+    ("imbalanced-mlp", "adam", "cos", 64, 6, 0.0),
+    ("imbalanced-mlp", "sgd", "const", 16, 2, 0.0),
+    ("imbalanced-mlp", "rmsprop", "step", 128, 15, 0.0),
+    ("circles-deepmlp", "mom", "const", 64, 12, 0.0),
+    ("circles-deepmlp", "adam", "wsd", 32, 6, 0.0),
+    ("sinc-mlp", "mom", "cos", 32, 8, 0.0),
+    ("sinc-mlp", "adamax", "const", 64, 12, 0.0),
+    ("sinc-mlp", "adagrad", "1cyc", 16, 3, 0.0),
+    ("digits-cnn", "mom", "step", 32, 3, 0.0),
+    ("digits-cnn", "adamw", "wcos", 64, 6, 0.01),
+    ("digits-cnn", "adagrad", "const", 32, 3, 0.0),
+    ("digits-resnet", "nest", "wcos", 64, 5, 5e-4),
+    ("digits-resnet", "adamw", "1cyc", 128, 10, 0.01),
+    ("sines-gru", "adam", "cos", 32, 4, 0.0),
+    ("sines-gru", "nest", "1cyc", 16, 2, 0.0),
+    ("text-transformer", "adamw", "wcos", 32, 4, 0.01),
+    ("text-transformer", "adam", "const", 16, 2, 0.0),
+    ("cancer-dae", "adam", "lin", 16, 10, 0.0),
+    ("cancer-dae", "rmsprop", "cos", 32, 20, 0.0),
+]
+
+_OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",
+             "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+             "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax"}
+_SCHED_TEXT = {"const": "constant", "step": "step decay x0.1 at 50% and 75%",
+               "cos": "cosine", "wcos": "5% warmup + cosine", "1cyc": "one-cycle",
+               "wsd": "warmup-stable-decay (5% warmup, last 20% decay)",
+               "lin": "linear decay"}
+
+
+def _make(name: str, family: str, opt: str, schedule: str, batch_size: int, epochs: int,
+          weight_decay: float) -> Task:
+    from lrkit.tasks.zoo.families import build  # imports torch: only when a pair is built
+
+    return build(name, family, opt, schedule, batch_size, epochs, weight_decay)
+
+
+def _pair(family: str, opt: str, schedule: str, batch_size: int, epochs: int,
+          weight_decay: float) -> ZooPair:
+    name = f"{family}-{opt}-{schedule}"
+    split, what = FAMILY_SPLIT[family]
+    decay = f", weight decay {weight_decay:g}" if weight_decay else ""
+    text = (f"{what}; {_OPT_TEXT[opt]}{decay}; {_SCHED_TEXT[schedule]}; "
+            f"batch {batch_size}, {epochs} epochs")
+    make = functools.partial(_make, name, family, opt, schedule, batch_size, epochs,
+                             weight_decay)
+    return ZooPair(name=name, family=family, split=split, make=make, description=text)
+
+
+ZOO: dict[str, ZooPair] = {p.name: p for p in (_pair(*row) for row in _ROWS)}
+
+
+def zoo_pairs(split: str | None = None) -> list[ZooPair]:
+    """The zoo's pairs in table order: all of them, or those of ``split`` (dev or test).
+
+    Raises:
+        ConfigError: ``split`` is not None, "dev" or "test".
+
+    >>> len(zoo_pairs("dev")) + len(zoo_pairs("test")) == len(zoo_pairs())
+    True
+    """
+    if split is None:
+        return list(ZOO.values())
+    if split not in ("dev", "test"):
+        raise ConfigError(f"split = {split!r}: must be 'dev', 'test' or None; pass 'test' "
+                          "to score a frozen design")
+    return [p for p in ZOO.values() if p.split == split]

@@ -1,0 +1,223 @@
+"""The zoo's data: scikit-learn's bundled sets and generators, generated sequences, stdlib text.
+
+Nothing downloads. Every set is built once per process (``functools.cache``) from fixed
+seeds, split into train/val, standardised with training statistics and returned as
+``(x_train, y_train, x_val, y_val)`` numpy arrays; ``tensors`` wraps them for a Task.
+Label noise flips a fixed fraction of the *training* labels only (validation stays
+clean), so it makes the optimisation noisier without moving the val loss toward 0.
+
+>>> x_tr, y_tr, x_va, y_va = arrays("moons")
+>>> x_tr.shape, x_va.shape, sorted(set(y_tr.tolist()))
+((1125, 2), (375, 2), [0, 1])
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lrkit._deps import require
+
+__all__ = ["VOCAB", "arrays", "tensors", "text_windows"]
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_SEED = 0
+
+
+def _split(x: np.ndarray, y: np.ndarray, *, classify: bool, val: float = 0.25) -> Arrays:
+    model_selection = require("sklearn.model_selection", extra="torch")
+    x_tr, x_va, y_tr, y_va = model_selection.train_test_split(
+        x, y, test_size=val, random_state=_SEED, stratify=y if classify else None)
+    mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
+    std[std == 0] = 1.0  # digits' constant border pixels
+    x_tr, x_va = (x_tr - mean) / std, (x_va - mean) / std
+    if not classify:  # targets on unit scale, so an untrained net's MSE is ~1
+        y_mean, y_std = y_tr.mean(axis=0), y_tr.std(axis=0)
+        y_tr, y_va = (y_tr - y_mean) / y_std, (y_va - y_mean) / y_std
+    return x_tr, y_tr, x_va, y_va
+
+
+def _flip(y: np.ndarray, fraction: float, classes: int) -> np.ndarray:
+    """``y`` with ``fraction`` of its labels moved to a different class (fixed seed)."""
+    rng = np.random.RandomState(_SEED + 1)
+    y = y.copy()
+    idx = rng.choice(len(y), size=round(fraction * len(y)), replace=False)
+    y[idx] = (y[idx] + rng.randint(1, classes, size=len(idx))) % classes
+    return y
+
+
+def _sk(name: str) -> Callable[..., Any]:
+    return getattr(require("sklearn.datasets", extra="torch"), name)
+
+
+def _bundled(name: str) -> Arrays:
+    x, y = _sk(f"load_{name}")(return_X_y=True)
+    return _split(x, y, classify=name != "diabetes")
+
+
+def _moons() -> Arrays:
+    x, y = _sk("make_moons")(n_samples=1500, noise=0.3, random_state=_SEED)
+    x_tr, y_tr, x_va, y_va = _split(x, y, classify=True)
+    return x_tr, _flip(y_tr, 0.1, 2), x_va, y_va
+
+
+def _circles() -> Arrays:
+    x, y = _sk("make_circles")(n_samples=2000, noise=0.15, factor=0.5, random_state=_SEED)
+    return _split(x, y, classify=True)
+
+
+def _blobs() -> Arrays:
+    x, y = _sk("make_blobs")(n_samples=8000, n_features=16, centers=8, cluster_std=4.0,
+                             random_state=_SEED)
+    return _split(x, y, classify=True)
+
+
+def _imbalanced() -> Arrays:
+    x, y = _sk("make_classification")(n_samples=3000, n_features=20, n_informative=6,
+                                      weights=[0.9, 0.1], flip_y=0.03, class_sep=0.8,
+                                      random_state=_SEED)
+    return _split(x, y, classify=True)
+
+
+def _classif4() -> Arrays:
+    x, y = _sk("make_classification")(n_samples=4000, n_features=32, n_informative=8,
+                                      n_redundant=8, n_classes=4, n_clusters_per_class=2,
+                                      flip_y=0.05, random_state=_SEED)
+    x_tr, y_tr, x_va, y_va = _split(x, y, classify=True)
+    return x_tr, _flip(y_tr, 0.1, 4), x_va, y_va
+
+
+def _friedman() -> Arrays:
+    x, y = _sk("make_friedman1")(n_samples=2000, n_features=10, noise=1.0, random_state=_SEED)
+    return _split(x, y.reshape(-1, 1), classify=False)
+
+
+def _illcond() -> Arrays:
+    # low effective rank: the Hessian's eigenvalues spread over decades (a hard convex case)
+    x, y = _sk("make_regression")(n_samples=2000, n_features=50, n_informative=30,
+                                  effective_rank=8, tail_strength=0.3, noise=5.0,
+                                  random_state=_SEED)
+    x_tr, y_tr, x_va, y_va = _split(x, y.reshape(-1, 1), classify=False)
+    return x_tr, y_tr, x_va, y_va
+
+
+def _sinc() -> Arrays:
+    rng = np.random.RandomState(_SEED)
+    x = rng.uniform(-4, 4, size=(2000, 1))
+    y = np.sinc(x) + 0.5 * np.sin(2.5 * x) + rng.normal(0, 0.15, size=x.shape)
+    return _split(x, y, classify=False)
+
+
+def _adding() -> Arrays:
+    """Hochreiter's adding problem: sum the two marked values of a length-20 sequence."""
+    rng = np.random.RandomState(_SEED)
+    n, length = 2400, 20
+    values = rng.uniform(0, 1, size=(n, length))
+    marks = np.zeros((n, length))
+    for i in range(n):
+        marks[i, rng.choice(length, size=2, replace=False)] = 1.0
+    x = np.stack([values, marks], axis=-1)
+    y = (values * marks).sum(axis=1, keepdims=True) + rng.normal(0, 0.05, size=(n, 1))
+    cut = 2000
+    mean, std = y[:cut].mean(), y[:cut].std()
+    return x[:cut], (y[:cut] - mean) / std, x[cut:], (y[cut:] - mean) / std
+
+
+def _sines() -> Arrays:
+    """Noisy sinusoids of one of 4 close frequencies, random phase: classify the frequency."""
+    rng = np.random.RandomState(_SEED)
+    n, length = 2400, 24
+    y = rng.randint(0, 4, size=n)
+    freq = 0.15 + 0.04 * y
+    t = np.arange(length)
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    x = np.sin(freq[:, None] * t[None, :] * 2 * np.pi / 2.0 + phase)
+    x = (x + rng.normal(0, 0.6, size=x.shape))[..., None]
+    cut = 2000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _digits_ae() -> Arrays:
+    x_tr, _, x_va, _ = _bundled("digits")
+    return x_tr, x_tr, x_va, x_va
+
+
+def _cancer_ae() -> Arrays:
+    x_tr, _, x_va, _ = _bundled("breast_cancer")
+    return x_tr, x_tr, x_va, x_va
+
+
+_BUILDERS: dict[str, Callable[[], Arrays]] = {
+    "adding": _adding, "blobs": _blobs, "breast_cancer": lambda: _bundled("breast_cancer"),
+    "cancer_ae": _cancer_ae, "circles": _circles, "classif4": _classif4,
+    "diabetes": lambda: _bundled("diabetes"), "digits": lambda: _bundled("digits"),
+    "digits_ae": _digits_ae, "friedman": _friedman, "illcond": _illcond,
+    "imbalanced": _imbalanced, "iris": lambda: _bundled("iris"), "moons": _moons,
+    "sinc": _sinc, "sines": _sines, "wine": lambda: _bundled("wine"),
+}
+
+
+@functools.cache
+def arrays(name: str) -> Arrays:
+    """``(x_train, y_train, x_val, y_val)`` of the zoo data set ``name`` (built once)."""
+    return _BUILDERS[name]()
+
+
+def tensors(name: str, *, target: str = "class", image: bool = False) -> tuple[Any, Any]:
+    """Train and val ``TensorDataset`` s of ``name``: float32 inputs; long or float targets.
+
+    Args:
+        name: a key of the data builders (``arrays``).
+        target: ``"class"`` (long labels), ``"binary"`` or ``"real"`` (float, column).
+        image: reshape 64 features to 1x8x8 (digits).
+    """
+    torch = require("torch", extra="torch")
+
+    def wrap(x: np.ndarray, y: np.ndarray) -> Any:
+        xt = torch.tensor(x, dtype=torch.float32)
+        if image:
+            xt = xt.reshape(-1, 1, 8, 8)
+        if target == "class":
+            yt = torch.tensor(y, dtype=torch.long)
+        else:
+            yt = torch.tensor(y, dtype=torch.float32)
+            yt = yt.reshape(len(yt), -1) if yt.dim() == 1 else yt
+        return torch.utils.data.TensorDataset(xt, yt)
+
+    x_tr, y_tr, x_va, y_va = arrays(name)
+    return wrap(x_tr, y_tr), wrap(x_va, y_va)
+
+
+# Printable ASCII and newline; anything else maps to one extra token.
+VOCAB = "\n" + "".join(chr(c) for c in range(32, 127))
+
+
+@functools.cache
+def _text(module: str, chars: int) -> str:
+    import importlib
+
+    return inspect.getsource(importlib.import_module(module))[:chars]
+
+
+def text_windows(module: str, *, context: int, chars: int = 60_000) -> tuple[Any, Any]:
+    """Next-character windows over the source of stdlib ``module``: train (first 90%), val.
+
+    Each item is ``(x, y)`` with ``x`` the token ids of ``context`` characters and ``y`` the
+    same window shifted by one. Windows do not overlap; the val text follows the train text.
+    """
+    torch = require("torch", extra="torch")
+    index = {c: i for i, c in enumerate(VOCAB)}
+    ids = torch.tensor([index.get(c, len(VOCAB)) for c in _text(module, chars)])
+    cut = int(0.9 * len(ids))
+
+    def windows(seq: Any) -> Any:
+        n = (len(seq) - 1) // context
+        x = seq[:n * context].reshape(n, context)
+        y = seq[1:n * context + 1].reshape(n, context)
+        return torch.utils.data.TensorDataset(x, y)
+
+    return windows(ids[:cut]), windows(ids[cut:])

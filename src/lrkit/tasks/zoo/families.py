@@ -1,0 +1,143 @@
+"""Build a zoo pair's Task: each family's data, model and loss; optimizers; schedule shapes.
+
+This module imports torch; ``lrkit.tasks.zoo`` imports it only when a pair is built.
+
+>>> SCHEDULES["step"]
+'multistep(milestones=[0.5, 0.75], gamma=0.1)'
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from lrkit.tasks.task import Task
+from lrkit.tasks.zoo import models
+from lrkit.tasks.zoo.data import arrays, tensors, text_windows
+
+__all__ = ["FAMILIES", "OPTIMIZERS", "SCHEDULES", "build"]
+
+# optimizer key -> (torch.optim class, fixed keyword arguments); weight decay is per pair
+OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sgd": ("SGD", {}),
+    "mom": ("SGD", {"momentum": 0.9}),
+    "nest": ("SGD", {"momentum": 0.9, "nesterov": True}),
+    "adam": ("Adam", {}),
+    "adamw": ("AdamW", {}),
+    "rmsprop": ("RMSprop", {}),
+    "adagrad": ("Adagrad", {}),
+    "nadam": ("NAdam", {}),
+    "radam": ("RAdam", {}),
+    "adamax": ("Adamax", {}),
+}
+
+
+# Schedule shape key -> lrkit spec without its LR. Lengths are fractions of the run, so a
+# shorter trial run (auto, find, tune) gets the same shape.
+SCHEDULES: dict[str, str] = {
+    "const": "constant",
+    "step": "multistep(milestones=[0.5, 0.75], gamma=0.1)",
+    "cos": "cosine",
+    "wcos": "cosine(warmup_steps=0.05)",
+    "1cyc": "onecycle",
+    "wsd": "wsd(decay_steps=0.2, warmup_steps=0.05)",
+    "lin": "polynomial(power=1.0)",
+}
+
+
+def _optimizer(key: str, weight_decay: float, params: Any, lr: float) -> Any:
+    cls, kwargs = OPTIMIZERS[key]
+    if weight_decay:
+        kwargs = {**kwargs, "weight_decay": weight_decay}
+    return getattr(torch.optim, cls)(params, lr=lr, **kwargs)
+
+
+def _n_classes(name: str) -> int:
+    return int(arrays(name)[1].max()) + 1
+
+
+Parts = tuple[Any, Any, Callable[[], nn.Module], Callable[[Any, Any], Any]]
+
+
+def _classifier(data: str, make: Callable[[int, int], nn.Module]) -> Parts:
+    train, val = tensors(data)
+    n_in, n_out = arrays(data)[0].shape[1], _n_classes(data)
+    return train, val, functools.partial(make, n_in, n_out), functional.cross_entropy
+
+
+def _regressor(data: str, make: Callable[[int, int], nn.Module]) -> Parts:
+    train, val = tensors(data, target="real")
+    x, y = arrays(data)[0], arrays(data)[1]
+    n_out = 1 if y.ndim == 1 else y.shape[1]
+    return train, val, functools.partial(make, x.shape[1], n_out), functional.mse_loss
+
+
+def _linear(n_in: int, n_out: int) -> nn.Module:
+    return nn.Linear(n_in, n_out)
+
+
+def _digits_images(make: Callable[[], nn.Module]) -> Parts:
+    train, val = tensors("digits", image=True)
+    return train, val, make, functional.cross_entropy
+
+
+def _text(module: str, context: int, make: Callable[[], nn.Module]) -> Parts:
+    train, val = text_windows(module, context=context)
+    return train, val, make, models.lm_loss
+
+
+def _seq(data: str, cell: str, hidden: int, target: str) -> Parts:
+    train, val = tensors(data, target=target)
+    n_in = arrays(data)[0].shape[2]
+    if target == "class":
+        return (train, val, functools.partial(models.SeqNet, cell, n_in, hidden,
+                                              _n_classes(data)), functional.cross_entropy)
+    return train, val, functools.partial(models.SeqNet, cell, n_in, hidden, 1), \
+        functional.mse_loss
+
+
+# family -> () -> (train set, val set, model factory, loss)
+FAMILIES: dict[str, Callable[[], Parts]] = {
+    "iris-logreg": lambda: _classifier("iris", _linear),
+    "wine-logreg": lambda: _classifier("wine", _linear),
+    "diabetes-linreg": lambda: _regressor("diabetes", _linear),
+    "illcond-linreg": lambda: _regressor("illcond", _linear),
+    "digits-mlp": lambda: _classifier(
+        "digits", lambda i, o: models.mlp([i, 128, 128, o], dropout=0.2)),
+    "moons-mlp": lambda: _classifier("moons", lambda i, o: models.mlp([i, 32, 32, o], act="tanh")),
+    "imbalanced-mlp": lambda: _classifier(
+        "imbalanced", lambda i, o: models.mlp([i, 64, 64, o], dropout=0.1)),
+    "circles-deepmlp": lambda: _classifier("circles",
+                                           lambda i, o: models.mlp([i, *[32] * 6, o])),
+    "blobs-widemlp": lambda: _classifier("blobs", lambda i, o: models.mlp([i, 256, o])),
+    "classif-resmlp": lambda: _classifier("classif4", lambda i, o: models.ResMLP(i, o)),
+    "friedman-mlp": lambda: _regressor("friedman", lambda i, o: models.mlp([i, 64, 64, o])),
+    "sinc-mlp": lambda: _regressor("sinc", lambda i, o: models.mlp([i, 64, 64, o], act="tanh")),
+    "digits-cnn-bn": lambda: _digits_images(functools.partial(models.cnn, batchnorm=True)),
+    "digits-cnn": lambda: _digits_images(functools.partial(models.cnn, batchnorm=False,
+                                                           dropout=0.2)),
+    "digits-resnet": lambda: _digits_images(models.ResNet),
+    "adding-lstm": lambda: _seq("adding", "lstm", 24, "real"),
+    "sines-gru": lambda: _seq("sines", "gru", 24, "class"),
+    "text-gru-lm": lambda: _text("argparse", 32, models.CharGRU),
+    "text-transformer": lambda: _text("difflib", 32,
+                                      functools.partial(models.CharTransformer, 32)),
+    "digits-ae": lambda: _regressor("digits_ae", lambda i, o: models.autoencoder([i, 32, 8])),
+    "cancer-dae": lambda: _regressor("cancer_ae",
+                                     lambda i, o: models.autoencoder([i, 16, 4], noise=0.3)),
+}
+
+
+def build(name: str, family: str, opt: str, schedule: str, batch_size: int, epochs: int,
+          weight_decay: float) -> Task:
+    """The Task of one zoo pair (see ``lrkit.tasks.zoo.pairs.PAIRS`` for the table)."""
+    train, val, model, loss = FAMILIES[family]()
+    return Task(name=name, model=model,
+                optimizer=functools.partial(_optimizer, opt, weight_decay), loss_fn=loss,
+                train_data=train, val_data=val, batch_size=batch_size, epochs=epochs,
+                schedule=SCHEDULES[schedule])

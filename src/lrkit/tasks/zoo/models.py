@@ -1,0 +1,163 @@
+"""The zoo's models and losses (this module imports torch).
+
+Every model is small enough that one full run takes about a second on one CPU thread.
+
+>>> import torch
+>>> CharTransformer(context=8)(torch.zeros(2, 8, dtype=torch.long)).shape
+torch.Size([2, 8, 97])
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from lrkit.tasks.zoo.data import VOCAB
+
+__all__ = ["CharGRU", "CharTransformer", "ResMLP", "ResNet", "SeqNet", "autoencoder", "cnn",
+           "lm_loss", "mlp"]
+
+N_TOKENS = len(VOCAB) + 1
+
+
+def mlp(sizes: list[int], *, act: str = "relu", dropout: float = 0.0) -> nn.Module:
+    """A plain MLP ``sizes[0] -> ... -> sizes[-1]``; dropout after each hidden activation."""
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(acts[act]())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def autoencoder(sizes: list[int], *, noise: float = 0.0) -> nn.Module:
+    """A tanh MLP autoencoder ``sizes + reversed(sizes[:-1])``; ``noise`` corrupts inputs."""
+    net = mlp([*sizes, *reversed(sizes[:-1])], act="tanh")
+    return _Denoise(net, noise) if noise else net
+
+
+class _Denoise(nn.Module):
+    def __init__(self, net: nn.Module, noise: float) -> None:
+        super().__init__()
+        self.net, self.noise = net, noise
+
+    def forward(self, x: Any) -> Any:
+        if self.training:  # corrupt during training only: val measures clean reconstruction
+            x = x + self.noise * torch.randn_like(x)
+        return self.net(x)
+
+
+def cnn(*, batchnorm: bool, dropout: float = 0.0) -> nn.Module:
+    """Two 3x3 conv layers on 1x8x8 digits, with or without BatchNorm, then a linear head."""
+    def block(cin: int, cout: int) -> list[nn.Module]:
+        conv = nn.Conv2d(cin, cout, 3, padding=1, bias=not batchnorm)
+        return [conv, nn.BatchNorm2d(cout), nn.ReLU()] if batchnorm else [conv, nn.ReLU()]
+
+    return nn.Sequential(*block(1, 8), *block(8, 16), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Dropout(dropout), nn.Linear(16 * 4 * 4, 10))
+
+
+class _ResBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels),
+            nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels))
+
+    def forward(self, x: Any) -> Any:
+        return functional.relu(x + self.body(x))
+
+
+class ResNet(nn.Module):
+    """A conv stem, two residual blocks with BatchNorm, global average pooling, a linear head."""
+
+    def __init__(self, channels: int = 12) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, channels, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(channels), nn.ReLU())
+        self.blocks = nn.Sequential(_ResBlock(channels), _ResBlock(channels))
+        self.head = nn.Linear(channels, 10)
+
+    def forward(self, x: Any) -> Any:
+        return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+
+
+class ResMLP(nn.Module):
+    """Pre-LayerNorm residual MLP blocks (the transformer's feed-forward pattern)."""
+
+    def __init__(self, n_in: int, n_out: int, width: int = 64, depth: int = 3) -> None:
+        super().__init__()
+        self.inp = nn.Linear(n_in, width)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(width), nn.Linear(width, width), nn.GELU(),
+                          nn.Linear(width, width)) for _ in range(depth))
+        self.out = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, n_out))
+
+    def forward(self, x: Any) -> Any:
+        h = self.inp(x)
+        for block in self.blocks:
+            h = h + block(h)
+        return self.out(h)
+
+
+class SeqNet(nn.Module):
+    """An LSTM or GRU over ``(batch, time, features)``; a linear head on the last state."""
+
+    def __init__(self, cell: str, n_in: int, hidden: int, n_out: int) -> None:
+        super().__init__()
+        self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell](n_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, n_out)
+
+    def forward(self, x: Any) -> Any:
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+class CharGRU(nn.Module):
+    """A character-level GRU language model: embedding, one GRU layer, a linear readout."""
+
+    def __init__(self, embed: int = 24, hidden: int = 48) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(N_TOKENS, embed)
+        self.rnn = nn.GRU(embed, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, N_TOKENS)
+
+    def forward(self, x: Any) -> Any:
+        out, _ = self.rnn(self.embed(x))
+        return self.head(out)
+
+
+class CharTransformer(nn.Module):
+    """A small causal (GPT-style, pre-LayerNorm) transformer language model over characters."""
+
+    def __init__(self, context: int, width: int = 32, heads: int = 2, layers: int = 2) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(N_TOKENS, width)
+        self.pos = nn.Parameter(torch.randn(context, width) * 0.02)
+        layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width,
+                                           dropout=0.0, batch_first=True, norm_first=True)
+        self.body = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, N_TOKENS)
+        self.mask: torch.Tensor
+        self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(context),
+                             persistent=False)
+
+    def forward(self, x: Any) -> Any:
+        t = x.shape[1]
+        h = self.embed(x) + self.pos[:t]
+        h = self.body(h, mask=self.mask[:t, :t], is_causal=True)
+        return self.head(self.norm(h))
+
+
+def lm_loss(logits: Any, targets: Any) -> Any:
+    """Mean next-token cross-entropy over every position of every window (nats/char)."""
+    return functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
