@@ -16,12 +16,16 @@ from lrkit import errors, schedules
 # `lrkit.auto(task)` is the function; the subpackage stays importable as `lrkit.auto.*`
 # (importing it binds the module here first, and this import then rebinds the name).
 from lrkit.auto import Recommendation, auto
+
+# `lrkit.compare(task, schedules)` likewise; `lrkit.compare.*` modules stay importable
+from lrkit.compare import CompareResult, compare
 from lrkit.errors import ConfigError, DataError, LrkitError, MissingDependencyError, SpecError
 from lrkit.tasks import Task, load_task
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompareResult",
     "ConfigError",
     "DataError",
     "LrkitError",
@@ -31,6 +35,7 @@ __all__ = [
     "Task",
     "__version__",
     "auto",
+    "compare",
     "errors",
     "load_task",
     "schedules",
