@@ -1,84 +1,51 @@
 """``auto``: one LR recommendation for a task, at a stated cost.
 
-The stages, each visible in the result:
+The stages, each a ``Stage`` in the result (name, one-line summary, cost, numbers):
 
-1. **prior** — the calculator's textbook LR for the task's optimizer (free).
-2. **range test** — ``lrkit.rangetest.find`` on a short sweep; its constant-LR suggestion
-   is mapped to the peak of the task's schedule. When the test doubts its own curve
-   (confidence below ``RANGE_TEST_TRUST``, where its "too noisy" flag sits), the search
-   is centred between it and the prior, weighted by that confidence.
-3. **curvature** — for SGD-type optimizers, the sharpness at initialisation and the
-   stability ceiling it implies (a few Hessian-vector products), reported beside the
-   candidates. It bounds nothing: on the benchmark the best LR sat 75-350x below the
-   initial ceiling on the neural networks and 1.35x above it on logistic regression.
-4. **search** — two rungs of compressed runs (the whole schedule in a fraction of the
-   updates), within what is left of the budget: a factor-2 ladder of six peak LRs around
-   the range test's value, then, four times longer, the winner and the LRs one and two
-   octaves below it (``search_downward``). No rung runs longer than one real run
-   (``MAX_RUNG``): a schedule stretched past the real horizon answers another question.
-   So the search spends at most 6/4 + 3 = 4.5 runs; a larger budget is not spent, and the
-   cost says so. Nor does a first rung run shorter than ``MIN_RUNG_STEPS`` updates: a
-   budget too small for that is refused before anything trains (``minimum_budget``), and
-   the curvature stage, which bounds nothing, yields its HVPs to the search first.
-5. **choice** — the lowest second-rung LR within 2% of that rung's best loss
-   (``conservative``), divided by ``horizon_correction(f)``, f being the second rung's
-   share of a real run: a compressed run prefers a higher LR than the full run
-   (short-horizon bias), by about ``HORIZON_ALPHA * log2(1/f)`` octaves, fitted on the
-   benchmark's eight task/schedule pairs at f = 1/16..1/2 (``benchmarks/auto/horizon.py``,
-   ``RESULTS.md``). At the default budget (f = 0.09-0.19 on the benchmark's tasks) that
-   is 0.8-1.2 octaves, about the constant 2 it replaces; it shrinks as the budget grows
-   (0.1 octave at budget 4) and is 0 for a rung of a whole run.
+1. **budget** — the design (``lrkit.auto.design``) fitted to the task's budget: a short
+   run gets a shorter range test, no curvature, fewer candidates or one block, and the
+   stage says what was dropped. Nothing is refused.
+2. **prior** — the calculator's textbook LR for the task's optimizer (free).
+3. **range test** — ``lrkit.rangetest.find`` on a short sweep; its constant-LR suggestion
+   mapped to the schedule's peak centres the ladder (pulled towards the prior when the
+   test doubts its own curve), and the LR where the sweep diverged caps the choice.
+4. **curvature** — SGD family only, where the budget affords it: the sharpness at
+   initialisation and the stability ceiling it implies (reported; it bounds nothing).
+5. **search** — a factor-2 ladder of peak LRs on compressed runs, in common-random-number
+   blocks (every candidate of a block shares its seed: initial weights, data order,
+   dropout). The ladder grows past an edge that holds the best. A shorter copy of block 0
+   (the horizon probe) measures how the best LR moves with the run's length on this task.
+   More blocks are trained, up to ``max_budget``, while the estimate's spread times the
+   curve's steepness says a miss would cost more than ``adaptive_threshold``.
+6. **choice** — the minimum of a quadratic fitted to the pooled losses (not the best grid
+   point), moved down for the full run's longer horizon (the probe's slope shrunk towards
+   the prior), then leaned low by the amount that minimises the expected regret given the
+   spread and the two sides' steepness, and never above the stability ceiling (the
+   range test's divergence point and any unstable search run).
 
-The expected regret is measured, not modelled: what this design's picks cost on the
-benchmark's tasks at the same budget (``lrkit.auto.measured``).
-
-Cost is counted in training-run equivalents: updates trained (and HVPs at two gradients
-each) divided by the updates of one real run.
+Cost is gradient work in units of the user's full run: every candidate's updates, the
+range test, the HVPs (two gradients each) and validation passes (a third each),
+divided by the updates of one real run. Wall-clock seconds are reported beside it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
+from lrkit.auto.design import DEFAULT_DESIGN, Design, Fitted, fit_to_budget
 from lrkit.auto.measured import MeasuredRegret, measured_regret
+from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
 from lrkit.auto.prior import Prior, optimizer_prior
-from lrkit.auto.search import Trial, conservative, search_downward
+from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer
+from lrkit.auto.search import Trial, extend_edges, pooled, run_block
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
-__all__ = ["HORIZON_ALPHA", "MAX_RUNG", "MIN_RUNG_STEPS", "RANGE_TEST_TRUST", "TIE_TOLERANCE",
-           "Recommendation", "Stage", "auto", "check_budget", "horizon_correction",
-           "minimum_budget"]
-
-# Short-horizon offset: the best peak LR of runs compressed to a fraction f of a run sits
-# about HORIZON_ALPHA * log2(1/f) octaves above the full run's best. Least squares through
-# 0 over the benchmark's 8 built-in task/schedule pairs at f = 1/16, 1/8, 1/4, 1/2 (seeds 0
-# and 1; benchmarks/auto/horizon.py). The pairs disagree: -1.9 to +5.8 octaves at 1/16-1/4.
-HORIZON_ALPHA = 0.35
-# The fractions it was measured at end here: below, the offset is not extrapolated.
-HORIZON_MIN_FRACTION = 1 / 16
-# The longest rung, in runs: a longer one would stretch the schedule past the real run.
-MAX_RUNG = 1.0
-# The shortest first rung, in updates. One-update rungs were where auto failed worst
-# (budget 0.5 on small tasks: median regret 43%, worst 913x over 47 selections;
-# benchmarks/auto/RESULTS.md, "Floor round"), and a compressed warmup's first LR is 0, so
-# a rung of n updates trains n - 1.
-MIN_RUNG_STEPS = 3
-# The search: a factor-2 ladder of peak LRs (octaves around the centre), then the winner
-# and the LRs SEARCH_BELOW octaves under it, 4x longer.
-LADDER_OCTAVES = (-3, 2)
-SEARCH_BELOW = 2
-# The curvature stage: HVPs on a fixed batch set of this many batches.
-CURVATURE_HVPS = 12
-CURVATURE_BATCHES = 2
-# Second-rung losses within this share of the best count as ties; ties go to the lower LR.
-TIE_TOLERANCE = 0.02
-# Below this confidence the range test's suggestion is blended with the prior. It is where
-# the test's own "too noisy" flag sits (noise > 1/4 of the descent), not a tuned value.
-RANGE_TEST_TRUST = 0.5
+__all__ = ["Recommendation", "Stage", "auto", "check_budget"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +53,7 @@ class Stage:
     """One stage of the pipeline: what it found and what it cost.
 
     Attributes:
-        name: ``prior``, ``range test``, ``curvature``, ``search`` or ``choice``.
+        name: ``budget``, ``prior``, ``range test``, ``curvature``, ``search`` or ``choice``.
         summary: one line for people.
         cost_runs: its cost in training-run equivalents.
         data: its numbers, JSON-ready.
@@ -107,12 +74,16 @@ class Recommendation:
         lr: the peak LR of the task's schedule (the constant LR for a constant schedule).
         schedule: the task's schedule filled with ``lr`` (a JSON spec).
         warmup_steps: warmup updates of that schedule (0 when it has none).
-        cost_runs: total selection cost in training-run equivalents.
+        cost_runs: total selection cost in training-run equivalents (gradient work).
         stages: the stages in order.
         trials: every compressed run of the search.
         range_test: the range test's result as a dict (for the report), if it ran.
-        measured: what auto's picks cost on the benchmark's tasks at this budget (regret
-            and octave-error quantiles), None when every candidate diverged.
+        measured: what auto's picks cost on the zoo's test pairs (regret and octave-error
+            quantiles), None when every candidate diverged.
+        notes: what the user should know (stages that disagree by more than a decade, what
+            a short budget dropped, why the budget went where it went).
+        seconds: wall-clock seconds of the whole call (cached runs count their own time).
+        design: the design that ran (after fitting to the budget), as a dict.
     """
 
     task: str
@@ -124,292 +95,476 @@ class Recommendation:
     trials: tuple[Trial, ...]
     range_test: dict[str, Any] | None = None
     measured: MeasuredRegret | None = None
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+    design: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def expected_regret(self) -> float:
         """The mean relative regret (L - L*) / L* of ``measured``; NaN when there is none."""
         return math.nan if self.measured is None else self.measured.mean
 
+    def stage(self, name: str) -> Stage | None:
+        """The stage called ``name``, or None when it did not run."""
+        return next((s for s in self.stages if s.name == name), None)
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` document: ``lr``, ``schedule``, ``cost_runs``, ``stages``, ..."""
         return {
             "task": self.task, "lr": self.lr, "schedule": self.schedule,
             "warmup_steps": self.warmup_steps, "expected_regret": self.expected_regret,
-            "cost_runs": self.cost_runs,
+            "cost_runs": self.cost_runs, "seconds": round(self.seconds, 3),
             "measured_regret": (None if self.measured is None
                                 else dataclasses.asdict(self.measured)),
+            "notes": list(self.notes),
             "stages": [dataclasses.asdict(s) for s in self.stages],
             "trials": [dataclasses.asdict(t) for t in self.trials],
+            "design": self.design,
         }
 
 
-def horizon_correction(fraction: float) -> float:
-    """How many times higher the best LR of runs compressed to ``fraction`` of a run is.
+def check_budget(budget: Any, max_budget: Any = None) -> None:
+    """Raise ConfigError unless ``budget`` (and ``max_budget``) are numbers > 0.
 
-    ``2 ** (HORIZON_ALPHA * log2(1 / f))`` with f clipped to [``HORIZON_MIN_FRACTION``, 1]:
-    1 for a whole run (or more), largest at the shortest measured fraction.
+    Any positive budget runs: a small one gets a smaller design (``fit_to_budget``).
 
-    >>> horizon_correction(1.0), horizon_correction(3.0)
-    (1.0, 1.0)
-    >>> round(horizon_correction(0.25), 3), round(horizon_correction(0.01), 3)
-    (1.625, 2.639)
+    >>> check_budget(1.0, 2.0)  # fine: returns None
     """
-    if not (math.isfinite(fraction) and fraction > 0):
-        raise ValueError(f"fraction = {fraction!r}: must be a positive number")
-    f = min(max(fraction, HORIZON_MIN_FRACTION), 1.0)
-    return float(2.0 ** (HORIZON_ALPHA * math.log2(1.0 / f)))
+    for name, value in (("budget", budget), ("max_budget", max_budget)):
+        if value is None and name == "max_budget":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                math.isfinite(value) and value > 0):
+            raise ConfigError(f"{name} = {value!r}: must be a number > 0 (training-run "
+                              "equivalents); pass e.g. 1.0")
+    if max_budget is not None and max_budget < budget:
+        raise ConfigError(f"max_budget = {max_budget!r}: must be >= budget ({budget!r}); "
+                          f"pass e.g. {2 * budget:g}")
 
 
-def _rung_budgets(remaining: float, n_candidates: int, below: int) -> tuple[float, float]:
-    """The two rungs' fractions of a run: b and 4b, spending ``remaining``, 4b <= MAX_RUNG.
-
-    >>> _rung_budgets(0.9, 6, 2)
-    (0.05, 0.2)
-    >>> _rung_budgets(20.0, 6, 2)
-    (0.25, 1.0)
-    """
-    # rung 1 runs 1 + `below` LRs 4x longer than rung 0: n*b + (1 + below)*4b = remaining
-    b0 = min(remaining / (n_candidates + 4 * (1 + below)), MAX_RUNG / 4)
-    return b0, 4 * b0
-
-
-def _ladder(center: float, low: int, high: int, ratio: float = 2.0) -> list[float]:
-    return [center * ratio ** k for k in range(low, high + 1)]
-
-
-def _search_floor(task: Task) -> float:
-    """The least the search can spend (runs): a first rung of MIN_RUNG_STEPS updates."""
-    n_candidates = LADDER_OCTAVES[1] - LADDER_OCTAVES[0] + 1
-    return (n_candidates + 4 * (1 + SEARCH_BELOW)) * MIN_RUNG_STEPS / task.total_steps
-
-
-def _curvature_cost_bound(task: Task) -> float:
-    """The most the curvature stage costs (runs): a gradient and two per HVP, per batch."""
-    from lrkit.curvature.hvp import GRAD_EQUIVALENTS_PER_HVP
-
-    return (1 + GRAD_EQUIVALENTS_PER_HVP * CURVATURE_HVPS) * CURVATURE_BATCHES / task.total_steps
-
-
-def minimum_budget(task: Task) -> float:
-    """The smallest budget ``auto`` accepts for ``task``: its range test and a search
-    whose first rung is MIN_RUNG_STEPS updates long (the curvature stage yields first).
-
-    >>> from lrkit.tasks import builtin_tasks
-    >>> round(minimum_budget(builtin_tasks()["breast-cancer-logreg"]()), 3)  # 260 updates
-    0.362
-    """
-    return _range_steps(task.total_steps) / task.total_steps + _search_floor(task)
-
-
-def _range_steps(total_steps: int) -> int:
-    # A sweep long enough to resolve the curve, but a small share of short runs.
-    return int(min(100, max(40, round(0.15 * total_steps))))
-
-
-def check_budget(task: Task, budget: float) -> None:
-    """Raise ConfigError unless ``budget`` is a number >= 0.3 and >= ``minimum_budget(task)``.
-
-    >>> from lrkit.tasks import builtin_tasks
-    >>> check_budget(builtin_tasks()["digits-mlp"](), 1.0)  # fine: returns None
-    """
-    if isinstance(budget, bool) or not isinstance(budget, int | float) or not (
-            math.isfinite(budget) and budget >= 0.3):
-        raise ConfigError(f"budget = {budget!r}: must be a number >= 0.3 (training-run "
-                          "equivalents); pass e.g. 1.0")
-    least = minimum_budget(task)
-    if budget < least:
-        # less would leave the search 1-2 update rungs (or a warmup that does not fit)
-        raise ConfigError(
-            f"budget = {budget!r}: too small for task '{task.name}' ({task.total_steps} "
-            f"updates a run): its range test and a search with {MIN_RUNG_STEPS}-update "
-            f"first rungs need {least:.3f} runs; pass a budget of at least "
-            f"{math.ceil(least * 100) / 100:g}")
-
-
-def auto(task: Task | str, *, budget: float = 1.0, seed: int = 0, curvature: bool = True,
+def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = None,
+         seed: int = 0, curvature: bool = True, design: Design = DEFAULT_DESIGN,
+         trainer: Trainer | None = None, cache: RunCache | None = None,
          progress: Callable[[str, float], None] | None = None) -> Recommendation:
     """Recommend the peak LR (with the task's schedule) at a cost of about ``budget`` runs.
 
     Args:
         task: an lrkit Task, a built-in name or ``path/file.py:factory``.
-        budget: selection budget in training-run equivalents: at least 0.3 and
-            ``minimum_budget(task)`` (0.28-0.37 on the built-in tasks; more on tasks of
-            only a hundred or two updates). The search spends at most 4.5 runs (no rung is
-            longer than one run), so beyond about 4.7 runs a larger budget buys nothing;
-            ``cost_runs`` is what was spent.
-        seed: seed of every run of the pipeline.
-        curvature: measure the sharpness ceiling (skip to save a few HVPs). Skipped, and
-            said so, when its HVPs would leave the search first rungs shorter than
-            ``MIN_RUNG_STEPS`` updates.
+        budget: what to spend when the estimate is tight, in training-run equivalents
+            (gradient work of the user's full run). Any positive value runs; a small one
+            gets a smaller design, and the output says what it dropped.
+        max_budget: the most it may spend when a miss would be costly (default: twice
+            ``budget``).
+        seed: seed of block 0 (block b uses ``seed + b``).
+        curvature: measure the sharpness ceiling (SGD family, when the budget affords it).
+        design: the pipeline's knobs (``lrkit.auto.design.DEFAULT_DESIGN`` ships).
+        trainer: ``(task, lr, seed, total_steps) -> TrainResult`` (default
+            ``lrkit.tasks.train``); the range test and curvature use the task directly.
+        cache: a run cache (``lrkit.auto.runs.JsonlRunCache``); None trains every run.
         progress: called as ``progress(stage_name, cost_so_far)`` as stages advance.
 
     Returns:
         The Recommendation.
 
     Raises:
-        ConfigError: a bad task reference, or a budget below 0.3 or below
-            ``minimum_budget(task)`` (raised before anything trains).
+        ConfigError: a bad task reference or budget.
 
     >>> rec = auto("breast-cancer-logreg", budget=0.5, curvature=False)
-    >>> [stage.name for stage in rec.stages], rec.lr > 0, rec.cost_runs <= 0.52
-    (['prior', 'range test', 'search', 'choice'], True, True)
+    >>> [s.name for s in rec.stages]
+    ['budget', 'prior', 'range test', 'search', 'choice']
+    >>> rec.lr > 0 and rec.cost_runs <= 1.0
+    True
     """
+    started = time.perf_counter()
     if isinstance(task, str):
         task = load_task(task)
-    check_budget(task, budget)
+    if not isinstance(design, Design):
+        raise ConfigError(f"design = {type(design).__name__}: must be an "
+                          "lrkit.auto.design.Design; pass e.g. DEFAULT_DESIGN")
+    check_budget(budget, max_budget)
+    top = 2.0 * budget if max_budget is None else float(max_budget)
+    if not curvature:
+        design = dataclasses.replace(design, curvature=False)
     notify = progress or (lambda stage, cost: None)
+    runner = Runner(trainer or default_trainer, cache)
     stages: list[Stage] = []
-    spent = 0.0
+    notes: list[str] = []
 
     prior = optimizer_prior(task)
+    fitted = fit_to_budget(design, task.total_steps, budget, adaptive_optimizer=prior.adaptive)
+    d = fitted.design
+    stages.append(_budget_stage(task, budget, top, fitted))
+    notes += [f"short budget: {line}" for line in fitted.dropped]
     stages.append(Stage("prior", f"{prior.optimizer}: textbook LR {prior.lr:g} "
                         f"(typical {prior.low:g}-{prior.high:g})", 0.0,
                         dataclasses.asdict(prior)))
-    notify("prior", spent)
+    notify("prior", 0.0)
+    spent = 0.0
 
-    rt = _range_test(task, seed)
-    spent += rt["cost_runs"]
-    stages.append(Stage("range test", rt["summary"], rt["cost_runs"], rt["data"]))
-    notify("range test", spent)
-    center = _ladder_center(rt["data"], prior)
+    rt: dict[str, Any] | None = None
+    if d.range_test:
+        rt = _range_test(task, seed, fitted.range_steps)
+        spent += rt["cost_runs"]
+        stages.append(Stage("range test", rt["summary"], rt["cost_runs"], rt["data"]))
+        notify("range test", spent)
+    centre, unsure = _ladder_center(rt["data"] if rt else None, prior, d.range_test_trust)
 
-    if curvature and prior.adaptive:
-        # Adam's step is set by its preconditioner, not by the raw Hessian: skip the HVPs
-        # and leave their cost to the search
-        stages.append(Stage("curvature", "skipped: an adaptive optimizer's stable LR does "
-                            "not follow from the raw Hessian", 0.0, {}))
-    elif curvature and budget - spent - _curvature_cost_bound(task) < _search_floor(task):
-        # the curvature bounds nothing: the search's first rungs come first
-        stages.append(Stage("curvature", f"skipped: its HVPs (up to "
-                            f"{_curvature_cost_bound(task):.2f} runs) would leave the search "
-                            f"first rungs under {MIN_RUNG_STEPS} updates; a larger budget "
-                            "runs it", 0.0, {}))
-    elif curvature:
-        cv = _curvature(task, prior, seed)
-        spent += cv.cost_runs
-        stages.append(cv)
+    curv: Stage | None = None
+    if d.curvature:
+        curv = _curvature(task, prior, seed, d)
+        spent += curv.cost_runs
+        stages.append(curv)
         notify("curvature", spent)
 
-    # The ladder spans 1/8x .. 4x the range test's peak LR: compressed runs favour LRs above
-    # the full run's best, and the range test's value can be off by an octave either way.
-    candidates = _ladder(center, *LADDER_OCTAVES)
-    # what the range test and curvature left, but never under the floor (a range test that
-    # extended its sweep can cost more than planned); rounding each run to whole updates
-    # can overshoot the budget by a few updates
-    remaining = max(budget - spent, _search_floor(task))
-    below = SEARCH_BELOW
-    b0, b1 = _rung_budgets(remaining, len(candidates), below)
-    capped = b1 >= MAX_RUNG
-    trials = search_downward(task, candidates, budgets=(b0, b1), below=below, seed=seed,
-                             on_trial=lambda t: notify("search", spent + t.cost_runs))
-    search_cost = sum(t.cost_runs for t in trials)
-    spent += search_cost
-    unsure = center != rt["peak_lr"]
-    stages.append(Stage(
-        "search", f"{len(candidates)} LRs around {center:.3g}"
-        + (" (range test unsure: pulled towards the prior)" if unsure else "")
-        + f" at {b0:.0%} of a run, then the best and {below} below it at {b1:.0%}"
-        + (" (rungs capped at one run: the rest of the budget is not spent)" if capped
-           else ""),
-        search_cost, {"center": center, "candidates": candidates, "budgets": [b0, b1],
-                      "below": below, "capped": capped}))
+    # the range test's divergence point caps the ladder and the choice: it is a constant
+    # LR that blew up within a few updates, so a peak above it is not worth a run
+    rt_ceiling = rt["data"]["diverged_at"] if rt and rt["data"]["diverged_at"] else math.inf
+    ladder = [centre * d.ladder_ratio ** k for k in range(d.ladder_low, d.ladder_high + 1)]
+    ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
+    steps = fitted.rung_steps
+    seeds = [seed + b for b in range(d.blocks)]
 
-    choice = _choose(trials, center)
-    schedule = task.lr_schedule(choice.lr)
-    spec = schedule.to_spec()
-    stages.append(Stage("choice", choice.summary, 0.0, choice.data))
+    def tick(t: Trial) -> None:
+        notify("search", spent + sum(x.cost_runs for x in trials) + t.cost_runs)
+
+    trials: list[Trial] = []
+    trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
+                        on_trial=tick)
+    trials = extend_edges(task, runner, trials, seeds=seeds[:1], steps=steps,
+                          ratio=d.ladder_ratio, most=d.extend_max, ceiling=rt_ceiling,
+                          on_trial=tick)
+    extensions = len({t.lr for t in trials}) - len(ladder)
+    # the other blocks train block 0's LRs near its best: far ones only located the bowl
+    local = _local_ladder(trials, d)
+    for b in range(1, d.blocks):
+        trials += run_block(task, runner, local, block=b, seed=seeds[b], steps=steps,
+                            on_trial=tick)
+    trials, more = _extend_all(task, runner, trials, seeds, steps, d, rt_ceiling, tick,
+                               extensions)
+    extensions += more
+
+    probe: list[Trial] = []
+    probe_steps = max(2, round(steps * d.horizon_ratio))
+    if d.horizon_probe:
+        around = _probe_ladder(trials, d)
+        probe = run_block(task, runner, around, block=0, seed=seeds[0], steps=probe_steps,
+                          rung=1, on_trial=tick)
+
+    est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
+    added: list[str] = []
+    while est is not None and len(seeds) < d.max_blocks:
+        common = {lr for lr, _ in pooled(trials)}
+        block_cost = sum(t.cost_runs for t in trials
+                         if t.block == 0 and t.rung == 0 and t.lr in common)
+        so_far = spent + sum(t.cost_runs for t in trials + probe)
+        if est["fit_regret"] <= d.adaptive_threshold:
+            break
+        if so_far + block_cost > top + 1e-9:
+            added.append(f"a miss could cost {est['fit_regret']:.1%} but another block "
+                         f"({block_cost:.2f} runs) would pass --max-budget {top:g}")
+            break
+        added.append(f"block {len(seeds)} added: spread {est['fit_sd']:.2f} octaves x "
+                     f"steepness {est['k_high']:.2f}/octave^2 -> expected miss "
+                     f"{est['fit_regret']:.1%} > {d.adaptive_threshold:.0%}")
+        seeds.append(seed + len(seeds))
+        trials += run_block(task, runner, [lr for lr, _ in pooled(trials)],
+                            block=len(seeds) - 1, seed=seeds[-1], steps=steps, on_trial=tick)
+        trials, more = _extend_all(task, runner, trials, seeds, steps, d, rt_ceiling, tick,
+                                   extensions)
+        extensions += more
+        est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
+    if est is not None and not added:
+        added.append(f"stopped at {len(seeds)} block(s): expected miss from the spread "
+                     f"{est['fit_regret']:.1%} <= {d.adaptive_threshold:.0%}")
+    search_cost = sum(t.cost_runs for t in trials + probe)
+    spent += search_cost
+    n_lrs = len({t.lr for t in trials if t.rung == 0})
+    stages.append(Stage(
+        "search",
+        f"{n_lrs} LRs around {centre:.3g}"
+        + (" (range test unsure: pulled towards the prior)" if unsure else "")
+        + f" x {len(seeds)} seeded block(s) at {steps} updates ({steps / task.total_steps:.0%}"
+        f" of a run)" + (f", ladder extended {extensions}x past an edge" if extensions else "")
+        + (f", horizon probe at {probe_steps} updates" if probe else "") + "; "
+        + "; ".join(added),
+        search_cost,
+        {"center": centre, "ladder": sorted({t.lr for t in trials if t.rung == 0}),
+         "steps": steps, "probe_steps": probe_steps if probe else 0, "blocks": len(seeds),
+         "seeds": seeds, "extensions": extensions, "budget_reasons": added,
+         "curve": [[lr, loss] for lr, loss in pooled(trials)]}))
+    trials += probe
+
+    ceilings = _ceilings(rt_ceiling, trials, d)
+    choice = _choose(est, ceilings, centre, d)
+    stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
+    notes += [f"budget: {line}" for line in added if "added" in line or "pass" in line]
+    notes += _disagreements(choice["lr"], prior, rt, curv, est, d)
     notify("choice", spent)
-    measured = None if choice.fallback else measured_regret(budget)
-    return Recommendation(task=task.name, lr=choice.lr, schedule=spec,
+    schedule = task.lr_schedule(choice["lr"])
+    spec = schedule.to_spec()
+    measured = None if choice["fallback"] else measured_regret(budget)
+    return Recommendation(task=task.name, lr=float(choice["lr"]), schedule=spec,
                           warmup_steps=_warmup_steps(spec), cost_runs=round(spent, 4),
                           stages=tuple(stages), trials=tuple(trials),
-                          range_test=rt["result"], measured=measured)
+                          range_test=rt["result"] if rt else None, measured=measured,
+                          notes=tuple(notes), seconds=time.perf_counter() - started,
+                          design=d.to_dict())
 
 
-def _range_test(task: Task, seed: int) -> dict[str, Any]:
+def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) -> Stage:
+    d = fitted.design
+    plan = (f"{task.total_steps} updates a run; budget {budget:g} (up to {max_budget:g}): "
+            + (f"{fitted.range_steps}-update range test, " if fitted.range_steps else "")
+            + f"{fitted.n_candidates} LRs x {d.blocks} block(s) of {fitted.rung_steps}-update "
+            "runs")
+    if fitted.dropped:
+        plan += "; dropped for the budget: " + "; ".join(fitted.dropped)
+    return Stage("budget", plan, 0.0,
+                 {"budget": budget, "max_budget": max_budget, "total_steps": task.total_steps,
+                  "range_steps": fitted.range_steps, "rung_steps": fitted.rung_steps,
+                  "n_candidates": fitted.n_candidates, "dropped": list(fitted.dropped)})
+
+
+def _extend_all(task: Task, runner: Runner, trials: list[Trial], seeds: list[int],
+                steps: int, d: Design, ceiling: float, tick: Callable[[Trial], None],
+                done: int) -> tuple[list[Trial], int]:
+    """Extend past an edge across every block (the pooled best moved to an edge)."""
+    before = len(trials)
+    trials = extend_edges(task, runner, trials, seeds=seeds, steps=steps,
+                          ratio=d.ladder_ratio, most=max(0, d.extend_max - done),
+                          ceiling=ceiling, on_trial=tick)
+    return trials, len({t.lr for t in trials[before:]})
+
+
+def _local_ladder(trials: list[Trial], d: Design) -> list[float]:
+    """Block 0's LRs within ``fit_window`` octaves of its best (at least its neighbours)."""
+    mine = sorted((t.lr, t.loss) for t in trials if t.block == 0 and t.rung == 0)
+    finite = [p for p in mine if math.isfinite(p[1])]
+    if not finite:
+        return [lr for lr, _ in mine]
+    best = min(finite, key=lambda p: (p[1], p[0]))[0]
+    lrs = [lr for lr, _ in mine]
+    i = lrs.index(best)
+    span = d.ladder_ratio ** d.fit_window * 1.01
+    keep = {lr for lr in lrs if best / span <= lr <= best * span}
+    keep |= set(lrs[max(0, i - 1): i + 2])
+    return sorted(keep)
+
+
+def _probe_ladder(trials: list[Trial], d: Design) -> list[float]:
+    """The probe's LRs: block 0's finite LRs within ``fit_window`` octaves of its best,
+    plus one step above (a shorter run prefers a higher LR)."""
+    mine = [(t.lr, t.loss) for t in trials if t.block == 0 and t.rung == 0]
+    finite = [p for p in mine if math.isfinite(p[1])]
+    if not finite:
+        return []
+    best = min(finite, key=lambda p: (p[1], p[0]))[0]
+    span = d.ladder_ratio ** d.fit_window
+    lrs = sorted({lr for lr, _ in finite if best / span <= lr <= best * span})
+    top = lrs[-1] * d.ladder_ratio
+    if top not in {lr for lr, _ in mine}:  # one step up, unless block 0 saw it diverge
+        lrs.append(top)
+    return lrs
+
+
+def _block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> float | None:
+    pts = [(math.log2(t.lr), t.loss) for t in trials if t.block == block and t.rung == rung]
+    if not any(math.isfinite(p[1]) for p in pts):
+        return None
+    return smooth_minimum([p[0] for p in pts], [p[1] for p in pts], d.fit_window).x
+
+
+def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: int,
+              steps: int, probe_steps: int) -> dict[str, Any] | None:
+    """The smooth pick, its spread, the steepness and the horizon slope (None: all diverged)."""
+    curve = pooled(trials)
+    if not any(math.isfinite(loss) for _, loss in curve):
+        return None
+    xs = [math.log2(lr) for lr, _ in curve]
+    ys = [loss for _, loss in curve]
+    m = smooth_minimum(xs, ys, d.fit_window)
+    k_low, k_high = steepness(xs, ys, m, blowup=d.blowup)
+    blocks = sorted({t.block for t in trials if t.rung == 0})
+    vertices = [v for b in blocks if (v := _block_vertex(trials, d, b, 0)) is not None]
+    n = len(vertices)
+    # the spread of one block's pick: the measured spread between blocks pooled with a
+    # prior scatter (one pseudo-observation), so two blocks that agree by chance do not
+    # claim certainty; the estimate's spread is that over sqrt(blocks)
+    ss = sum((v - sum(vertices) / n) ** 2 for v in vertices) if n > 1 else 0.0
+    one_sd = math.sqrt((ss + d.seed_sd ** 2) / n) if n > 1 else d.seed_sd
+    fit_sd = one_sd / math.sqrt(max(n, 1))
+    # the horizon: octaves from the search runs' length to the full run's
+    f = max(steps / total_steps, d.horizon_min_fraction)
+    length_octaves = max(0.0, math.log2(1.0 / f))
+    slope, slope_sd, measured_slope = d.horizon_alpha, d.horizon_prior_sd, None
+    if probe:
+        v_probe = _block_vertex(probe, d, 0, 1)
+        v_main = _block_vertex(trials, d, 0, 0)
+        ratio_octaves = math.log2(steps / probe_steps) if probe_steps < steps else 0.0
+        if v_probe is not None and v_main is not None and ratio_octaves > 0:
+            measured_slope = (v_probe - v_main) / ratio_octaves
+            # one block's pick scatters by seed_sd; the pair shares a seed, so its
+            # difference scatters less: seed_sd per pair is the conservative guess
+            m_sd = d.seed_sd / ratio_octaves
+            w_m, w_p = 1 / m_sd ** 2, 1 / d.horizon_prior_sd ** 2
+            slope = (w_m * measured_slope + w_p * d.horizon_alpha) / (w_m + w_p)
+            slope_sd = 1 / math.sqrt(w_m + w_p)
+    shift = slope * length_octaves
+    horizon_sd = slope_sd * length_octaves
+    # the high side is at least as steep as the low side is assumed to be flat: a
+    # compressed run's low side looks flatter than a full run's (it has less time to
+    # suffer from a small LR), so cap the lean at a ratio of 5
+    k_high_eff = max(k_high, 1e-4)
+    k_low_eff = max(k_low, k_high_eff / 5.0)
+    fit_regret = expected_regret(0.0, fit_sd, k_low=k_low_eff, k_high=k_high_eff)
+    return {"x": m.x, "loss": m.loss, "fitted": m.fitted, "edge": m.edge,
+            "best_x": m.best_x, "k_low": k_low, "k_high": k_high, "k_low_eff": k_low_eff,
+            "k_high_eff": k_high_eff, "vertices": vertices, "fit_sd": fit_sd,
+            "fraction": steps / total_steps, "slope": slope, "slope_sd": slope_sd,
+            "measured_slope": measured_slope, "shift": shift, "horizon_sd": horizon_sd,
+            "fit_regret": fit_regret}
+
+
+def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design) -> dict[str, float]:
+    """The lowest LR seen unstable: the range test's divergence, and any search run that
+    diverged or ended above ``blowup`` times the best loss of its block."""
+    out: dict[str, float] = {}
+    if math.isfinite(rt_ceiling):
+        out["range test divergence"] = rt_ceiling
+    best: dict[tuple[int, int], float] = {}
+    for t in trials:
+        if math.isfinite(t.loss):
+            key = (t.block, t.rung)
+            best[key] = min(best.get(key, math.inf), t.loss)
+    unstable = [t.lr for t in trials if not math.isfinite(t.loss) or (
+        best.get((t.block, t.rung), 0.0) > 0 and t.loss > d.blowup * best[(t.block, t.rung)]
+        and t.lr > min(x.lr for x in trials if x.block == t.block and x.rung == t.rung
+                       and x.loss == best[(t.block, t.rung)]))]
+    if unstable:
+        out["unstable search run"] = min(unstable)
+    return out
+
+
+def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: float,
+            d: Design) -> dict[str, Any]:
+    if est is None:
+        lr = centre
+        cap = min(ceilings.values(), default=math.inf) * d.ceiling_factor
+        lr = min(lr, cap / d.ladder_ratio) if math.isfinite(cap) else lr / 4
+        return {"lr": lr, "fallback": True, "summary": f"every candidate diverged: LR "
+                f"{lr:.3g}, well below the lowest unstable LR", "data": {"reason":
+                                                                        "all diverged"}}
+    spread = math.hypot(est["fit_sd"], est["horizon_sd"])
+    # only ever down: where the low side looks steeper, the estimate stands
+    lean = min(0.0, d.lean * risk_offset(spread, k_low=est["k_low_eff"],
+                                         k_high=est["k_high_eff"]))
+    x = est["x"] - est["shift"] + lean
+    lr = 2.0 ** x
+    cap = min(ceilings.values(), default=math.inf) * d.ceiling_factor
+    capped_by = ""
+    if lr > cap:
+        capped_by = min(ceilings, key=lambda k: ceilings[k])
+        lr = cap
+    probe = ("measured slope " + f"{est['measured_slope']:+.2f}" + " shrunk to "
+             if est["measured_slope"] is not None else "prior slope ")
+    summary = (f"LR {lr:.3g}: the fit's minimum {2 ** est['x']:.3g} at {est['fraction']:.0%} "
+               f"of a run{'' if est['fitted'] else ' (best point: no convex fit)'}, / "
+               f"{2 ** est['shift']:.3g} for the full horizon ({probe}{est['slope']:+.2f} "
+               f"octaves per octave of length), leaned {lean:+.2f} octaves for a spread of "
+               f"{spread:.2f} octaves (steepness low {est['k_low']:.3f}, high "
+               f"{est['k_high']:.3f} per octave^2)"
+               + (f"; capped at {cap:.3g} by the {capped_by}" if capped_by else ""))
+    data = {k: v for k, v in est.items()}
+    data.update({"lr": lr, "lean": lean, "spread": spread, "ceilings": ceilings,
+                 "ceiling": cap if math.isfinite(cap) else None, "capped_by": capped_by,
+                 "fit_lr": 2 ** est["x"]})
+    return {"lr": lr, "fallback": False, "summary": summary, "data": data}
+
+
+def _disagreements(lr: float, prior: Prior, rt: dict[str, Any] | None, curv: Stage | None,
+                   est: dict[str, Any] | None, d: Design) -> list[str]:
+    """One note per stage whose LR is more than ``note_decades`` from the choice."""
+    others: list[tuple[str, float]] = [("the textbook prior", prior.lr)]
+    if rt is not None:
+        others.append(("the range test's peak", rt["data"]["peak_lr"]))
+    if curv is not None and curv.data.get("max_stable_lr"):
+        others.append(("the curvature's stability ceiling", curv.data["max_stable_lr"]))
+    if est is not None:
+        others.append(("the search's best compressed run", 2.0 ** est["best_x"]))
+    notes = []
+    for name, value in others:
+        if not (math.isfinite(value) and value > 0):
+            continue
+        decades = math.log10(value / lr)
+        if abs(decades) > d.note_decades:
+            notes.append(f"stages disagree: {name} ({value:.3g}) is {abs(decades):.1f} "
+                         f"decades {'above' if decades > 0 else 'below'} the choice "
+                         f"({lr:.3g}); check the candidates' curves in the report")
+    return notes
+
+
+def _range_test(task: Task, seed: int, steps: int) -> dict[str, Any]:
     from lrkit.rangetest import find
 
-    steps = _range_steps(task.total_steps)
     result = find(task, steps=steps, seed=seed)
     peak = result.peak_lr if result.peak_lr is not None else result.suggestion
+    diverged = any(r in ("diverged", "nonfinite") for r in result.stop_reasons)
+    diverged_at = float(result.lrs[-1]) if diverged and result.lrs else None
     summary = (f"{steps}-update sweep: constant LR {result.suggestion:.3g}, "
                f"peak {peak:.3g} for the task's schedule"
+               + (f", diverged at {diverged_at:.3g}" if diverged_at else "")
                + (f" ({'; '.join(result.flags)})" if result.flags else ""))
     data = {"suggestion": result.suggestion, "peak_lr": peak, "range": list(result.range),
-            "flags": list(result.flags), "confidence": result.confidence, "steps": steps}
+            "flags": list(result.flags), "confidence": result.confidence, "steps": steps,
+            "diverged_at": diverged_at}
     return {"cost_runs": float(result.cost_runs or 0.0), "peak_lr": float(peak),
             "summary": summary, "data": data, "result": result.to_dict()}
 
 
-def _ladder_center(rt: dict[str, Any], prior: Prior) -> float:
+def _ladder_center(rt: dict[str, Any] | None, prior: Prior, trust: float) -> tuple[float, bool]:
     """The search's centre: the range test's peak LR, pulled towards the prior when unsure.
 
-    Below ``RANGE_TEST_TRUST`` the centre is the geometric blend
-    ``suggestion**c * prior**(1 - c)`` (c = the test's confidence), mapped to the
-    schedule's peak as the test maps its own suggestion. On the benchmark's noisy
-    regression 40-update sweeps missed the best LR by 0.6-1.7 decades, 9 times in 10
-    with confidence 0-0.45, while AdamW's textbook 1e-3 sat 0.3 decades above it.
+    Below ``trust`` the centre is the geometric blend ``suggestion**c * prior**(1 - c)``
+    (c = the test's confidence), mapped to the schedule's peak as the test maps its own.
 
     >>> prior = Prior("adamw", 1e-3, 1e-5, 1e-2, 0.9, True, "adamw")
-    >>> _ladder_center({"peak_lr": 0.02, "suggestion": 0.01, "confidence": 0.9}, prior)
-    0.02
-    >>> round(_ladder_center({"peak_lr": 0.02, "suggestion": 0.01, "confidence": 0.0}, prior), 6)
+    >>> _ladder_center({"peak_lr": 0.02, "suggestion": 0.01, "confidence": 0.9}, prior, 0.5)
+    (0.02, False)
+    >>> round(_ladder_center({"peak_lr": 0.02, "suggestion": 0.01, "confidence": 0.0},
+    ...                      prior, 0.5)[0], 6)
     0.002
+    >>> _ladder_center(None, prior, 0.5)
+    (0.001, False)
     """
+    if rt is None:
+        return prior.lr, False
     peak, suggestion, c = rt["peak_lr"], rt["suggestion"], rt["confidence"]
     if not (math.isfinite(peak) and math.isfinite(suggestion) and suggestion > 0):
-        return prior.lr
-    if c >= RANGE_TEST_TRUST:
-        return float(peak)
+        return prior.lr, True
+    if c >= trust:
+        return float(peak), False
     blend = suggestion ** c * prior.lr ** (1.0 - c)
-    return float(peak * blend / suggestion)
+    return float(peak * blend / suggestion), True
 
 
-def _curvature(task: Task, prior: Prior, seed: int) -> Stage:
+def _curvature(task: Task, prior: Prior, seed: int, d: Design) -> Stage:
     from lrkit.curvature import fixed_batches, hessian_top_eigenvalue, sgd_bounds
     from lrkit.tasks import seeded_rng
 
     with seeded_rng(seed):
         model = task.model()
-        batches = fixed_batches(task.train_data, task.batch_size, CURVATURE_BATCHES)
-        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=CURVATURE_HVPS)
+        batches = fixed_batches(task.train_data, task.batch_size, d.curvature_batches)
+        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=d.curvature_hvps)
     examples = est.grad_equivalents * est.examples
     cost = examples / (task.total_steps * task.batch_size)
     bounds = sgd_bounds(est.value, momentum=prior.momentum)
     summary = (f"sharpness {est.value:.3g} at init: stability ceiling "
-               f"{bounds.max_stable_lr:.3g}, quadratic optimum {bounds.quadratic_optimal_lr:.3g}")
+               f"{bounds.max_stable_lr:.3g}, quadratic optimum {bounds.quadratic_optimal_lr:.3g}"
+               " (reported; it bounds nothing)")
     return Stage("curvature", summary, cost,
                  {"sharpness": est.value, "hvps": est.hvps,
                   "max_stable_lr": bounds.max_stable_lr,
                   "quadratic_optimal_lr": bounds.quadratic_optimal_lr})
-
-
-@dataclasses.dataclass(frozen=True)
-class _Choice:
-    lr: float
-    fallback: bool  # every candidate diverged: the range test's LR, unsearched
-    summary: str
-    data: dict[str, Any]
-
-
-def _choose(trials: list[Trial], fallback_lr: float) -> _Choice:
-    last = max((t.rung for t in trials), default=0)
-    best = conservative([t for t in trials if t.rung == last], TIE_TOLERANCE)
-    if best is None:
-        return _Choice(fallback_lr, True, "every candidate diverged: kept the range "
-                       "test's LR", {"reason": "all diverged"})
-    # the rung's real share of a run (its updates / the run's), as it was trained
-    fraction = best.cost_runs
-    factor = horizon_correction(fraction)
-    lr = best.lr / factor
-    summary = (f"LR {lr:.3g}: lowest of the longest compressed runs ({fraction:.0%} of a "
-               f"run) within {TIE_TOLERANCE:.0%} of the best, {best.lr:.3g} (val loss "
-               f"{best.loss:.4g}), / {factor:.3g} for the full run's longer horizon "
-               f"({HORIZON_ALPHA:g} x log2(1/{fraction:.2g}) octaves)")
-    return _Choice(lr, False, summary,
-                   {"best_candidate": best.lr, "best_loss": best.loss,
-                    "tie_tolerance": TIE_TOLERANCE, "rung_fraction": fraction,
-                    "horizon_alpha": HORIZON_ALPHA, "horizon_correction": factor})
 
 
 def _warmup_steps(spec: dict[str, Any]) -> int:

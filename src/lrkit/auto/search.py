@@ -1,21 +1,21 @@
-"""Stage 3 of ``auto``: a two-rung search over LR candidates on compressed runs.
+"""The search stage of ``auto``: a ladder of LRs on compressed runs, in seeded blocks.
 
-Each rung trains candidates for a fraction of the real run with the task's schedule
-*compressed* to that budget (a full warmup and decay in fewer updates) and scores them
-by final validation loss; a diverged run scores ``inf``. ``successive_halving`` keeps
-the best of each rung for the next. ``search_downward`` (what ``auto`` runs) gives its
-longer rung the first rung's winner and the LRs one and two octaves *below* it: a longer
-horizon favours a lower LR, so that is where the second look pays; ``conservative``
-then takes the lowest LR that ties with the best.
+Each run trains a candidate for a fraction of the real run with the task's schedule
+*compressed* to it (a full warmup and decay in fewer updates) and is scored by its final
+validation loss; a diverged run scores ``inf``. Within a *block* every candidate uses the
+same seed, so they share initial weights, data order and dropout masks (common random
+numbers): the differences between LRs then carry much less noise than the losses
+themselves. ``run_block`` trains one block; ``extend_edges`` grows the ladder past an
+edge that holds the best pooled loss. ``successive_halving`` is kept as a baseline.
 
-``refine`` fits a parabola to the loss against log2(LR) through the best candidate and
-its neighbours: its vertex is a better LR than the grid point when the minimum lies
-between two candidates (the horizon benchmark reads offsets off it). Its depth is a
-model of the compressed runs, not of the full run: ``auto`` does not quote it as a
-regret (``lrkit.auto.measured``).
-
->>> round(refine([0.25, 0.5, 1.0], [1.2, 1.0, 1.1]).lr, 4)  # vertex a little above 0.5
-0.5612
+>>> from lrkit.auto.runs import Runner, fake_trainer
+>>> from lrkit.tasks import builtin_tasks
+>>> task = builtin_tasks()["breast-cancer-logreg"]()
+>>> runner = Runner(fake_trainer(lambda lr: (math.log2(lr) - 3) ** 2))
+>>> trials = run_block(task, runner, [1.0, 2.0], block=0, seed=0, steps=26)
+>>> ladder = extend_edges(task, runner, trials, seeds=[0], steps=26, ratio=2.0, most=5)
+>>> sorted({t.lr for t in ladder})  # steps of 1, 2 octaves past the edge, then a gap closed
+[1.0, 2.0, 4.0, 8.0, 16.0]
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
-import numpy as np
+from lrkit.auto.runs import Runner
+from lrkit.tasks import Task
 
-from lrkit.tasks import Task, train
-
-__all__ = ["Refined", "Trial", "conservative", "refine", "search_downward",
-           "successive_halving"]
+__all__ = ["Trial", "extend_edges", "pooled", "run_block", "successive_halving"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,11 +36,14 @@ class Trial:
 
     Attributes:
         lr: the peak LR of the schedule.
-        rung: the rung index (0 = the widest, shortest).
+        rung: 0 for the search's runs, 1 for the shorter horizon probe.
         steps: updates trained (the schedule spans exactly this many).
         val_losses: validation loss after each (possibly partial) epoch.
         loss: the final validation loss, ``inf`` if the run diverged.
-        cost_runs: ``steps / task.total_steps``.
+        cost_runs: its gradient work in runs: updates plus validation passes (a forward
+            pass counts a third of an update) over the real run's updates.
+        block: the common-random-number block (its seed is the pipeline's seed + block).
+        seed: the run's seed.
     """
 
     lr: float
@@ -51,12 +52,119 @@ class Trial:
     val_losses: tuple[float, ...]
     loss: float
     cost_runs: float
+    block: int = 0
+    seed: int = 0
+
+
+def _eval_updates(task: Task, n_evals: int) -> float:
+    """Validation passes in update-equivalents (a forward pass is a third of an update)."""
+    return n_evals * len(task.val_data) / (3.0 * task.batch_size)
+
+
+def run_one(task: Task, runner: Runner, lr: float, *, block: int, seed: int, steps: int,
+            rung: int = 0, on_trial: Callable[[Trial], None] | None = None) -> Trial:
+    """Train one candidate (through the runner's cache) and score it."""
+    result = runner.train(task, lr, seed, steps)
+    work = result.steps + _eval_updates(task, len(result.val_losses))
+    trial = Trial(lr=float(lr), rung=rung, steps=result.steps,
+                  val_losses=tuple(result.val_losses),
+                  loss=result.final_val_loss if math.isfinite(result.final_val_loss)
+                  else math.inf, cost_runs=work / task.total_steps, block=block, seed=seed)
+    if on_trial is not None:
+        on_trial(trial)
+    return trial
+
+
+def run_block(task: Task, runner: Runner, lrs: Sequence[float], *, block: int, seed: int,
+              steps: int, rung: int = 0,
+              on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+    """Train every LR of ``lrs`` with one seed (a common-random-number block)."""
+    return [run_one(task, runner, lr, block=block, seed=seed, steps=steps, rung=rung,
+                    on_trial=on_trial) for lr in lrs]
+
+
+def pooled(trials: Sequence[Trial]) -> list[tuple[float, float]]:
+    """(lr, mean loss over blocks) of the search runs (rung 0), sorted by LR.
+
+    Only LRs that every block trained count (blocks differ by a common offset, so a mean
+    over some of them would tilt the curve); an LR that diverged in any block pools to
+    ``inf``.
+
+    >>> t = [Trial(1.0, 0, 5, (), 2.0, .1, 0), Trial(1.0, 0, 5, (), 4.0, .1, 1),
+    ...      Trial(2.0, 0, 5, (), math.inf, .1, 0), Trial(2.0, 0, 5, (), 1.0, .1, 1),
+    ...      Trial(4.0, 0, 5, (), 1.0, .1, 0)]
+    >>> pooled(t)
+    [(1.0, 3.0), (2.0, inf)]
+    """
+    blocks = {t.block for t in trials if t.rung == 0}
+    by_lr: dict[float, dict[int, float]] = {}
+    for t in trials:
+        if t.rung == 0:
+            by_lr.setdefault(t.lr, {})[t.block] = t.loss
+    return [(lr, sum(v.values()) / len(v) if all(map(math.isfinite, v.values())) else math.inf)
+            for lr, v in sorted(by_lr.items()) if set(v) == blocks]
+
+
+def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
+             reach: dict[str, int]) -> float | None:
+    """The next LR that brackets or resolves the minimum of ``curve``, or None when done.
+
+    Past an edge that holds the best, the step grows (1, 2, 4, ... ladder steps: a range
+    test can be decades off); once the best is inside, the widest gap next to it is
+    halved until both neighbours are one step away.
+    """
+    finite = [(lr, loss) for lr, loss in curve if math.isfinite(loss)]
+    if len(curve) < 2 or not finite:
+        return None
+    best = min(finite, key=lambda p: (p[1], p[0]))[0]
+    lrs = [lr for lr, _ in curve]
+    i = lrs.index(best)
+    if i == len(lrs) - 1:
+        new = best * ratio ** reach["high"]
+        if new >= ceiling:
+            new = best * ratio
+            if new >= ceiling:
+                return None
+        reach["high"] *= 2
+        return new
+    if i == 0:
+        new = best / ratio ** reach["low"]
+        reach["low"] *= 2
+        return new
+    gaps = [(math.log(best / lrs[i - 1]), lrs[i - 1]), (math.log(lrs[i + 1] / best), lrs[i + 1])]
+    width, other = max(gaps)
+    if width <= math.log(ratio) * 1.01:
+        return None
+    return math.sqrt(best * other)
+
+
+def extend_edges(task: Task, runner: Runner, trials: list[Trial], *, seeds: Sequence[int],
+                 steps: int, ratio: float, most: int, ceiling: float = math.inf,
+                 on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+    """Grow the ladder past an edge that holds the best, then close the gaps beside it.
+
+    Every block (``seeds[b]`` is block b's seed) trains each new LR, so the blocks keep one
+    ladder. Upwards it stops at ``ceiling``; at most ``most`` new LRs in all. Returns
+    ``trials`` with the new runs appended.
+    """
+    trials = list(trials)
+    reach = {"low": 1, "high": 1}
+    for _ in range(most):
+        new = _next_lr(pooled(trials), ratio, ceiling, reach)
+        if new is None:
+            break
+        have = {t.block for t in trials if t.rung == 0 and t.lr == new}
+        trials += [run_one(task, runner, new, block=b, seed=s, steps=steps, on_trial=on_trial)
+                   for b, s in enumerate(seeds) if b not in have]
+    return trials
 
 
 def successive_halving(task: Task, candidates: Sequence[float], budgets: Sequence[float],
-                       keep: Sequence[int], *, seed: int = 0,
+                       keep: Sequence[int], *, seed: int = 0, runner: Runner | None = None,
                        on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
     """Train ``candidates`` at ``budgets[0]`` of a run, keep ``keep[0]`` best, and so on.
+
+    A baseline for the benchmark (``auto`` does not use it).
 
     Args:
         task: the task; its schedule is compressed to each rung's budget.
@@ -64,15 +172,19 @@ def successive_halving(task: Task, candidates: Sequence[float], budgets: Sequenc
         budgets: fraction of ``task.total_steps`` per rung, increasing.
         keep: how many candidates survive each rung (``len(keep) == len(budgets) - 1``).
         seed: one seed for every run, so candidates differ only in their LR.
+        runner: trainer and cache (default: ``lrkit.tasks.train``, no cache).
         on_trial: called after each run (progress display).
 
     Returns:
         Every trial, in the order they ran.
     """
+    runner = runner or Runner()
     trials: list[Trial] = []
     survivors = list(candidates)
     for rung, fraction in enumerate(budgets):
-        scored = [_trial(task, lr, rung, fraction, seed, on_trial) for lr in survivors]
+        steps = max(1, round(fraction * task.total_steps))
+        scored = [run_one(task, runner, lr, block=0, seed=seed, steps=steps, rung=rung,
+                          on_trial=on_trial) for lr in survivors]
         trials += scored
         if rung < len(keep):
             scored.sort(key=lambda t: (t.loss, t.lr))
@@ -80,90 +192,3 @@ def successive_halving(task: Task, candidates: Sequence[float], budgets: Sequenc
             if not survivors:
                 break
     return trials
-
-
-def search_downward(task: Task, candidates: Sequence[float], budgets: tuple[float, float],
-                    *, below: int = 2, seed: int = 0,
-                    on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
-    """Train ``candidates`` at ``budgets[0]``; then the winner and ``below`` LRs under it.
-
-    The second rung (``budgets[1]`` of a run) trains the first rung's best LR and the LRs
-    1, 2, ... ``below`` octaves beneath it. Nothing runs there if every candidate diverged.
-    """
-    first = [_trial(task, lr, 0, budgets[0], seed, on_trial) for lr in candidates]
-    finite = [t for t in first if math.isfinite(t.loss)]
-    if not finite:
-        return first
-    best = min(finite, key=lambda t: (t.loss, t.lr)).lr
-    return first + [_trial(task, best / 2.0 ** k, 1, budgets[1], seed, on_trial)
-                    for k in range(below + 1)]
-
-
-def conservative(trials: Sequence[Trial], tolerance: float = 0.02) -> Trial | None:
-    """The lowest-LR trial whose loss is within ``tolerance`` (relative) of the best.
-
-    Ties go low: a full run is longer than these trials, and on most benchmark tasks the
-    loss rises faster above the best LR than below it.
-
-    >>> t = [Trial(lr, 1, 10, (), loss, 0.1) for lr, loss in [(1, .50), (.5, .505), (.25, .6)]]
-    >>> conservative(t).lr
-    0.5
-    """
-    finite = [t for t in trials if math.isfinite(t.loss)]
-    if not finite:
-        return None
-    best = min(t.loss for t in finite)
-    return min((t for t in finite if t.loss <= best + tolerance * abs(best)), key=lambda t: t.lr)
-
-
-def _trial(task: Task, lr: float, rung: int, fraction: float, seed: int,
-           on_trial: Callable[[Trial], None] | None) -> Trial:
-    steps = max(1, round(fraction * task.total_steps))
-    result = train(task, lr, seed, total_steps=steps)
-    trial = Trial(lr=float(lr), rung=rung, steps=result.steps,
-                  val_losses=tuple(result.val_losses), loss=result.final_val_loss,
-                  cost_runs=result.steps / task.total_steps)
-    if on_trial is not None:
-        on_trial(trial)
-    return trial
-
-
-@dataclasses.dataclass(frozen=True)
-class Refined:
-    """The LR after a parabolic fit in log2(LR) space, and the regret it implies.
-
-    Attributes:
-        lr: the vertex when it lies inside the bracket, else the best grid LR.
-        best_grid_lr: the best candidate as measured.
-        expected_regret: (loss(best grid LR) - vertex loss) / vertex loss, from the fit;
-            0 when no fit was possible. A model-based estimate, not a measurement.
-        fitted: whether the parabola was used.
-    """
-
-    lr: float
-    best_grid_lr: float
-    expected_regret: float
-    fitted: bool
-
-
-def refine(lrs: Sequence[float], losses: Sequence[float]) -> Refined:
-    """Fit loss ~ a + b x + c x^2 (x = log2 LR) through the best point and its neighbours."""
-    pairs = sorted((float(lr), float(loss)) for lr, loss in zip(lrs, losses, strict=True)
-                   if math.isfinite(loss))
-    if not pairs:
-        return Refined(math.nan, math.nan, math.nan, False)
-    x = np.log2([p[0] for p in pairs])
-    y = np.asarray([p[1] for p in pairs])
-    i = int(np.argmin(y))
-    best = float(2.0 ** x[i])
-    if i == 0 or i == len(x) - 1:  # minimum on the edge: no bracket, nothing to refine
-        return Refined(best, best, 0.0, False)
-    xs, ys = x[i - 1: i + 2], y[i - 1: i + 2]
-    c2, c1, c0 = np.polyfit(xs, ys, 2)
-    if c2 <= 0:
-        return Refined(best, best, 0.0, False)
-    vertex = -c1 / (2 * c2)
-    floor = c0 + c1 * vertex + c2 * vertex ** 2
-    if not (xs[0] < vertex < xs[-1]) or floor <= 0:
-        return Refined(best, best, 0.0, False)
-    return Refined(float(2.0 ** vertex), best, float((y[i] - floor) / floor), True)

@@ -20,10 +20,13 @@ def auto(
     task: str = typer.Option(
         "digits-mlp", "--task", help="A built-in task (digits-mlp, digits-cnn, "
         "breast-cancer-logreg, diabetes-mlp) or path/to/file.py:make_task."),
-    budget: float = typer.Option(1.0, "--budget", help="Selection budget in training-run "
-                                 "equivalents (>= 0.3, and enough for 3-update search runs "
-                                 "on small tasks; at most ~4.7 is spent: no search run is "
-                                 "longer than one real run)."),
+    budget: float = typer.Option(1.0, "--budget", help="What to spend when the estimate is "
+                                 "tight, in training-run equivalents (gradient work of one "
+                                 "full run). Any value > 0 runs: a short task or budget gets "
+                                 "a smaller design, and the output says what it dropped."),
+    max_budget: float | None = typer.Option(None, "--max-budget", help="The most it may "
+                                            "spend when a miss would be costly (default: "
+                                            "twice --budget)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline."),
     curvature: bool = typer.Option(True, "--curvature/--no-curvature",
                                    help="Measure the sharpness ceiling."),
@@ -44,7 +47,8 @@ def auto(
     from lrkit.tasks import load_task
 
     loaded = load_task(task)
-    check_budget(loaded, budget)  # before the progress display: a bad budget is one line
+    check_budget(budget, max_budget)  # before the progress display: a bad budget is one line
+    top = 2.0 * budget if max_budget is None else max_budget
     if report is not None and not no_report and report.exists() and not report.is_dir():
         from lrkit.errors import ConfigError
 
@@ -53,13 +57,13 @@ def auto(
     with Progress(TextColumn("[bold]auto[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed:.2f}/{task.total:.2f} runs"),
                   console=err_console, transient=True) as bar:
-        job = bar.add_task(f"{loaded.name}: prior", total=budget)
+        job = bar.add_task(f"{loaded.name}: prior", total=top)
 
         def progress(stage: str, cost: float) -> None:
-            bar.update(job, completed=min(cost, budget), description=f"{loaded.name}: {stage}")
+            bar.update(job, completed=min(cost, top), description=f"{loaded.name}: {stage}")
 
-        rec = run_auto(loaded, budget=budget, seed=seed, curvature=curvature,
-                       progress=progress)
+        rec = run_auto(loaded, budget=budget, max_budget=max_budget, seed=seed,
+                       curvature=curvature, progress=progress)
     index = None
     if report is not None and not no_report:
         from lrkit.report.auto_report import write_report
@@ -79,7 +83,9 @@ def auto(
     console.print(table)
     console.print(f"[bold]recommended peak LR: {rec.lr:.4g}[/bold]  "
                   f"(warmup {rec.warmup_steps} updates; cost {rec.cost_runs:.2f} "
-                  "training runs)")
+                  f"training runs, {rec.seconds:.0f} s)")
+    for note in rec.notes:
+        console.print(f"note: {note}")
     console.print("how close: " + ("not measured (every candidate diverged)"
                                    if rec.measured is None else rec.measured.summary()))
     best = best_measured_budget()

@@ -95,6 +95,7 @@ def write_report(rec: Recommendation, folder: str | Path) -> Path:
                              f"<figcaption>{html.escape(alt)}</figcaption></figure>"
                              for name, alt in figures),
         "spec": html.escape(str(rec.schedule)),
+        "notes": "".join(f"<p class=\"note\">Note: {html.escape(n)}</p>" for n in rec.notes),
     }
     page = _TEMPLATE.format(**body)
     index = out / "index.html"
@@ -117,6 +118,7 @@ img {{ max-width: 100%; }} code {{ background: #f4f4f4; padding: .1em .3em; }}
 <h1>{title}</h1>
 <p class="big">Train with peak LR <b>{lr}</b> ({warmup} warmup updates).</p>
 <p>How close it is: {regret}. Cost of finding it: {cost} training runs.</p>
+{notes}
 <h2>Stages</h2>
 <table><tr><th>stage</th><th>finding</th><th>cost (runs)</th></tr>
 {stages}

@@ -1,0 +1,265 @@
+"""The one frozen object that holds every knob of ``lrkit.auto``.
+
+``DEFAULT_DESIGN`` is what ships; ``auto(task, design=...)`` runs any other. A design
+round-trips through a plain dict (``to_dict`` / ``from_dict``), so a benchmark can record
+exactly what it scored. ``fit_to_budget`` shrinks a design to what a task's budget
+affords (a shorter range test, no curvature, fewer candidates, one block) and says what it
+dropped, so ``auto`` never refuses a valid task.
+
+>>> d = Design.from_dict(DEFAULT_DESIGN.to_dict())
+>>> d == DEFAULT_DESIGN
+True
+>>> Design.from_dict({"blocks": 3}).blocks
+3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from lrkit.errors import ConfigError
+
+__all__ = ["DEFAULT_DESIGN", "Design", "Fitted", "fit_to_budget"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Design:
+    """Every knob of the pipeline (the shipped values are the defaults).
+
+    Attributes:
+        range_test: run the range test (off: the search centres on the textbook prior).
+        range_fraction: the sweep's length as a share of the run's updates ...
+        range_min_steps, range_max_steps: ... clipped to this many updates ...
+        range_share: ... and to this share of the budget (short runs).
+        range_floor_steps: the shortest sweep worth running; below it the test is dropped.
+        range_test_trust: below this confidence the centre is pulled towards the prior.
+        curvature: measure the sharpness ceiling for SGD-family optimizers (reported, and
+            compared in the disagreement note; it bounds nothing).
+        curvature_hvps, curvature_batches: its Hessian-vector products and batches.
+        ladder_low, ladder_high: the ladder, in octaves (factor ``ladder_ratio``) around the
+            centre.
+        ladder_ratio: the ratio between neighbouring candidates.
+        min_candidates: fewest candidates a short task's ladder keeps.
+        blocks: common-random-number blocks (every candidate in a block shares the seed,
+            hence the initial weights, data order and dropout masks).
+        max_blocks: the most blocks the adaptive budget may run.
+        max_rung: the longest search run, as a share of a real run.
+        min_rung_steps: the shortest search run worth training, in updates.
+        extend_max: how many LRs the ladder may add past an edge that holds the best (in
+            growing steps) and in the gaps beside the best.
+        horizon_probe: also train block 0's ladder at ``horizon_ratio`` of its length and
+            measure how the best LR moves with the horizon on this task.
+        horizon_ratio: the probe's length relative to the main runs.
+        horizon_alpha: prior slope of the best LR against the horizon, octaves of LR per
+            octave of run length (fitted across tasks), used where no probe ran.
+        horizon_prior_sd: its spread across tasks (shrinks the measured slope towards it).
+        horizon_min_fraction: the shortest run share the slope is extrapolated from.
+        fit_window: octaves each side of the best candidate that the smooth pick fits.
+        seed_sd: prior scatter (octaves) of one block's best LR, pooled with the measured
+            spread between blocks.
+        lean: how far to lean below the estimate, as a multiple of the expected-regret
+            minimiser (0 = take the estimate, 1 = the risk-aware choice).
+        ceiling_factor: the choice stays below this multiple of the lowest LR that was seen
+            to be unstable (range-test divergence, a diverged or blown-up search run).
+        blowup: a search run whose loss ends above this multiple of the pooled best counts
+            as unstable.
+        adaptive_threshold: add a block while the expected regret from the estimate's
+            spread exceeds this (relative loss).
+        note_decades: stages that disagree with the choice by more than this are named.
+    """
+
+    range_test: bool = True
+    range_fraction: float = 0.1
+    range_min_steps: int = 40
+    range_max_steps: int = 100
+    range_share: float = 0.2
+    range_floor_steps: int = 12
+    range_test_trust: float = 0.5
+    curvature: bool = True
+    curvature_hvps: int = 12
+    curvature_batches: int = 2
+    ladder_low: int = -2
+    ladder_high: int = 1
+    ladder_ratio: float = 2.0
+    min_candidates: int = 3
+    blocks: int = 2
+    max_blocks: int = 4
+    max_rung: float = 0.25
+    min_rung_steps: int = 8
+    extend_max: int = 8
+    horizon_probe: bool = True
+    horizon_ratio: float = 0.25
+    horizon_alpha: float = 0.35
+    horizon_prior_sd: float = 0.35
+    horizon_min_fraction: float = 1 / 64
+    fit_window: int = 2
+    seed_sd: float = 0.4
+    lean: float = 1.0
+    ceiling_factor: float = 1.0
+    blowup: float = 3.0
+    adaptive_threshold: float = 0.02
+    note_decades: float = 1.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"design.{f.name} = {value!r}: must be true or false")
+            elif f.type in ("int", int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ConfigError(f"design.{f.name} = {value!r}: must be an integer; "
+                                      f"the default is {f.default!r}")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not \
+                    math.isfinite(value):
+                raise ConfigError(f"design.{f.name} = {value!r}: must be a finite number; "
+                                  f"the default is {f.default!r}")
+        if self.ladder_low > self.ladder_high:
+            raise ConfigError(f"design.ladder_low = {self.ladder_low}: must be <= ladder_high "
+                              f"= {self.ladder_high}; pass e.g. -3 and 2")
+        if not 1 <= self.blocks <= self.max_blocks:
+            raise ConfigError(f"design.blocks = {self.blocks}: must be in 1..max_blocks "
+                              f"({self.max_blocks}); pass e.g. 2")
+        if self.ladder_ratio <= 1:
+            raise ConfigError(f"design.ladder_ratio = {self.ladder_ratio}: must be > 1; "
+                              "pass e.g. 2")
+        if not 0 < self.max_rung <= 1:
+            raise ConfigError(f"design.max_rung = {self.max_rung}: must be in (0, 1]; "
+                              "pass e.g. 0.25")
+
+    @property
+    def n_candidates(self) -> int:
+        """Candidates on the initial ladder."""
+        return self.ladder_high - self.ladder_low + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every knob by name (JSON-ready)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Design:
+        """The design with ``data``'s knobs (the rest at their defaults).
+
+        Raises:
+            ConfigError: an unknown knob or a bad value.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"design: unknown knob(s) {', '.join(unknown)}; the knobs are "
+                              f"{', '.join(sorted(known))}")
+        return cls(**data)
+
+
+DEFAULT_DESIGN = Design()
+
+
+@dataclasses.dataclass(frozen=True)
+class Fitted:
+    """A design fitted to one task's budget, with the plan it implies.
+
+    Attributes:
+        design: the design as it will run (knobs the budget could not afford switched off).
+        range_steps: updates of the range test's sweep (0 when it does not run).
+        rung_steps: updates of each search run.
+        n_candidates: candidates on the initial ladder.
+        dropped: one line per thing the budget dropped or shortened, for the output.
+    """
+
+    design: Design
+    range_steps: int
+    rung_steps: int
+    n_candidates: int
+    dropped: tuple[str, ...]
+
+
+# the shortest horizon-probe run: shorter ones measure the first few updates, not a horizon
+_PROBE_MIN_STEPS = 4
+
+
+def _curvature_cost(design: Design, total_steps: int) -> float:
+    # a gradient and two per HVP, per batch (lrkit.curvature.hvp.GRAD_EQUIVALENTS_PER_HVP)
+    return (1 + 2 * design.curvature_hvps) * design.curvature_batches / total_steps
+
+
+def fit_to_budget(design: Design, total_steps: int, budget: float,
+                  adaptive_optimizer: bool = False) -> Fitted:
+    """Shrink ``design`` to what ``budget`` runs of a ``total_steps``-update task afford.
+
+    In order, as the budget gets tighter: the range test shortens (never past
+    ``range_floor_steps``), the curvature stage goes, the ladder narrows from the top and
+    bottom to ``min_candidates``, the horizon probe goes, the blocks drop to one, the range
+    test goes, and last the search runs shorten below ``min_rung_steps`` (to 2 updates).
+    Nothing is refused: on a tiny task the plan may cost more than the budget, and says so.
+
+    >>> f = fit_to_budget(DEFAULT_DESIGN, 92, 1.0)
+    >>> f.range_steps, f.design.curvature, f.n_candidates, f.rung_steps >= 8
+    (18, False, 4, True)
+    >>> fit_to_budget(DEFAULT_DESIGN, 5000, 1.0).dropped
+    ()
+    """
+    T = int(total_steps)
+    d = design
+    dropped: list[str] = []
+    range_steps = 0
+    if d.range_test:
+        want = int(min(d.range_max_steps, max(d.range_min_steps, round(d.range_fraction * T))))
+        cap = int(d.range_share * budget * T)
+        range_steps = min(want, cap)
+        if range_steps < want:
+            dropped.append(f"range test shortened to {range_steps} updates (from {want})")
+    curv = d.curvature and not adaptive_optimizer
+    n_cand = d.n_candidates
+    low, high = d.ladder_low, d.ladder_high
+    blocks, probe = d.blocks, d.horizon_probe
+
+    def search_runs() -> float:
+        return blocks * n_cand + (n_cand * d.horizon_ratio if probe else 0.0)
+
+    def rung() -> int:
+        left = budget * T - range_steps - (_curvature_cost(d, T) * T if curv else 0.0)
+        return int(min(d.max_rung * T, left / search_runs())) if left > 0 else 0
+
+    steps = rung()
+    if curv and steps < d.min_rung_steps:
+        curv = False
+        dropped.append("curvature skipped (its HVPs would shorten the search runs)")
+        steps = rung()
+    while steps < d.min_rung_steps and n_cand > d.min_candidates:
+        # narrow the ladder from the side farther from the centre (the top first)
+        if high >= -low:
+            high -= 1
+        else:
+            low += 1
+        n_cand -= 1
+        steps = rung()
+    if n_cand < d.n_candidates:
+        dropped.append(f"ladder narrowed to {n_cand} candidates (from {d.n_candidates})")
+    if probe and (steps < d.min_rung_steps or steps * d.horizon_ratio < _PROBE_MIN_STEPS):
+        probe = False
+        dropped.append("horizon probe skipped: the prior horizon slope is used")
+        steps = rung()
+    if blocks > 1 and steps < d.min_rung_steps:
+        dropped.append(f"one block of candidates instead of {blocks}")
+        blocks = 1
+        steps = rung()
+    if range_steps and steps < d.min_rung_steps and range_steps > d.range_floor_steps:
+        range_steps = max(d.range_floor_steps, 0)
+        steps = rung()
+    if range_steps and range_steps < d.range_floor_steps:
+        dropped.append(f"range test skipped (under {d.range_floor_steps} updates): the "
+                       "search centres on the textbook prior")
+        range_steps = 0
+        steps = rung()
+    if steps < d.min_rung_steps:
+        short = max(2, steps)
+        dropped.append(f"search runs of {short} updates (under {d.min_rung_steps}): the "
+                       "budget is too small for this task to search well")
+        steps = short
+    fitted = dataclasses.replace(d, curvature=curv, ladder_low=low, ladder_high=high,
+                                 blocks=blocks, horizon_probe=probe,
+                                 max_blocks=max(blocks, d.max_blocks),
+                                 range_test=range_steps > 0)
+    return Fitted(fitted, range_steps, min(steps, T), n_cand, tuple(dropped))

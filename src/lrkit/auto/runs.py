@@ -1,0 +1,171 @@
+"""How ``auto`` trains its candidates: an injectable trainer and an optional run cache.
+
+A *trainer* is ``(task, lr, seed, total_steps) -> TrainResult`` (``lrkit.tasks.train``
+by default): the run must depend on these four only, so the same seed gives every
+candidate the same initial weights, data order and dropout masks (common random
+numbers). A *cache* is anything with ``get(key) -> TrainResult | None`` and
+``put(key, result)``; ``JsonlRunCache`` keeps one JSON line per run on disk, so a
+benchmark that calls ``auto`` many times trains each distinct run once.
+
+>>> cache = MemoryRunCache()
+>>> runner = Runner(fake_trainer(lambda lr: (lr - 0.1) ** 2), cache)
+>>> from lrkit.tasks import builtin_tasks
+>>> task = builtin_tasks()["breast-cancer-logreg"]()
+>>> r = runner.train(task, 0.3, seed=0, steps=26)
+>>> round(r.final_val_loss, 4), runner.trained, runner.train(task, 0.3, 0, 26) is not None
+(0.04, 1, True)
+>>> runner.trained  # the second call came from the cache
+1
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from lrkit.tasks import Task, TrainResult, train
+
+__all__ = ["JsonlRunCache", "MemoryRunCache", "RunCache", "Runner", "Trainer",
+           "default_trainer", "fake_trainer", "run_key"]
+
+Trainer = Callable[[Task, float, int, int], TrainResult]
+
+
+class RunCache(Protocol):
+    """Where finished runs are kept: ``get`` returns None for a run not seen yet."""
+
+    def get(self, key: str) -> TrainResult | None:  # pragma: no cover - protocol
+        """The cached result of ``key``, or None."""
+        ...
+
+    def put(self, key: str, result: TrainResult) -> None:  # pragma: no cover - protocol
+        """Keep ``result`` under ``key``."""
+        ...
+
+
+def default_trainer(task: Task, lr: float, seed: int, total_steps: int) -> TrainResult:
+    """``lrkit.tasks.train`` with the schedule compressed to ``total_steps`` updates."""
+    return train(task, lr, seed, total_steps=total_steps)
+
+
+def fake_trainer(curve: Callable[[float], float], *,
+                 noise: Callable[[float, int], float] | None = None) -> Trainer:
+    """A trainer that trains nothing: the final loss is ``curve(lr)`` (+ ``noise(lr, seed)``).
+
+    For tests of the pick logic: a known loss-against-LR curve, exactly, in microseconds.
+    A non-finite value is a diverged run.
+    """
+
+    def trainer(task: Task, lr: float, seed: int, total_steps: int) -> TrainResult:
+        loss = float(curve(lr)) + (0.0 if noise is None else float(noise(lr, seed)))
+        diverged = not math.isfinite(loss)
+        final = math.inf if diverged else loss
+        return TrainResult(val_losses=[final], train_losses=[final], final_val_loss=final,
+                           diverged=diverged, steps=int(total_steps), seconds=0.0,
+                           lr=float(lr), seed=int(seed))
+
+    return trainer
+
+
+def run_key(task: Task, lr: float, seed: int, steps: int) -> str:
+    """The cache key of one run: the task's name, schedule, batch size and length."""
+    schedule = task.schedule if isinstance(task.schedule, str | type(None)) else \
+        json.dumps(task.schedule, sort_keys=True)
+    return json.dumps([task.name, schedule, task.batch_size, task.total_steps,
+                       float.hex(float(lr)), int(seed), int(steps)])
+
+
+class MemoryRunCache:
+    """A cache in a dict (one process)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, TrainResult] = {}
+
+    def get(self, key: str) -> TrainResult | None:
+        """The cached result of ``key``, or None."""
+        return self._runs.get(key)
+
+    def put(self, key: str, result: TrainResult) -> None:
+        """Keep ``result`` under ``key``."""
+        self._runs[key] = result
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _value(x: Any) -> float:
+    return math.inf if x is None else float(x)
+
+
+class JsonlRunCache(MemoryRunCache):
+    """A cache in a JSON-lines file: each run is appended as soon as it finishes.
+
+    An interrupted benchmark resumes where it stopped. Diverged losses are stored as null.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        if self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                self._runs[row["key"]] = TrainResult(
+                    val_losses=[_value(v) for v in row["val_losses"]],
+                    train_losses=[_value(v) for v in row["train_losses"]],
+                    final_val_loss=_value(row["final"]), diverged=row["diverged"],
+                    steps=row["steps"], seconds=row["seconds"], lr=row["lr"],
+                    seed=row["seed"])
+
+    def put(self, key: str, result: TrainResult) -> None:
+        """Keep ``result`` under ``key`` and append it to the file."""
+        row = {"key": key, "lr": result.lr, "seed": result.seed, "steps": result.steps,
+               "final": _finite(result.final_val_loss), "diverged": result.diverged,
+               "seconds": round(result.seconds, 4),
+               "val_losses": [_finite(v) for v in result.val_losses],
+               "train_losses": [_finite(v) for v in result.train_losses]}
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(row) + "\n")
+            super().put(key, result)
+
+
+@dataclasses.dataclass
+class Runner:
+    """Trains through ``trainer``, looks runs up in ``cache`` first, counts what it trained.
+
+    Attributes:
+        trainer: the trainer.
+        cache: the run cache (None: none).
+        trained: runs actually trained (not found in the cache).
+        seconds: wall-clock seconds of the runs as they were trained (cached runs count
+            the seconds they took when they were trained).
+    """
+
+    trainer: Trainer = default_trainer
+    cache: RunCache | None = None
+    trained: int = 0
+    seconds: float = 0.0
+
+    def train(self, task: Task, lr: float, seed: int, steps: int) -> TrainResult:
+        """One run of ``task`` at peak ``lr``, compressed to ``steps`` updates."""
+        key = run_key(task, lr, seed, steps)
+        hit = None if self.cache is None else self.cache.get(key)
+        if hit is not None:
+            self.seconds += hit.seconds
+            return hit
+        result = self.trainer(task, float(lr), int(seed), int(steps))
+        self.trained += 1
+        self.seconds += result.seconds
+        if self.cache is not None:
+            self.cache.put(key, result)
+        return result

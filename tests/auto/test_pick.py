@@ -1,0 +1,176 @@
+"""The choice logic, exactly, on known loss-against-LR curves (a fake trainer: no training)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lrkit.auto import (
+    DEFAULT_DESIGN,
+    MemoryRunCache,
+    auto,
+    expected_regret,
+    fake_trainer,
+    risk_offset,
+    smooth_minimum,
+    steepness,
+)
+from lrkit.auto.design import Design
+
+from ._helpers import regression_task
+
+# the pick with every correction off: the fit's minimum is the answer
+PLAIN = Design(range_test=False, curvature=False, horizon_probe=False, horizon_alpha=0.0,
+               lean=0.0)
+
+
+def bowl(best: float, width: float = 1.0):
+    """Loss 1 + ((log2 lr - log2 best) / width)^2: an exact quadratic in octaves."""
+    return lambda lr: 1.0 + ((math.log2(lr) - math.log2(best)) / width) ** 2
+
+
+def test_smooth_minimum_takes_the_fits_vertex_not_the_best_grid_point() -> None:
+    xs = [-4.0, -3.0, -2.0, -1.0, 0.0]
+    ys = [1 + (x + 2.4) ** 2 for x in xs]
+    m = smooth_minimum(xs, ys)
+    assert m.fitted and m.x == pytest.approx(-2.4) and m.best_x == -2.0 and m.edge == ""
+    # at an edge there is no bracket: the best point, flagged
+    edge = smooth_minimum([0.0, 1.0, 2.0], [3.0, 2.0, 1.0])
+    assert not edge.fitted and edge.x == 2.0 and edge.edge == "high"
+    # a cliff inside the window does not drag the vertex past the neighbours
+    cliff = smooth_minimum([-2.0, -1.0, 0.0, 1.0, 2.0], [1.3, 1.1, 1.0, 1.2, 50.0])
+    assert -1.0 <= cliff.x <= 1.0
+    with pytest.raises(ValueError, match="no finite loss"):
+        smooth_minimum([0.0, 1.0], [math.inf, math.nan])
+
+
+def test_steepness_marks_a_diverged_side_as_a_cliff() -> None:
+    xs = [-2.0, -1.0, 0.0, 1.0]
+    ys = [1.8, 1.2, 1.0, math.inf]
+    low, high = steepness(xs, ys, smooth_minimum(xs, ys))
+    assert high == 1.0 and 0 < low < high
+
+
+def test_the_risk_aware_offset_leans_low_only_when_the_high_side_is_steeper() -> None:
+    assert risk_offset(0.5, k_low=0.2, k_high=0.2) == 0.0
+    lean = risk_offset(0.5, k_low=0.1, k_high=1.0)
+    assert -1.0 < lean < 0
+    # wider spread, further lean; the lean is the minimiser of the expected regret
+    assert risk_offset(1.0, k_low=0.1, k_high=1.0) < lean
+    best = expected_regret(lean, 0.5, k_low=0.1, k_high=1.0)
+    for other in (lean - 0.1, 0.0, lean + 0.1):
+        assert expected_regret(other, 0.5, k_low=0.1, k_high=1.0) >= best
+
+
+def test_with_no_corrections_the_pick_is_the_curves_minimum_between_grid_points() -> None:
+    task = regression_task()
+    # the prior for SGD+momentum is 0.1: the ladder is 0.025 .. 0.2; the bowl's floor is
+    # at 0.07, between two candidates
+    rec = auto(task, design=PLAIN, trainer=fake_trainer(bowl(0.07)))
+    assert rec.lr == pytest.approx(0.07, rel=1e-6)
+    assert rec.stage("search").data["extensions"] == 0
+    assert all(s.name != "range test" for s in rec.stages)
+
+
+def test_the_ladder_grows_past_the_edge_that_holds_the_best() -> None:
+    task = regression_task()
+    # the best LR, 1.6, sits three octaves above the ladder's top (0.2)
+    rec = auto(task, design=PLAIN, trainer=fake_trainer(bowl(1.6)))
+    search = rec.stage("search")
+    assert search.data["extensions"] >= 3
+    assert max(search.data["ladder"]) >= 1.6
+    assert rec.lr == pytest.approx(1.6, rel=1e-6)
+    # and downwards
+    rec = auto(task, design=PLAIN, trainer=fake_trainer(bowl(0.005)))
+    assert min(rec.stage("search").data["ladder"]) <= 0.005
+    assert rec.lr == pytest.approx(0.005, rel=1e-6)
+
+
+def test_the_choice_never_exceeds_the_lowest_unstable_lr() -> None:
+    # the loss keeps falling up to 0.4 and diverges from there: the fit would go higher
+    def cliff(lr: float) -> float:
+        return math.inf if lr >= 0.4 else 1.0 - 0.1 * math.log2(lr)
+
+    rec = auto(regression_task(), design=PLAIN, trainer=fake_trainer(cliff))
+    choice = rec.stage("choice").data
+    assert choice["ceilings"]["unstable search run"] == pytest.approx(0.4)
+    assert rec.lr <= 0.4 * DEFAULT_DESIGN.ceiling_factor
+    # a blow-up (finite but 3x the best) counts as unstable too
+    def blowup(lr: float) -> float:
+        return 10.0 if lr >= 0.4 else 1.0 - 0.1 * math.log2(lr)
+
+    rec = auto(regression_task(), design=PLAIN, trainer=fake_trainer(blowup))
+    assert rec.lr < 0.4
+
+
+def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
+    # issue 13: SGD-momentum, cosine, MSE, best LR 0.1; the old auto picked 0.0015. Here the
+    # curve is steep above 0.1 and the blocks disagree by a seed-dependent shift
+    def curve(lr: float) -> float:
+        x = math.log2(lr / 0.1)
+        return 1.0 + (0.05 * x * x if x < 0 else 0.6 * x * x)
+
+    def noise(lr: float, seed: int) -> float:
+        return 0.02 * (seed % 3) + 0.01 * math.sin(7 * math.log2(lr) + seed)
+
+    # (the fake runs have no horizon effect: the horizon correction is off)
+    design = Design(range_test=False, curvature=False, horizon_probe=False, horizon_alpha=0.0)
+    rec = auto(regression_task(), design=design, trainer=fake_trainer(curve, noise=noise))
+    assert 0.1 / 3 <= rec.lr <= 0.1 * 1.5
+
+
+def test_an_uncertain_steep_estimate_buys_more_blocks_up_to_the_max_budget() -> None:
+    def curve(lr: float) -> float:
+        return 1.0 + 2.0 * (math.log2(lr / 0.1)) ** 2
+
+    def noise(lr: float, seed: int) -> float:  # each seed moves the minimum by an octave
+        return 4.0 * math.log2(lr / 0.1) * (1 if seed % 2 else -1)
+
+    design = Design(range_test=False, curvature=False, horizon_probe=False)
+    rec = auto(regression_task(), design=design, budget=1.0, max_budget=2.5,
+               trainer=fake_trainer(curve, noise=noise))
+    search = rec.stage("search")
+    assert search.data["blocks"] > 2
+    assert rec.cost_runs <= 2.5 + 1e-9
+    assert "added" in search.summary and any("added" in n for n in rec.notes)
+    # a tight estimate stops at the design's blocks, and says why
+    tight = auto(regression_task(), design=design, trainer=fake_trainer(bowl(0.1, 4.0)))
+    assert tight.stage("search").data["blocks"] == 2
+    assert "stopped at 2 block(s)" in tight.stage("search").summary
+
+
+def test_stages_that_disagree_by_more_than_a_decade_are_said(tmp_path) -> None:
+    # the prior (0.1) is two decades above the curve's minimum (0.001)
+    rec = auto(regression_task(), design=Design(range_test=False, curvature=False,
+                                                horizon_probe=False, extend_max=10),
+               trainer=fake_trainer(bowl(0.001)))
+    assert any(n.startswith("stages disagree: the textbook prior (0.1)") for n in rec.notes)
+    from lrkit.report.auto_report import write_report
+
+    page = write_report(rec, tmp_path / "report").read_text()
+    assert "Note: stages disagree: the textbook prior (0.1)" in page
+    close = auto(regression_task(), design=PLAIN, trainer=fake_trainer(bowl(0.07)))
+    assert not any("disagree" in n for n in close.notes)
+
+
+def test_every_candidate_diverging_falls_back_below_the_lowest_tried() -> None:
+    rec = auto(regression_task(), design=PLAIN, trainer=fake_trainer(lambda lr: math.inf))
+    assert math.isfinite(rec.lr) and rec.lr > 0 and rec.measured is None
+    assert rec.lr < min(t.lr for t in rec.trials)
+
+
+def test_an_injected_cache_trains_each_run_once() -> None:
+    calls = []
+    inner = fake_trainer(bowl(0.07))
+
+    def counting(task, lr, seed, steps):
+        calls.append((lr, seed, steps))
+        return inner(task, lr, seed, steps)
+
+    cache = MemoryRunCache()
+    first = auto(regression_task(), design=PLAIN, trainer=counting, cache=cache)
+    n = len(calls)
+    assert n == len(first.trials) == len(set(calls))
+    second = auto(regression_task(), design=PLAIN, trainer=counting, cache=cache)
+    assert len(calls) == n and second.lr == first.lr and second.cost_runs == first.cost_runs
