@@ -285,12 +285,10 @@ def compare(task: Task | str, schedules: Sequence[str] | str = DEFAULT_SCHEDULES
         if isinstance(optimizers, str) else list(optimizers)
     rows = entries(schedule_list, optimizer_list)
     seed_list = _check(seeds, budget, grid, select_seed)
-    if budget is not None:
-        from lrkit.auto.pipeline import check_budget
-
-        for entry in rows:
-            if entry.searched:
-                check_budget(entry.task_for(loaded), budget)
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                               or not (math.isfinite(budget) and budget > 0)):
+        raise ConfigError(f"--budget = {budget!r}: must be a number > 0 (training-run "
+                          "equivalents per row, spent by lrkit auto); pass e.g. 1")
     grid_list = parse_grid(grid) if isinstance(grid, str) else (
         None if grid is None else [float(v) for v in grid])
     if grid_list is not None:
