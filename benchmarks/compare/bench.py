@@ -1,0 +1,182 @@
+"""Regret of ``lrkit compare``'s top-ranked schedule against a full grid per schedule.
+
+For each task:
+
+- **oracle**: every schedule of ``SCHEDULES`` on a 9-LR half-decade grid (1/100x..100x the
+  calculator's textbook LR for the task's optimizer), each (schedule, LR) trained on the
+  5 *scoring* seeds 10-14. L*(s) is the best mean over the grid; the true best schedule
+  s* has the lowest L*.
+- **compare**: ``lrkit.compare`` as a user runs it by default (the 5 middle LRs of that
+  grid on the selection seed 1000, then the chosen LR on seeds 0-2): its top-ranked
+  schedule s^ with its LR lr^.
+- **scores** (on the scoring seeds, which compare never saw):
+  shape regret (L*(s^) - L*(s*)) / L*(s*) (the shape, each at its oracle LR);
+  end-to-end regret (L(s^, lr^) - L*(s*)) / L*(s*) (what the user trains);
+  indistinguishable: s^ = s*, or a paired t-test over the scoring seeds between s^ at its
+  oracle LR and s* at its LR does not reject at 0.05 (and the same for lr^).
+
+Every run is a unit in one ``JsonlStore`` (``cache/runs.jsonl``), shared by the oracle and
+compare (the same (schedule, LR, seed) is trained once), so the benchmark resumes after a
+kill. One process (``OMP_NUM_THREADS=1``): the machine is shared.
+
+    .venv/bin/python benchmarks/compare/bench.py --tasks builtin
+    .venv/bin/python benchmarks/compare/bench.py --tasks zoo-test-subset
+    .venv/bin/python benchmarks/compare/bench.py --summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+STORE = HERE / "cache" / "runs.jsonl"
+RESULTS = HERE / "results.json"
+SCHEDULES = ["constant", "step", "cosine", "warmup+cosine", "onecycle", "wsd"]
+ORACLE_K = range(-4, 5)  # prior * 10 ** (k / 2)
+SCORING_SEEDS = [10, 11, 12, 13, 14]
+TASK_SETS = {
+    "builtin": ["digits-mlp", "digits-cnn", "breast-cancer-logreg", "diabetes-mlp"],
+    # one pair from each of 6 test-half families, the cheap ones (2 cores shared by 8)
+    "zoo-test-subset": ["zoo:wine-logreg-adam-cos", "zoo:illcond-linreg-mom-wcos",
+                        "zoo:imbalanced-mlp-adam-cos", "zoo:circles-deepmlp-adam-wsd",
+                        "zoo:sinc-mlp-mom-cos", "zoo:cancer-dae-adam-lin"],
+}
+
+
+def _grid(task: Any) -> list[float]:
+    from lrkit.auto import optimizer_prior
+
+    center = optimizer_prior(task).lr
+    return [float(f"{center * 10 ** (k / 2):.3g}") for k in ORACLE_K]
+
+
+def oracle(ref: str) -> dict[str, Any]:
+    """Every (schedule, LR) on the scoring seeds: {schedule: {lr: [losses]}}."""
+    from lrkit.compare.api import _Runner, _task_ident
+    from lrkit.compare.entries import entries
+    from lrkit.compare.execute import Context
+    from lrkit.compare.store import JsonlStore
+    from lrkit.tasks import load_task
+
+    task = load_task(ref)
+    rows = entries(SCHEDULES, [])
+    runner = _Runner(Context(task, tuple(rows)), _task_ident(task), JsonlStore(STORE), 1,
+                     "local", None)
+    grid = _grid(task)
+    units = {(i, lr, s): runner.run_unit(i, lr, s) for i in range(len(rows)) for lr in grid
+             for s in SCORING_SEEDS}
+    records = runner.execute(list(units.values()))
+    table = {rows[i].name: {repr(lr): [records[units[(i, lr, s)].key]["final_val_loss"]
+                                       for s in SCORING_SEEDS] for lr in grid}
+             for i in range(len(rows))}
+    return {"grid": grid, "table": table, "total_steps": task.total_steps}
+
+
+def _mean(losses: list[float]) -> float:
+    return float(np.mean(losses)) if all(math.isfinite(v) for v in losses) else math.inf
+
+
+def score(ref: str) -> dict[str, Any]:
+    from lrkit.compare import compare
+    from lrkit.compare.stats import paired
+
+    orc = oracle(ref)
+    started = time.perf_counter()
+    res = compare(ref, SCHEDULES, store=STORE)
+    table = orc["table"]
+    best_lr = {s: min(table[s], key=lambda lr: _mean(table[s][lr])) for s in table}
+    l_star = {s: _mean(table[s][best_lr[s]]) for s in table}
+    s_star = min(l_star, key=lambda s: l_star[s])
+    s_hat, lr_hat = res.best.name, res.best.lr
+    e2e_losses = table[s_hat].get(repr(lr_hat))
+    shape_test = paired(table[s_hat][best_lr[s_hat]], table[s_star][best_lr[s_star]])
+    e2e_test = None if e2e_losses is None else paired(e2e_losses, table[s_star][best_lr[s_star]])
+    out = {
+        "task": ref, "total_steps": orc["total_steps"], "grid": orc["grid"],
+        "oracle_best": s_star, "oracle_lr": float(best_lr[s_star]), "oracle_loss": l_star[s_star],
+        "oracle_by_schedule": {s: {"lr": float(best_lr[s]), "loss": l_star[s]} for s in table},
+        "top_ranked": s_hat, "top_lr": lr_hat,
+        "compare_ranking": [r.name for r in res.rows],
+        "compare_tied_with_best": res.tied_with_best(),
+        "shape_regret": (l_star[s_hat] - l_star[s_star]) / l_star[s_star],
+        "e2e_regret": (math.inf if e2e_losses is None else
+                       (_mean(e2e_losses) - l_star[s_star]) / l_star[s_star]),
+        "shape_indistinguishable": s_hat == s_star or not shape_test.worse,
+        "shape_t_p": shape_test.t_p,
+        "e2e_indistinguishable": e2e_test is not None and (
+            (s_hat == s_star and float(lr_hat) == float(best_lr[s_star])) or not e2e_test.worse),
+        "e2e_t_p": None if e2e_test is None else e2e_test.t_p,
+        "oracle_in_compare_tie_set": s_star == s_hat or s_star in res.tied_with_best(),
+        "compare_cost_runs": res.cost_runs,
+        "oracle_cost_runs": len(SCHEDULES) * len(orc["grid"]) * len(SCORING_SEEDS),
+        "compare_wall_seconds_this_call": time.perf_counter() - started,
+    }
+    return out
+
+
+def _load() -> dict[str, Any]:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def _save(doc: dict[str, Any]) -> None:
+    RESULTS.write_text(json.dumps(doc, indent=1, default=float) + "\n")
+
+
+def summary(doc: dict[str, Any]) -> str:
+    lines = ["| task | true best (L*) | compare's top (its LR) | shape regret | end-to-end "
+             "regret | indistinguishable (shape / e2e, t p) | true best in compare's tie set |",
+             "|---|---|---|---|---|---|---|"]
+    for ref, r in doc.items():
+        lines.append(
+            f"| {ref} | {r['oracle_best']} @ {r['oracle_lr']:.3g} ({r['oracle_loss']:.4g}) | "
+            f"{r['top_ranked']} @ {r['top_lr']:.3g} | {r['shape_regret']:.2%} | "
+            f"{r['e2e_regret']:.2%} | {'yes' if r['shape_indistinguishable'] else 'no'} / "
+            f"{'yes' if r['e2e_indistinguishable'] else 'no'} "
+            f"(p {r['shape_t_p']:.2g} / {r['e2e_t_p'] if r['e2e_t_p'] is None else format(r['e2e_t_p'], '.2g')}) | "
+            f"{'yes' if r['oracle_in_compare_tie_set'] else 'no'} |")
+    shapes = [r["shape_regret"] for r in doc.values()]
+    e2e = [r["e2e_regret"] for r in doc.values()]
+    if shapes:
+        lines.append("")
+        lines.append(f"{len(shapes)} tasks: shape regret median {np.median(shapes):.2%}, worst "
+                     f"{max(shapes):.2%}; end-to-end regret median {np.median(e2e):.2%}, worst "
+                     f"{max(e2e):.2%}; top-ranked = true best on "
+                     f"{sum(r['top_ranked'] == r['oracle_best'] for r in doc.values())}, "
+                     f"indistinguishable (shape) on "
+                     f"{sum(r['shape_indistinguishable'] for r in doc.values())}, "
+                     f"(end-to-end) on {sum(r['e2e_indistinguishable'] for r in doc.values())}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="builtin",
+                        help="builtin, zoo-test-subset, or comma-separated task refs")
+    parser.add_argument("--summary", action="store_true", help="print the table and exit")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    STORE.parent.mkdir(exist_ok=True)
+    doc = _load()
+    if not args.summary:
+        refs = TASK_SETS.get(args.tasks) or args.tasks.split(",")
+        for ref in refs:
+            started = time.perf_counter()
+            doc[ref] = score(ref)
+            _save(doc)
+            print(f"{ref}: {doc[ref]['top_ranked']} vs {doc[ref]['oracle_best']} "
+                  f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    print(summary(doc))
+
+
+if __name__ == "__main__":
+    main()
