@@ -135,12 +135,13 @@ def summary(doc: dict[str, Any]) -> str:
              "regret | indistinguishable (shape / e2e, t p) | true best in compare's tie set |",
              "|---|---|---|---|---|---|---|"]
     for ref, r in doc.items():
+        e2e_p = "n/a" if r["e2e_t_p"] is None else format(r["e2e_t_p"], ".2g")
         lines.append(
             f"| {ref} | {r['oracle_best']} @ {r['oracle_lr']:.3g} ({r['oracle_loss']:.4g}) | "
             f"{r['top_ranked']} @ {r['top_lr']:.3g} | {r['shape_regret']:.2%} | "
             f"{r['e2e_regret']:.2%} | {'yes' if r['shape_indistinguishable'] else 'no'} / "
             f"{'yes' if r['e2e_indistinguishable'] else 'no'} "
-            f"(p {r['shape_t_p']:.2g} / {r['e2e_t_p'] if r['e2e_t_p'] is None else format(r['e2e_t_p'], '.2g')}) | "
+            f"(p {r['shape_t_p']:.2g} / {e2e_p}) | "
             f"{'yes' if r['oracle_in_compare_tie_set'] else 'no'} |")
     shapes = [r["shape_regret"] for r in doc.values()]
     e2e = [r["e2e_regret"] for r in doc.values()]
