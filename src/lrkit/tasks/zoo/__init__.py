@@ -58,7 +58,7 @@ class ZooPair:
 
 # family -> (split, what it is). Fixed once; see the module docstring for how it was chosen.
 FAMILY_SPLIT: dict[str, tuple[Literal["dev", "test"], str]] = {
-    "iris-logreg": ("dev", "softmax regression on iris (112/38)"),
+    "iris-logreg": ("dev", "softmax regression on iris' two sepal features (112/38)"),
     "diabetes-linreg": ("dev", "linear regression, MSE, on diabetes (331/111)"),
     "digits-mlp": ("dev", "MLP 64-128-128-10 with dropout 0.2 on digits (1347/450)"),
     "moons-mlp": ("dev", "tanh MLP 2-32-32-2 on two moons, 10% label noise (1125/375)"),
@@ -70,7 +70,7 @@ FAMILY_SPLIT: dict[str, tuple[Literal["dev", "test"], str]] = {
     "adding-lstm": ("dev", "LSTM (24 units) on the adding problem, length 20, MSE (2000/400)"),
     "text-gru-lm": ("dev", "char-level GRU LM on the source of argparse, context 32"),
     "digits-ae": ("dev", "tanh MLP autoencoder 64-32-8-32-64, MSE, on digits"),
-    "wine-logreg": ("test", "softmax regression on wine (133/45)"),
+    "wine-logreg": ("test", "softmax regression on wine, 15% training label noise (133/45)"),
     "illcond-linreg": ("test", "linear regression, MSE, on an ill-conditioned make_regression "
                                "(effective rank 8) (1500/500)"),
     "imbalanced-mlp": ("test", "MLP 20-64-64-2 with dropout 0.1 on a 90/10 imbalanced "

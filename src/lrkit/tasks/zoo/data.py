@@ -59,6 +59,19 @@ def _bundled(name: str) -> Arrays:
     return _split(x, y, classify=name != "diabetes")
 
 
+def _iris2() -> Arrays:
+    # sepal length and width only: versicolor and virginica overlap, so the val loss has a
+    # floor well above 0 (on all 4 features iris is separable and the loss runs to 0)
+    x, y = _sk("load_iris")(return_X_y=True)
+    return _split(x[:, :2], y, classify=True)
+
+
+def _wine_noisy() -> Arrays:
+    # wine is separable; 15% flipped training labels keep the fitted logits finite
+    x_tr, y_tr, x_va, y_va = _bundled("wine")
+    return x_tr, _flip(y_tr, 0.15, 3), x_va, y_va
+
+
 def _moons() -> Arrays:
     x, y = _sk("make_moons")(n_samples=1500, noise=0.3, random_state=_SEED)
     x_tr, y_tr, x_va, y_va = _split(x, y, classify=True)
@@ -156,8 +169,8 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "cancer_ae": _cancer_ae, "circles": _circles, "classif4": _classif4,
     "diabetes": lambda: _bundled("diabetes"), "digits": lambda: _bundled("digits"),
     "digits_ae": _digits_ae, "friedman": _friedman, "illcond": _illcond,
-    "imbalanced": _imbalanced, "iris": lambda: _bundled("iris"), "moons": _moons,
-    "sinc": _sinc, "sines": _sines, "wine": lambda: _bundled("wine"),
+    "imbalanced": _imbalanced, "iris2": _iris2, "moons": _moons,
+    "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
 }
 
 

@@ -103,8 +103,8 @@ def _seq(data: str, cell: str, hidden: int, target: str) -> Parts:
 
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
-    "iris-logreg": lambda: _classifier("iris", _linear),
-    "wine-logreg": lambda: _classifier("wine", _linear),
+    "iris-logreg": lambda: _classifier("iris2", _linear),
+    "wine-logreg": lambda: _classifier("wine_noisy", _linear),
     "diabetes-linreg": lambda: _regressor("diabetes", _linear),
     "illcond-linreg": lambda: _regressor("illcond", _linear),
     "digits-mlp": lambda: _classifier(
