@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ._invoke import run_cli
 
 FAST = ["compare", "--task", "breast-cancer-logreg", "--schedules", "constant,cosine",
@@ -39,3 +41,20 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path) -> None:
                                  tmp_path / "r.jsonl", *extra)
         assert code == 2, (extra, err)
         assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_auto_schedule_option_refuses_a_bad_value(capsys) -> None:
+    code, _, err = run_cli(capsys, "auto", "--task", "breast-cancer-logreg", "--schedule",
+                           "cosine", "--no-report")
+    assert code == 2 and "--schedule = 'cosine'" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_auto_schedule_auto_picks_a_shape_and_states_the_cost(capsys) -> None:
+    code, out, err = run_cli(capsys, "auto", "--task", "breast-cancer-logreg", "--budget",
+                             "0.3", "--schedule", "auto", "--no-report", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    sel = doc["schedule_selection"]
+    assert sel["shape"] == sel["comparison"]["best"] and sel["comparison"]["cost_runs"] > 6
+    assert "extra training runs" in err

@@ -152,3 +152,17 @@ def test_inf_survives_the_store(tmp_path) -> None:
     store = JsonlStore(tmp_path / "s.jsonl")
     store.put("k", {"final_val_loss": math.inf, "val_losses": [0.5, math.inf]})
     assert JsonlStore(tmp_path / "s.jsonl").load()["k"]["val_losses"][1] == math.inf
+
+
+def test_pick_schedule_reuses_the_winners_search_and_states_the_extra_cost(task) -> None:
+    from lrkit.compare import pick_schedule
+
+    short = dataclasses.replace(task, epochs=2)
+    choice = pick_schedule(short, budget=0.5, seeds=1, schedules=["constant", "cosine"])
+    best = choice.comparison.best
+    assert choice.shape == best.name and choice.recommendation.lr == best.lr
+    assert choice.task.lr_schedule(1.0).to_spec()["family"] == \
+        ("constant" if best.name == "constant" else "cosine")
+    assert choice.extra_cost_runs == pytest.approx(
+        choice.comparison.cost_runs - best.selection_cost_runs, abs=1e-3)
+    assert choice.comparison.seeds == (1,) and choice.comparison.select_seed == 0

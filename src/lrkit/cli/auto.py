@@ -34,6 +34,10 @@ def auto(
                                        help="Folder of the HTML report."),
     no_report: bool = typer.Option(False, "--no-report", help="Write no report."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    schedule: str = typer.Option(
+        "task", "--schedule", help="'task': search the LR of the task's schedule. 'auto': "
+        "also pick the shape (constant, step, cosine, warmup+cosine, onecycle, wsd) with "
+        "lrkit compare's machinery, at a stated extra cost of about 6 x budget + 12 runs."),
 ) -> None:
     """Recommend the LR (with the task's schedule and warmup) at a stated cost.
 
@@ -54,6 +58,12 @@ def auto(
 
         raise ConfigError(f"--report = '{report}': exists and is not a folder; "
                           "pass a folder path")
+    # --schedule auto (issue 18): lrkit.compare picks the shape; auto then runs on it as usual
+    from lrkit.cli.compare import choose_shape
+
+    shape_choice = choose_shape(loaded, schedule, budget=budget, seed=seed, quiet=as_json)
+    if shape_choice is not None:
+        loaded = shape_choice.task
     with Progress(TextColumn("[bold]auto[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed:.2f}/{task.total:.2f} runs"),
                   console=err_console, transient=True) as bar:
@@ -72,6 +82,7 @@ def auto(
     if as_json:
         doc = rec.to_dict()
         doc["report"] = None if index is None else str(index)
+        doc["schedule_selection"] = None if shape_choice is None else shape_choice.to_dict()
         echo_json(doc)
         return
     table = Table(title=f"lrkit auto: {rec.task}", title_justify="left")

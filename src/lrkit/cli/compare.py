@@ -195,3 +195,35 @@ class _Display:
                 p.remove_task(bar)
                 self.bars[unit.key] = None
             p.advance(self.overall)
+
+
+def choose_shape(task: Any, schedule: str, *, budget: float, seed: int,
+                 quiet: bool = False) -> Any:
+    """``lrkit auto --schedule``: None for ``task`` (keep the task's shape), else the
+    ``lrkit.compare.ShapeChoice`` of ``pick_schedule``, its cost stated before and after.
+
+    Raises:
+        ConfigError: ``schedule`` is neither ``task`` nor ``auto``.
+    """
+    from lrkit.compare.pick import SHAPE_CANDIDATES, expected_extra_cost, pick_schedule
+    from lrkit.errors import ConfigError
+
+    if schedule == "task":
+        return None
+    if schedule != "auto":
+        raise ConfigError(f"--schedule = {schedule!r}: use 'task' (the task's own shape) or "
+                          "'auto' (pick the shape too, at an extra cost)")
+    n = len(SHAPE_CANDIDATES)
+    # the winner's search is repeated by auto itself afterwards, with the user's options
+    extra = expected_extra_cost(budget, n, seeds=2) + budget
+    names = ", ".join(SHAPE_CANDIDATES)
+    err_console.print(f"--schedule auto: auto on each of {n} shapes ({names}) "
+                      f"at budget {budget:g}, then 2 full runs each: about {extra:.1f} extra "
+                      "training runs")
+    with _Display() as display:
+        choice = pick_schedule(task, budget=budget, seed=seed, on_event=display.event)
+    if not quiet:
+        _print_table(choice.comparison)
+        console.print(f"[bold]shape: {choice.shape}[/bold] (choosing it cost "
+                      f"{choice.comparison.cost_runs:.2f} training runs)")
+    return choice

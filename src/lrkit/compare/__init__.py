@@ -22,6 +22,7 @@ from lrkit.compare.api import (
 )
 from lrkit.compare.entries import Entry, ShapedTask, entries
 from lrkit.compare.optimizers import OPTIMIZERS, OptimizerEntry, optimizer_entry
+from lrkit.compare.pick import SHAPE_CANDIDATES, ShapeChoice, expected_extra_cost, pick_schedule
 from lrkit.compare.shapes import PRESETS, Shape, shape, split_list
 from lrkit.compare.stats import Paired, paired
 from lrkit.compare.store import JsonlStore, OptunaStore, Store
@@ -31,6 +32,7 @@ __all__ = [
     "OPTIMIZERS",
     "PRESETS",
     "SELECT_SEED",
+    "SHAPE_CANDIDATES",
     "CompareResult",
     "Entry",
     "JsonlStore",
@@ -39,14 +41,17 @@ __all__ = [
     "Paired",
     "Row",
     "Shape",
+    "ShapeChoice",
     "ShapedTask",
     "Store",
     "compare",
     "default_grid",
     "entries",
+    "expected_extra_cost",
     "optimizer_entry",
     "paired",
     "parse_grid",
+    "pick_schedule",
     "shape",
     "split_list",
 ]

@@ -30,7 +30,7 @@ from lrkit.compare.store import OptunaStore, Store
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task
 
-__all__ = ["BACKENDS", "Context", "Unit", "execute", "run_one"]
+__all__ = ["BACKENDS", "Context", "Unit", "execute", "recommendation", "run_one"]
 
 BACKENDS = ("local", "ray")
 
@@ -81,9 +81,22 @@ def run_one(ctx: Context, unit: Unit,
 
     started = time.perf_counter()
     rec = auto(entry.task_for(ctx.task), budget=unit.budget, seed=unit.seed)
+    _RECOMMENDATIONS[(id(ctx.task), entry.ident, unit.budget, unit.seed)] = (ctx.task, rec)
     return {"lr": float(rec.lr), "cost_runs": float(rec.cost_runs),
             "seconds": time.perf_counter() - started, "budget": unit.budget,
             "seed": unit.seed}
+
+
+# auto's full Recommendations of this process, for ``pick_schedule`` (a store keeps only
+# the LR and the cost); keyed by the task object, the row, the budget and the seed
+_RECOMMENDATIONS: dict[tuple[int, str, float, int], tuple[Task, Any]] = {}
+
+
+def recommendation(task: Task, entry: Entry, budget: float, seed: int) -> Any:
+    """The Recommendation an ``auto`` unit computed in this process, or None."""
+    # the task is kept beside the Recommendation: an id is unique only while its object lives
+    found = _RECOMMENDATIONS.get((id(task), entry.ident, float(budget), int(seed)))
+    return found[1] if found is not None and found[0] is task else None
 
 
 # --- local processes -----------------------------------------------------------------------
