@@ -13,6 +13,7 @@ import pytest
 
 from lrkit.errors import ConfigError
 from lrkit.schedules import Schedule, families, from_spec, horizon, parse
+from lrkit.schedules.base import has_array_form
 
 from ._examples import EXAMPLES, all_examples
 
@@ -46,6 +47,19 @@ def test_family_is_a_frozen_dataclass_with_a_documented_formula(family):
     doc = inspect.getdoc(cls) or ""
     assert ">>>" in doc, f"{family}: the docstring needs a runnable example"
     assert "f(t)" in doc or "=" in doc, f"{family}: the docstring needs the formula"
+
+
+@pytest.mark.parametrize("family", sorted(families()))
+def test_family_writes_its_formula_once_and_declares_its_height(family):
+    # what a new family needs besides its examples: one formula (expr, which numpy, jax and
+    # Keras all run; no numpy-only _lr beside it) and its lr_parameter, declared in the class
+    cls = families()[family]
+    assert has_array_form(cls), f"{family}: write the formula as expr(ops, t)"
+    assert "_lr" not in vars(cls), f"{family}: _lr is derived from expr; remove the copy"
+    assert "lr_parameter" in vars(cls), (
+        f"{family}: declare lr_parameter (the field lrkit sets to a chosen LR, or None)")
+    names = {f.name for f in dataclasses.fields(cls)}
+    assert cls.lr_parameter is None or cls.lr_parameter in names
 
 
 @pytest.mark.parametrize("family", sorted(families()))

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.tasks.task import fill_schedule
+from lrkit.schedules import fill_schedule
 
 __all__ = ["mean_fraction", "peak_lr_for"]
 

@@ -8,9 +8,14 @@ spec (``to_spec`` / ``from_spec``) or a compact string (``parse``).
 >>> s = parse("cosine(peak_lr=1.0, total_steps=10, warmup_steps=2)")
 >>> s.values(11)[[0, 1, 2, 6, 10]].round(4).tolist()
 [0.0, 0.5, 1.0, 0.5, 0.0]
+
+A family is one class in one module: a frozen dataclass registered with ``@register``,
+its formula written once as ``expr(ops, t)`` (numpy, jax and Keras all evaluate it) and
+its height declared as ``lr_parameter``; ``tests/schedules/test_contract.py`` fails when
+any of that is missing.
 """
 
-from lrkit.schedules.base import Schedule, as_steps, families, from_spec
+from lrkit.schedules.base import Schedule, as_steps, families, lr_parameters
 from lrkit.schedules.basic import (
     Constant,
     Exponential,
@@ -28,9 +33,11 @@ from lrkit.schedules.basic import (
 from lrkit.schedules.compose import Join, Product, Scaled, join, warmup
 from lrkit.schedules.cosine import Cosine, CosineRestarts
 from lrkit.schedules.cyclic import Cyclic, OneCycle
+from lrkit.schedules.fill import fill_schedule
 from lrkit.schedules.horizon import horizon
 from lrkit.schedules.parse import parse, parse_spec
 from lrkit.schedules.plateau import ReduceOnPlateau
+from lrkit.schedules.spec import from_spec
 from lrkit.schedules.transformer import WSD, InverseSqrt, Noam, Tanh
 
 __all__ = [
@@ -59,10 +66,12 @@ __all__ = [
     "Tanh",
     "as_steps",
     "families",
+    "fill_schedule",
     "from_spec",
     "horizon",
     "join",
     "linear",
+    "lr_parameters",
     "parse",
     "parse_spec",
     "piecewise_factors",

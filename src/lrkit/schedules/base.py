@@ -1,31 +1,37 @@
-"""The Schedule base class, the family registry and the JSON spec round trip.
+"""The Schedule base class and the family registry.
 
 A schedule is a small frozen dataclass whose ``__call__`` maps the 0-based update index
 ``t`` (the learning rate used by update ``t``) to a float64 learning rate. It accepts an
-int or a numpy array of steps and returns a float or an array of the same shape.
+int or a numpy array of steps and returns a float or an array of the same shape. A family
+writes its formula once, as ``expr(ops, t)`` against ``lrkit.schedules.ops.Ops``: numpy
+evaluation and the jax/Keras adapters all run that one expression. Each family also
+declares ``lr_parameter``, the field that sets its height (what lrkit fills with a chosen
+LR), or None when its rates are fixed by several fields. Building from a JSON spec is in
+``lrkit.schedules.spec``.
 
 >>> from lrkit.schedules import Cosine
 >>> s = Cosine(peak_lr=0.1, total_steps=100)
 >>> s(0), s(100)
 (0.1, 0.0)
->>> from_spec(s.to_spec()) == s
-True
+>>> s.lr_parameter, families()["cosine"] is Cosine
+('peak_lr', True)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lrkit.errors import ConfigError, SpecError
+from lrkit.schedules.ops import NUMPY, Array, Ops
 
-__all__ = ["Schedule", "as_steps", "families", "from_spec", "register", "register_factory"]
+__all__ = ["Schedule", "as_steps", "factories", "families", "has_array_form", "lr_parameters",
+           "parameter_names", "register", "register_factory"]
 
 # float64 in practice; typed loosely because numpy arithmetic is typed as floating[Any]
 FloatArray = NDArray[np.floating[Any]]
@@ -34,6 +40,8 @@ S = TypeVar("S", bound="type[Schedule]")
 # family name -> class; alias name -> factory taking the spec's keyword arguments
 _FAMILIES: dict[str, type[Schedule]] = {}
 _FACTORIES: dict[str, Callable[..., Schedule]] = {}
+# alias name -> the factory argument that sets the height (None: no single one)
+_FACTORY_LR: dict[str, str | None] = {}
 
 
 def as_steps(step: ArrayLike) -> FloatArray:
@@ -58,13 +66,17 @@ def as_steps(step: ArrayLike) -> FloatArray:
 
 @dataclasses.dataclass(frozen=True)
 class Schedule:
-    """Base class: subclasses implement ``_lr(t)`` on a float64 array of steps.
+    """Base class: a family implements ``expr(ops, t)`` and declares ``lr_parameter``.
 
     Subclasses are frozen dataclasses; they validate and normalise their fields in
-    ``__post_init__`` so that an invalid schedule can never exist.
+    ``__post_init__`` so that an invalid schedule can never exist. A subclass of your own
+    may implement ``_lr(t)`` on a float64 numpy array instead of ``expr``: it then works
+    everywhere except the jax/Keras adapters, which need the array form.
     """
 
     family: ClassVar[str] = ""
+    # the field lrkit sets to a chosen LR (None: the family fixes its rates itself)
+    lr_parameter: ClassVar[str | None] = None
 
     @overload
     def __call__(self, step: int | float) -> float: ...
@@ -80,8 +92,25 @@ class Schedule:
             out = np.broadcast_to(out, flat.shape).copy()
         return float(out[0]) if t.ndim == 0 else out.reshape(t.shape)
 
+    def expr(self, ops: Ops, t: Array) -> Array:
+        """The rates at float steps ``t``, from ``ops``' operations only: the one formula.
+
+        No Python branching on the values of ``t`` (jax traces it); branching on the
+        schedule's own fields is fine.
+        """
+        raise ConfigError(f"schedule = {type(self).__name__}: has no array form for "
+                          "jax/keras; build it from lrkit's families, or use a lookup table "
+                          "(to_optax(schedule, table_steps=N))")
+
     def _lr(self, t: FloatArray) -> FloatArray:
-        raise NotImplementedError
+        # numpy evaluation binds the family's one formula
+        return np.asarray(self.expr(NUMPY, t))
+
+    def rate(self, ops: Ops, t: Array) -> Array:
+        """The rates of this schedule as a part of another (a join's piece, a product's
+        factor): with numpy its ``_lr`` (so a subclass of your own works inside a join),
+        else its ``expr``."""
+        return self._lr(t) if ops.eager else self.expr(ops, t)
 
     def values(self, total_steps: int) -> FloatArray:
         """The learning rates of updates ``0 .. total_steps - 1``.
@@ -100,12 +129,11 @@ class Schedule:
         return spec
 
     def __mul__(self, other: object) -> Schedule:
-        from lrkit.schedules.compose import Product, Scaled
-
+        # through the registry: lrkit.schedules.compose builds on this module, not back
         if isinstance(other, Schedule):
-            return Product(self, other)
+            return _FAMILIES["product"](self, other)  # type: ignore[call-arg]
         if isinstance(other, int | float) and not isinstance(other, bool):
-            return Scaled(self, float(other))
+            return _FAMILIES["scaled"](self, float(other))  # type: ignore[call-arg]
         return NotImplemented
 
     __rmul__ = __mul__
@@ -135,9 +163,12 @@ def register(name: str) -> Callable[[S], S]:
     return deco
 
 
-def register_factory(name: str, factory: Callable[..., Schedule]) -> None:
-    """Register a spec alias (e.g. ``linear``) built by ``factory(**params)``."""
+def register_factory(name: str, factory: Callable[..., Schedule],
+                     lr_parameter: str | None = None) -> None:
+    """Register a spec alias (e.g. ``linear``) built by ``factory(**params)``; its
+    ``lr_parameter`` is the argument that sets the height, as a family's is."""
     _FACTORIES[name] = factory
+    _FACTORY_LR[name] = lr_parameter
 
 
 def families() -> dict[str, type[Schedule]]:
@@ -145,81 +176,39 @@ def families() -> dict[str, type[Schedule]]:
     return dict(sorted(_FAMILIES.items()))
 
 
-def _field_names(cls: type[Schedule]) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)]
+def factories() -> dict[str, Callable[..., Schedule]]:
+    """The registered spec aliases (``linear``, ``piecewise_factors``), by name (a copy)."""
+    return dict(sorted(_FACTORIES.items()))
 
 
-def _from_json(value: Any) -> Any:
-    if isinstance(value, Mapping) and "family" in value:
-        return from_spec(value)
-    if isinstance(value, list):
-        return tuple(_from_json(v) for v in value)
-    return value
+def lr_parameters() -> dict[str, str]:
+    """Spec name -> the parameter that sets its height, for every family and alias that
+    has a single one.
 
-
-def from_spec(spec: Mapping[str, Any]) -> Schedule:
-    """Build a schedule from its JSON spec (the inverse of ``Schedule.to_spec``).
-
-    Any family also accepts ``warmup_steps`` (and ``warmup_init_lr``, ``warmup_shape``):
-    the schedule is then a linear (or exponential) warmup joined to the family, whose
-    ``total_steps``, if it has one, counts the whole run including the warmup.
-
-    >>> s = from_spec({"family": "cosine", "peak_lr": 0.1, "total_steps": 1000,
-    ...                "warmup_steps": 100})
-    >>> s(0), s(100), round(s(550), 6)
-    (0.0, 0.1, 0.05)
+    >>> lr_parameters()["cosine"], lr_parameters()["linear"]
+    ('peak_lr', 'init_lr')
     """
-    if not isinstance(spec, Mapping):
-        raise SpecError(f"spec = {spec!r}: must be a JSON object; pass e.g. "
-                        '{"family": "constant", "base_lr": 0.1}')
-    params = dict(spec)
-    name = params.pop("family", None)
-    if name is None:
-        raise SpecError(f"spec = {dict(spec)!r}: has no 'family'; add e.g. \"family\": \"cosine\"")
-    known = sorted(_FAMILIES) + sorted(_FACTORIES)
-    if name == "reduce_on_plateau":
-        raise SpecError("family = 'reduce_on_plateau': is driven by a metric, not by the step; "
-                        "build it with lrkit.schedules.ReduceOnPlateau.from_spec(spec)")
-    if name not in known:
-        hint = difflib.get_close_matches(str(name), known, n=1)
-        fix = f"did you mean {hint[0]!r}?" if hint else f"pick one of {', '.join(known)}"
-        raise SpecError(f"family = {name!r}: unknown schedule family; {fix}")
-    # a family that owns a field named warmup_steps (linear_warmup) keeps it as its own
-    own = set(_field_names(_FAMILIES[name])) if name in _FAMILIES else set()
-    warmup = {k: params.pop(k) for k in ("warmup_steps", "warmup_init_lr", "warmup_shape")
-              if k in params and k not in own}
-    if warmup and "warmup_steps" not in warmup:
-        raise SpecError(f"{name}.warmup_steps: missing while {sorted(warmup)} was given; "
-                        "add warmup_steps=<number of warmup updates>")
-    params = {k: _from_json(v) for k, v in params.items()}
-    if warmup:
-        from lrkit.schedules.compose import warmup_prefixed
-
-        return warmup_prefixed(name, params, **warmup)
-    return build(name, params)
+    out = {name: cls.lr_parameter for name, cls in _FAMILIES.items() if cls.lr_parameter}
+    out.update({name: p for name, p in _FACTORY_LR.items() if p})
+    return dict(sorted(out.items()))
 
 
-def build(name: str, params: Mapping[str, Any]) -> Schedule:
-    """Construct family or alias ``name`` from keyword ``params``, checking their names."""
-    maker: Callable[..., Schedule]
+def has_array_form(cls: type[Schedule]) -> bool:
+    """Whether ``cls`` writes its formula as ``expr`` (what the jax/Keras adapters run)."""
+    return cls.expr is not Schedule.expr
+
+
+def parameter_names(name: str) -> tuple[list[str], list[str]]:
+    """(allowed, required) keyword names of the family or alias ``name``.
+
+    >>> parameter_names("linear")
+    (['init_lr', 'end_lr', 'total_steps'], ['init_lr', 'total_steps'])
+    """
     if name in _FACTORIES:
-        maker = _FACTORIES[name]
-        sig = inspect.signature(maker).parameters.values()
-        allowed = [p.name for p in sig]
-        required = [p.name for p in sig if p.default is inspect.Parameter.empty]
-    else:
-        maker = _FAMILIES[name]
-        allowed = _field_names(_FAMILIES[name])
-        required = [f.name for f in dataclasses.fields(_FAMILIES[name])
-                    if f.default is dataclasses.MISSING
-                    and f.default_factory is dataclasses.MISSING]
-    for key, value in params.items():
-        if key not in allowed:
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
-            fix = f"did you mean {hint[0]!r}?" if hint else f"valid names: {', '.join(allowed)}"
-            raise SpecError(f"{name}.{key} = {value!r}: unknown parameter; {fix}")
-    missing = [k for k in required if k not in params]
-    if missing:
-        raise SpecError(f"{name}.{missing[0]}: missing required parameter; "
-                        f"add {', '.join(f'{k}=...' for k in missing)}")
-    return maker(**params)
+        sig = inspect.signature(_FACTORIES[name]).parameters.values()
+        return ([p.name for p in sig],
+                [p.name for p in sig if p.default is inspect.Parameter.empty])
+    fields = dataclasses.fields(_FAMILIES[name])
+    return ([f.name for f in fields],
+            [f.name for f in fields if f.default is dataclasses.MISSING
+             and f.default_factory is dataclasses.MISSING])

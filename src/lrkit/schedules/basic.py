@@ -12,8 +12,8 @@ import numpy as np
 
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
-from lrkit.schedules._math import mix
-from lrkit.schedules.base import FloatArray, Schedule, register, register_factory
+from lrkit.schedules.base import Schedule, register, register_factory
+from lrkit.schedules.ops import Array, Ops, clip, mix
 
 __all__ = [
     "Constant",
@@ -43,13 +43,15 @@ class Constant(Schedule):
     0.1
     """
 
+    lr_parameter = "base_lr"
+
     base_lr: float
 
     def __post_init__(self) -> None:
         settle(self, base_lr=check.learning_rate("constant.base_lr", self.base_lr))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        return np.full_like(t, self.base_lr)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        return ops.zeros_like(t) + self.base_lr
 
 
 @register("step")
@@ -63,6 +65,8 @@ class Step(Schedule):
     array([1.  , 1.  , 0.5 , 0.5 , 0.25])
     """
 
+    lr_parameter = "base_lr"
+
     base_lr: float
     step_size: float
     gamma: float = 0.1
@@ -72,9 +76,8 @@ class Step(Schedule):
                step_size=check.length("step.step_size", self.step_size),
                gamma=check.non_negative("step.gamma", self.gamma))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        return np.asarray(self.base_lr * self.gamma ** np.floor(t / self.step_size),
-                          dtype=np.float64)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        return self.base_lr * ops.power(ops.const(self.gamma), ops.floor(t / self.step_size))
 
 
 @register("multistep")
@@ -90,6 +93,8 @@ class MultiStep(Schedule):
     array([1.  , 1.  , 0.5 , 0.5 , 0.25])
     """
 
+    lr_parameter = "base_lr"
+
     base_lr: float
     milestones: Sequence[int]
     gamma: float = 0.1
@@ -100,9 +105,11 @@ class MultiStep(Schedule):
                                                 strict=False),
                gamma=check.non_negative("multistep.gamma", self.gamma))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        passed = np.searchsorted(np.asarray(self.milestones, dtype=np.float64), t, side="right")
-        return self.base_lr * self.gamma ** passed
+    def expr(self, ops: Ops, t: Array) -> Array:
+        if not self.milestones:
+            return ops.zeros_like(t) + self.base_lr
+        passed = ops.to_float(ops.searchsorted(ops.const(self.milestones), t, "right"))
+        return self.base_lr * ops.power(ops.const(self.gamma), passed)
 
 
 @register("piecewise")
@@ -120,6 +127,8 @@ class Piecewise(Schedule):
     >>> Piecewise(boundaries=[2, 4], lrs=[1.0, 0.5, 0.1]).values(5)
     array([1. , 1. , 0.5, 0.5, 0.1])
     """
+
+    lr_parameter = None
 
     boundaries: Sequence[int]
     lrs: Sequence[float]
@@ -148,9 +157,11 @@ class Piecewise(Schedule):
             lrs.append(lrs[-1] * check.non_negative(f"piecewise.factors[{i}]", f))
         return cls(boundaries=boundaries, lrs=lrs)
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        k = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), t, side="right")
-        return np.asarray(self.lrs, dtype=np.float64)[k]
+    def expr(self, ops: Ops, t: Array) -> Array:
+        if not self.boundaries:
+            return ops.zeros_like(t) + self.lrs[0]
+        k = ops.searchsorted(ops.const(self.boundaries), t, "right")
+        return ops.take(ops.const(self.lrs), k)
 
 
 @register("interpolate")
@@ -167,6 +178,8 @@ class Interpolate(Schedule):
     array([0. , 0.5, 1. ])
     """
 
+    lr_parameter = None
+
     steps: Sequence[int]
     lrs: Sequence[float]
     kind: str = "linear"
@@ -182,17 +195,22 @@ class Interpolate(Schedule):
         settle(self, steps=steps, lrs=vals,
                kind=check.choice("interpolate.kind", self.kind, ("linear", "cosine")))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        xs = np.asarray(self.steps, dtype=np.float64)
-        ys = np.asarray(self.lrs, dtype=np.float64)
-        k = np.clip(np.searchsorted(xs, t, side="right") - 1, 0, len(xs) - 1)
-        k1 = np.minimum(k + 1, len(xs) - 1)
-        width = xs[k1] - xs[k]
-        p = np.where(width > 0, (t - xs[k]) / np.where(width > 0, width, 1.0), 0.0)
-        p = np.clip(p, 0.0, 1.0)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        n = len(self.steps)
+        xs, ys = ops.const(self.steps), ops.const(self.lrs)
+        k = clip(ops, ops.to_float(ops.searchsorted(xs, t, "right")) - 1.0, 0.0, n - 1.0)
+        k1 = ops.minimum(k + 1.0, ops.const(n - 1.0))
+        ki, k1i = ops.to_index(k), ops.to_index(k1)
+        x0, x1 = ops.take(xs, ki), ops.take(xs, k1i)
+        y0, y1 = ops.take(ys, ki), ops.take(ys, k1i)
+        width = x1 - x0
+        positive = width > 0
+        p = ops.where(positive, (t - x0) / ops.where(positive, width, ops.const(1.0)),
+                      ops.zeros_like(t))
+        p = clip(ops, p, 0.0, 1.0)
         if self.kind == "cosine":
-            p = 0.5 * (1.0 - np.cos(np.pi * p))
-        return ys[k] + (ys[k1] - ys[k]) * p
+            p = 0.5 * (1.0 - ops.cos(np.pi * p))
+        return y0 + (y1 - y0) * p
 
 
 @register("exponential")
@@ -211,6 +229,8 @@ class Exponential(Schedule):
     array([1.        , 0.70710678, 0.5       , 0.35355339, 0.25      ])
     """
 
+    lr_parameter = "init_lr"
+
     init_lr: float
     decay_rate: float
     decay_steps: float = 1
@@ -228,15 +248,16 @@ class Exponential(Schedule):
                end_lr=None if self.end_lr is None
                else check.learning_rate("exponential.end_lr", self.end_lr))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        p = np.maximum(t - self.transition_begin, 0.0) / self.decay_steps
+    def expr(self, ops: Ops, t: Array) -> Array:
+        p = ops.maximum(t - self.transition_begin, ops.const(0.0)) / self.decay_steps
         if self.staircase:
-            p = np.floor(p)
+            p = ops.floor(p)
         if self.end_lr is None:
-            return self.init_lr * self.decay_rate ** p
+            return self.init_lr * ops.power(ops.const(self.decay_rate), p)
         with np.errstate(over="ignore"):  # a growing power may pass inf before its ceiling
-            out = self.init_lr * self.decay_rate ** p
-        return (np.maximum if self.decay_rate < 1 else np.minimum)(out, self.end_lr)
+            out = self.init_lr * ops.power(ops.const(self.decay_rate), p)
+        bound = ops.maximum if self.decay_rate < 1 else ops.minimum
+        return bound(out, ops.const(self.end_lr))
 
 
 @register("inverse_time")
@@ -251,6 +272,8 @@ class InverseTime(Schedule):
     array([1.        , 0.5       , 0.33333333])
     """
 
+    lr_parameter = "init_lr"
+
     init_lr: float
     decay_rate: float
     decay_steps: float = 1
@@ -262,10 +285,10 @@ class InverseTime(Schedule):
                decay_steps=check.length("inverse_time.decay_steps", self.decay_steps),
                staircase=bool(self.staircase))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
+    def expr(self, ops: Ops, t: Array) -> Array:
         p = t / self.decay_steps
         if self.staircase:
-            p = np.floor(p)
+            p = ops.floor(p)
         return self.init_lr / (1.0 + self.decay_rate * p)
 
 
@@ -284,6 +307,8 @@ class Polynomial(Schedule):
     array([1.  , 0.75, 0.5 , 0.25, 0.  , 0.  ])
     """
 
+    lr_parameter = "init_lr"
+
     init_lr: float
     total_steps: float
     end_lr: float = 0.0
@@ -297,14 +322,14 @@ class Polynomial(Schedule):
                power=check.positive("polynomial.power", self.power),
                cycle=bool(self.cycle))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        T = float(self.total_steps)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        total = float(self.total_steps)
         if self.cycle:
-            horizon = T * np.maximum(np.ceil(t / T), 1.0)
+            horizon = total * ops.maximum(ops.ceil(t / total), ops.const(1.0))
             frac = t / horizon
         else:
-            frac = np.minimum(t, T) / T
-        return mix(self.init_lr, self.end_lr, (1.0 - frac) ** self.power)
+            frac = ops.minimum(t, ops.const(total)) / total
+        return mix(self.init_lr, self.end_lr, ops.power(1.0 - frac, ops.const(self.power)))
 
 
 def linear(init_lr: float, end_lr: float = 0.0, *, total_steps: float) -> Polynomial:
@@ -321,7 +346,7 @@ def linear(init_lr: float, end_lr: float = 0.0, *, total_steps: float) -> Polyno
     return Polynomial(init_lr=init_lr, total_steps=total_steps, end_lr=end_lr, power=1.0)
 
 
-register_factory("linear", linear)
+register_factory("linear", linear, lr_parameter="init_lr")
 
 
 def piecewise_factors(init_lr: float, boundaries: Sequence[int],
@@ -361,6 +386,8 @@ class LinearWarmup(Schedule):
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
     """
 
+    lr_parameter = "peak_lr"
+
     init_lr: float
     peak_lr: float
     warmup_steps: float
@@ -374,13 +401,13 @@ class LinearWarmup(Schedule):
                peak_lr=check.learning_rate("linear_warmup.peak_lr", self.peak_lr),
                warmup_steps=int(steps) if steps.is_integer() else steps)
 
-    def _lr(self, t: FloatArray) -> FloatArray:
+    def expr(self, ops: Ops, t: Array) -> Array:
+        peak = ops.zeros_like(t) + self.peak_lr
         if self.warmup_steps == 0:
-            return np.full_like(t, self.peak_lr)
-        frac = np.minimum(t, self.warmup_steps) / self.warmup_steps
+            return peak
+        frac = ops.minimum(t, ops.const(float(self.warmup_steps))) / self.warmup_steps
         # exactly peak_lr from W on (init + (peak - init) * 1 can miss it by an ulp)
-        return np.where(frac >= 1.0, self.peak_lr,
-                        self.init_lr + (self.peak_lr - self.init_lr) * frac)
+        return ops.where(frac >= 1.0, peak, self.init_lr + (self.peak_lr - self.init_lr) * frac)
 
 
 @register("exponential_warmup")
@@ -397,6 +424,8 @@ class ExponentialWarmup(Schedule):
     array([0.01, 0.1 , 1.  , 1.  ])
     """
 
+    lr_parameter = "peak_lr"
+
     init_lr: float
     peak_lr: float
     warmup_steps: float
@@ -406,10 +435,10 @@ class ExponentialWarmup(Schedule):
                peak_lr=check.positive("exponential_warmup.peak_lr", self.peak_lr),
                warmup_steps=check.length("exponential_warmup.warmup_steps", self.warmup_steps))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        frac = np.minimum(t, self.warmup_steps) / self.warmup_steps
-        return np.where(frac >= 1.0, self.peak_lr,
-                        self.init_lr * (self.peak_lr / self.init_lr) ** frac)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        frac = ops.minimum(t, ops.const(float(self.warmup_steps))) / self.warmup_steps
+        ramp = self.init_lr * ops.power(ops.const(self.peak_lr / self.init_lr), frac)
+        return ops.where(frac >= 1.0, ops.zeros_like(t) + self.peak_lr, ramp)
 
 
 def _as_list(where: str, values: object) -> list[object]:

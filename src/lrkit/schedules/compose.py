@@ -8,17 +8,17 @@ family. In ``Join`` each piece runs on *local* time: piece k sees ``t - boundari
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
-from lrkit.schedules.base import FloatArray, Schedule, build, register
+from lrkit.schedules.base import Schedule, register
 from lrkit.schedules.basic import ExponentialWarmup, LinearWarmup
+from lrkit.schedules.ops import Array, Ops
 
-__all__ = ["Join", "Product", "Scaled", "join", "warmup", "warmup_prefixed"]
+__all__ = ["Join", "Product", "Scaled", "join", "warmup"]
 
 
 @register("join")
@@ -39,6 +39,8 @@ class Join(Schedule):
     array([1. , 1. , 1. , 0.5, 0. ])
     """
 
+    lr_parameter = None  # each piece fixes its own rates
+
     pieces: Sequence[Schedule]
     boundaries: Sequence[int]
 
@@ -54,14 +56,15 @@ class Join(Schedule):
                              "give the step at which each piece after the first begins")
         settle(self, pieces=pieces, boundaries=bounds)
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        starts = np.asarray((0, *self.boundaries), dtype=np.float64)
-        k = np.searchsorted(starts, t, side="right") - 1
-        out = np.empty_like(t)
-        for i, piece in enumerate(self.pieces):
-            mask = k == i
-            if mask.any():
-                out[mask] = piece(t[mask] - starts[i])
+    def expr(self, ops: Ops, t: Array) -> Array:
+        # every piece is evaluated at every step and the active one selected; numpy may
+        # then overflow in a piece where it is not used, which is no one's concern
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = self.pieces[0].rate(ops, t)
+            for start, piece in zip(self.boundaries, self.pieces[1:], strict=True):
+                # local time, clamped at 0 so an inactive piece never sees a negative step
+                local = ops.maximum(t - float(start), ops.const(0.0))
+                out = ops.where(t >= start, piece.rate(ops, local), out)
         return out
 
 
@@ -82,6 +85,8 @@ class Scaled(Schedule):
     0.1
     """
 
+    lr_parameter = None  # the factor scales a schedule whose own LR is fixed
+
     schedule: Schedule
     factor: float
 
@@ -91,8 +96,8 @@ class Scaled(Schedule):
                              "pass a schedule spec")
         settle(self, factor=check.non_negative("scaled.factor", self.factor))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        return self.factor * np.asarray(self.schedule(t))
+    def expr(self, ops: Ops, t: Array) -> Array:
+        return self.factor * self.schedule.rate(ops, t)
 
 
 @register("product")
@@ -109,6 +114,8 @@ class Product(Schedule):
     array([2. , 1. , 0.5])
     """
 
+    lr_parameter = None
+
     first: Schedule
     second: Schedule
 
@@ -118,8 +125,8 @@ class Product(Schedule):
                 raise check.fail(f"product.{name}", getattr(self, name), "must be a schedule",
                                  "pass a schedule spec")
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        return np.asarray(self.first(t)) * np.asarray(self.second(t))
+    def expr(self, ops: Ops, t: Array) -> Array:
+        return self.first.rate(ops, t) * self.second.rate(ops, t)
 
 
 def warmup(main: Schedule, warmup_steps: int, init_lr: float = 0.0,
@@ -143,29 +150,3 @@ def warmup(main: Schedule, warmup_steps: int, init_lr: float = 0.0,
     ramp: Schedule = (LinearWarmup(init_lr, peak, steps) if shape == "linear"
                       else ExponentialWarmup(init_lr, peak, steps))
     return Join(pieces=(ramp, main), boundaries=(steps,))
-
-
-def warmup_prefixed(name: str, params: Mapping[str, Any], warmup_steps: Any,
-                    warmup_init_lr: float = 0.0, warmup_shape: str = "linear") -> Schedule:
-    """Build spec family ``name`` with a warmup prefix; its ``total_steps`` counts the warmup.
-
-    >>> s = warmup_prefixed("cosine", {"peak_lr": 1.0, "total_steps": 6}, warmup_steps=2)
-    >>> s.pieces[1].total_steps
-    4
-    """
-    steps = check.count(f"{name}.warmup_steps", warmup_steps, minimum=0)
-    check.choice(f"{name}.warmup_shape", warmup_shape, ("linear", "exponential"))
-    init = check.learning_rate(f"{name}.warmup_init_lr", warmup_init_lr)
-    if warmup_shape == "exponential" and init <= 0:
-        raise check.fail(f"{name}.warmup_init_lr", warmup_init_lr,
-                         "an exponential warmup cannot start at 0",
-                         "pass warmup_init_lr > 0, e.g. peak / 1000")
-    params = dict(params)
-    if "total_steps" in params and steps:
-        total = check.length(f"{name}.total_steps", params["total_steps"])
-        if total <= steps:
-            raise check.fail(f"{name}.warmup_steps", steps,
-                             f"must be less than total_steps={total}",
-                             "shorten the warmup (a few percent of the run is usual)")
-        params["total_steps"] = total - steps
-    return warmup(build(name, params), steps, init_lr=warmup_init_lr, shape=warmup_shape)

@@ -8,15 +8,14 @@ import numpy as np
 
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
-from lrkit.schedules._math import mix
 from lrkit.schedules.base import FloatArray, Schedule, register
+from lrkit.schedules.ops import Array, Ops, half_cosine, mix
 
-__all__ = ["Cosine", "CosineRestarts"]
+__all__ = ["RESTART_HORIZON", "Cosine", "CosineRestarts"]
 
-
-def _half_cosine(p: FloatArray) -> FloatArray:
-    """(1 + cos(pi * p)) / 2: 1 at p = 0, 0 at p = 1."""
-    return 0.5 * (1.0 + np.cos(np.pi * p))
+# outside numpy, CosineRestarts reads its cycle starts from a table that lists every start
+# up to this step (far beyond any real run)
+RESTART_HORIZON = 2**40
 
 
 @register("cosine")
@@ -41,6 +40,8 @@ class Cosine(Schedule):
     0.5
     """
 
+    lr_parameter = "peak_lr"
+
     peak_lr: float
     total_steps: float
     end_lr: float = 0.0
@@ -54,10 +55,13 @@ class Cosine(Schedule):
                exponent=check.positive("cosine.exponent", self.exponent),
                after_end=check.choice("cosine.after_end", self.after_end, ("hold", "periodic")))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        T = float(self.total_steps)
-        p = (np.minimum(t, T) if self.after_end == "hold" else t) / T
-        return mix(self.peak_lr, self.end_lr, _half_cosine(p) ** self.exponent)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        total = float(self.total_steps)
+        p = (ops.minimum(t, ops.const(total)) if self.after_end == "hold" else t) / total
+        shape = half_cosine(ops, p)
+        if self.exponent != 1:
+            shape = ops.power(shape, ops.const(self.exponent))
+        return mix(self.peak_lr, self.end_lr, shape)
 
 
 @register("cosine_restarts")
@@ -83,6 +87,8 @@ class CosineRestarts(Schedule):
     array([1.        , 0.5       , 1.        , 0.85355339, 0.5       ,
            0.14644661, 1.        , 0.96193977])
     """
+
+    lr_parameter = "peak_lr"
 
     peak_lr: float
     cycle_steps: float
@@ -143,20 +149,25 @@ class CosineRestarts(Schedule):
             i = np.where(self._start(i) > t, i - 1.0, i)
             return np.where(self._start(i + 1.0) <= t, i + 1.0, i)
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        if t.size == 0:
-            return t.copy()
+    def expr(self, ops: Ops, t: Array) -> Array:
         if self.cycle_mult == 1:
-            i = np.floor(t / self.cycle_steps)
-            start, span = i * self.cycle_steps, np.full_like(t, float(self.cycle_steps))
-        elif not isinstance(self.cycle_mult, int):
+            i = ops.floor(t / self.cycle_steps)
+            start = i * self.cycle_steps
+            span = ops.zeros_like(t) + float(self.cycle_steps)
+        elif ops.eager and not isinstance(self.cycle_mult, int):
+            # numpy: the O(1) closed form; it finds the same index as the table below
             i = self._cycle(t)
             start = self._start(i)
-            span = self.cycle_steps * float(self.cycle_mult) ** i
+            span = self.cycle_steps * ops.power(ops.const(float(self.cycle_mult)), i)
         else:
-            starts = self.cycle_starts(float(t.max()))
-            i = np.searchsorted(np.asarray(starts, dtype=np.float64), t, side="right") - 1.0
-            start = np.asarray(starts, dtype=np.float64)[i.astype(np.int64)]
-            span = np.asarray(self.cycle_steps * float(self.cycle_mult) ** i, dtype=np.float64)
-        return mix(self.peak_lr, self.end_lr,
-                   self.peak_decay ** i * _half_cosine((t - start) / span))
+            # exact cycle starts (integer sums) in a table: no logarithm, no misplaced restart
+            until = float(RESTART_HORIZON)
+            if ops.eager and t.size:
+                until = max(until, float(t.max()))
+            table = ops.const(self.cycle_starts(until))
+            index = ops.searchsorted(table, t, "right") - 1
+            i = ops.to_float(index)
+            start = ops.take(table, index)
+            span = self.cycle_steps * ops.power(ops.const(float(self.cycle_mult)), i)
+        decay = ops.power(ops.const(self.peak_decay), i)
+        return mix(self.peak_lr, self.end_lr, decay * half_cosine(ops, (t - start) / span))

@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lrkit.errors import ConfigError
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
 from lrkit.schedules.base import FloatArray, Schedule, register
+from lrkit.schedules.ops import Array, Ops
 
 __all__ = ["Cyclic", "OneCycle"]
 
@@ -35,6 +37,8 @@ class Cyclic(Schedule):
     array([0.  , 0.5 , 1.  , 0.5 , 0.  , 0.25, 0.5 , 0.25])
     """
 
+    lr_parameter = "max_lr"
+
     base_lr: float
     max_lr: float
     step_size_up: float = 2000
@@ -59,25 +63,30 @@ class Cyclic(Schedule):
                scale_mode=check.choice("cyclic.scale_mode", self.scale_mode or default_scale,
                                        ("cycle", "iterations")))
 
-    def _scale(self, x: FloatArray) -> FloatArray:
+    def _scale(self, ops: Ops, x: Array) -> Array:
         if self.scale_fn is not None:
+            if not ops.eager:
+                raise ConfigError("cyclic.scale_fn: a Python callable cannot be compiled to "
+                                  "array code; use mode=triangular2 or exp_range, or a lookup "
+                                  "table (to_optax(schedule, table_steps=N))")
             return np.asarray(self.scale_fn(x), dtype=np.float64)
         if self.mode == "triangular":
-            return np.ones_like(x)
+            return ops.zeros_like(x) + 1.0
         if self.mode == "triangular2":
-            return 0.5 ** (x - 1)  # not 1 / 2**(x - 1), which overflows after ~1000 cycles
-        return self.gamma ** x
+            # not 1 / 2**(x - 1), which overflows after ~1000 cycles
+            return ops.power(ops.const(0.5), x - 1.0)
+        return ops.power(ops.const(self.gamma), x)
 
-    def _lr(self, t: FloatArray) -> FloatArray:
+    def expr(self, ops: Ops, t: Array) -> Array:
         up = float(self.step_size_up)
         down = up if self.step_size_down is None else float(self.step_size_down)
         total = up + down
         ratio = up / total
-        cycle = np.floor(1 + t / total)
+        cycle = ops.floor(1.0 + t / total)
         x = 1.0 + t / total - cycle
-        s = np.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
-        g = self._scale(cycle if self.scale_mode == "cycle" else t)
-        return self.base_lr + (self.max_lr - self.base_lr) * s * g
+        shape = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        g = self._scale(ops, cycle if self.scale_mode == "cycle" else t)
+        return self.base_lr + (self.max_lr - self.base_lr) * shape * g
 
 
 def _gamma(value: object) -> float:
@@ -105,6 +114,8 @@ class OneCycle(Schedule):
     >>> OneCycle(peak_lr=1.0, total_steps=10).values(10).round(4)[[0, 2, 9]]
     array([0.04, 1.  , 0.  ])
     """
+
+    lr_parameter = "peak_lr"
 
     peak_lr: float
     total_steps: int
@@ -143,20 +154,18 @@ class OneCycle(Schedule):
                     (n - 1.0, init, low)]
         return [(float(pct * n) - 1, init, self.peak_lr), (n - 1.0, self.peak_lr, low)]
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        out = np.empty_like(t)
-        phases = self.phases()
+    def expr(self, ops: Ops, t: Array) -> Array:
+        t = ops.minimum(t, ops.const(self.total_steps - 1.0))
+        out = ops.zeros_like(t)
         begin = 0.0
-        t = np.minimum(t, self.total_steps - 1.0)
-        for k, (end, a, b) in enumerate(phases):
-            # PyTorch picks the first phase whose end is >= t, so phase k owns (e_{k-1}, e_k]
-            mask = (t > begin) if k else np.ones_like(t, dtype=bool)
-            if k < len(phases) - 1:
-                mask &= t <= end
-            p = (t[mask] - begin) / (end - begin)
+        for k, (end, a, b) in enumerate(self.phases()):
+            p = (t - begin) / (end - begin)
             if self.anneal == "cos":
-                out[mask] = b + (a - b) / 2.0 * (np.cos(np.pi * p) + 1)
+                value = b + (a - b) / 2.0 * (ops.cos(np.pi * p) + 1.0)
             else:
-                out[mask] = (b - a) * p + a
+                value = (b - a) * p + a
+            # PyTorch picks the first phase whose end is >= t, so phase k owns (e_{k-1}, e_k];
+            # a later phase overrides the steps past e_k
+            out = value if k == 0 else ops.where(t > begin, value, out)
             begin = end
         return out

@@ -28,7 +28,8 @@ import warnings
 from typing import Any
 
 from lrkit.errors import SpecError
-from lrkit.schedules.base import Schedule, from_spec
+from lrkit.schedules.base import Schedule
+from lrkit.schedules.spec import from_spec
 
 __all__ = ["parse", "parse_spec"]
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-import numpy as np
-
 from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
-from lrkit.schedules._math import mix
-from lrkit.schedules.base import FloatArray, Schedule, register
+from lrkit.schedules.base import Schedule, register
+from lrkit.schedules.ops import Array, Ops, clip, half_cosine, mix
 
 __all__ = ["WSD", "InverseSqrt", "Noam", "Tanh"]
 
@@ -30,6 +28,8 @@ class InverseSqrt(Schedule):
     array([1. , 0.5])
     """
 
+    lr_parameter = "peak_lr"
+
     peak_lr: float
     timescale: float = 10_000
 
@@ -37,8 +37,8 @@ class InverseSqrt(Schedule):
         settle(self, peak_lr=check.learning_rate("inverse_sqrt.peak_lr", self.peak_lr),
                timescale=check.length("inverse_sqrt.timescale", self.timescale))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        return self.peak_lr / np.sqrt((t + self.timescale) / self.timescale)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        return self.peak_lr / ops.sqrt((t + self.timescale) / self.timescale)
 
 
 @register("noam")
@@ -55,6 +55,8 @@ class Noam(Schedule):
     0.00069877
     """
 
+    lr_parameter = None
+
     d_model: int
     warmup_steps: int
     factor: float = 1.0
@@ -64,18 +66,19 @@ class Noam(Schedule):
                warmup_steps=check.count("noam.warmup_steps", self.warmup_steps),
                factor=check.learning_rate("noam.factor", self.factor))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
-        s = np.maximum(t, 1.0)
-        return self.factor * self.d_model ** -0.5 * np.minimum(
-            s ** -0.5, s * self.warmup_steps ** -1.5)
+    def expr(self, ops: Ops, t: Array) -> Array:
+        s = ops.maximum(t, ops.const(1.0))
+        return self.factor * self.d_model ** -0.5 * ops.minimum(
+            ops.power(s, ops.const(-0.5)), s * self.warmup_steps ** -1.5)
 
 
-_DECAY_SHAPES: dict[str, Callable[[FloatArray], FloatArray]] = {
+_DECAY_SHAPES: dict[str, Callable[[Ops, Array], Array]] = {
     # each maps the decay progress p in [0, 1] to a multiplier going from 1 to 0
-    "linear": lambda p: 1.0 - p,
-    "cosine": lambda p: 0.5 * (1.0 + np.cos(np.pi * p)),
-    "1-sqrt": lambda p: 1.0 - np.sqrt(p),          # Hägele et al. 2024, arXiv 2405.18392
-    "exponential": lambda p: 2.0 * 0.5 ** p - 1.0,  # Megatron-LM's WSD "exponential"
+    "linear": lambda ops, p: 1.0 - p,
+    "cosine": half_cosine,
+    "1-sqrt": lambda ops, p: 1.0 - ops.sqrt(p),  # Hägele et al. 2024, arXiv 2405.18392
+    # Megatron-LM's WSD "exponential"
+    "exponential": lambda ops, p: 2.0 * ops.power(ops.const(0.5), p) - 1.0,
 }
 
 
@@ -99,6 +102,8 @@ class WSD(Schedule):
     array([1. , 1. , 0.5, 0. ])
     """
 
+    lr_parameter = "peak_lr"
+
     peak_lr: float
     total_steps: float
     decay_steps: float
@@ -117,10 +122,10 @@ class WSD(Schedule):
                decay_shape=check.choice("wsd.decay_shape", self.decay_shape,
                                         tuple(_DECAY_SHAPES)))
 
-    def _lr(self, t: FloatArray) -> FloatArray:
+    def expr(self, ops: Ops, t: Array) -> Array:
         stable = self.total_steps - self.decay_steps
-        p = np.clip((t - stable) / self.decay_steps, 0.0, 1.0)
-        return mix(self.peak_lr, self.end_lr, _DECAY_SHAPES[self.decay_shape](p))
+        p = clip(ops, (t - stable) / self.decay_steps, 0.0, 1.0)
+        return mix(self.peak_lr, self.end_lr, _DECAY_SHAPES[self.decay_shape](ops, p))
 
 
 @register("tanh")
@@ -136,6 +141,8 @@ class Tanh(Schedule):
     >>> Tanh(peak_lr=1.0, total_steps=4).values(5).round(4)
     array([1.    , 0.9999, 0.982 , 0.2689, 0.    ])
     """
+
+    lr_parameter = "peak_lr"
 
     peak_lr: float
     total_steps: float
@@ -154,8 +161,8 @@ class Tanh(Schedule):
                end_lr=check.learning_rate("tanh.end_lr", self.end_lr),
                lower=lower, upper=upper)
 
-    def _lr(self, t: FloatArray) -> FloatArray:
+    def expr(self, ops: Ops, t: Array) -> Array:
         r = t / self.total_steps
-        weight = 0.5 * (1.0 - np.tanh(self.lower * (1.0 - r) + self.upper * r))
+        weight = 0.5 * (1.0 - ops.tanh(self.lower * (1.0 - r) + self.upper * r))
         inside = mix(self.peak_lr, self.end_lr, weight)
-        return np.where(t < self.total_steps, inside, self.end_lr)
+        return ops.where(t < self.total_steps, inside, ops.zeros_like(t) + self.end_lr)

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lrkit.errors import ConfigError
-from lrkit.schedules import parse_spec
-from lrkit.tasks.task import LR_PARAMETER
+from lrkit.schedules import lr_parameters, parse_spec
 
 __all__ = ["DEFAULT_LR_MAX", "DEFAULT_LR_MIN", "SearchSpace", "log_grid"]
 
@@ -113,10 +112,10 @@ class SearchSpace:
         shapes = tuple(dict.fromkeys(s.strip() for s in shapes))
         for shape in shapes:
             family = parse_spec(shape).get("family")
-            if family not in LR_PARAMETER:
+            if family not in lr_parameters():
                 raise ConfigError(f"schedule = {shape!r}: family {family!r} has no LR "
                                   "parameter to search; use one of "
-                                  f"{', '.join(sorted(LR_PARAMETER))}")
+                                  f"{', '.join(lr_parameters())}")
         object.__setattr__(self, "schedules", shapes)
         warm = _range("warmup", self.warmup, positive=False)
         if warm is not None and warm[1] >= 1:
