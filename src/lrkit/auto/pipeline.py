@@ -45,7 +45,11 @@ from lrkit.auto.search import Trial, extend_edges, pooled, run_block
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
-__all__ = ["Recommendation", "Stage", "auto", "check_budget"]
+__all__ = ["MIN_BUDGET", "Recommendation", "Stage", "auto", "check_budget"]
+
+# The least budget that still buys a search (a few compressed runs); it does not depend on
+# the task: a short task gets a smaller design instead of a refusal.
+MIN_BUDGET = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,20 +127,22 @@ class Recommendation:
         }
 
 
-def check_budget(budget: Any, max_budget: Any = None) -> None:
-    """Raise ConfigError unless ``budget`` (and ``max_budget``) are numbers > 0.
+def check_budget(task: Task | None, budget: Any, max_budget: Any = None) -> None:
+    """Raise ConfigError unless ``budget`` (and ``max_budget``) are numbers >= MIN_BUDGET.
 
-    Any positive budget runs: a small one gets a smaller design (``fit_to_budget``).
+    Such a budget runs on any task (``task`` is accepted for callers that check a
+    task's budget; it no longer limits it): a small one gets a smaller design
+    (``fit_to_budget``).
 
-    >>> check_budget(1.0, 2.0)  # fine: returns None
+    >>> check_budget(None, 1.0, 2.0)  # fine: returns None
     """
     for name, value in (("budget", budget), ("max_budget", max_budget)):
         if value is None and name == "max_budget":
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                math.isfinite(value) and value > 0):
-            raise ConfigError(f"{name} = {value!r}: must be a number > 0 (training-run "
-                              "equivalents); pass e.g. 1.0")
+                math.isfinite(value) and value >= MIN_BUDGET):
+            raise ConfigError(f"{name} = {value!r}: must be a number >= {MIN_BUDGET:g} "
+                              "(training-run equivalents); pass e.g. 1.0")
     if max_budget is not None and max_budget < budget:
         raise ConfigError(f"max_budget = {max_budget!r}: must be >= budget ({budget!r}); "
                           f"pass e.g. {2 * budget:g}")
@@ -151,7 +157,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     Args:
         task: an lrkit Task, a built-in name or ``path/file.py:factory``.
         budget: what to spend when the estimate is tight, in training-run equivalents
-            (gradient work of the user's full run). Any positive value runs; a small one
+            (gradient work of the user's full run), at least ``MIN_BUDGET``; a small one
             gets a smaller design, and the output says what it dropped.
         max_budget: the most it may spend when a miss would be costly (default: twice
             ``budget``).
@@ -181,7 +187,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     if not isinstance(design, Design):
         raise ConfigError(f"design = {type(design).__name__}: must be an "
                           "lrkit.auto.design.Design; pass e.g. DEFAULT_DESIGN")
-    check_budget(budget, max_budget)
+    check_budget(task, budget, max_budget)
     top = 2.0 * budget if max_budget is None else float(max_budget)
     if not curvature:
         design = dataclasses.replace(design, curvature=False)

@@ -51,7 +51,7 @@ def auto(
     from lrkit.tasks import load_task
 
     loaded = load_task(task)
-    check_budget(budget, max_budget)  # before the progress display: a bad budget is one line
+    check_budget(loaded, budget, max_budget)  # before the progress display: one line
     top = 2.0 * budget if max_budget is None else max_budget
     if report is not None and not no_report and report.exists() and not report.is_dir():
         from lrkit.errors import ConfigError
