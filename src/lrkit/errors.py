@@ -13,7 +13,12 @@ cosine.total_steps = 0: must be positive; pass the number of updates
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "LrkitError", "MissingDependencyError", "SpecError"]
+__all__ = ["ConfigError", "DataError", "LrkitError", "MissingDependencyError", "SpecError",
+           "clip_message"]
+
+#: Longest message the CLI prints or the web API answers: messages quote the input, and
+#: an uploaded file or a pasted value can be megabytes (one line stays one line).
+MAX_MESSAGE = 1000
 
 
 class LrkitError(Exception):
@@ -34,3 +39,13 @@ class DataError(LrkitError):
 
 class MissingDependencyError(LrkitError, ImportError):
     """An optional dependency is not installed; the message gives the pip line that adds it."""
+
+
+def clip_message(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` on one line and at most ``limit`` characters (cut with an ellipsis).
+
+    >>> clip_message("a\\nb" + "x" * 2000, 10)
+    'a bxxxx...'
+    """
+    text = " ".join(text.splitlines())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

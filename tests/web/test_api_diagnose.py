@@ -115,7 +115,7 @@ def test_body_over_the_limit_is_refused_even_without_a_length(app, tmp_path):
             yield b"1" * 65536
         yield b"\r\n--X--\r\n"
 
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:
         r = c.post("/api/diagnose", content=chunks(),
                    headers={"content-type": "multipart/form-data; boundary=X"})
     assert r.status_code == 413

@@ -15,7 +15,7 @@ import typer
 import typer.main
 
 import lrkit.cli
-from lrkit.errors import LrkitError
+from lrkit.errors import LrkitError, clip_message
 
 __all__ = ["app", "main"]
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = command.main(args=argv, prog_name="lrkit", standalone_mode=False)
     except LrkitError as err:
-        click.echo(f"lrkit: error: {err}", err=True)
+        click.echo(f"lrkit: error: {clip_message(str(err))}", err=True)
         sys.exit(2)
     except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)

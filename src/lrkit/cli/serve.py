@@ -23,6 +23,10 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port to listen on (1-65535)."),
     max_upload_mb: float = typer.Option(
         20.0, "--max-upload-mb", help="Largest log file the diagnose page accepts, in MB."),
+    allow_host: list[str] = typer.Option(
+        [], "--allow-host",
+        help="A host name the app answers to besides 127.0.0.1/localhost/::1 and --host "
+             "(repeatable; '*' = any). Needed when it is reached by another name."),
 ) -> None:
     """Run the web app: calculator, schedule explorer and log diagnosis, with a JSON API.
 
@@ -38,11 +42,22 @@ def serve(
     uvicorn = require("uvicorn", extra="web")
     from lrkit.web import create_app
 
-    app = create_app(max_upload_bytes=int(max_upload_mb * 2**20))
+    for name in allow_host:
+        if not name or len(name) > 253 or any(c.isspace() or c in "/@" for c in name):
+            raise ConfigError(f"--allow-host = {name[:80]!r}: not a host name; pass a name "
+                              "such as myserver.local, or '*'")
+    # The address it listens on is a name it is reached by (not a wildcard bind).
+    own = [] if host in ("0.0.0.0", "::", "") else [host]
+    app = create_app(max_upload_bytes=int(max_upload_mb * 2**20),
+                     allowed_hosts=[*own, *allow_host])
     sock = _bind(host, port)  # bind first, so a taken port is a one-line error, not a log
     if not _is_loopback(host):
         err_console.print(f"[yellow]note:[/yellow] listening on {host}: other machines on the "
                           "network can reach this app; it has no authentication", soft_wrap=True)
+        if not own and not allow_host:
+            err_console.print("[yellow]note:[/yellow] requests are accepted only for the "
+                              "loopback names; add --allow-host NAME for the name other "
+                              "machines use", soft_wrap=True)
     err_console.print(f"lrkit web app on [bold]http://{_url_host(host)}:{port}[/bold] "
                       "(Ctrl+C stops it)", soft_wrap=True)
     # keep idle connections 30 s (uvicorn's default is 5): a busy client that reuses a

@@ -24,7 +24,7 @@ from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, LR_LOW_KINDS, SUPERSEDES
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.readers import detect_format, read_logs
-from lrkit.diagnose.run import RunCurves, split_runs
+from lrkit.diagnose.run import RunCurves, some_names, split_runs
 from lrkit.errors import ConfigError, LrkitError
 
 __all__ = ["Diagnosis", "diagnose", "diagnose_curves"]
@@ -187,14 +187,14 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
     if run is None:
         chosen = next(iter(runs))
         if len(runs) > 1:
-            others = ", ".join(repr(r) for r in list(runs)[1:])
+            others = some_names(list(runs)[1:])
             notes.append(f"the log holds {len(runs)} runs; diagnosed {chosen!r} (others: "
                          f"{others}); choose one with run=... / --run")
     elif run in runs:
         chosen = run
     else:
-        raise ConfigError(f"run = {run!r}: no such run in the log; use one of "
-                          f"{', '.join(repr(r) for r in runs)}")
+        raise ConfigError(f"run = {str(run)[:80]!r}: no such run in the log; use one of "
+                          f"{some_names(runs)}")
     rc = RunCurves.build(runs[chosen], metric, model_family=model_kind, lr=lr)
     found: dict[str, Finding] = {}
     # Logs hold overflowing values (an exploded loss at 1e30): those are evidence, and

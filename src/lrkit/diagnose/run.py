@@ -15,7 +15,7 @@ far), in which a schedule's decay does not look like convergence.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -35,6 +35,27 @@ def split_runs(curves: Sequence[Curve]) -> dict[str, list[Curve]]:
     for c in curves:
         runs.setdefault(c.run, []).append(c)
     return runs
+
+
+def some_names(names: Iterable[str], limit: int = 12) -> str:
+    """A few names (sorted, each clipped, quoted) for a message: the names come from an
+    uploaded file and can be many and megabytes long.
+
+    >>> some_names(["b", "a" * 100, "c"], limit=2)
+    "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...', 'b' and 1 more"
+    """
+    names = sorted(set(names))
+    shown = [repr(n if len(n) <= 60 else n[:57] + "...") for n in names[:limit]]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _some_names(curves: Sequence[Curve]) -> str:
+    return some_names(c.name for c in curves).replace("'", "")
 
 
 class RunCurves:
@@ -81,9 +102,9 @@ class RunCurves:
             elif by_kind:
                 loss = by_kind[0]
             else:
-                names = ", ".join(sorted({c.name for c in curves}))
-                raise ConfigError(f"metric = {metric!r}: no such curve in the log; use one of "
-                                  f"{names} (or train_loss / val_loss)")
+                names = _some_names(curves)
+                raise ConfigError(f"metric = {_clip(metric)!r}: no such curve in the log; "
+                                  f"use one of {names} (or train_loss / val_loss)")
         else:
             for kind in _LOSS_KINDS:
                 found = curves_of_kind(curves, kind)
@@ -91,7 +112,7 @@ class RunCurves:
                     loss = found[0]
                     break
         if loss is None:
-            names = ", ".join(sorted({c.name for c in curves}))
+            names = _some_names(curves)
             raise DataError(f"metric = none found: the log has no loss curve (it has {names}); "
                             "pass --metric NAME to choose the curve to diagnose")
         family = model_family

@@ -40,6 +40,11 @@ _COUNTS = {"batch_size": "256", "base_batch_size": "256", "dataset_size": "50000
            "steps_per_epoch": "500", "total_steps": "10000", "layers": "12",
            "n_layers": "30", "d_model": "4096", "seq_len": "4096"}
 _FRACTIONS = ("layer_decay", "end_lr_ratio", "momentum", "beta1", "beta2")
+# Upper bounds on sizes: far above any real run, and low enough that the work and the
+# answer stay small (one LR per layer is listed; a schedule is sampled per step).
+_MAXIMA = {"batch_size": 2**31, "base_batch_size": 2**31, "layers": 10_000,
+           "steps_per_epoch": MAX_TOTAL_STEPS, "epochs": 10_000_000, "n_layers": 100_000,
+           "d_model": 10_000_000, "seq_len": 100_000_000, "dataset_size": 10**15}
 
 
 def _settle(obj: CalcInput, **values: Any) -> None:
@@ -148,6 +153,11 @@ class CalcInput:
             value = getattr(self, name)
             if value is not None:
                 _settle(self, **{name: check.count(name, value, example=example)})
+        for name, most in _MAXIMA.items():
+            value = getattr(self, name)
+            if value is not None and value > most:
+                raise check.fail(name, value, f"more than {most:,}",
+                                 f"pass a real run's value (<= {most:,})")
         if self.total_steps is not None and self.total_steps > MAX_TOTAL_STEPS:
             raise check.fail("total_steps", self.total_steps,
                              f"more than {MAX_TOTAL_STEPS:,} updates",
@@ -168,6 +178,13 @@ class CalcInput:
                                                       example=example)})
 
     def _check_together(self) -> None:
+        spe = self.steps_per_epoch
+        if spe is None and self.dataset_size is not None and self.batch_size is not None:
+            spe = math.ceil(self.dataset_size / self.batch_size)
+        if self.epochs is not None and spe is not None and self.epochs * spe > MAX_TOTAL_STEPS:
+            raise check.fail("epochs", self.epochs,
+                             f"x {spe:,} steps per epoch is more than {MAX_TOTAL_STEPS:,} "
+                             "updates", "check the run length")
         if self.layer_decay is not None and self.layers is None:
             raise check.fail("layer_decay", self.layer_decay, "needs --layers",
                              "pass the number of layers, e.g. --layers 12")

@@ -3,7 +3,7 @@
 Run it with ``lrkit serve``; build it with ``create_app()`` (a FastAPI app).
 
 >>> from fastapi.testclient import TestClient
->>> client = TestClient(create_app())
+>>> client = TestClient(create_app(), base_url="http://127.0.0.1")
 >>> client.post("/api/schedule", json={"schedules": ["constant(base_lr=0.1)"],
 ...                                    "steps": 3}).json()["curves"][0]["lr"]
 [0.1, 0.1, 0.1]

@@ -9,11 +9,13 @@ A ``.zip`` is unpacked first (bounded, no path escapes), for logs that are folde
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import re
 import shutil
 import tempfile
+import weakref
 import zipfile
 from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
@@ -30,7 +32,8 @@ from lrkit.errors import ConfigError, DataError, LrkitError
 from lrkit.web.errors import UploadTooLarge
 from lrkit.web.jsonio import json_response
 
-__all__ = ["MAX_PLOT_POINTS", "downsample_xy", "jsonable", "router", "safe_name"]
+__all__ = ["DIAGNOSE_TIMEOUT_S", "DIAGNOSE_WORKERS", "MAX_PLOT_POINTS", "downsample_xy",
+           "jsonable", "router", "safe_name"]
 
 router = APIRouter(tags=["diagnosis"])
 MAX_PLOT_POINTS = 2000
@@ -46,6 +49,11 @@ _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"multipart/form-d
         "lr": {"type": "number", "description": "The run's peak LR, if the log lacks it."},
     }}}}}}
 _MAX_ZIP_FILES = 2000
+#: A client waits at most this long for one diagnosis (create_app can change it).
+DIAGNOSE_TIMEOUT_S = 60.0
+#: Diagnoses running at once; more wait their turn (create_app can change it).
+DIAGNOSE_WORKERS = 2
+_GATES: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 _ZIP_EXPANSION = 10  # unpacked size may be at most this many times the upload limit
 
 
@@ -153,14 +161,25 @@ def _unzip(archive: Path, into: Path, limit: int) -> None:
                 raise _too_large(name, _ZIP_EXPANSION * limit)
             root = into.resolve()
             for m in members:
+                shown = m.filename[:100]
                 target = (into / m.filename).resolve()
                 if not target.is_relative_to(root):
-                    raise DataError(f"file = '{name}': member {m.filename!r} points outside "
+                    raise DataError(f"file = '{name}': member {shown!r} points outside "
                                     "the archive; zip the log folder itself")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(m) as src, target.open("wb") as out:
-                    shutil.copyfileobj(src, out)
-    except zipfile.BadZipFile:
+                if target == root:
+                    continue  # a member named '.' or '' names the folder itself: no file
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(m) as src, target.open("wb") as out:
+                        shutil.copyfileobj(src, out)
+                except OSError:
+                    # 'a' and 'a/log.csv' both as files, a name too long, ...
+                    raise DataError(f"file = '{name}': member {shown!r} cannot be unpacked "
+                                    "(it clashes with another member's path or is not a "
+                                    "valid file name); zip the log folder again") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
+            RuntimeError, ValueError):
+        # damaged, encrypted or in a compression zipfile does not read
         raise DataError(f"file = '{name}': not a readable zip archive; upload the log file "
                         "itself, or zip its folder again") from None
 
@@ -209,7 +228,7 @@ async def diagnose_upload(request: Request) -> Response:
             target.mkdir()
             await run_in_threadpool(_unzip, path, target, limit)
         try:
-            result = await run_in_threadpool(_diagnose, target, options)
+            result = await _bounded(request, run_in_threadpool(_diagnose, target, options))
         except LrkitError as err:
             # name the file as the user knows it, not by its private temporary path
             shown = str(err).replace(str(Path(folder).resolve()) + os.sep, "")
@@ -217,6 +236,38 @@ async def diagnose_upload(request: Request) -> Response:
     doc = jsonable(result)
     doc["curves"] = _plot_curves(doc.get("curves") or [])
     return json_response({"file": name, **doc})
+
+
+async def _bounded(request: Request, work: Any) -> Any:
+    """Await ``work`` (a diagnosis in a worker thread) with a concurrency cap and a timeout.
+
+    The event loop never runs a diagnosis itself; at most ``diagnose_workers`` run at once
+    (others wait their turn), and a client waits at most ``diagnose_timeout_s`` for one.
+    A thread cannot be killed: one that overruns finishes in the background, its time
+    bounded by the readers' size limits, while its slot stays taken.
+    """
+    state = request.app.state
+    timeout = float(getattr(state, "diagnose_timeout_s", DIAGNOSE_TIMEOUT_S))
+    workers = int(getattr(state, "diagnose_workers", DIAGNOSE_WORKERS))
+    loop = asyncio.get_running_loop()
+    # one gate per event loop (a test may serve the same app from several loops)
+    gate = _GATES.get(loop)
+    if gate is None:
+        gate = _GATES[loop] = asyncio.Semaphore(workers)
+    task = asyncio.ensure_future(_gated(gate, work))
+    # an overrun task's error (its files are gone by then) is nobody's to report
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), timeout)
+    except TimeoutError:
+        raise DataError(f"file: the diagnosis took longer than {timeout:g} s; upload a "
+                        "smaller log (fewer metrics or steps), or run `lrkit diagnose` on it "
+                        "locally") from None
+
+
+async def _gated(gate: asyncio.Semaphore, work: Any) -> Any:
+    async with gate:
+        return await work
 
 
 def _diagnose(path: Path, options: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from lrkit.web import api_calc, api_diagnose, api_schedule, assets, errors, pages
+from lrkit.web.api_diagnose import DIAGNOSE_TIMEOUT_S, DIAGNOSE_WORKERS
+from lrkit.web.guard import HostOriginGuard
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "MAX_JSON_BYTES", "create_app"]
 
@@ -89,11 +92,18 @@ class _JsonBodyLimit:
                 "API is a few hundred bytes, send only the fields it documents")
 
 
-def create_app(*, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
+def create_app(*, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+               allowed_hosts: Iterable[str] = (),
+               diagnose_timeout_s: float = DIAGNOSE_TIMEOUT_S,
+               diagnose_workers: int = DIAGNOSE_WORKERS) -> FastAPI:
     """Build the lrkit web app: pages, JSON API, static files and error handlers.
 
     Args:
         max_upload_bytes: largest log file ``/api/diagnose`` accepts (larger: 413).
+        allowed_hosts: host names served besides 127.0.0.1, localhost and ::1 (``"*"``:
+            any); requests naming another host get 400 (see :mod:`lrkit.web.guard`).
+        diagnose_timeout_s: longest a client waits for one diagnosis (then 422).
+        diagnose_workers: diagnoses run at once in worker threads; more wait.
     """
     from lrkit import __version__
 
@@ -108,6 +118,10 @@ def create_app(*, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> FastAPI:
                    api_diagnose.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.state.diagnose_timeout_s = diagnose_timeout_s
+    app.state.diagnose_workers = diagnose_workers
     app.add_middleware(_JsonBodyLimit)
+    # outermost but one: a foreign Host or Origin is refused before anything else runs
+    app.add_middleware(HostOriginGuard, allowed_hosts=tuple(allowed_hosts))
     app.add_middleware(_SecurityHeaders)
     return app

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from lrkit.errors import DataError, LrkitError
+from lrkit.errors import DataError, LrkitError, clip_message
 
 __all__ = ["UploadTooLarge", "install", "one_line"]
 
@@ -119,7 +119,7 @@ def _known_fields(request: Request) -> list[str]:
 
 
 async def _lrkit_error(request: Request, exc: Exception) -> JSONResponse:
-    body = {"detail": str(exc)}
+    body = {"detail": clip_message(str(exc))}
     if isinstance(getattr(exc, "field", None), str):
         body["field"] = exc.field  # type: ignore[attr-defined]  # which input to mark
     return JSONResponse(body, status_code=getattr(exc, "status_code", 422))

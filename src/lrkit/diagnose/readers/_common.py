@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,12 @@ from lrkit.errors import DataError
 __all__ = [
     "EPOCH_COLUMNS",
     "MAX_BYTES",
+    "MAX_COLUMNS",
     "MAX_POINTS",
     "STEP_COLUMNS",
+    "Column",
     "check_file",
+    "clip",
     "epoch_progress",
     "fail",
     "number",
@@ -33,6 +37,9 @@ __all__ = [
 MAX_BYTES = 200 * 1024 * 1024
 #: At most this many (step, value) points in all, over every curve of one read.
 MAX_POINTS = 5_000_000
+#: At most this many columns (metrics) in one table: a W&B export of 50 runs x 3 metrics
+#: x 3 companions is 450; 100,000 can only be damage or abuse.
+MAX_COLUMNS = 10_000
 
 #: Column names taken as the update index, in order of preference (compared lower-case).
 STEP_COLUMNS = ("step", "global_step", "_step", "iteration", "iter", "steps", "batch",
@@ -44,9 +51,85 @@ EPOCH_COLUMNS = ("epoch", "epochs", "train/epoch", "trainer/epoch")
 _MISSING = frozenset({"", "na", "n/a", "none", "null", "-"})
 
 
+def clip(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: error messages echo names
+    and values from the input, and an uploaded file can make those megabytes long.
+
+    >>> clip("x" * 10, 5)
+    'xx...'
+    """
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
 def fail(path: str | Path, rule: str, fix: str) -> DataError:
-    """A one-line DataError: ``path = '<path>': <rule>; <fix>``."""
-    return DataError(f"path = '{path}': {rule}; {fix}")
+    """A one-line DataError: ``path = '<path>': <rule>; <fix>`` (path and rule clipped)."""
+    return DataError(f"path = '{clip(str(path))}': {clip(rule, 300)}; {fix}")
+
+
+class Column(Sequence[float | None]):
+    """One table column stored compactly: a float per cell and a byte saying "has a value".
+
+    A million-row CSV held as Python lists of floats costs ~32 bytes a cell; this costs 9,
+    and :meth:`arrays` hands numpy the buffer without a per-cell loop.
+
+    >>> c = Column(); c.append(1.5); c.append(None)
+    >>> list(c), c.any_value()
+    ([1.5, None], True)
+    """
+
+    __slots__ = ("_present", "_values")
+
+    def __init__(self) -> None:
+        self._values = array("d")
+        self._present = bytearray()
+
+    @classmethod
+    def sparse(cls, n: int, rows: Sequence[int], values: Sequence[float]) -> Column:
+        """A column of ``n`` cells holding ``values`` at ``rows`` and nothing elsewhere."""
+        col = cls()
+        dense = np.full(n, np.nan)
+        present = np.zeros(n, dtype=np.uint8)
+        idx = np.asarray(rows, dtype=np.int64)
+        dense[idx] = np.asarray(values, dtype=np.float64)
+        present[idx] = 1
+        col._values = array("d", dense.tobytes())
+        col._present = bytearray(present.tobytes())
+        return col
+
+    def append(self, cell: float | None) -> None:
+        """Add one cell (None = no value in this row)."""
+        self._values.append(math.nan if cell is None else cell)
+        self._present.append(cell is not None)
+
+    def any_value(self) -> bool:
+        """True when at least one cell holds a value."""
+        return 1 in self._present
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values with NaN where empty, boolean mask of cells that hold a value)."""
+        values = np.frombuffer(self._values, dtype=np.float64).copy() if self._values \
+            else np.zeros(0)
+        present = np.frombuffer(bytes(self._present), dtype=np.uint8).astype(bool)
+        return values, present
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, i: int) -> float | None:  # type: ignore[override]
+        return self._values[i] if self._present[i] else None
+
+    def __iter__(self) -> Iterator[float | None]:
+        for v, p in zip(self._values, self._present, strict=True):
+            yield v if p else None
+
+
+def _arrays(cells: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(cells, Column):
+        return cells.arrays()
+    present = np.fromiter((v is not None for v in cells), dtype=bool, count=len(cells))
+    values = np.fromiter((math.nan if v is None else v for v in cells), dtype=np.float64,
+                         count=len(cells))
+    return values, present
 
 
 def check_file(path: Path, what: str = "log file") -> Path:
@@ -83,7 +166,10 @@ def number(cell: object) -> float | None:
     if cell is None or isinstance(cell, bool):
         return None
     if isinstance(cell, int | float):
-        return float(cell)
+        try:
+            return float(cell)
+        except OverflowError:  # a JSON integer of hundreds of digits
+            return math.inf if cell > 0 else -math.inf
     if not isinstance(cell, str):
         return None
     text = cell.strip()
@@ -118,12 +204,10 @@ def epoch_progress(epoch: np.ndarray, steps: np.ndarray | None, *,
     spe = steps_per_epoch_from_index(epoch, steps)
     if spe is None:
         return epoch + 1.0
-    out = np.empty_like(epoch)
-    for e in np.unique(finite):
-        rows = epoch == e
-        # Step s of epoch e is progress e + (s - first step of e + 1) / steps_per_epoch.
-        start = e * spe
-        out[rows] = e + np.clip((steps[rows] - start + 1.0) / spe, 0.0, 1.0)
+    # Step s of epoch e is progress e + (s - first step of e + 1) / steps_per_epoch
+    # (elementwise: one pass however many epochs the log has).
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = epoch + np.clip((steps - epoch * spe + 1.0) / spe, 0.0, 1.0)
     out[~np.isfinite(epoch)] = np.nan
     return out
 
@@ -134,12 +218,16 @@ def steps_per_epoch_from_index(epoch: np.ndarray, steps: np.ndarray) -> float | 
     if ok.sum() < 2:
         return None
     e, s = epoch[ok], steps[ok]
-    last = {float(k): float(s[e == k].max()) for k in np.unique(e)}
-    if len(last) < 2:
+    order = np.lexsort((s, e))
+    e, s = e[order], s[order]
+    # The last row of each epoch (sorted by epoch, then step) holds its largest step.
+    ends = np.append(np.flatnonzero(np.diff(e) != 0), len(e) - 1)
+    if len(ends) < 2:
         return None
-    keys = sorted(last)
+    keys, last = e[ends], s[ends]
     # The last step seen in each complete epoch: the gaps between them are epoch lengths.
-    gaps = np.diff([last[k] for k in keys]) / np.diff(keys)
+    with np.errstate(invalid="ignore", over="ignore"):
+        gaps = np.diff(last) / np.diff(keys)
     gaps = gaps[gaps > 0]
     return float(np.median(gaps)) if gaps.size else None
 
@@ -217,9 +305,7 @@ def table_to_curves(columns: Mapping[str, Sequence[float | None]], *, source: st
                    "export fewer rows or metrics")
 
     def col(name: str | None) -> np.ndarray | None:
-        if name is None:
-            return None
-        return np.array([np.nan if v is None else v for v in columns[name]], dtype=np.float64)
+        return None if name is None else _arrays(columns[name])[0]
 
     steps_all = col(step_col)
     epochs_all = col(epoch_col)
@@ -238,11 +324,10 @@ def table_to_curves(columns: Mapping[str, Sequence[float | None]], *, source: st
     for name in names:
         if name in skipped:
             continue
-        cells = columns[name]
-        keep = np.array([v is not None for v in cells], dtype=bool)
+        values, keep = _arrays(columns[name])
         if not keep.any():
             continue
-        values = np.array([np.nan if v is None else v for v in cells], dtype=np.float64)[keep]
+        values = values[keep]
         steps = steps_all[keep] if steps_all is not None else None
         epochs = progress_all[keep] if progress_all is not None else None
         if steps is not None and np.isnan(steps).all():
@@ -265,13 +350,13 @@ def table_to_curves(columns: Mapping[str, Sequence[float | None]], *, source: st
 
 
 def _fill_forward(arr: np.ndarray) -> np.ndarray:
-    out = arr.copy()
-    last = np.nan
-    for i, v in enumerate(out):
-        if math.isnan(v):
-            out[i] = last
-        else:
-            last = v
+    # Each NaN takes the last value before it (vectorised: a Python loop is seconds on a
+    # million rows).
+    arr = np.asarray(arr, dtype=np.float64)
+    idx = np.where(np.isnan(arr), 0, np.arange(len(arr)))
+    np.maximum.accumulate(idx, out=idx)
+    out = arr[idx]
+    # Leading NaNs have no earlier value: they stay NaN.
     return out
 
 
@@ -284,9 +369,9 @@ def _epoch_by_step(epochs: np.ndarray, steps: np.ndarray) -> np.ndarray:
     order = np.argsort(ks, kind="stable")
     ks, ke = ks[order], ke[order]
     out = epochs.copy()
-    for i in np.flatnonzero(~np.isfinite(epochs) & np.isfinite(steps)):
-        j = int(np.searchsorted(ks, steps[i], side="right"))
-        # A step after the last epoch-tagged row belongs to that row's epoch; one before
-        # the first belongs to the first.
-        out[i] = ke[max(j - 1, 0)] if j > 0 else ke[0]
+    todo = np.flatnonzero(~np.isfinite(epochs) & np.isfinite(steps))
+    # A step after the last epoch-tagged row belongs to that row's epoch; one before the
+    # first belongs to the first.
+    j = np.searchsorted(ks, steps[todo], side="right")
+    out[todo] = ke[np.maximum(j - 1, 0)]
     return out

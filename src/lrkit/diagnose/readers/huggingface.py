@@ -27,7 +27,7 @@ from typing import Any
 
 from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.readers._common import fail, read_text, table_to_curves
-from lrkit.diagnose.readers.jsonl import records_to_columns
+from lrkit.diagnose.readers.jsonl import json_problem, records_to_columns
 
 __all__ = ["find_state", "read", "sniff"]
 
@@ -82,6 +82,8 @@ def read(path: Path) -> list[Curve]:
     except json.JSONDecodeError as err:
         raise fail(path, f"invalid JSON at line {err.lineno} ({err.msg})",
                    "the file may be truncated; use the copy in another checkpoint-*/") from None
+    except (ValueError, RecursionError) as err:
+        raise fail(path, json_problem(err), "repair the file or export it again") from None
     history = data.get("log_history") if isinstance(data, dict) else None
     if not isinstance(history, list):
         raise fail(path, "no 'log_history' list", "pass the trainer_state.json that "

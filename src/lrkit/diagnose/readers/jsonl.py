@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from lrkit.diagnose.curves import Curve
-from lrkit.diagnose.readers._common import MAX_POINTS, fail, number, read_text, table_to_curves
+from lrkit.diagnose.readers._common import (
+    MAX_COLUMNS,
+    MAX_POINTS,
+    Column,
+    fail,
+    number,
+    read_text,
+    table_to_curves,
+)
 
-__all__ = ["flatten", "read", "records_to_columns", "sniff"]
+__all__ = ["flatten", "json_problem", "read", "records_to_columns", "sniff"]
 
 
 def flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -30,25 +38,65 @@ def flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     {'train/loss': 1.0, 'step': 3}
     """
     out: dict[str, Any] = {}
-    for key, value in obj.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, f"{name}/"))
-        else:
+    # An explicit stack, not recursion: a hostile file can nest as deep as json allows.
+    stack = [(prefix, iter(obj.items()))]
+    while stack:
+        pre, items = stack[-1]
+        for key, value in items:
+            name = f"{pre}{key}"
+            if isinstance(value, dict):
+                stack.append((f"{name}/", iter(value.items())))
+                break
             out[name] = value
+        else:
+            stack.pop()
     return out
 
 
-def records_to_columns(records: list[dict[str, Any]]) -> dict[str, list[float | None]]:
-    """Sparse records -> ``{column: [cell per record]}`` with None where a key is absent."""
-    names: dict[str, None] = {}
-    for rec in records:
-        names.update(dict.fromkeys(rec))
-    columns: dict[str, list[float | None]] = {n: [] for n in names}
-    for rec in records:
-        for name in names:
-            columns[name].append(_cell(rec.get(name)))
-    return {n: cells for n, cells in columns.items() if any(c is not None for c in cells)}
+def records_to_columns(records: list[dict[str, Any]]) -> dict[str, Column]:
+    """Sparse records -> ``{column: [cell per record]}`` with None where a key is absent.
+
+    Each record's own keys are visited once, so the work is the number of cells in the
+    input (not records x every key ever seen), and the table it would make is checked
+    against the size limits before it is built.
+
+    Raises:
+        DataError: more than MAX_COLUMNS keys, or more cells than the limits allow.
+
+    >>> {k: list(v) for k, v in records_to_columns([{"a": 1}, {"b": "2"}]).items()}
+    {'a': [1.0, None], 'b': [None, 2.0]}
+    """
+    rows: dict[str, list[int]] = {}
+    values: dict[str, list[float]] = {}
+    for i, rec in enumerate(records):
+        for name, raw in rec.items():
+            value = _cell(raw)
+            if value is None:
+                rows.setdefault(name, [])
+                continue
+            rows.setdefault(name, []).append(i)
+            values.setdefault(name, []).append(value)
+        if len(rows) > MAX_COLUMNS:
+            raise fail("<records>", f"more than {MAX_COLUMNS:,} different keys",
+                       "log fewer metrics")
+    n = len(records)
+    if n * max(len(values) - 1, 1) > MAX_POINTS * 4:
+        raise fail("<records>", f"{n:,} records x {len(values)} keys is over the limit",
+                   "export fewer rows or metrics")
+    return {name: Column.sparse(n, idx, values[name]) for name, idx in rows.items()
+            if idx}
+
+
+def json_problem(err: Exception) -> str:
+    """What a JSON text that parses as no Python value is: nested too deeply, or an
+    integer too long to convert (Python refuses over 4,300 digits).
+
+    >>> json_problem(RecursionError())
+    'JSON nested too deeply to read'
+    """
+    if isinstance(err, RecursionError):
+        return "JSON nested too deeply to read"
+    return f"JSON holds a value Python cannot read ({str(err)[:80]})"
 
 
 def _cell(value: Any) -> float | None:
@@ -66,6 +114,8 @@ def _parse(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as err:
             raise fail(path, f"invalid JSON at line {err.lineno} ({err.msg})",
                        "repair the file or export it again") from None
+        except (ValueError, RecursionError) as err:
+            raise fail(path, json_problem(err), "repair the file or export it again") from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise fail(path, "a JSON array that is not a list of objects",
                        "write one object per logged point")
@@ -79,6 +129,9 @@ def _parse(path: Path) -> list[dict[str, Any]]:
             if k == len(lines) - 1 and records:
                 break  # the last line of a log still being written
             raise fail(path, f"line {i} is not valid JSON ({err.msg})",
+                       "repair or remove that line") from None
+        except (ValueError, RecursionError) as err:
+            raise fail(path, f"line {i}: {json_problem(err)}",
                        "repair or remove that line") from None
         if not isinstance(rec, dict):
             raise fail(path, f"line {i} is not a JSON object",

@@ -59,7 +59,8 @@ def sniff(path: Path, head: str) -> int:
 
 
 def _yaml_value(meta: Path, key: str) -> str | None:
-    if not meta.is_file():
+    # MLflow's meta.yaml is a few hundred bytes; a bigger one is not MLflow's.
+    if not meta.is_file() or meta.stat().st_size > 1_000_000:
         return None
     for line in meta.read_text(encoding="utf-8", errors="replace").splitlines():
         m = re.match(rf"^{key}:\s*(.*?)\s*$", line)
@@ -80,6 +81,15 @@ def _run_dirs(root: Path, limit: int | None = None) -> list[Path]:
                 if limit and len(found) >= limit:
                     return found
     return found
+
+
+def _float_or_zero(text: str | None) -> float:
+    # A hand-edited or damaged meta.yaml must not stop the runs from being read.
+    try:
+        value = float(text or 0)
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 def _declared_lr(params: dict[str, str]) -> float | None:
@@ -123,7 +133,8 @@ def read_file_store(root: Path) -> list[Curve]:
     points = 0
     size = 0
     # Runs in the order they started (as the sqlite reader does), not by their random ids.
-    runs.sort(key=lambda d: (float(_yaml_value(d / "meta.yaml", "start_time") or 0), d.name))
+    runs.sort(key=lambda d: (_float_or_zero(_yaml_value(d / "meta.yaml", "start_time")),
+                             d.name))
     for run_dir in runs:
         if _yaml_value(run_dir / "meta.yaml", "lifecycle_stage") == "deleted":
             continue
@@ -186,7 +197,7 @@ def read_sqlite(path: Path) -> list[Curve]:
         if count > MAX_POINTS:
             raise fail(path, f"{count:,} metric points is over the {MAX_POINTS:,} limit",
                        "export one run's metrics")
-        names = {uuid: (name or uuid) for uuid, name, stage in con.execute(
+        names = {uuid: str(name or uuid) for uuid, name, stage in con.execute(
             "SELECT run_uuid, name, lifecycle_stage FROM runs ORDER BY start_time, run_uuid")
             if stage != "deleted"}
         by_run: dict[str, dict[str, Points]] = defaultdict(lambda: defaultdict(list))
@@ -196,14 +207,17 @@ def read_sqlite(path: Path) -> list[Curve]:
                 continue
             # MLflow stores a NaN as value 0 with is_nan = 1.
             v = float("nan") if is_nan else float(value)
-            by_run[uuid][key].append((float(ts), v, float(step)))
+            by_run[uuid][str(key)].append((float(ts or 0), v, float(step or 0)))
         params: dict[str, dict[str, str]] = defaultdict(dict)
         if "params" in tables:
             for key, value, uuid in con.execute("SELECT key, value, run_uuid FROM params"):
-                params[uuid][key] = str(value)
+                params[uuid][str(key)] = str(value)
     except sqlite3.DatabaseError as err:
         raise fail(path, f"the SQLite database is damaged ({err})",
                    "pass an intact mlflow.db") from None
+    except (TypeError, ValueError, OverflowError):
+        raise fail(path, "a metric row holds a value that is not a number",
+                   "pass the mlflow.db that MLflow wrote") from None
     finally:
         con.close()
     curves: list[Curve] = []

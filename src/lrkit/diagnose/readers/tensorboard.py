@@ -154,6 +154,10 @@ def _value(v: Any, scalar_tags: set[str], tensor_util: Any) -> float | None:
             scalar_tags.discard(v.tag)
     if v.tag not in scalar_tags:
         return None
+    # Check the declared shape before anything is built from it: make_ndarray fills the
+    # whole declared shape (a 245-byte record can declare 2^40 elements).
+    if not all(d.size == 1 for d in v.tensor.tensor_shape.dim):
+        return None
     arr = tensor_util.make_ndarray(v.tensor)
     if arr.size != 1 or arr.dtype.kind not in "fiub":
         return None

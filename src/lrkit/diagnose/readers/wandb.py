@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from lrkit.diagnose.curves import Curve
-from lrkit.diagnose.readers._common import fail, read_text, table_to_curves
+from lrkit.diagnose.readers._common import fail, table_to_curves
 from lrkit.diagnose.readers.table import parse_delimited
 
 __all__ = ["read", "sniff"]
@@ -47,11 +48,10 @@ def sniff(path: Path, head: str) -> int:
 
 def read(path: Path) -> list[Curve]:
     """Read a W&B CSV export into one group of curves per run."""
-    text = read_text(path)
-    columns = parse_delimited(path, text)
+    columns = parse_delimited(path)
     names = list(columns)
     x_name = names[0]
-    by_run: dict[str, dict[str, list[float | None]]] = {}
+    by_run: dict[str, dict[str, Sequence[float | None]]] = {}
     for name in names[1:]:
         if name.endswith(("__MIN", "__MAX")) or _SEP not in name:
             continue
