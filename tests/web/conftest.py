@@ -1,4 +1,4 @@
-"""Fixtures for the web tests: an in-process client, a real server, a real Chromium."""
+"""Fixtures for the web tests: an in-process client and a real server (Chromium: root conftest)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-# We run as root inside a closed network: no sandbox, and no background calls home.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
 # the browser logs the 4xx answers the tests provoke on purpose; those are not errors
 _EXPECTED = re.compile(r"Failed to load resource: the server responded with a status of 4(22|13)")
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
@@ -63,18 +58,6 @@ def server(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class PageLog:

@@ -26,9 +26,9 @@ __all__ = ["Join", "Product", "Scaled", "join", "warmup"]
 class Join(Schedule):
     """Run ``pieces[k]`` on local time t - boundaries[k-1] for boundaries[k-1] <= t < boundaries[k].
 
-    f(t) = pieces[k](t - b_{k-1}) with b_{-1} = 0 and k the number of boundaries <= t (optax
+    ``f(t) = pieces[k](t - b_{k-1})`` with ``b_{-1} = 0`` and k the number of boundaries <= t (optax
     ``join_schedules``; PyTorch ``SequentialLR`` restarts each scheduler at 0 the same way).
-    A join is continuous at b_k only if pieces[k](0) equals the limit of pieces[k-1]; the
+    A join is continuous at b_k only if ``pieces[k](0)`` equals the limit of pieces[k-1]; the
     ``warmup`` helper guarantees that for its ramp. Spec:
     ``join(pieces=[linear_warmup(init_lr=0, peak_lr=0.1, warmup_steps=100),
     cosine(peak_lr=0.1, total_steps=900)], boundaries=[100])``.
