@@ -21,12 +21,18 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-# The packages whose public names make up the API reference, in reading order.
-API_PACKAGES = [
-    "lrkit", "lrkit.schedules", "lrkit.rules", "lrkit.rangetest", "lrkit.curvature",
-    "lrkit.auto", "lrkit.tasks", "lrkit.tune", "lrkit.diagnose", "lrkit.interop",
-    "lrkit.optim", "lrkit.report", "lrkit.errors",
-]
+
+def api_packages() -> list[str]:
+    """The packages whose public names make up the API reference: every subpackage of
+    lrkit except the CLI and the web app (documented as such), plus ``lrkit.errors``."""
+    import pkgutil
+
+    import lrkit
+
+    subpackages = sorted(f"lrkit.{m.name}" for m in pkgutil.iter_modules(lrkit.__path__)
+                         if m.ispkg and m.name not in ("cli", "web"))
+    return ["lrkit", *subpackages, "lrkit.errors"]
+
 
 # One drawing per registered family: the argument each family is shown with.
 FAMILY_EXAMPLES = {
@@ -58,6 +64,16 @@ FAMILY_EXAMPLES = {
 STEPS = 1000
 
 
+def on_config(config: Any) -> Any:
+    """Fill the nav's "Python API" section with one page per package, so none is missed."""
+    pages = [{package: f"reference/api/{package}.md"} for package in api_packages()]
+    for section in config["nav"]:
+        for entry in section.get("Reference", []) if isinstance(section, dict) else []:
+            if isinstance(entry, dict) and "Python API" in entry:
+                entry["Python API"] = pages
+    return config
+
+
 def on_files(files: Files, config: Any) -> Files:
     """Add every generated page and figure to the site."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -72,7 +88,7 @@ def _generated() -> dict[str, str | bytes]:
         "reference/web-api.md": web_reference(),
         "reference/schedule-spec.md": spec_reference(),
     }
-    for package in API_PACKAGES:
+    for package in api_packages():
         pages[f"reference/api/{package}.md"] = api_page(package)
     pages.update(figures())
     return pages
@@ -219,7 +235,7 @@ def home_package(obj: Any) -> str | None:
     where = getattr(obj, "__module__", None)
     if not isinstance(where, str):
         return None
-    homes = [p for p in API_PACKAGES if where == p or where.startswith(p + ".")]
+    homes = [p for p in api_packages() if where == p or where.startswith(p + ".")]
     return max(homes, key=len) if homes else None
 
 
