@@ -20,7 +20,7 @@ from typing import Any
 
 from lrkit._deps import require
 
-__all__ = ["evaluate", "model_device", "to_device"]
+__all__ = ["batch_examples", "evaluate", "model_device", "to_device"]
 
 
 def model_device(model: Any) -> Any:
@@ -50,10 +50,32 @@ def to_device(value: Any, device: Any) -> Any:
     return value
 
 
-def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], batches: Sequence[Any],
-             device: Any = None) -> float:
+def batch_examples(batch: Any) -> int:
+    """Examples in ``batch``: the leading size of its first tensor (nested or not).
+
+    >>> import torch
+    >>> batch_examples({"input_ids": torch.zeros(8, 5), "labels": torch.zeros(8)})
+    8
+    >>> batch_examples((torch.zeros(3, 2), torch.zeros(3)))
+    3
+    """
+    if isinstance(batch, dict):
+        return batch_examples(next(iter(batch.values()))) if batch else 0
+    if isinstance(batch, list | tuple):
+        return batch_examples(batch[0]) if batch else 0
+    shape = getattr(batch, "shape", None)
+    if shape is not None and len(shape):
+        return int(shape[0])
+    return 1
+
+
+def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any] | None, batches: Sequence[Any],
+             device: Any = None, forward: Callable[[Any, Any], Any] | None = None) -> float:
     """Mean loss of ``model`` over ``(inputs, targets)`` batches (weighted by batch size),
     in eval mode, with the model's train/eval mode put back as it was.
+
+    ``forward(model, batch) -> loss`` (a Task's hook) replaces ``loss_fn(model(inputs),
+    targets)`` when given; its batches may be anything (dicts, triples).
 
     >>> import torch
     >>> model = torch.nn.Linear(1, 1, bias=False)
@@ -67,10 +89,16 @@ def evaluate(model: Any, loss_fn: Callable[[Any, Any], Any], batches: Sequence[A
     total, count = 0.0, 0
     try:
         with torch.no_grad():
-            for inputs, targets in batches:
-                inputs, targets = to_device(inputs, device), to_device(targets, device)
-                n = len(targets)
-                total += float(loss_fn(model(inputs), targets)) * n
+            for batch in batches:
+                if forward is not None:
+                    n = batch_examples(batch)
+                    total += float(forward(model, to_device(batch, device))) * n
+                else:
+                    assert loss_fn is not None  # callers pass loss_fn or forward
+                    inputs, targets = batch
+                    inputs, targets = to_device(inputs, device), to_device(targets, device)
+                    n = len(targets)
+                    total += float(loss_fn(model(inputs), targets)) * n
                 count += n
     finally:
         for m, mode in zip(model.modules(), was_training, strict=True):

@@ -556,11 +556,15 @@ def _ladder_center(rt: dict[str, Any] | None, prior: Prior, trust: float) -> tup
 def _curvature(task: Task, prior: Prior, seed: int, d: Design) -> Stage:
     from lrkit.curvature import fixed_batches, hessian_top_eigenvalue, sgd_bounds
     from lrkit.tasks import seeded_rng
+    from lrkit.tasks.data import loss_module
 
     with seeded_rng(seed):
         model = task.model()
-        batches = fixed_batches(task.train_data, task.batch_size, d.curvature_batches)
-        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=d.curvature_hvps)
+        # a task with a forward hook is measured through it
+        module, loss_fn, batches = loss_module(
+            task.loss_fn, task.forward, model,
+            fixed_batches(task.train_data, task.batch_size, d.curvature_batches))
+        est = hessian_top_eigenvalue(module, loss_fn, batches, max_hvps=d.curvature_hvps)
     examples = est.grad_equivalents * est.examples
     cost = examples / (task.total_steps * task.batch_size)
     bounds = sgd_bounds(est.value, momentum=prior.momentum)

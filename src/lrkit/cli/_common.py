@@ -6,13 +6,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 
 from lrkit._json import jsonable
 from lrkit.errors import ConfigError
 from lrkit.schedules.parse import parse_spec
 
-__all__ = ["console", "echo_json", "err_console", "parse_pairs"]
+__all__ = ["compact_spec", "console", "echo_json", "err_console", "parse_pairs"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -36,3 +37,41 @@ def parse_pairs(pairs: Sequence[str], where: str) -> dict[str, Any]:
     spec = parse_spec(f"args({', '.join(pairs)})")
     spec.pop("family")
     return spec
+
+
+def compact_spec(spec: dict[str, Any]) -> str:
+    """A schedule spec as the one-line ``family(key=value, ...)`` that ``lrkit schedule`` reads.
+
+    Printed by the verbs that end with a schedule (``auto``, ``tune``) so the line can be
+    pasted into ``lrkit schedule`` or a task's ``schedule=``. A spec the compact grammar
+    cannot express (a nested dict without a family) comes back as JSON, which reads too.
+
+    >>> compact_spec({"family": "cosine", "peak_lr": 0.1, "total_steps": 100})
+    'cosine(peak_lr=0.1, total_steps=100)'
+    >>> compact_spec({"family": "join", "pieces": [{"family": "constant", "base_lr": 1e-05}],
+    ...               "boundaries": []})
+    'join(pieces=[constant(base_lr=1e-05)], boundaries=[])'
+    """
+    try:
+        return _compact(spec)
+    except ValueError:
+        return json.dumps(jsonable(spec))
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, dict):
+        if not isinstance(value.get("family"), str):
+            raise ValueError("a dict without a family has no compact form")
+        args = ", ".join(f"{k}={_compact(v)}" for k, v in value.items() if k != "family")
+        return f"{value['family']}({args})" if args else value["family"]
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "none"}[value]
+    if isinstance(value, int | float | np.integer | np.floating):
+        return repr(float(value)) if isinstance(value, float | np.floating) else str(int(value))
+    if isinstance(value, str):
+        # a bare word reads back as the same string unless it is one of the grammar's words
+        bare = value.isidentifier() and value.lower() not in ("true", "false", "none", "null")
+        return value if bare else json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_compact(v) for v in value) + "]"
+    raise ValueError(f"{type(value).__name__} has no compact form")

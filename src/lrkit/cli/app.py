@@ -13,8 +13,10 @@ import sys
 import click
 import typer
 import typer.main
+from typer.core import TyperCommand
 
 import lrkit.cli
+from lrkit.cli._help import LrkitCommand
 from lrkit.errors import LrkitError, clip_message
 
 __all__ = ["app", "main"]
@@ -39,6 +41,10 @@ def _register_verbs() -> None:
             ranked.append((getattr(module, "RANK", 100), name, module))
     for _, _, module in sorted(ranked):
         module.register(app)
+    # one command class for every verb: help without "<bool>" on flags or "{path}" in usage
+    for info in app.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = LrkitCommand
 
 
 _register_verbs()

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console
+from lrkit.cli._common import compact_spec, console, echo_json, err_console
 
 RANK = 5
 
@@ -103,6 +103,7 @@ def auto(
     if rec.measured is not None and best.budget > rec.measured.budget:
         console.print(f"for a closer LR: --budget {best.budget:g} measured regret median "
                       f"{best.median:.1%}, 90th percentile {best.p90:.1%}")
-    console.print(f"schedule: {rec.schedule}")
+    # the compact spec, one line, no markup: it is meant to be pasted into `lrkit schedule`
+    console.print(f"schedule: {compact_spec(rec.schedule)}", markup=False, soft_wrap=True)
     if index is not None:
         console.print(f"report written to [bold]{index}[/bold]")

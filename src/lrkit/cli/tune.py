@@ -72,8 +72,9 @@ def tune(
     rangetest: Path | None = typer.Option(None, "--rangetest",
                                           help="Seed with the suggestion of a saved range test."),
     narrow: float = typer.Option(10.0, "--narrow",
-                                 help="With seeds and no --lr-min/--lr-max, search "
-                                      "[min seed/NARROW, max seed*NARROW]."),
+                                 help="With seeds and no --lr-min/--lr-max, search from "
+                                      "the smallest seed / NARROW to the largest seed "
+                                      "* NARROW."),
     epochs: int | None = typer.Option(None, "--epochs", help="Override the task's epochs."),
     seed: int = typer.Option(0, "--seed", help="Training seed of every trial."),
     heartbeat: int = typer.Option(10, "--heartbeat",

@@ -26,7 +26,14 @@ from typing import Any
 from lrkit._deps import require
 from lrkit.compare.entries import Entry
 from lrkit.tasks import Task, seeded_rng
-from lrkit.tasks.data import epoch_batches, evaluate, fixed_batches, model_device, to_device
+from lrkit.tasks.data import (
+    epoch_batches,
+    evaluate,
+    fixed_batches,
+    model_device,
+    task_loss,
+    to_device,
+)
 from lrkit.tasks.task import steps_per_epoch
 
 __all__ = ["CURVE_POINTS", "metric_of", "run_unit"]
@@ -117,16 +124,14 @@ def run_unit(task: Task, entry: Entry, lr: float, seed: int, *,
         if entry.optimizer is not None and entry.optimizer.eval_mode:
             optimizer.train()
         for epoch in range(n_epochs):
-            for inputs, targets in epoch_batches(shaped.train_data, shaped.batch_size,
-                                                 generator):
+            for batch in epoch_batches(shaped.train_data, shaped.batch_size, generator):
                 if step >= n_total:
                     break
                 if not owns_lr:
                     for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
                         group["lr"] = ratio * float(lrs[step])
                 optimizer.zero_grad(set_to_none=True)
-                inputs, targets = to_device(inputs, device), to_device(targets, device)
-                loss = shaped.loss_fn(model(inputs), targets)
+                loss = task_loss(shaped.loss_fn, shaped.forward, model, batch, device)
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     diverged = True
@@ -145,7 +150,8 @@ def run_unit(task: Task, entry: Entry, lr: float, seed: int, *,
                     acc_loss, acc_lr, acc_n = 0.0, 0.0, 0
             if entry.optimizer is not None and entry.optimizer.eval_mode:
                 optimizer.eval()  # validate at the averaged iterate
-            val = math.inf if diverged else evaluate(model, shaped.loss_fn, val_batches, device)
+            val = (math.inf if diverged else
+                   evaluate(model, shaped.loss_fn, val_batches, device, shaped.forward))
             if not math.isfinite(val):
                 diverged, val = True, math.inf
             val_losses.append(val)

@@ -13,7 +13,7 @@ __all__ = ["fixed_batches"]
 
 
 def fixed_batches(dataset: Any, batch_size: int, n_batches: int,
-                  seed: int = 0) -> list[tuple[Any, Any]]:
+                  seed: int = 0) -> list[Any]:
     """Draw ``n_batches`` disjoint batches of ``batch_size`` examples without replacement.
 
     The examples are the first ``n_batches * batch_size`` of a seeded permutation (a private
@@ -27,7 +27,7 @@ def fixed_batches(dataset: Any, batch_size: int, n_batches: int,
         seed: permutation seed.
 
     Returns:
-        A list of ``(inputs, targets)`` pairs.
+        A list of ``(inputs, targets)`` pairs (or of collated dicts, for dict items).
 
     Raises:
         ConfigError: ``batch_size`` or ``n_batches`` below 1, or an empty dataset.
@@ -48,5 +48,10 @@ def fixed_batches(dataset: Any, batch_size: int, n_batches: int,
     gen = torch.Generator().manual_seed(seed)
     order = torch.randperm(n, generator=gen)[: batch_size * n_batches].tolist()
     collate = torch.utils.data.default_collate
-    return [tuple(collate([dataset[i] for i in order[s:s + batch_size]]))
-            for s in range(0, len(order), batch_size)]
+    out = []
+    for s in range(0, len(order), batch_size):
+        batch = collate([dataset[i] for i in order[s:s + batch_size]])
+        # (x, y) items collate to a list: a pair; dict items (a Task with a forward hook)
+        # stay a dict, whose keys tuple() would keep instead of the tensors
+        out.append(tuple(batch) if isinstance(batch, list | tuple) else batch)
+    return out

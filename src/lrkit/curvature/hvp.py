@@ -64,6 +64,18 @@ def as_batches(batches: Iterable[Any]) -> list[tuple[Any, Any]]:
     return out
 
 
+def _no_second_derivative(err: RuntimeError) -> Exception:
+    """A one-line ConfigError for an op autograd cannot differentiate twice, else ``err``."""
+    text = str(err)
+    if "derivative for" not in text or "not implemented" not in text:
+        return err
+    op = text.split("derivative for", 1)[1].split("is not implemented", 1)[0].strip()
+    return ConfigError(f"model: uses {op}, which has no second derivative, so its curvature "
+                       "cannot be measured; use an implementation without it (a Hugging "
+                       "Face model: attn_implementation='eager'), or skip the curvature "
+                       "stage (lrkit auto --no-curvature)")
+
+
 class HessianOperator:
     """``v -> H v`` for the mean loss of ``model`` over ``batches``, on flat vectors.
 
@@ -174,9 +186,12 @@ class HessianOperator:
                     if g is not None and g.requires_grad]
             if not used:
                 continue  # the loss is linear in every parameter: zero curvature
-            hv = torch.autograd.grad([g for g, _, _ in used], [p for _, p, _ in used],
-                                     grad_outputs=[vi for _, _, vi in used],
-                                     retain_graph=graphs is not None, allow_unused=True)
+            try:
+                hv = torch.autograd.grad([g for g, _, _ in used], [p for _, p, _ in used],
+                                         grad_outputs=[vi for _, _, vi in used],
+                                         retain_graph=graphs is not None, allow_unused=True)
+            except RuntimeError as err:
+                raise _no_second_derivative(err) from err
             by_param = {id(p): h for (_, p, _), h in zip(used, hv, strict=True)}
             total += w * self.flatten(self._fill(by_param.get(id(p)) for p in self.params))
         self.hvps += 1

@@ -19,6 +19,7 @@ from lrkit.curvature.batches import fixed_batches
 from lrkit.curvature.bounds import StabilityBounds, adam_bounds, compare_lr, sgd_bounds
 from lrkit.curvature.estimate import SharpnessEstimate, hessian_top_eigenvalue
 from lrkit.errors import ConfigError
+from lrkit.tasks.data import loss_module
 from lrkit.tasks.training import seeded_rng
 
 torch = require("torch", extra="torch")
@@ -87,18 +88,18 @@ def _positive(name: str, value: float | None) -> None:
 
 
 def _warm_up(task: Any, model: Any, optimizer: Any, steps: int, seed: int) -> None:
-    from lrkit.device import model_device, to_device
-    from lrkit.tasks.data import epoch_batches
+    from lrkit.device import model_device
+    from lrkit.tasks.data import epoch_batches, task_loss
 
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)
     model.train()
     done = 0
     while done < steps:
-        for inputs, targets in epoch_batches(task.train_data, task.batch_size, generator):
+        for batch in epoch_batches(task.train_data, task.batch_size, generator):
             optimizer.zero_grad(set_to_none=True)
-            inputs, targets = to_device(inputs, device), to_device(targets, device)
-            loss = task.loss_fn(model(inputs), targets)
+            loss = task_loss(task.loss_fn, getattr(task, "forward", None), model, batch,
+                             device)
             if not math.isfinite(float(loss.detach())):
                 raise ConfigError(f"--warm-lr = {optimizer.param_groups[0]['lr']!r}: the loss "
                                   f"became non-finite at warm step {done}; use a smaller LR")
@@ -151,8 +152,11 @@ def measure_task(task: Any, *, n_batches: int = 8, batch_size: int | None = None
         optimizer = task.optimizer(model.parameters(), float(warm_lr or 1e-3))
         if warm_steps:
             _warm_up(task, model, optimizer, warm_steps, seed)
-        batches = fixed_batches(task.train_data, batch_size, n_batches, seed=seed)
-        est = hessian_top_eigenvalue(model, task.loss_fn, batches, max_hvps=max_hvps, tol=tol,
+        # a task with a forward hook is measured through it (see loss_module)
+        module, loss_fn, batches = loss_module(
+            task.loss_fn, getattr(task, "forward", None), model,
+            fixed_batches(task.train_data, batch_size, n_batches, seed=seed))
+        est = hessian_top_eigenvalue(module, loss_fn, batches, max_hvps=max_hvps, tol=tol,
                                      method=method, seed=seed)
         group = optimizer.param_groups[0]
         is_adam = "betas" in group and "eps" in group
@@ -160,7 +164,7 @@ def measure_task(task: Any, *, n_batches: int = 8, batch_size: int | None = None
         pre = adam = None
         if is_adam:
             pre = preconditioned_top_eigenvalue(
-                model, task.loss_fn, batches, optimizer if warm_steps else None,
+                module, loss_fn, batches, optimizer if warm_steps else None,
                 max_hvps=max_hvps, tol=tol, betas=tuple(group["betas"]), eps=group["eps"],
                 method=method, seed=seed)
             adam = adam_bounds(pre.value, beta1=float(group["betas"][0]))

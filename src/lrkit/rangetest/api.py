@@ -18,7 +18,7 @@ from lrkit.rangetest.result import RangeTestResult
 from lrkit.rangetest.runner import SweepRecord, check_sweep_args
 from lrkit.rangetest.schedule_map import peak_lr_for
 from lrkit.rangetest.torch_adapter import sweep_torch
-from lrkit.tasks.data import epoch_batches, fixed_batches
+from lrkit.tasks.data import epoch_batches, fixed_batches, model_device, to_device
 from lrkit.tasks.task import Task, fill_schedule
 from lrkit.tasks.training import seeded_rng
 
@@ -108,6 +108,7 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
             optimizer = task.optimizer(model.parameters(), float(start_lr))
             record, ratios, used = sweep_torch(
                 model, optimizer, task.loss_fn, _TaskBatches(task, seed + r),
+                forward=_task_forward(task, model),
                 start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
                 accumulation_steps=accumulation_steps, val_data=val_data,
                 val_batches=val_batches, val_every=val_every, diverge=diverge, extend=extend,
@@ -122,6 +123,15 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
                                repeats=repeats, seed=seed, mode=mode,
                                accumulation_steps=accumulation_steps, val_every=val_every))
     return result
+
+
+def _task_forward(task: Task, model: Any) -> Callable[[Any, Any], Any] | None:
+    """The task's ``forward`` hook with each batch moved to the model's device first."""
+    hook = task.forward
+    if hook is None:
+        return None
+    device = model_device(model)
+    return lambda m, batch: hook(m, to_device(batch, device))
 
 
 def _result(records: list[SweepRecord], rule: str, ratios: list[float], micro: int,

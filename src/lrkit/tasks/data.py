@@ -15,17 +15,17 @@ with torch's ``default_collate``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from lrkit._deps import require
 
 # the device helpers have their home in lrkit.device; re-exported here for older imports
-from lrkit.device import evaluate, model_device, to_device
+from lrkit.device import batch_examples, evaluate, model_device, to_device
 from lrkit.tasks.task import steps_per_epoch
 
-__all__ = ["Batch", "epoch_batches", "evaluate", "fixed_batches", "model_device", "subset",
-           "to_device"]
+__all__ = ["Batch", "batch_examples", "epoch_batches", "evaluate", "fixed_batches",
+           "loss_module", "model_device", "subset", "task_loss", "to_device"]
 
 Batch = Any  # an (input, target) pair of tensors (or whatever the dataset's items collate to)
 
@@ -80,3 +80,61 @@ def subset(dataset: Any, fraction: float) -> Any:
     if tensors is not None:
         return torch.utils.data.TensorDataset(*(t[index] for t in tensors))
     return torch.utils.data.Subset(dataset, index.tolist())
+
+
+def task_loss(loss_fn: Callable[[Any, Any], Any] | None,
+              forward: Callable[[Any, Any], Any] | None, model: Any, batch: Batch,
+              device: Any = None) -> Any:
+    """The loss of ``model`` on one ``batch``: ``forward(model, batch)`` when the task
+    has that hook, else ``loss_fn(model(inputs), targets)``. The batch is moved to
+    ``device`` first (batches are drawn on the CPU).
+
+    Raises:
+        ConfigError: without ``forward``, a batch that is not an ``(inputs, targets)`` pair.
+
+    >>> import torch
+    >>> model = torch.nn.Linear(2, 1)
+    >>> batch = {"x": torch.ones(4, 2), "y": torch.zeros(4, 1)}
+    >>> loss = task_loss(None, lambda m, b: ((m(b["x"]) - b["y"]) ** 2).mean(), model, batch)
+    >>> loss.ndim
+    0
+    """
+    batch = to_device(batch, device)
+    if forward is not None:
+        return forward(model, batch)
+    if not (isinstance(batch, list | tuple) and len(batch) == 2) or loss_fn is None:
+        from lrkit.errors import ConfigError
+
+        raise ConfigError(f"batch = {type(batch).__name__}: the task has no forward= hook, "
+                          "so each batch must be an (inputs, targets) pair; pass "
+                          "forward=lambda model, batch: <loss> to the Task (see docs/task.md)")
+    inputs, targets = batch
+    return loss_fn(model(inputs), targets)
+
+
+def loss_module(loss_fn: Callable[[Any, Any], Any] | None,
+                forward: Callable[[Any, Any], Any] | None, model: Any,
+                batches: Sequence[Batch]) -> tuple[Any, Callable[[Any, Any], Any], list[Any]]:
+    """``(module, loss_fn, pairs)`` such that ``loss_fn(module(x), y)`` is the task's loss.
+
+    The curvature code works on ``(inputs, targets)`` pairs and ``loss_fn(model(x), y)``.
+    A task with a ``forward`` hook is put in that form: the module runs the hook on the
+    whole batch and returns the loss (its parameters are the model's own objects), the
+    pairs are ``(batch, None)`` and the loss function passes the loss through.
+    """
+    if forward is None:
+        assert loss_fn is not None  # a Task without forward has a loss_fn (checked there)
+        return model, loss_fn, list(batches)
+    torch = require("torch", extra="torch")
+
+    class _Step(torch.nn.Module):  # type: ignore[name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, batch: Any) -> Any:
+            assert forward is not None
+            return forward(self.model, batch)
+
+    return _Step(), lambda loss, _: loss, [(batch, None) for batch in batches]
+

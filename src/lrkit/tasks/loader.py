@@ -104,6 +104,12 @@ def _import_file(path: Path, ref: str) -> object:
         raise ConfigError(f"--task = {ref!r}: '{path}' cannot be imported as Python; "
                           "pass a .py file")
     module = importlib.util.module_from_spec(spec)
+    # `python my_task.py` puts the file's folder first on the import path, so the file's
+    # `from common import ...` finds its siblings; loading it here must do the same. The
+    # folder stays on the path: the factory and the task's callables may import lazily.
+    folder = str(resolved.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)

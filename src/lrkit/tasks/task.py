@@ -44,14 +44,22 @@ class Task:
         name: a short label used in reports.
         model: zero-argument factory returning a *fresh* ``torch.nn.Module`` each call.
         optimizer: ``(params or param groups, lr) -> torch.optim.Optimizer``.
-        loss_fn: ``(output, target) -> scalar tensor`` (mean over the batch).
-        train_data: a map-style Dataset of ``(input, target)`` items.
+        loss_fn: ``(output, target) -> scalar tensor`` (mean over the batch); None when
+            ``forward`` computes the loss.
+        train_data: a map-style Dataset of ``(input, target)`` items (any items, e.g.
+            dicts, when ``forward`` is given: a batch is what torch's ``default_collate``
+            makes of them).
         val_data: the same, held out.
         batch_size: examples per update.
         epochs: the training budget of the real run.
         schedule: the shape of the real run's schedule as an lrkit spec (string or dict)
             without its LR (lrkit fills ``peak_lr``/``base_lr``/``init_lr`` and
             ``total_steps``); None means a constant LR.
+        forward: ``(model, batch) -> scalar loss``, the training step's forward pass for
+            models that do not fit ``loss_fn(model(inputs), targets)`` (dict batches, a
+            loss the model computes itself, several inputs). Every verb that trains uses
+            it: ``train``, ``find``, ``sharpness``, ``tune`` and ``auto``. The batch is
+            already on the model's device. See docs/task.md.
 
     Raises:
         ConfigError: a field has the wrong type or value.
@@ -60,21 +68,27 @@ class Task:
     name: str
     model: Callable[[], Any]
     optimizer: Callable[[Any, float], Any]
-    loss_fn: Callable[[Any, Any], Any]
+    loss_fn: Callable[[Any, Any], Any] | None
     train_data: Any
     val_data: Any
     batch_size: int
     epochs: int
     schedule: str | dict[str, Any] | None = None
+    forward: Callable[[Any, Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"task.name = {self.name!r}: must be a non-empty string; "
                               "pass e.g. 'my-mlp'")
-        for field in ("model", "optimizer", "loss_fn"):
-            if not callable(getattr(self, field)):
-                raise ConfigError(f"task.{field} = {getattr(self, field)!r}: must be callable; "
-                                  f"pass a function (see the Task docs)")
+        for field in ("model", "optimizer", "loss_fn", "forward"):
+            value = getattr(self, field)
+            if value is None and (field == "forward" or
+                                  (field == "loss_fn" and self.forward is not None)):
+                continue  # forward replaces loss_fn; without forward, loss_fn is needed
+            if not callable(value):
+                fix = ("pass loss_fn=..., or forward=lambda model, batch: <loss>"
+                       if field == "loss_fn" else "pass a function (see docs/task.md)")
+                raise ConfigError(f"task.{field} = {value!r}: must be callable; {fix}")
         for field in ("train_data", "val_data"):
             data = getattr(self, field)
             if not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):

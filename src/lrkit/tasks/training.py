@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lrkit._deps import require
-from lrkit.device import evaluate, model_device, to_device
+from lrkit.device import evaluate, model_device
 from lrkit.errors import ConfigError
-from lrkit.tasks.data import epoch_batches, fixed_batches, subset
+from lrkit.tasks.data import epoch_batches, fixed_batches, subset, task_loss
 from lrkit.tasks.task import Task, steps_per_epoch
 
 __all__ = ["TrainResult", "seeded_rng", "train"]
@@ -146,14 +146,13 @@ def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
         model.train()
         for epoch in range(n_epochs):
             total, count = 0.0, 0
-            for inputs, targets in epoch_batches(data, task.batch_size, generator):
+            for batch in epoch_batches(data, task.batch_size, generator):
                 if step >= total_steps:
                     break
                 for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
                     group["lr"] = ratio * float(lrs[step])
                 optimizer.zero_grad(set_to_none=True)
-                inputs, targets = to_device(inputs, device), to_device(targets, device)
-                loss = task.loss_fn(model(inputs), targets)
+                loss = task_loss(task.loss_fn, task.forward, model, batch, device)
                 value = float(loss.detach())
                 if not math.isfinite(value):
                     diverged = True
@@ -164,7 +163,8 @@ def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
                 total += value
                 count += 1
             train_losses.append(total / count if count else math.nan)
-            val = math.inf if diverged else evaluate(model, task.loss_fn, val_batches, device)
+            val = (math.inf if diverged else
+                   evaluate(model, task.loss_fn, val_batches, device, task.forward))
             if not math.isfinite(val):
                 diverged, val = True, math.inf
             val_losses.append(val)
