@@ -28,9 +28,10 @@ def compare(
         help="Comma-separated presets (constant, step, multistep, exponential, time, linear, "
              "cosine, onecycle, wsd, cyclic, cosine_restarts), warmup+NAME, or specs such "
              "as 'cosine(warmup_steps=0.1)'; '' for none."),
+    # "\\[": a literal bracket in rich markup, which would otherwise drop "[compare]"
     optimizers: str = typer.Option(
         "", "--optimizers", help="Adaptive optimizers to add: adam-hd, sgd-hd, prodigy, "
-        "dadaptation, schedule-free (the last three: pip install 'lrkit[compare]')."),
+        "dadaptation, schedule-free (the last three: pip install 'lrkit\\[compare]')."),
     seeds: int = typer.Option(3, "--seeds", help="Evaluation seeds per row (0..N-1)."),
     grid: str | None = typer.Option(
         None, "--grid", help="Select each row's LR on this grid of full runs: "
