@@ -11,29 +11,136 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lrkit.errors import ConfigError
 
-__all__ = ["atomic_path", "write_atomic"]
+__all__ = ["atomic_path", "output_folder", "output_target", "write_atomic"]
+
+
+def output_target(path: str | os.PathLike[str], name: str = "output") -> Path:
+    """Where a write to ``path`` must land, refused with a one-line error if it cannot.
+
+    A symlink is followed to the file it points at (the link stays a link); a folder, a
+    device, a FIFO or a socket is refused (``--save /dev/null`` run as root would
+    otherwise replace the system's /dev/null with a regular file); and the folder is
+    probed by creating and removing a temporary file in it, so a read-only or missing
+    folder, ``/proc`` or an over-long name fails *before* a long run rather than after.
+
+    Args:
+        path: the output path as the user gave it.
+        name: the option to name in errors (``--save``, ``--plot``, ...).
+
+    Raises:
+        ConfigError: the path is empty or cannot be written as a regular file.
+
+    >>> output_target("/dev/null", "--save")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrkit.errors.ConfigError: --save = '/dev/null': is a device or special file, ...
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise ConfigError(f"{name} = '': empty path; pass a file name, e.g. result.json")
+    given = Path(text)
+    shown = _short(str(given))
+    if any(len(part.encode()) > 255 for part in given.parts):
+        raise ConfigError(f"{name} = '{shown}': a file or folder name is longer than 255 "
+                          "bytes; choose a shorter name")
+    target = Path(os.path.realpath(given))  # follow symlinks to the file they name
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as err:
+        raise ConfigError(f"{name} = '{shown}': cannot be used ({err.strerror}); "
+                          "choose another path") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"{name} = '{shown}': is a folder; pass a file path inside it")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{name} = '{shown}': is a device or special file, not a regular "
+                          "file; pass a file path (lrkit never writes to devices)")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{name} = '{shown}': folder '{_short(str(given.parent))}' does not "
+                          "exist; create it or choose another path")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lrkit-probe.", dir=folder)
+    except OSError as err:
+        raise ConfigError(f"{name} = '{shown}': cannot write in '{_short(str(folder))}' "
+                          f"({err.strerror}); choose a folder you can write to") from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
+def output_folder(path: str | os.PathLike[str], name: str = "--report") -> Path:
+    """A folder lrkit will create (or fill) for a report, checked before any work.
+
+    Raises:
+        ConfigError: the path is empty, names a file or device, or its parent folder is
+            missing or cannot be written.
+    """
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise ConfigError(f"{name} = '': empty path; pass a folder name, e.g. lrkit-report")
+    target = Path(os.path.realpath(text))
+    shown = _short(str(text))
+    if target.exists():
+        if not target.is_dir():
+            raise ConfigError(f"{name} = '{shown}': exists and is not a folder; "
+                              "pass a folder path")
+        probe_in = target
+    else:
+        probe_in = target.parent
+        if not probe_in.is_dir():
+            raise ConfigError(f"{name} = '{shown}': folder '{_short(str(probe_in))}' does "
+                              "not exist; create it or choose another path")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lrkit-probe.", dir=probe_in)
+    except OSError as err:
+        raise ConfigError(f"{name} = '{shown}': cannot write in '{_short(str(probe_in))}' "
+                          f"({err.strerror}); choose a folder you can write to") from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
-    target = Path(path)
-    if not target.parent.exists():
-        raise ConfigError(f"output = '{target}': folder '{target.parent}' does not exist; "
-                          "create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp",
-                               dir=target.parent)
+def atomic_path(path: str | os.PathLike[str], name: str = "output") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``'s target; move it into place only if the
+    block succeeds.
+
+    The target is :func:`output_target`'s: through a symlink to the file it names, never
+    a folder or a device. An existing file keeps its permission bits.
+    """
+    target = output_target(path, name)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.",
+                                   suffix=target.suffix[:20] or ".tmp", dir=target.parent)
+    except OSError as err:
+        raise ConfigError(f"{name} = '{_short(str(path))}': cannot write there "
+                          f"({err.strerror}); choose another path") from None
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()  # mkstemp makes 0600; give the usual permissions
+    os.chmod(tmp, mode)
     try:
         yield Path(tmp)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as err:
+            raise ConfigError(f"{name} = '{_short(str(path))}': cannot replace it "
+                              f"({err.strerror}); choose another path") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,8 @@ from lrkit._json import jsonable
 from lrkit.errors import ConfigError
 from lrkit.schedules.parse import parse_spec
 
-__all__ = ["compact_spec", "console", "echo_json", "err_console", "parse_pairs"]
+__all__ = ["check_outputs", "compact_spec", "console", "echo_json", "err_console",
+           "parse_pairs"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -22,6 +24,25 @@ err_console = Console(stderr=True, highlight=False)
 def echo_json(document: Any) -> None:
     """Print one JSON document on stdout (numpy values converted, NaN/Inf as null)."""
     print(json.dumps(jsonable(document), allow_nan=False))
+
+
+def check_outputs(*, plot: Path | None = None, save: Path | None = None,
+                  report: Path | None = None) -> None:
+    """Refuse unusable output paths before a verb does its (possibly long) work.
+
+    ``plot`` must be a .png/.svg/.pdf file path, ``save`` any file path, ``report`` a
+    folder; each must be writable, and no folder or device stands where a file goes.
+    """
+    from lrkit._io import output_folder, output_target
+
+    if plot is not None:
+        from lrkit.report._mpl import check_plot_path
+
+        check_plot_path(plot)
+    if save is not None:
+        output_target(save, "--save")
+    if report is not None:
+        output_folder(report, "--report")
 
 
 def parse_pairs(pairs: Sequence[str], where: str) -> dict[str, Any]:

@@ -50,14 +50,13 @@ def auto(
     from lrkit.auto.pipeline import check_budget
     from lrkit.tasks import load_task
 
+    if report is not None and not no_report:
+        from lrkit.cli._common import check_outputs
+
+        check_outputs(report=report)  # before the runs: a bad folder fails in a second
     loaded = load_task(task)
     check_budget(loaded, budget, max_budget)  # before the progress display: one line
     top = 2.0 * budget if max_budget is None else max_budget
-    if report is not None and not no_report and report.exists() and not report.is_dir():
-        from lrkit.errors import ConfigError
-
-        raise ConfigError(f"--report = '{report}': exists and is not a folder; "
-                          "pass a folder path")
     # --schedule auto (issue 18): lrkit.compare picks the shape; auto then runs on it as usual
     from lrkit.cli.compare import choose_shape
 

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json
+from lrkit.cli._common import check_outputs, console, echo_json
 from lrkit.rules import EVIDENCE, CalcInput, Recommendation, calculate
 
 RANK = 20
@@ -97,6 +97,7 @@ def calc(
         "tokens": tokens, "n_layers": n_layers, "d_model": d_model, "seq_len": seq_len,
         "lipschitz": lipschitz, "loss_history": loss_history, "max_points": max_points,
     }
+    check_outputs(plot=plot)
     rec = calculate(CalcInput(**{k: v for k, v in given.items() if v is not None}))
     if plot is not None:
         from lrkit.report.calc_plot import plot_recommendation

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json
+from lrkit.cli._common import check_outputs, console, echo_json
 
 if TYPE_CHECKING:
     from lrkit.diagnose import Diagnosis
@@ -48,6 +48,7 @@ def diagnose(
     """
     from lrkit.diagnose import diagnose as run_diagnosis
 
+    check_outputs(plot=plot)
     result = run_diagnosis(path, metric, run=run, lr=lr, model_kind=model_kind, format=fmt)
     if plot is not None:
         from lrkit.report.diagnose_plot import plot_diagnosis

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console
+from lrkit.cli._common import check_outputs, console, echo_json, err_console
 
 RANK = 30
 
@@ -45,6 +45,7 @@ def find(
     from lrkit import rangetest
     from lrkit.tasks import load_task
 
+    check_outputs(plot=plot, save=save)  # before the run, not after it
     loaded = load_task(task)
     with Progress(TextColumn("[bold]range test[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} updates"), TimeRemainingColumn(),

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from lrkit._deps import require
-from lrkit._io import atomic_path
+from lrkit._io import atomic_path, output_target
 from lrkit.errors import ConfigError
 
 __all__ = ["check_plot_path", "pyplot", "save_figure"]
@@ -26,9 +26,7 @@ def check_plot_path(path: str | Path, name: str = "--plot") -> Path:
     if target.suffix.lower() not in _FORMATS:
         raise ConfigError(f"{name} = '{target}': unsupported file type; "
                           f"use one of {', '.join(_FORMATS)}")
-    if not target.parent.is_dir():
-        raise ConfigError(f"{name} = '{target}': folder '{target.parent}' does not exist; "
-                          "create it or choose another path")
+    output_target(target, name)  # a folder, a device, an unwritable place: refused now
     return target
 
 
@@ -44,7 +42,7 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     target = check_plot_path(path, name="plot")
     plt = pyplot()
     try:
-        with atomic_path(target) as tmp:
+        with atomic_path(target, "plot") as tmp:
             fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)
