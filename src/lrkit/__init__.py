@@ -20,6 +20,9 @@ from lrkit.auto import Recommendation, auto
 # `lrkit.compare(task, schedules)` likewise; `lrkit.compare.*` modules stay importable
 from lrkit.compare import CompareResult, compare
 from lrkit.errors import ConfigError, DataError, LrkitError, MissingDependencyError, SpecError
+
+# the live LR doctor for a loop of your own (numpy only; torch is imported under DDP only)
+from lrkit.integrations.doctor import Doctor
 from lrkit.tasks import Task, load_task
 
 __version__ = "0.1.0"
@@ -28,6 +31,7 @@ __all__ = [
     "CompareResult",
     "ConfigError",
     "DataError",
+    "Doctor",
     "LrkitError",
     "MissingDependencyError",
     "Recommendation",

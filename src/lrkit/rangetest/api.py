@@ -163,7 +163,8 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | 
                val_every: int = 0, rule: str = "lrkit", diverge: float = 2.0,
                extend: float = 100.0, max_skipped: int = 50,
                schedule: str | dict[str, Any] | None = None, total_steps: int | None = None,
-               verify: bool = True, progress: Progress | None = None) -> RangeTestResult:
+               verify: bool = True, progress: Progress | None = None,
+               reduce_loss: Callable[[float], float] | None = None) -> RangeTestResult:
     """LR range test on your own model, optimizer and data; everything is restored after.
 
     The LR sweeps as a common multiplier of the optimizer's parameter groups (group 0's LR
@@ -195,6 +196,8 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | 
             ``peak_lr`` for it.
         verify: compare checksums before and after (raises RuntimeError on a mismatch).
         progress: callback ``(done, planned, lr, loss)``.
+        reduce_loss: maps each update's loss to the recorded one (e.g. the mean over DDP
+            ranks; ``lrkit.integrations.torch.find`` passes it under DDP).
 
     Returns:
         The RangeTestResult (``cost_runs`` is None: there is no task to compare with).
@@ -223,7 +226,8 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | 
         steps=steps, mode=mode, accumulation_steps=accumulation_steps, scaler=scaler,
         autocast_dtype=autocast_dtype, scheduler=scheduler, forward=forward,
         val_data=val_loader, val_batches=val_batches, val_every=val_every, diverge=diverge,
-        extend=extend, max_skipped=max_skipped, verify=verify, on_update=progress)
+        extend=extend, max_skipped=max_skipped, verify=verify, on_update=progress,
+        reduce_loss=reduce_loss)
     return _result([record], rule, ratios, micro, None, schedule, total_steps,
                    _settings(start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
                              accumulation_steps=accumulation_steps))

@@ -31,7 +31,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError
 
-__all__ = ["SweepRecord", "check_sweep_args", "lr_at", "sweep"]
+__all__ = ["Sweep", "SweepRecord", "check_sweep_args", "lr_at", "sweep"]
 
 _MEDIAN_WINDOW = 5
 
@@ -89,6 +89,104 @@ def lr_at(i: int, start_lr: float, end_lr: float, steps: int, mode: str) -> floa
     return float(start_lr + (end_lr - start_lr) * frac)
 
 
+class Sweep:
+    """The sweep as a state machine, for frameworks that own the training loop.
+
+    A callback-driven loop (Lightning, the Hugging Face Trainer, Keras ``fit``) cannot be
+    called as ``step(lr)``; it asks ``lr`` before each update and hands the loss back with
+    ``record``, which says when to stop. ``sweep`` drives the same object, so both paths
+    stop, extend and record identically.
+
+    >>> s = Sweep(start_lr=1e-3, end_lr=1.0, steps=31)
+    >>> while not s.done:
+    ...     _ = s.record((math.log10(s.lr) + 2) ** 2)
+    >>> s.result().stop_reason
+    'diverged'
+    """
+
+    def __init__(self, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 100,
+                 mode: str = "exp", diverge: float = 2.0, extend: float = 100.0,
+                 max_skipped: int = 50) -> None:
+        check_sweep_args(start_lr, end_lr, steps, mode)
+        if not (diverge > 0):
+            raise ConfigError(f"diverge = {diverge!r}: must be > 0; pass e.g. 2 (inf to "
+                              "disable)")
+        if not (math.isfinite(extend) and extend >= 1):
+            raise ConfigError(f"extend = {extend!r}: must be a finite number >= 1; "
+                              "pass 1 to disable the auto-extension")
+        self.start_lr, self.end_lr, self.steps, self.mode = start_lr, end_lr, steps, mode
+        self.diverge, self.extend, self.max_skipped = diverge, extend, max_skipped
+        self.planned = steps
+        self._limit = end_lr * extend
+        self.lrs: list[float] = []
+        self.losses: list[float] = []
+        self.val_lrs: list[float] = []
+        self.val_losses: list[float] = []
+        self._medians: list[float] = []
+        self.skipped = 0
+        self._consecutive = 0
+        self.reason = "completed"
+        self.done = False
+        self._check_end()
+
+    @property
+    def lr(self) -> float:
+        """The LR of the next update."""
+        return lr_at(len(self.lrs), self.start_lr, self.end_lr, self.steps, self.mode)
+
+    @property
+    def max_updates(self) -> int:
+        """An upper bound on the recorded updates, extension included."""
+        extra = _extension_steps(self.start_lr, self.end_lr, self.steps, self.mode,
+                                 self._limit) if self.extend > 1 else 0
+        return self.steps + extra
+
+    def _check_end(self) -> None:
+        if len(self.lrs) >= self.steps and self.lr > self._limit * (1 + 1e-12):
+            self.done = True
+
+    def record(self, loss: float | None) -> bool:
+        """Record the loss of the update made at ``self.lr`` (None: it was skipped).
+
+        Returns:
+            True when the sweep is over (``done``).
+        """
+        if self.done:
+            return True
+        if loss is None:
+            self.skipped += 1
+            self._consecutive += 1
+            if self._consecutive >= self.max_skipped:
+                self.reason, self.done = "skipped", True
+            return self.done
+        self._consecutive = 0
+        lr = self.lr
+        loss = float(loss)
+        self.lrs.append(lr)
+        self.losses.append(loss)
+        i = len(self.lrs)
+        if i > self.planned:
+            self.planned = i  # extending: keep the progress total honest
+        if not math.isfinite(loss):
+            self.reason, self.done = "nonfinite", True
+            return True
+        if _diverged(self.losses, self._medians, self.diverge):
+            self.reason, self.done = "diverged", True
+            return True
+        if i == self.steps and self.extend > 1:
+            # how many more steps the extension may take, for the progress total
+            self.planned = self.max_updates
+        self._check_end()
+        return self.done
+
+    def result(self) -> SweepRecord:
+        """The SweepRecord of what was recorded so far."""
+        return SweepRecord(lrs=tuple(self.lrs), losses=tuple(self.losses),
+                           val_lrs=tuple(self.val_lrs), val_losses=tuple(self.val_losses),
+                           stop_reason=self.reason, updates=len(self.lrs),
+                           skipped=self.skipped, extended=len(self.lrs) > self.steps)
+
+
 def sweep(step: Callable[[float], float | None], *, start_lr: float = 1e-7,
           end_lr: float = 10.0, steps: int = 100, mode: str = "exp", diverge: float = 2.0,
           extend: float = 100.0, max_skipped: int = 50,
@@ -112,58 +210,29 @@ def sweep(step: Callable[[float], float | None], *, start_lr: float = 1e-7,
     Returns:
         The SweepRecord.
     """
-    check_sweep_args(start_lr, end_lr, steps, mode)
-    if not (diverge > 0):
-        raise ConfigError(f"diverge = {diverge!r}: must be > 0; pass e.g. 2 (inf to disable)")
-    if not (math.isfinite(extend) and extend >= 1):
-        raise ConfigError(f"extend = {extend!r}: must be a finite number >= 1; "
-                          "pass 1 to disable the auto-extension")
-    planned = steps
-    limit = end_lr * extend
-    lrs: list[float] = []
-    losses: list[float] = []
-    val_lrs: list[float] = []
-    val_losses: list[float] = []
-    medians: list[float] = []
-    skipped = consecutive = 0
-    reason = "completed"
-    i = 0
-    while True:
-        lr = lr_at(i, start_lr, end_lr, steps, mode)
-        if i >= steps and lr > limit * (1 + 1e-12):
-            break
+    state = Sweep(start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode, diverge=diverge,
+                  extend=extend, max_skipped=max_skipped)
+    while not state.done:
+        lr = state.lr
         loss = step(lr)
         if loss is None:
-            skipped += 1
-            consecutive += 1
-            if consecutive >= max_skipped:
-                reason = "skipped"
-                break
+            state.record(None)
             continue
-        consecutive = 0
-        loss = float(loss)
-        lrs.append(lr)
-        losses.append(loss)
-        i += 1
-        if i > planned:
-            planned = i  # extending: keep the progress total honest
+        n = len(state.lrs)
+        state.record(loss)
+        i = len(state.lrs)
+        if i == n:
+            continue
+        # the progress total as it stood before this update's extension bookkeeping
+        planned = state.planned if i != steps else max(steps, i)
         if on_update is not None:
-            on_update(i, planned, lr, loss)
-        if not math.isfinite(loss):
-            reason = "nonfinite"
+            on_update(i, planned, lr, float(loss))
+        if state.reason == "nonfinite":
             break
         if probe is not None and probe_every > 0 and i % probe_every == 0:
-            val_lrs.append(lr)
-            val_losses.append(float(probe()))
-        if _diverged(losses, medians, diverge):
-            reason = "diverged"
-            break
-        if i == steps and extend > 1:
-            # how many more steps the extension may take, for the progress total
-            planned = steps + _extension_steps(start_lr, end_lr, steps, mode, limit)
-    return SweepRecord(lrs=tuple(lrs), losses=tuple(losses), val_lrs=tuple(val_lrs),
-                       val_losses=tuple(val_losses), stop_reason=reason, updates=len(lrs),
-                       skipped=skipped, extended=len(lrs) > steps)
+            state.val_lrs.append(lr)
+            state.val_losses.append(float(probe()))
+    return state.result()
 
 
 def _extension_steps(start_lr: float, end_lr: float, steps: int, mode: str,

@@ -59,8 +59,12 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
                 diverge: float = 2.0, extend: float = 100.0, max_skipped: int = 50,
                 verify: bool = True,
                 on_update: Callable[[int, int, float, float], None] | None = None,
+                reduce_loss: Callable[[float], float] | None = None,
                 ) -> tuple[SweepRecord, list[float], int]:
     """Sweep the LR on the caller's objects and restore them; see ``range_test``.
+
+    ``reduce_loss`` maps this process's loss of an update to the one the sweep records
+    (under DDP: the mean over ranks, so every rank takes the same stop decision).
 
     Returns:
         ``(record, group_ratios, micro_batches)``.
@@ -123,8 +127,10 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
                     loss = run_forward(batch)
                 value = float(loss.detach().float())
                 window.append(value)
-                if not math.isfinite(value):
+                if not math.isfinite(value) and reduce_loss is None:
                     return value  # the runner stops at once
+                # (under DDP every rank must run the same backward passes, so a rank
+                # whose loss broke finishes the window and the reduced loss stops all)
                 scaled = loss / accumulation_steps
                 (scaler.scale(scaled) if scaler is not None else scaled).backward()
             if scaler is not None:
@@ -135,7 +141,8 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
                     return None  # overflow: the scaler skipped this update
             else:
                 optimizer.step()
-            return sum(window) / len(window)
+            mean = sum(window) / len(window)
+            return mean if reduce_loss is None else reduce_loss(mean)
 
         probe = None
         if val_data is not None and val_every > 0:

@@ -1,0 +1,110 @@
+"""The live doctor on a plain PyTorch loop: what it reports live, ``lrkit diagnose`` says after."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import lrkit  # noqa: E402
+from lrkit.diagnose import diagnose  # noqa: E402
+from lrkit.diagnose.detectors import LR_HIGH_KINDS, LR_LOW_KINDS  # noqa: E402
+from lrkit.errors import ConfigError  # noqa: E402
+from lrkit.integrations.doctor import Doctor  # noqa: E402
+
+
+def run(lr: float, doctor: Doctor, steps: int = 300, seed: int = 0):
+    """A small regression trained by hand with SGD at ``lr``, reporting to the doctor."""
+    torch.manual_seed(seed)
+    x = torch.randn(2048, 10)
+    y = x @ torch.randn(10, 1) + 0.1 * torch.randn(2048, 1)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    if doctor.mode == "act":
+        doctor.optimizer = opt
+    lrs = []
+    for t in range(steps):
+        i = (t * 32) % 2048
+        loss = torch.nn.functional.mse_loss(model(x[i:i + 32]), y[i:i + 32])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        lrs.append(opt.param_groups[0]["lr"])
+        doctor.step(loss.item(), lr=lrs[-1])
+        if doctor.should_stop:
+            break
+    return lrs
+
+
+@pytest.mark.parametrize(("lr", "verdict"), [(3e-4, "too_low"), (0.9, "too_high")])
+def test_live_finding_agrees_with_diagnose_afterwards(tmp_path, caplog, lr, verdict):
+    # this toy's update takes ~0.2 ms: a budget of 20% lets the doctor look every ~10
+    # updates, as the default 0.5% does on a model whose update takes 40x longer
+    doctor = lrkit.Doctor(overhead=0.2)
+    with caplog.at_level(logging.WARNING, logger="lrkit.doctor"):
+        run(lr, doctor)
+    live = [f.kind for f in doctor.findings]
+    assert live, "the doctor saw nothing"
+    log_file = doctor.write_csv(tmp_path / "run.csv")
+    # the whole run's log: the same verdict, in the same LR direction
+    after = diagnose(log_file)
+    assert after.verdict == verdict
+    kinds_after = {f.kind for f in after.findings}
+    same_class = LR_LOW_KINDS if verdict == "too_low" else LR_HIGH_KINDS
+    assert live[0] in kinds_after or (live[0] in same_class and kinds_after & same_class)
+    # the log up to the update where the doctor spoke: exactly that finding
+    rows = log_file.read_text().splitlines()
+    first = doctor.findings[0]
+    upto = tmp_path / "prefix.csv"
+    upto.write_text("\n".join(rows[:2 + int(doctor.reported_at[first.kind])]) + "\n")
+    assert first.kind in [f.kind for f in diagnose(upto).findings]
+    # said once per kind, with the evidence and a corrected LR, through logging
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == len(live)
+    assert "evidence" in messages[0] and "corrected LR" in messages[0]
+    lower = doctor.suggested_lr < lr if verdict == "too_high" else doctor.suggested_lr > lr
+    assert lower
+
+
+def test_act_lowers_the_lr_by_the_advised_factor_and_stop_stops():
+    acting = Doctor(mode="act")
+    lrs = run(0.5, acting)  # explodes without a NaN: act lowers the LR, the run goes on
+    first = next(f for f in acting.findings if f.lr_direction == "lower")
+    assert lrs[0] == 0.5 and len(lrs) == 300 and lrs[-1] == pytest.approx(first.suggested_lr)
+    stopping = Doctor(mode="stop")
+    assert len(run(0.9, stopping)) < 300 and stopping.should_stop
+    assert not Doctor().should_stop
+
+
+def test_nan_is_reported_at_once():
+    doctor = Doctor()
+    for t in range(40):
+        doctor.step(1.0 / (t + 1), lr=0.1)
+    found = doctor.step(math.nan, lr=0.1)
+    assert found is not None and found.kind == "nan_loss"
+
+
+def test_checks_stay_within_the_time_budget():
+    import time
+
+    doctor = Doctor(overhead=0.01)
+    started = time.perf_counter()
+    for t in range(3000):
+        time.sleep(0.0002)  # a "training step"
+        doctor.step(2.0 * 0.999 ** t, lr=0.1)
+    total = time.perf_counter() - started
+    assert doctor.checks >= 2
+    # the first check pays for importing scipy; later ones keep to the budget
+    assert doctor.check_seconds < 0.05 * total + 2.0
+
+
+def test_bad_options_are_one_line_errors():
+    with pytest.raises(ConfigError, match="mode = 'fix'"):
+        Doctor(mode="fix")
+    with pytest.raises(ConfigError, match="overhead = 2"):
+        Doctor(overhead=2)
+    with pytest.raises(ConfigError, match="min_points = 3"):
+        Doctor(min_points=3)
