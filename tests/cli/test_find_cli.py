@@ -44,3 +44,15 @@ def test_errors_exit_2_with_one_line(argv, needle, capsys):
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and needle in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_low_confidence_leads_the_output_with_what_to_do(capsys) -> None:
+    # diabetes-mlp: a fresh regression MLP whose batch losses are noisy, not a flat curve
+    code, out, err = run_cli(capsys, "find", "--task", "diabetes-mlp")
+    assert code == 0, err
+    first = out.strip().splitlines()[0]
+    assert first.startswith("low confidence ("), out
+    text = " ".join(out.split())
+    assert "no clear descent" in text and "--repeats 3" in text and "--steps" in text
+    assert "pretrained" not in text
+    assert "rough guess" in text.split("suggested LR (constant schedule)", 1)[1][:40]

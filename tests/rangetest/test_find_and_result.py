@@ -135,3 +135,23 @@ def test_plot_writes_a_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ConfigError, match="unsupported file type"):
         res.plot(tmp_path / "rt.txt")
+
+
+def test_a_noisy_fresh_curve_is_not_called_pretrained():
+    # a fresh model on small noisy batches: loss ~1 jumping by 20%, a shallow descent,
+    # then divergence; the flat fixture above (2% noise) stays "flat"
+    from lrkit.rangetest.result import FLAG_NOISE_FLAT, LOW_CONFIDENCE
+
+    lrs = np.logspace(-6, 0, 80)
+    rng = np.random.default_rng(0)
+    y = 1.0 - 0.2 * (lrs > 1e-3) + 0.2 * rng.standard_normal(80)
+    y[-5:] += np.array([1, 2, 4, 8, 16])
+    res = RangeTestResult.from_curves([(lrs, y)], stop_reasons=["diverged"])
+    assert FLAG_NOISE_FLAT in res.flags and FLAG_FLAT not in res.flags
+    assert res.confidence < LOW_CONFIDENCE
+    note = res.low_confidence_note()
+    assert note.startswith("low confidence") and FLAG_NOISE_FLAT in note
+    assert "--repeats" in note and "--steps" in note and "batch size" in note
+    assert res.summary().splitlines()[0] == note
+    clean = RangeTestResult.from_curves([shape()], stop_reasons=["diverged"])
+    assert clean.low_confidence_note() == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lrkit.cli._common import check_outputs, console, echo_json, err_console
@@ -79,10 +80,15 @@ def _print(result: object, name: str) -> None:
     from lrkit.rangetest import RangeTestResult
 
     assert isinstance(result, RangeTestResult)
+    note = result.low_confidence_note()
+    if note:  # lead with it: the number below is not to be trusted as it stands
+        console.print(f"[bold yellow]{escape(note)}[/bold yellow]")
     table = Table(title=f"LR range test: {name}", title_justify="left", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
-    table.add_row("suggested LR (constant schedule)", f"[bold]{result.suggestion:.3g}[/bold]")
+    suggested = f"{result.suggestion:.3g}"
+    table.add_row("suggested LR (constant schedule)" + (" (rough guess)" if note else ""),
+                  suggested if note else f"[bold]{suggested}[/bold]")
     table.add_row("range", f"{result.range[0]:.3g} .. {result.range[1]:.3g}")
     if result.peak_lr is not None and result.schedule is not None:
         table.add_row(f"peak LR for the task's {result.schedule.get('family')} schedule",
@@ -97,4 +103,5 @@ def _print(result: object, name: str) -> None:
     table.add_row("other rules (same curves)", others)
     console.print(table)
     for flag in result.flags:
-        console.print(f"[yellow]warning:[/yellow] {flag}")
+        if flag not in note:  # already named in the low-confidence line
+            console.print(f"[yellow]warning:[/yellow] {escape(flag)}")

@@ -37,15 +37,19 @@ __all__ = [
     "FLAG_BOUNDARY",
     "FLAG_FLAT",
     "FLAG_NEVER_DIVERGED",
+    "FLAG_NOISE_FLAT",
     "FLAG_NOISY",
     "FLAG_SKIPPED",
     "FLAG_TOO_FEW",
+    "LOW_CONFIDENCE",
     "RangeTestResult",
     "curve_flags",
 ]
 
 FLAG_NEVER_DIVERGED = "never diverged: raise end_lr"
-FLAG_FLAT = "flat curve: the model may be pretrained"
+FLAG_FLAT = "flat curve: the loss barely moved, as for a pretrained model"
+FLAG_NOISE_FLAT = ("no clear descent: the loss fell by less than 3x its batch-to-batch noise, "
+                   "so the minimum is mostly noise")
 FLAG_BOUNDARY = "minimum at the boundary"
 FLAG_NOISY = "too noisy"
 FLAG_TOO_FEW = "too few points"
@@ -55,6 +59,12 @@ _FORMAT = "lrkit-rangetest/1"
 # noise / depth above which a curve is "too noisy": the descent is then less than ~4
 # noise widths, and the benchmark's noisiest task (diabetes-mlp) sits around 0.3-0.5.
 _NOISY = 0.25
+# noise / loss level above which a curve without a clear descent is noisy rather than flat:
+# a pretrained model's loss barely moves and is steady (the flat fixture: 2%), a fresh
+# model trained on small noisy batches jumps by 20% of its level (diabetes-mlp, batch 32)
+_NOISE_LEVEL = 0.05
+# below this confidence the suggestion is a rough guess (auto trusts a test from 0.5 up)
+LOW_CONFIDENCE = 0.5
 
 
 def curve_flags(curve: Curve | None, stop_reason: str) -> list[str]:
@@ -68,12 +78,15 @@ def curve_flags(curve: Curve | None, stop_reason: str) -> list[str]:
     if stop_reason not in ("diverged", "nonfinite") and curve.rise < max(curve.depth, 0) * 0.5:
         flags.append(FLAG_NEVER_DIVERGED)
     if curve.depth < 3.0 * curve.noise or curve.depth <= 0:
-        flags.append(FLAG_FLAT)
+        start = float(np.median(np.abs(curve.losses[:max(3, len(curve.losses) // 10)])))
+        noisy = start > 0 and curve.noise / start > _NOISE_LEVEL
+        flags.append(FLAG_NOISE_FLAT if noisy else FLAG_FLAT)
     span = float(curve.x[-1] - curve.x[0])
     x_min = float(curve.x[curve.i_min])
     if curve.i_min in (0, len(curve.x) - 1) or x_min - curve.x[0] < 0.05 * span:
         flags.append(FLAG_BOUNDARY)
-    if curve.depth > 0 and curve.noise / curve.depth > _NOISY and FLAG_FLAT not in flags:
+    if (curve.depth > 0 and curve.noise / curve.depth > _NOISY
+            and not {FLAG_FLAT, FLAG_NOISE_FLAT} & set(flags)):
         flags.append(FLAG_NOISY)
     return flags
 
@@ -88,7 +101,8 @@ def _confidence(curves: list[Curve | None], flags: Sequence[str], spread: float)
             continue
         scores.append(max(0.0, 1.0 - (c.noise / c.depth) / (2 * _NOISY)))
     score = float(np.median(scores)) if scores else 0.0
-    for flag in (FLAG_NEVER_DIVERGED, FLAG_FLAT, FLAG_BOUNDARY, FLAG_TOO_FEW, FLAG_SKIPPED):
+    for flag in (FLAG_NEVER_DIVERGED, FLAG_FLAT, FLAG_NOISE_FLAT, FLAG_BOUNDARY, FLAG_TOO_FEW,
+                 FLAG_SKIPPED):
         if flag in flags:
             score *= 0.5
     if math.isfinite(spread):
@@ -209,9 +223,31 @@ class RangeTestResult:
         lrs, losses = self.curves[repeat] if self.curves else (self.lrs, self.losses)
         return analyse(lrs, losses)
 
+    def low_confidence_note(self) -> str:
+        """What a low confidence means here and what to do; '' when the test is confident.
+
+        The flags that cost the confidence are named, and the advice follows them: more
+        updates and repeats for a noisy descent, a wider sweep when it never diverged.
+        """
+        if self.confidence >= LOW_CONFIDENCE:
+            return ""
+        why = [f for f in self.flags if f != FLAG_NOISY] or list(self.flags)
+        todo = ["--repeats 3 (shows how far the suggestion moves)", "--steps 300"]
+        if FLAG_NEVER_DIVERGED in self.flags:
+            todo.insert(0, "a larger --end-lr")
+        if FLAG_NOISE_FLAT in self.flags or FLAG_NOISY in self.flags:
+            todo.append("a larger batch size (less noise per update)")
+        if FLAG_FLAT in self.flags:
+            todo.append("a smaller --start-lr")
+        reason = "; ".join(why) if why else "the repeats disagree"
+        return (f"low confidence ({self.confidence:.2f}): the suggested LR is a rough guess. "
+                f"Why: {reason}. Try: {', '.join(todo)}; or `lrkit auto`, which weighs a "
+                "range test by its confidence")
+
     def summary(self) -> str:
         """A few readable lines: suggestion, range, schedule peak, confidence, flags."""
-        lines = [f"suggested LR (constant schedule): {self.suggestion:.3g}",
+        lines = [self.low_confidence_note()] if self.confidence < LOW_CONFIDENCE else []
+        lines += [f"suggested LR (constant schedule): {self.suggestion:.3g}",
                  f"reasonable range: {self.range[0]:.3g} .. {self.range[1]:.3g}"]
         if self.peak_lr is not None and self.schedule is not None:
             lines.append(f"peak LR for the task's {self.schedule.get('family')} schedule: "
