@@ -58,6 +58,13 @@ def _grid(task: Any) -> list[float]:
     return [float(f"{center * 10 ** (k / 2):.3g}") for k in ORACLE_K]
 
 
+def configure(oracle_half_decades: int, scoring_seeds: int) -> None:
+    """A smaller oracle (the zoo run): +-N half-decades, the first M scoring seeds."""
+    global ORACLE_K, SCORING_SEEDS
+    ORACLE_K = range(-oracle_half_decades, oracle_half_decades + 1)
+    SCORING_SEEDS = [10 + k for k in range(scoring_seeds)]
+
+
 def oracle(ref: str) -> dict[str, Any]:
     """Every (schedule, LR) on the scoring seeds: {schedule: {lr: [losses]}}."""
     from lrkit.compare.api import _Runner, _task_ident
@@ -117,6 +124,7 @@ def score(ref: str) -> dict[str, Any]:
         "oracle_in_compare_tie_set": s_star == s_hat or s_star in res.tied_with_best(),
         "compare_cost_runs": res.cost_runs,
         "oracle_cost_runs": len(SCHEDULES) * len(orc["grid"]) * len(SCORING_SEEDS),
+        "scoring_seeds": list(SCORING_SEEDS),
         "compare_wall_seconds_this_call": time.perf_counter() - started,
     }
     return out
@@ -162,7 +170,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", default="builtin",
                         help="builtin, zoo-test-subset, or comma-separated task refs")
     parser.add_argument("--summary", action="store_true", help="print the table and exit")
+    parser.add_argument("--oracle-half-decades", type=int, default=4,
+                        help="oracle grid: the textbook LR x 10^(k/2), |k| <= N (default 4)")
+    parser.add_argument("--scoring-seeds", type=int, default=5,
+                        help="scoring seeds 10, 11, ... (default 5)")
     args = parser.parse_args(argv)
+    configure(args.oracle_half_decades, args.scoring_seeds)
     import torch
 
     torch.set_num_threads(1)
