@@ -90,6 +90,8 @@ def calculate(inp: CalcInput) -> Recommendation:
     lr, ceiling = _curvature(inp, info, lr, params, trail)
     factor = lr / base_lr if base_lr > 0 and law is None else 1.0
     lr_range = (info.low * factor, info.high * factor)
+    _outside_range(inp, info, lr, lr_range, law, trail)
+    _recipe_momentum(inp, info, name, params, trail)
 
     batch, steps_per_epoch, total, epochs = _run_length(inp, law, trail)
     decay = _decay(inp, kind, law)
@@ -268,6 +270,11 @@ def _batch_scaling(inp: CalcInput, info: OptimizerInfo, lr: float, ref_batch: in
         if inp.scaling not in ("auto", "none"):
             trail.warnings.append(f"--scaling = {inp.scaling} not applied: the LR has no "
                                   "reference batch size; pass --base-batch-size")
+        elif inp.scaling == "auto":
+            # silently ignoring a number the user typed is worse than saying so
+            trail.warnings.append(f"--batch-size = {inp.batch_size} is not used to scale the "
+                                  f"LR: {lr:g} has no batch size it was tuned at; pass "
+                                  "--base-batch-size (the batch of your recipe)")
         return lr, None, None
     kappa = inp.batch_size / ref_batch
     name = info.scaling if inp.scaling == "auto" else inp.scaling
@@ -308,6 +315,48 @@ def _curvature(inp: CalcInput, info: OptimizerInfo, lr: float,
         return capped, ceiling
     trail.add("curvature.stability", f"{text}; {lr:.6g} is below it", ceiling=ceiling)
     return lr, ceiling
+
+
+def _outside_range(inp: CalcInput, info: OptimizerInfo, lr: float,
+                   lr_range: tuple[float, float], law: LawResult | None,
+                   trail: _Trail) -> None:
+    """Warn when a given LR sits outside the optimizer's typical range.
+
+    The range moves with the batch scaling, so this compares the recipe's LR with where
+    the optimizer usually works: an SGD recipe's 0.1 handed to AdamW is 30x too high.
+    """
+    if law is not None or inp.base_lr is None or lr_range[0] <= lr <= lr_range[1]:
+        return
+    side, edge = ("above", lr_range[1]) if lr > lr_range[1] else ("below", lr_range[0])
+    hint = ""
+    if inp.optimizer == "auto":
+        hint = (f"; {info.label} was chosen for you: pass the optimizer your "
+                f"{inp.base_lr:g} was tuned with (e.g. --optimizer momentum)")
+    ratio = max(lr, edge) / min(lr, edge)
+    trail.warnings.append(f"the LR {lr:.4g} is {side} {info.label}'s typical range "
+                          f"{lr_range[0]:.3g} .. {lr_range[1]:.3g} ({ratio:.3g}x beyond "
+                          f"{edge:.3g}){hint}")
+
+
+def _recipe_momentum(inp: CalcInput, info: OptimizerInfo, name: str,
+                     params: dict[str, float | None], trail: _Trail) -> None:
+    """Warn when plain SGD is asked for but the model's recipe uses momentum.
+
+    ``--optimizer sgd`` is plain SGD (momentum 0) and its LR is plain SGD's; the recipe the
+    reason cites (e.g. the CNN recipe, Nesterov 0.9) is a different optimizer, whose LR is
+    about 1 / (1 - momentum) = 10x smaller per unit of effective step.
+    """
+    kind = MODEL_KINDS.get(inp.model) if inp.model else None
+    if kind is None or inp.momentum is not None or params.get("momentum"):
+        return
+    recipe = OPTIMIZERS[kind.optimizer]
+    if (recipe.momentum and name != kind.optimizer
+            and _FAMILY.get(name) == _FAMILY.get(kind.optimizer)):
+        trail.warnings.append(
+            f"--optimizer {name} is {info.label} with momentum=0, but the {inp.model} recipe "
+            f"uses {recipe.label} (momentum={recipe.momentum:g}, LR {recipe.lr:g} at batch "
+            f"{recipe.base_batch_size}); pass --optimizer {kind.optimizer} to follow it, or "
+            f"--momentum {recipe.momentum:g}")
 
 
 def _run_length(inp: CalcInput, law: LawResult | None, trail: _Trail
