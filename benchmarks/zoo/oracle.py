@@ -177,14 +177,38 @@ def _write(entries: dict[str, dict[str, Any]]) -> None:
 
 def table(entries: dict[str, dict[str, Any]]) -> str:
     """The oracle table as GitHub markdown, dev pairs first."""
-    lines = ["| pair | family | split | textbook | eta* | L* | floor | L* s.e. | run (s) | "
-             "flags |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| pair | family | split | textbook | eta* | L* | floor | L* s.e. | "
+             "neighbours | run (s) | flags |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in sorted(entries.values(), key=lambda e: (e["split"], e["family"], e["pair"])):
         lines.append(
             f"| {e['pair']} | {e['family']} | {e['split']} | {e['textbook_lr']:.3g} | "
             f"{float(e['eta_star']):.3g} | {float(e['L_star']):.4g} | "
             f"{float(e['floor']):+.1%} | {float(e['L_star_se']):.1%} | "
-            f"{float(e['run_seconds']):.2f} | {', '.join(e['flags'])} |")
+            + " / ".join(f"{float(v):+.1%}" for v in e["neighbour_regret"].values())
+            + f" | {float(e['run_seconds']):.2f} | {', '.join(e['flags'])} |")
+    return "\n".join(lines)
+
+
+def summary(entries: dict[str, dict[str, Any]]) -> str:
+    """Counts, noise floors and flags per split, as markdown lines."""
+    lines = []
+    for split in ("dev", "test"):
+        es = [e for e in entries.values() if e["split"] == split]
+        if not es:
+            continue
+        floors = sorted(abs(float(e["floor"])) for e in es)
+        flags: dict[str, int] = {}
+        for e in es:
+            for f in e["flags"]:
+                flags[f] = flags.get(f, 0) + 1
+        runs = sum(int(e["runs"]) for e in es)
+        cpu = sum(float(e["run_seconds"]) * int(e["runs"]) for e in es)
+        lines.append(
+            f"- **{split}**: {len(es)} pairs, {len({e['family'] for e in es})} families; "
+            f"|noise floor| median {statistics.median(floors):.1%}, "
+            f"max {floors[-1]:.1%}; flags: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(flags.items())) or "none")
+            + f"; {runs} runs, about {cpu / 60:.0f} min of run wall-clock")
     return "\n".join(lines)
 
 
@@ -202,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         json.loads(harness.ORACLE_PATH.read_text())["pairs"]
         if harness.ORACLE_PATH.exists() else {})
     if args.table:
-        print(table(existing))
+        print(summary(existing) + "\n\n" + table(existing))
         return
     names = args.pairs or [p.name for p in zoo_pairs(args.split)]
     if args.workers > 1:
@@ -222,7 +246,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name}: eta*={entry['eta_star']:.3g} L*={entry['L_star']:.4g} "
                   f"floor={entry['floor']:+.2%} runs={entry['runs']} "
                   f"{entry['seconds']:.0f}s {entry['flags']}", flush=True)
-    print(table(json.loads(harness.ORACLE_PATH.read_text())["pairs"]))
+    final = json.loads(harness.ORACLE_PATH.read_text())["pairs"]
+    print(summary(final) + "\n\n" + table(final))
 
 
 def _worker(name: str) -> dict[str, Any]:

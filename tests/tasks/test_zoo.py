@@ -126,3 +126,17 @@ def test_zoo_import_does_not_pull_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_schedule_lengths_given_as_fractions_scale_with_the_run():
+    from lrkit.tasks import fill_schedule
+
+    long, short = (fill_schedule("wsd(decay_steps=0.2, warmup_steps=0.05)", 1.0, n)
+                   for n in (1000, 40))
+    assert long.values(1000)[799] == 1.0 and long.values(1000)[900] < 1.0
+    assert short.values(40)[31] == 1.0 and short.values(40)[36] < 1.0
+    step = fill_schedule("multistep(milestones=[0.5, 0.75], gamma=0.1)", 1.0, 8).values(8)
+    assert step.tolist() == pytest.approx([1, 1, 1, 1, 0.1, 0.1, 0.01, 0.01])
+    assert fill_schedule("step(step_size=0.25)", 1.0, 8).values(8)[2] == 0.1
+    assert fill_schedule("step(step_size=3)", 1.0, 8).values(8)[3] == pytest.approx(0.1)
+    assert fill_schedule("cosine(warmup_steps=0.05)", 1.0, 1).values(1)[0] == 1.0
