@@ -179,7 +179,7 @@ class _Display:
         if self.overall is None:  # started at the first unit: a bad option prints one line
             p.__enter__()
             self.overall = p.add_task("[bold]all runs[/bold]", total=0)
-        if kind in ("cached", "start", "waiting") and unit.key not in self.bars:
+        if kind in ("cached", "queued", "start", "waiting") and unit.key not in self.bars:
             total = p.tasks[self.overall].total or 0
             p.update(self.overall, total=total + 1)
             self.bars[unit.key] = None

@@ -7,8 +7,8 @@ lambdas included, is inherited, not pickled); Ray workers get the task reference
 built-in name or ``file.py:factory``, loaded there) or the Task pickled by Ray.
 
 Progress comes back as events ``(kind, unit, info)``: ``cached`` (already in the store),
-``start``, ``epoch`` (``epoch``, ``epochs``, ``val_loss``), ``done`` (the record) and
-``waiting`` (units another process has claimed).
+``queued`` (to be run), ``start``, ``epoch`` (``epoch``, ``epochs``, ``val_loss``),
+``done`` (the record) and ``waiting`` (units another process has claimed).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from lrkit.compare.entries import Entry
 from lrkit.compare.runner import run_unit
-from lrkit.compare.store import OptunaStore, Store
+from lrkit.compare.store import Store
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task
 
@@ -159,6 +159,8 @@ def execute(ctx: Context, units: Sequence[Unit], store: Store, *, workers: int =
         if u.key in records:
             emit("cached", u, records[u.key])
     todo = [u for u in unique if u.key not in records]
+    for u in todo:
+        emit("queued", u, {})
     while todo:
         if backend == "ray":
             _run_ray(ctx, todo, store, workers, emit, records)
@@ -176,9 +178,8 @@ def execute(ctx: Context, units: Sequence[Unit], store: Store, *, workers: int =
                 if u.key in done:
                     records[u.key] = done[u.key]
                     emit("done", u, done[u.key])
+            # still missing: the next pass claims those whose claimers died (OptunaStore)
             todo = [u for u in todo if u.key not in records]
-            if todo and isinstance(store, OptunaStore) and store.running() == 0:
-                continue  # their claimers died: claim them here on the next pass
     return records
 
 
