@@ -167,3 +167,10 @@ def test_pick_schedule_reuses_the_winners_search_and_states_the_extra_cost(task)
     assert choice.extra_cost_runs == pytest.approx(
         choice.comparison.cost_runs - best.selection_cost_runs, abs=1e-3)
     assert choice.comparison.seeds == (1,) and choice.comparison.select_seed == 0
+
+
+def test_lrkit_compare_is_the_function() -> None:
+    import lrkit
+    from lrkit.compare import api
+
+    assert lrkit.compare is api.compare and lrkit.CompareResult is api.CompareResult
