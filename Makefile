@@ -28,8 +28,15 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# Everything: ruff, mypy and the whole suite (real training, headless Chromium, PostgreSQL).
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The fast tier while you work: ruff, then every test not marked slow (real training
+# runs), browser (Chromium) or postgres, on all cores. CI and `make test` still run all.
+FAST_TIER := not slow and not browser and not postgres
+test-fast: lint
+	$(BIN)/python -m pytest -q -n auto -m "$(FAST_TIER)"
 
 # The documentation site (MkDocs Material + mkdocstrings): built strictly into site/; the
 # reference pages and figures are generated from the code by docs/hooks.py. `make test`

@@ -42,6 +42,7 @@ def test_the_budget_fit_drops_stages_and_says_so_rather_than_refusing() -> None:
     assert any("too small for this task to search well" in line for line in tiny.dropped)
 
 
+@pytest.mark.slow  # real training: the whole auto pipeline
 @pytest.mark.parametrize("epochs", [1, 6])  # 16 and 96 updates a run
 def test_auto_runs_at_its_defaults_on_a_very_short_task(epochs: int) -> None:
     task = dataclasses.replace(regression_task(), epochs=epochs)
@@ -56,6 +57,7 @@ def test_auto_runs_at_its_defaults_on_a_very_short_task(epochs: int) -> None:
     assert not train(task, rec.lr, seed=7).diverged
 
 
+@pytest.mark.slow  # real training: the whole auto pipeline
 def test_the_users_regression_mlp_pick_is_not_decades_off_the_grid_best() -> None:
     # issue 13's case in miniature: SGD-momentum, cosine, MSE; the old auto picked two
     # decades below the best LR (here its range test alone suggests 1e-6: the ladder has to
@@ -87,6 +89,7 @@ def test_a_bad_budget_is_one_config_error() -> None:
         auto(regression_task(), budget=1.0, max_budget=0.5)
 
 
+@pytest.mark.slow  # real training: the whole auto pipeline
 def test_cli_writes_json_and_a_report(tmp_path, capsys) -> None:
     report = tmp_path / "report"
     main(["auto", "--task", "breast-cancer-logreg", "--budget", "0.4", "--no-curvature",

@@ -53,6 +53,7 @@ def test_calc_and_rangetest_files_seed_the_search(capsys, tmp_path) -> None:
     assert all(0.002 <= t["params"]["lr"] <= 2.0 for t in trials)
 
 
+@pytest.mark.slow  # two real searches through the CLI
 def test_sqlite_storage_is_continued_by_a_second_run_cli(capsys, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'lrkit.db'}"
     args = [*FAST[:4], url, "--epochs", "1", "--no-progress", "--study", "s", "--sampler",

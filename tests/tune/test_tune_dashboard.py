@@ -11,6 +11,9 @@ import pytest
 dashboard = pytest.importorskip("optuna_dashboard",
                                 reason="optuna-dashboard is not installed (dev extra)")
 
+# trains a study and drives the real optuna-dashboard server
+pytestmark = pytest.mark.slow
+
 
 def _get(app, path: str) -> tuple[str, bytes]:
     status: dict[str, str] = {}

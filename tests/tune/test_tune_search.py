@@ -13,6 +13,9 @@ from lrkit.errors import ConfigError
 from lrkit.tasks import load_task, train
 from lrkit.tune import SearchSpace, configure_task, tune
 
+# every test here runs real Optuna searches that train the task (make test-fast leaves them out)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def logreg():
