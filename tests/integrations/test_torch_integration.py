@@ -32,6 +32,8 @@ def test_find_is_the_range_test_on_your_objects():
 
 @pytest.mark.parametrize(("module", "missing", "extra"), [
     ("lrkit.integrations.lightning", "lightning", "lightning"),
+    ("lrkit.integrations.transformers", "transformers", "transformers"),
+    ("lrkit.integrations.keras", "keras", "keras"),
 ])
 def test_a_missing_framework_names_the_pip_line(monkeypatch, module, missing, extra):
     for name in [n for n in sys.modules if n == missing or n.startswith(missing + ".")]:

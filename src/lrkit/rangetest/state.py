@@ -75,6 +75,8 @@ class Snapshot:
         self._params: list[tuple[Any, Any, Any, bool]] = []
         self._buffers: list[tuple[Any, Any]] = []
         self._optimizer: Any = None
+        self._group_list: tuple[list[Any], list[Any]] = ([], [])
+        self._state_obj: Any = None
         self._groups: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._opt_state: dict[Any, dict[str, tuple[Any, Any]]] = {}  # (CPU copy, device)
         self._opt_attrs: dict[str, Any] = {}
@@ -107,6 +109,11 @@ class Snapshot:
                     snap._buffers.append((b, _clone(b)))
         if optimizer is not None:
             snap._optimizer = optimizer
+            # the list, its group dicts and the state dict themselves: a framework may
+            # replace them (accelerate's prepare calls load_state_dict, which builds new
+            # ones), and the caller's references must be the live ones again afterwards
+            snap._group_list = (optimizer.param_groups, list(optimizer.param_groups))
+            snap._state_obj = optimizer.state
             for group in optimizer.param_groups:
                 snap._groups.append((group, {k: _clone(v) for k, v in group.items()
                                              if k != "params"}))
@@ -147,6 +154,10 @@ class Snapshot:
             _put(b, value)
         if self._optimizer is not None:
             opt = self._optimizer
+            groups, members = self._group_list
+            groups[:] = members
+            opt.param_groups = groups
+            opt.state = self._state_obj
             for group, saved in self._groups:
                 for key in [k for k in group if k != "params" and k not in saved]:
                     del group[key]
