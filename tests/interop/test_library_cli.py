@@ -103,4 +103,5 @@ def test_export_prints_a_snippet(capsys: Any) -> None:
     code, out, _ = _run(["schedule", "--from", "hf:linear", "lr=0.1", "num_warmup_steps=10",
                          "num_training_steps=100", "--export", "hf"], capsys)
     assert code == 0
-    assert 'get_scheduler("linear", optimizer, num_warmup_steps=10, num_training_steps=100)' in out
+    assert ('get_linear_schedule_with_warmup(\n    optimizer, num_warmup_steps=10, '
+            'num_training_steps=100)') in out

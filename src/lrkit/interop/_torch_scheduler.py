@@ -30,10 +30,11 @@ __all__ = ["LrkitScheduler"]
 class LrkitScheduler(LRScheduler):
     """Set each param group's lr to ``schedule(t) * initial_lr / reference_lr``.
 
-    ``reference_lr`` defaults to ``schedule(0)``: a group created with that lr follows the
-    schedule exactly and every other group keeps its ratio to it (a head at 10x the
-    backbone stays at 10x). When ``schedule(0)`` is 0 (a warmup from zero) the default is
-    group 0's lr, so group 0 follows the schedule.
+    ``reference_lr`` defaults to the optimizer's own lr (group 0's): group 0 follows the
+    schedule exactly, whatever lr it was built with, and every other group keeps its ratio
+    to it (a head at 10x the backbone stays at 10x). Defaulting to ``schedule(0)`` instead
+    ran a schedule that starts below its peak (a warmup from ``start_factor``, OneCycle's
+    ``max_lr / div_factor``) at the wrong scale on an optimizer built with the peak lr.
 
     ``state_dict()`` holds the step count and the schedule's JSON spec (plain Python data,
     so ``torch.load(weights_only=True)`` reads it); ``load_state_dict`` restores both and
@@ -47,9 +48,8 @@ class LrkitScheduler(LRScheduler):
                              "pass e.g. lrkit.schedules.parse('cosine(...)')")
         self.schedule = schedule
         if reference_lr is None:
-            first = float(schedule(0))
             group = optimizer.param_groups[0]
-            reference_lr = first if first > 0 else float(group.get("initial_lr", group["lr"]))
+            reference_lr = float(group.get("initial_lr", group["lr"]))
         self.reference_lr = check.positive("to_torch.reference_lr", reference_lr)
         super().__init__(optimizer, last_epoch)
 

@@ -36,7 +36,7 @@ from lrkit.schedules import (
 )
 from lrkit.schedules import _check as check
 
-__all__ = ["HF_SCHEDULERS", "from_hf"]
+__all__ = ["HF_FUNCTIONS", "HF_SCHEDULERS", "from_hf"]
 
 
 class _Run:
@@ -253,6 +253,23 @@ HF_SCHEDULERS: dict[str, Callable[..., Schedule]] = {
 }
 
 
+# transformers' own function for each get_scheduler name: ``--from hf:<function>`` reads
+# either spelling, and ``--export hf`` writes the function call (what HF's docs show)
+HF_FUNCTIONS: dict[str, str] = {
+    "get_constant_schedule": "constant",
+    "get_constant_schedule_with_warmup": "constant_with_warmup",
+    "get_cosine_schedule_with_warmup": "cosine",
+    "get_cosine_with_hard_restarts_schedule_with_warmup": "cosine_with_restarts",
+    "get_cosine_with_min_lr_schedule_with_warmup": "cosine_with_min_lr",
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate": "cosine_warmup_with_min_lr",
+    "get_inverse_sqrt_schedule": "inverse_sqrt",
+    "get_linear_schedule_with_warmup": "linear",
+    "get_polynomial_decay_schedule_with_warmup": "polynomial",
+    "get_reduce_on_plateau_schedule": "reduce_lr_on_plateau",
+    "get_wsd_schedule": "warmup_stable_decay",
+}
+
+
 def _reduce_lr_on_plateau(*, mode: str = "min", factor: float = 0.1, patience: int = 10,
                           threshold: float = 1e-4, threshold_mode: str = "rel",
                           cooldown: int = 0, min_lr: float = 0, eps: float = 1e-8) -> None:
@@ -267,7 +284,9 @@ def from_hf(name: str, lr: float, num_warmup_steps: int | None = None,
     Args:
         name: a ``get_scheduler`` name: linear, cosine, cosine_with_restarts, polynomial,
             constant, constant_with_warmup, inverse_sqrt, cosine_with_min_lr,
-            cosine_warmup_with_min_lr, warmup_stable_decay or reduce_lr_on_plateau.
+            cosine_warmup_with_min_lr, warmup_stable_decay or reduce_lr_on_plateau; or
+            the function's own name (``get_cosine_schedule_with_warmup``, see
+            ``HF_FUNCTIONS``).
         lr: the optimizer's learning rate (also its ``defaults["lr"]``).
         num_warmup_steps: warmup updates (every name but constant needs it).
         num_training_steps: total updates (not needed by constant, constant_with_warmup,
@@ -285,6 +304,8 @@ def from_hf(name: str, lr: float, num_warmup_steps: int | None = None,
     >>> from_hf("linear", 0.1, num_warmup_steps=2, num_training_steps=4).values(5).tolist()
     [0.0, 0.05, 0.1, 0.05, 0.0]
     """
+    if isinstance(name, str):
+        name = HF_FUNCTIONS.get(name.strip(), name)  # get_cosine_schedule_with_warmup -> cosine
     key = lookup("hf scheduler", name, {**HF_SCHEDULERS, "reduce_lr_on_plateau": None})
     base = check.learning_rate(f"hf:{key}.lr", lr)
     if key == "reduce_lr_on_plateau":

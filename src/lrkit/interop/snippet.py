@@ -24,6 +24,7 @@ import numpy as np
 
 from lrkit.errors import ConfigError, SpecError
 from lrkit.interop._params import lookup
+from lrkit.interop.hf_config import HF_FUNCTIONS
 from lrkit.schedules import (
     Constant,
     Cosine,
@@ -337,7 +338,9 @@ def _hf_native(s: Schedule) -> tuple[float, str, int, int | None, dict[str, Any]
             return lr, "linear", warm, total, {}
         if s.end_lr < lr:
             return lr, "polynomial", warm, total, {"lr_end": s.end_lr, "power": s.power}
-    if (isinstance(s, Cosine) and s.after_end == "periodic" and s.exponent == 1
+    # after_end "hold" (lrkit's default) equals HF's cosine for every update of the run,
+    # t <= total; only past the run's end does HF's cosine rise again
+    if (isinstance(s, Cosine) and s.after_end in ("periodic", "hold") and s.exponent == 1
             and _int_like(s.total_steps)):
         total = warm + int(s.total_steps)
         if s.end_lr == 0:
@@ -352,16 +355,23 @@ def _hf_snippet(schedule: Schedule) -> str:
     native = _hf_native(schedule)
     if native is not None:
         lr, name, warm, total, kwargs = native
-        args = [f'"{name}"', "optimizer", f"num_warmup_steps={warm}"]
+        # transformers' own function for the name (what HF's docs and examples call)
+        function = {v: k for k, v in HF_FUNCTIONS.items()}[name]
+        args = ["optimizer"] + ([] if name == "constant" else [f"num_warmup_steps={warm}"])
         if total is not None:
             args.append(f"num_training_steps={total}")
-        if kwargs:
-            args.append(f"scheduler_specific_kwargs={_kwargs_literal(kwargs)}")
-        return "\n".join([
-            "import torch", "from transformers import get_scheduler", "",
-            f"# optimizer = torch.optim.AdamW(model.parameters(), lr={_num(lr)})",
-            f"scheduler = get_scheduler({', '.join(args)})",
-            "# or Trainer(..., optimizers=(optimizer, scheduler))"])
+        args += [f"{k}={_num(v)}" for k, v in kwargs.items()]
+        call = f"scheduler = {function}({', '.join(args)})"
+        if len(call) > 88:
+            call = f"scheduler = {function}(\n    " + ", ".join(args) + ")"
+        tail = schedule.pieces[-1] if isinstance(schedule, Join) else schedule
+        lines = ["import torch", f"from transformers import {function}", "",
+                 f"# optimizer = torch.optim.AdamW(model.parameters(), lr={_num(lr)})", call]
+        if isinstance(tail, Cosine) and tail.after_end == "hold":
+            lines += [f"# the spec's rate at every update of the {total}-update run (past",
+                      "# its end HF's cosine rises again where the spec holds its end value)"]
+        lines.append("# or Trainer(..., optimizers=(optimizer, scheduler))")
+        return "\n".join(lines)
     peak = _peak(schedule)
     return "\n".join([
         "import torch", "import lrkit", "",
@@ -370,10 +380,6 @@ def _hf_snippet(schedule: Schedule) -> str:
         "scheduler = torch.optim.lr_scheduler.LambdaLR(",
         f"    optimizer, lambda step: schedule(step) / {_num(peak)})",
         "# or Trainer(..., optimizers=(optimizer, scheduler))"])
-
-
-def _kwargs_literal(kwargs: dict[str, Any]) -> str:
-    return "{" + ", ".join(f'"{k}": {_num(v)}' for k, v in kwargs.items()) + "}"
 
 
 def _peak(schedule: Schedule) -> float:

@@ -27,7 +27,7 @@ Where PyTorch's stepping has its own rules they are kept:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from lrkit.errors import ConfigError
@@ -51,7 +51,7 @@ from lrkit.schedules import (
 )
 from lrkit.schedules import _check as check
 
-__all__ = ["TORCH_SCHEDULERS", "from_torch"]
+__all__ = ["NOT_CONVERTED", "TORCH_SCHEDULERS", "from_torch"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _cyclic_lr(ctx: _Ctx, *, base_lr: float, max_lr: float, step_size_up: int = 
                scale_fn: Callable[..., Any] | None = None, scale_mode: str = "cycle",
                cycle_momentum: bool = True, base_momentum: float = 0.8,
                max_momentum: float = 0.9) -> Schedule:
-    # the momentum arguments move momentum, not the learning rate
+    # the momentum arguments move momentum, not the learning rate (see _check_momentum_cycle)
     del cycle_momentum, base_momentum, max_momentum
     base = _scalar("CyclicLR.base_lr", base_lr)
     top = _scalar("CyclicLR.max_lr", max_lr)
@@ -164,7 +164,7 @@ def _one_cycle_lr(ctx: _Ctx, *, max_lr: float, total_steps: int | None = None,
                   cycle_momentum: bool = True, base_momentum: float = 0.85,
                   max_momentum: float = 0.95, div_factor: float = 25.0,
                   final_div_factor: float = 1e4, three_phase: bool = False) -> Schedule:
-    del cycle_momentum, base_momentum, max_momentum
+    del cycle_momentum, base_momentum, max_momentum  # see _check_momentum_cycle
     if total_steps is not None:
         total = _int("OneCycleLR.total_steps", total_steps, 1)
     elif epochs is not None and steps_per_epoch is not None:
@@ -190,6 +190,33 @@ def _cosine_warm_restarts(ctx: _Ctx, *, T_0: int, T_mult: int = 1,
                           cycle_mult=_int("CosineAnnealingWarmRestarts.T_mult", T_mult, 1),
                           end_lr=check.learning_rate("CosineAnnealingWarmRestarts.eta_min",
                                                      eta_min))
+
+
+def _check_momentum_cycle(name: str, kwargs: Mapping[str, Any]) -> None:
+    """Refuse a momentum cycle the caller asked for: lrkit converts the learning rate only.
+
+    PyTorch's CyclicLR and OneCycleLR cycle the optimizer's momentum too
+    (``cycle_momentum=True`` by default). A schedule is one rate per update, so the
+    momentum cycle cannot travel with it. Left at PyTorch's defaults it is dropped, as
+    docs/interop.md says; a caller who sets ``cycle_momentum=True`` or the momentum bounds
+    would lose what they asked for without a word, so that is refused.
+
+    >>> _check_momentum_cycle("OneCycleLR", {"max_lr": 0.1, "cycle_momentum": False})
+    >>> _check_momentum_cycle("OneCycleLR", {"max_momentum": 0.9})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrkit.errors.ConfigError: OneCycleLR.max_momentum = 0.9: lrkit converts the learning rate
+    only, not the momentum cycle; ...
+    """
+    if name not in ("CyclicLR", "OneCycleLR") or kwargs.get("cycle_momentum") is False:
+        return
+    for key in ("cycle_momentum", "base_momentum", "max_momentum"):
+        if key in kwargs:
+            raise ConfigError(
+                f"{name}.{key} = {kwargs[key]!r}: lrkit converts the learning rate only, not "
+                "the momentum cycle; pass cycle_momentum=False and set the optimizer's "
+                f"momentum yourself, or keep PyTorch's {name} for the momentum (see "
+                "docs/interop.md)")
 
 
 def _scalar(where: str, value: Any) -> float:
@@ -238,6 +265,21 @@ _COMPOSITES: dict[str, Callable[..., None]] = {
 }
 
 
+# PyTorch schedulers with no lrkit equivalent, and why (docs/interop.md lists them too)
+NOT_CONVERTED: dict[str, str] = {
+    "LambdaLR": "its lr_lambda is arbitrary Python code whose formula lrkit cannot read; "
+                "write the same formula as an lrkit spec (lrkit schedule --help lists the "
+                "families), or keep LambdaLR",
+    "MultiplicativeLR": "its lr_lambda is arbitrary Python code (a factor per step) whose "
+                        "formula lrkit cannot read; for a constant factor use "
+                        "ExponentialLR(gamma=factor)",
+    "SWALR": "it anneals from whatever LR the run has when averaging starts (and is "
+             "stepped per epoch of the SWA phase), which the scheduler's arguments do not "
+             "fix; build it as a join, e.g. join(pieces=[cosine(...), constant(base_lr="
+             "swa_lr)], boundaries=[...])",
+}
+
+
 def from_torch(name: str, lr: float | None = None, **kwargs: Any) -> Schedule | ReduceOnPlateau:
     """The lrkit schedule whose value at ``t`` is the LR PyTorch uses for update ``t``.
 
@@ -266,6 +308,9 @@ def from_torch(name: str, lr: float | None = None, **kwargs: Any) -> Schedule | 
     >>> from_torch("MultiStepLR", 1.0, milestones=[2, 2], gamma=0.5).values(3).tolist()
     [1.0, 1.0, 0.25]
     """
+    if isinstance(name, str) and name.strip() in NOT_CONVERTED:
+        raise ConfigError(f"torch scheduler = {name.strip()!r}: not converted: "
+                          f"{NOT_CONVERTED[name.strip()]}")
     key = lookup("torch scheduler", name, {**TORCH_SCHEDULERS, **_COMPOSITES})
     if key == "ReduceLROnPlateau":
         params = bind(key, _reduce_lr_on_plateau, kwargs)
@@ -279,6 +324,7 @@ def from_torch(name: str, lr: float | None = None, **kwargs: Any) -> Schedule | 
         return _chained(lr, **bind(key, _chained_scheduler, kwargs))
     func = TORCH_SCHEDULERS[key]
     params = bind(key, func, kwargs)
+    _check_momentum_cycle(key, params)
     base = 0.0 if key in _NEEDS_NO_LR and lr is None else _lr_of(key, lr)
     return func(_Ctx(base), **params)
 
