@@ -14,7 +14,7 @@ cosine.total_steps = 0: must be positive; pass the number of updates
 from __future__ import annotations
 
 __all__ = ["ConfigError", "DataError", "LrkitError", "MissingDependencyError", "SpecError",
-           "clip_message"]
+           "UserCodeError", "clip_message"]
 
 #: Longest message the CLI prints or the web API answers: messages quote the input, and
 #: an uploaded file or a pasted value can be megabytes (one line stays one line).
@@ -39,6 +39,24 @@ class DataError(LrkitError):
 
 class MissingDependencyError(LrkitError, ImportError):
     """An optional dependency is not installed; the message gives the pip line that adds it."""
+
+
+class UserCodeError(LrkitError):
+    """The user's own code (a task's model, loss, optimizer or factory) raised or misbehaved.
+
+    The message names the user's function, the last line of *their* code that ran, and the
+    exception; the CLI prints it as one line (``--debug`` adds the full traceback). The
+    original exception is kept as ``__cause__``.
+
+    Attributes:
+        function: the user's function that failed, as the message names it.
+        where: ``file:line`` of the last frame of the user's code, or "".
+    """
+
+    def __init__(self, message: str, *, function: str = "", where: str = "") -> None:
+        super().__init__(message)
+        self.function = function
+        self.where = where
 
 
 def clip_message(text: str, limit: int = MAX_MESSAGE) -> str:

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 import torch
 
-from lrkit.errors import ConfigError
+from lrkit.errors import ConfigError, UserCodeError
 from lrkit.tasks import LR_PARAMETER, Task, builtin_tasks, fill_schedule, load_task, train
 
 BUILTIN = ["breast-cancer-logreg", "diabetes-mlp", "digits-cnn", "digits-mlp"]
@@ -165,7 +165,7 @@ def test_load_task_from_file(tmp_path):
         load_task(f"{path}:make_tsk")
     with pytest.raises(ConfigError, match=r"returned a int, not an lrkit\.Task"):
         load_task(f"{path}:wrong")
-    with pytest.raises(ConfigError, match="raised RuntimeError: boom"):
+    with pytest.raises(UserCodeError, match="raised RuntimeError: boom"):
         load_task(f"{path}:broken")
     with pytest.raises(ConfigError, match="not a function"):
         load_task(f"{path}:not_callable")
@@ -173,7 +173,7 @@ def test_load_task_from_file(tmp_path):
         load_task(f"{tmp_path / 'missing.py'}:make_task")
     bad = tmp_path / "bad.py"
     bad.write_text("import not_a_module_anywhere\n")
-    with pytest.raises(ConfigError, match=r"importing .* raised ModuleNotFoundError"):
+    with pytest.raises(UserCodeError, match=r"importing .* raised ModuleNotFoundError"):
         load_task(f"{bad}:make_task")
 
 

@@ -7,8 +7,10 @@ adds its command. ``main`` turns an LrkitError into a one-line message and exit 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
+import traceback
 
 import click
 import typer
@@ -63,12 +65,33 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors print one line on stderr and exit with status 2."""
+    """Run the CLI; user errors print one line on stderr and exit with status 2.
+
+    An exception raised in the user's own code (a task's model, loss, optimizer or
+    factory) is a user error too: one line names their function and line. ``--debug``
+    anywhere on the command line (or ``LRKIT_DEBUG=1``) prints the full traceback first.
+    """
+    from lrkit.usercode import blame, debug_enabled
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args[: args.index("--") if "--" in args else len(args)]:
+        args = [a for a in args if a != "--debug"]
+        os.environ["LRKIT_DEBUG"] = "1"
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="lrkit", standalone_mode=False)
+        code = command.main(args=args, prog_name="lrkit", standalone_mode=False)
     except LrkitError as err:
+        if debug_enabled():
+            traceback.print_exc()
         click.echo(f"lrkit: error: {clip_message(str(err))}", err=True)
+        sys.exit(2)
+    except SystemExit as exc:
+        blamed = blame(exc)  # sys.exit() in the user's factory: not a silent exit 0
+        if blamed is None:
+            raise
+        if debug_enabled():
+            traceback.print_exc()
+        click.echo(f"lrkit: error: {clip_message(str(blamed))}", err=True)
         sys.exit(2)
     except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
@@ -83,6 +106,14 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
         click.echo("lrkit: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        blamed = blame(exc)
+        if blamed is None:
+            raise  # lrkit's own bug: the traceback is the report
+        if debug_enabled():
+            traceback.print_exc()
+        click.echo(f"lrkit: error: {clip_message(str(blamed))}", err=True)
+        sys.exit(2)
     if isinstance(code, int) and code:  # a verb's typer.Exit(code) comes back as a value
         sys.exit(code)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,16 @@ def _quiet_optuna() -> None:
 
     # one line per trial from Optuna would bury the progress bar and the table
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # A failed trial's traceback: the error propagates and lrkit reports it in one line
+    # (naming the user's function when their code raised), so Optuna's copy is noise.
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(f, _NoTracebacks) for f in handler.filters):
+            handler.addFilter(_NoTracebacks())
+
+
+class _NoTracebacks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.exc_info
 
 
 class _Progress:

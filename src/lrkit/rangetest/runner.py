@@ -30,6 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lrkit.errors import ConfigError
+from lrkit.usercode import first_loss_error
 
 __all__ = ["Sweep", "SweepRecord", "check_sweep_args", "lr_at", "sweep"]
 
@@ -228,6 +229,8 @@ def sweep(step: Callable[[float], float | None], *, start_lr: float = 1e-7,
         if on_update is not None:
             on_update(i, planned, lr, float(loss))
         if state.reason == "nonfinite":
+            if i == 1:
+                raise first_loss_error(float(loss), lr)  # the model or loss, not the LR
             break
         if probe is not None and probe_every > 0 and i % probe_every == 0:
             state.val_lrs.append(lr)
@@ -254,3 +257,4 @@ def _diverged(losses: list[float], medians: list[float], factor: float) -> bool:
     diffs = np.diff(np.asarray(losses))
     noise = 1.4826 * float(np.median(np.abs(diffs - np.median(diffs)))) / math.sqrt(2)
     return medians[-1] > start + factor * max(start - low, 3.0 * noise)
+

@@ -23,6 +23,7 @@ from lrkit.device import model_device, to_device
 from lrkit.errors import ConfigError
 from lrkit.rangetest.runner import SweepRecord, sweep
 from lrkit.rangetest.state import Snapshot, checksum
+from lrkit.usercode import scalar_loss
 
 __all__ = ["default_forward", "sweep_torch"]
 
@@ -97,9 +98,9 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
 
     def run_forward(batch: Any) -> Any:
         if forward is not None:
-            return forward(model, batch)
+            return scalar_loss(forward(model, batch), "forward")
         assert loss_fn is not None  # checked above
-        return default_forward(model, loss_fn, batch, device)
+        return scalar_loss(default_forward(model, loss_fn, batch, device), "loss_fn")
 
     def autocast() -> Any:
         if autocast_dtype is None:

@@ -23,6 +23,7 @@ from lrkit._deps import require
 # the device helpers have their home in lrkit.device; re-exported here for older imports
 from lrkit.device import batch_examples, evaluate, model_device, to_device
 from lrkit.tasks.task import steps_per_epoch
+from lrkit.usercode import scalar_loss
 
 __all__ = ["Batch", "batch_examples", "epoch_batches", "evaluate", "fixed_batches",
            "loss_module", "model_device", "subset", "task_loss", "to_device"]
@@ -101,7 +102,7 @@ def task_loss(loss_fn: Callable[[Any, Any], Any] | None,
     """
     batch = to_device(batch, device)
     if forward is not None:
-        return forward(model, batch)
+        return scalar_loss(forward(model, batch), "forward")
     if not (isinstance(batch, list | tuple) and len(batch) == 2) or loss_fn is None:
         from lrkit.errors import ConfigError
 
@@ -109,7 +110,8 @@ def task_loss(loss_fn: Callable[[Any, Any], Any] | None,
                           "so each batch must be an (inputs, targets) pair; pass "
                           "forward=lambda model, batch: <loss> to the Task (see docs/task.md)")
     inputs, targets = batch
-    return loss_fn(model(inputs), targets)
+    return scalar_loss(loss_fn(model(inputs), targets), "loss_fn")
+
 
 
 def loss_module(loss_fn: Callable[[Any, Any], Any] | None,

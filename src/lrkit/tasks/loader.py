@@ -18,9 +18,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from lrkit.errors import ConfigError
+from lrkit.errors import ConfigError, UserCodeError
 from lrkit.tasks.builtin import builtin_tasks
 from lrkit.tasks.task import Task
+from lrkit.usercode import blame
 
 __all__ = ["load_task"]
 
@@ -34,8 +35,9 @@ def load_task(ref: str) -> Task:
             an ``lrkit.Task``. A path without ``:factory`` uses ``make_task``.
 
     Raises:
-        ConfigError: unknown name, missing file, missing factory, a factory that fails to
-            import or returns something other than a Task.
+        ConfigError: unknown name, missing file, missing factory, or a factory that
+            returns something other than a Task.
+        UserCodeError: the file fails to import, or the factory raises or calls sys.exit.
     """
     if not isinstance(ref, str) or not ref.strip():
         raise ConfigError(f"--task = {ref!r}: empty; pass a built-in name such as digits-mlp "
@@ -73,14 +75,25 @@ def load_task(ref: str) -> Task:
         task = factory()
     except ConfigError as err:
         raise ConfigError(f"--task = {ref!r}: {err}") from None
+    except SystemExit as err:
+        # sys.exit() in a factory would end lrkit silently, with its status (often 0)
+        raise UserCodeError(f"--task = {ref!r}: {factory_name}() called sys.exit({err.code!r})"
+                            "; return an lrkit.Task instead", function=factory_name) from None
     except Exception as err:
-        raise ConfigError(f"--task = {ref!r}: {factory_name}() raised "
-                          f"{type(err).__name__}: {err}; fix the factory") from err
+        blamed = blame(err)
+        where = f" (at {blamed.where})" if blamed is not None else ""
+        raise UserCodeError(f"--task = {ref!r}: {factory_name}() raised "
+                            f"{type(err).__name__}: {_one_line(err)}{where}; fix the factory",
+                            function=factory_name) from err
     if not isinstance(task, Task):
         raise ConfigError(f"--task = {ref!r}: {factory_name}() returned a "
                           f"{type(task).__name__}, not an lrkit.Task; return "
                           "lrkit.Task(name=..., model=..., ...)")
     return task
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())[:300]
 
 
 def _zoo_task(ref: str) -> Task:
@@ -113,8 +126,11 @@ def _import_file(path: Path, ref: str) -> object:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         sys.modules.pop(name, None)
-        raise ConfigError(f"--task = {ref!r}: importing '{path}' raised "
-                          f"{type(err).__name__}: {err}; fix the file") from err
+        blamed = blame(err)
+        where = f" (at {blamed.where})" if blamed is not None else ""
+        raise UserCodeError(f"--task = {ref!r}: importing '{path}' raised "
+                            f"{type(err).__name__}: {_one_line(err)}{where}; fix the file",
+                            function=f"import {path.name}") from err
     return module

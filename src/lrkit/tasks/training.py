@@ -155,6 +155,10 @@ def train(task: Task, lr: float, seed: int = 0, *, epochs: int | None = None,
                 loss = task_loss(task.loss_fn, task.forward, model, batch, device)
                 value = float(loss.detach())
                 if not math.isfinite(value):
+                    if step == 0:
+                        from lrkit.usercode import first_loss_error
+
+                        raise first_loss_error(value, float(lrs[0]))
                     diverged = True
                     break
                 loss.backward()
