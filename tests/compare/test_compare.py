@@ -174,3 +174,13 @@ def test_lrkit_compare_is_the_function() -> None:
     from lrkit.compare import api
 
     assert lrkit.compare is api.compare and lrkit.CompareResult is api.CompareResult
+
+
+def test_the_default_grid_grows_past_the_edge_its_best_sits_on(task) -> None:
+    # plain SGD on this convex problem wants an LR near 1, 100x the textbook 0.01
+    res = compare(dataclasses.replace(task, epochs=2), ["constant"], seeds=1)
+    row = res.rows[0]
+    lrs = sorted(lr for lr, _ in row.grid)
+    assert lrs[:5] == [0.001, 0.00316, 0.01, 0.0316, 0.1]
+    assert 5 < len(lrs) <= 9 and row.lr > 0.1
+    assert row.selection_cost_runs == pytest.approx(len(lrs))

@@ -3,8 +3,10 @@
 Two phases, both made of independent, stored units (``lrkit.compare.execute``):
 
 1. **selection** — each searched row's peak LR: a grid of full runs on the selection
-   seed (``grid``), or ``lrkit.auto`` at ``budget`` runs (``budget``). Rows whose method
-   sets its own step size (Adam-HD, SGD-HD, Prodigy, D-Adaptation) run at their default.
+   seed (``grid``; the default grid, five LRs half a decade apart around the textbook LR,
+   grows past the end its best LR sits on, up to two decades), or ``lrkit.auto`` at
+   ``budget`` runs (``budget``). Rows whose method sets its own step size (Adam-HD,
+   SGD-HD, Prodigy, D-Adaptation) run at their default.
 2. **evaluation** — each row at its LR on ``seeds`` fresh seeds (0, 1, ...). The selection
    seed (``select_seed``, 1000 by default) is not among them, so the table does not reward
    the LR that happened to suit one seed.
@@ -47,6 +49,8 @@ DEFAULT_SCHEDULES = ("constant", "step", "cosine", "warmup+cosine", "onecycle", 
 SELECT_SEED = 1000
 # default grid: 5 LRs a half-decade apart around the textbook LR (1/10x .. 10x)
 _GRID_HALF_DECADES = (-2, -1, 0, 1, 2)
+# ... and grows past the end its best LR sits on by up to this many LRs (2 decades)
+MAX_EXTEND = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -312,6 +316,8 @@ def compare(task: Task | str, schedules: Sequence[str] | str = DEFAULT_SCHEDULES
             grids[i] = grid_list if grid_list is not None else default_grid(loaded, entry)
             select_units += [run.run_unit(i, lr, select_seed) for lr in grids[i]]
     selected = run.execute(select_units)
+    if grid_list is None:  # the default grid grows past an edge; a given grid is kept
+        selected.update(_extend_grids(run, grids, selected, select_seed))
     for i, entry in enumerate(rows):
         if not entry.searched:
             assert entry.optimizer is not None
@@ -369,6 +375,40 @@ class _Runner:
     def execute(self, units: list[Unit]) -> dict[str, dict[str, Any]]:
         return execute(self.ctx, units, self.store, workers=self.workers, backend=self.backend,
                        on_event=self.on_event)
+
+
+def _extend_grids(run: _Runner, grids: dict[int, list[float]],
+                  selected: dict[str, dict[str, Any]], seed: int) -> dict[str, dict[str, Any]]:
+    """Grow each default grid past the end its best LR sits on (up to ``MAX_EXTEND`` LRs
+    per row, at the grid's own ratio), a round of one run per row at a time; a grid
+    whose every LR diverged grows downwards. ``grids`` is extended in place.
+
+    >>> [float(f"{0.01 * 10 ** (k / 2):.3g}") for k in (3, 4)]  # what follows 0.1
+    [0.316, 1.0]
+    """
+    out = dict(selected)
+    added = dict.fromkeys(grids, 0)
+    centers = {i: sorted(lrs)[len(lrs) // 2] for i, lrs in grids.items()}
+    while True:
+        units = []
+        for i, lrs in grids.items():
+            pts = [(lr, float(out[run.run_unit(i, lr, seed).key]["final_val_loss"]))
+                   for lr in lrs]
+            best, edge = _grid_best(pts)
+            if not edge or added[i] >= MAX_EXTEND or len(lrs) < 2:
+                continue
+            ordered = sorted(lrs)
+            low = best == ordered[0] or not any(math.isfinite(v) for _, v in pts)
+            # the default grid is centre x 10^(k/2): the next k past the end, rounded alike
+            center = centers[i]
+            k = round(2 * math.log10((ordered[0] if low else ordered[-1]) / center))
+            new = float(f"{center * 10 ** ((k - 1 if low else k + 1) / 2):.3g}")
+            lrs.append(new)
+            added[i] += 1
+            units.append(run.run_unit(i, new, seed))
+        if not units:
+            return out
+        out.update(run.execute(units))
 
 
 def _grid_best(points: Sequence[tuple[float, float]]) -> tuple[float, bool]:
