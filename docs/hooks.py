@@ -24,14 +24,24 @@ from mkdocs.structure.files import File, Files
 
 def api_packages() -> list[str]:
     """The packages whose public names make up the API reference: every subpackage of
-    lrkit except the CLI and the web app (documented as such), plus ``lrkit.errors``."""
+    lrkit except the CLI and the web app (documented as such), plus ``lrkit.errors``. A
+    package that exports nothing itself (``lrkit.integrations``: one module per framework)
+    is documented module by module."""
     import pkgutil
 
     import lrkit
 
-    subpackages = sorted(f"lrkit.{m.name}" for m in pkgutil.iter_modules(lrkit.__path__)
-                         if m.ispkg and m.name not in ("cli", "web"))
-    return ["lrkit", *subpackages, "lrkit.errors"]
+    found = ["lrkit"]
+    for info in sorted(pkgutil.iter_modules(lrkit.__path__), key=lambda m: m.name):
+        if not info.ispkg or info.name in ("cli", "web"):
+            continue
+        name = f"lrkit.{info.name}"
+        found.append(name)
+        package = importlib.import_module(name)
+        if not getattr(package, "__all__", None):
+            found += [f"{name}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                      if not m.name.startswith("_")]
+    return [*found, "lrkit.errors"]
 
 
 # One drawing per registered family: the argument each family is shown with.
