@@ -56,6 +56,10 @@ class Design:
             octave of run length (fitted across tasks), used where no probe ran.
         horizon_prior_sd: its spread across tasks (shrinks the measured slope towards it).
         horizon_min_fraction: the shortest run share the slope is extrapolated from.
+        slope_min, slope_max: the slope (measured and shrunk) is clipped to this range.
+        max_shift: the most octaves the horizon correction moves the estimate down.
+        smooth: take the minimum of a quadratic fitted to the pooled losses (off: the best
+            candidate).
         fit_window: octaves each side of the best candidate that the smooth pick fits.
         seed_sd: prior scatter (octaves) of one block's best LR, pooled with the measured
             spread between blocks.
@@ -91,15 +95,19 @@ class Design:
     extend_max: int = 8
     horizon_probe: bool = True
     horizon_ratio: float = 0.25
-    horizon_alpha: float = 0.35
+    horizon_alpha: float = 0.5
     horizon_prior_sd: float = 0.35
     horizon_min_fraction: float = 1 / 64
+    slope_min: float = -1.0
+    slope_max: float = 2.0
+    max_shift: float = 2.5
+    smooth: bool = True
     fit_window: int = 2
     seed_sd: float = 0.4
     lean: float = 1.0
     ceiling_factor: float = 1.0
     blowup: float = 3.0
-    adaptive_threshold: float = 0.02
+    adaptive_threshold: float = 0.05
     note_decades: float = 1.0
 
     def __post_init__(self) -> None:
@@ -177,6 +185,9 @@ class Fitted:
 
 # the shortest horizon-probe run: shorter ones measure the first few updates, not a horizon
 _PROBE_MIN_STEPS = 4
+# the share of the budget planned for training: the rest covers validation passes and a
+# range test that runs past its planned end
+_TRAIN_SHARE = 0.85
 
 
 def _curvature_cost(design: Design, total_steps: int) -> float:
@@ -191,12 +202,12 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
     In order, as the budget gets tighter: the range test shortens (never past
     ``range_floor_steps``), the curvature stage goes, the ladder narrows from the top and
     bottom to ``min_candidates``, the horizon probe goes, the blocks drop to one, the range
-    test goes, and last the search runs shorten below ``min_rung_steps`` (to 2 updates).
+    test goes, and last the search runs shorten below ``min_rung_steps`` (to 4 updates).
     Nothing is refused: on a tiny task the plan may cost more than the budget, and says so.
 
     >>> f = fit_to_budget(DEFAULT_DESIGN, 92, 1.0)
     >>> f.range_steps, f.design.curvature, f.n_candidates, f.rung_steps >= 8
-    (18, False, 4, True)
+    (18, False, 3, True)
     >>> fit_to_budget(DEFAULT_DESIGN, 5000, 1.0).dropped
     ()
     """
@@ -219,7 +230,8 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
         return blocks * n_cand + (n_cand * d.horizon_ratio if probe else 0.0)
 
     def rung() -> int:
-        left = budget * T - range_steps - (_curvature_cost(d, T) * T if curv else 0.0)
+        left = _TRAIN_SHARE * budget * T - range_steps \
+            - (_curvature_cost(d, T) * T if curv else 0.0)
         return int(min(d.max_rung * T, left / search_runs())) if left > 0 else 0
 
     steps = rung()
@@ -254,7 +266,8 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
         range_steps = 0
         steps = rung()
     if steps < d.min_rung_steps:
-        short = max(2, steps)
+        # fewer than 4 updates cannot lay out every schedule (a one-cycle has 3 phases)
+        short = max(_PROBE_MIN_STEPS, steps)
         dropped.append(f"search runs of {short} updates (under {d.min_rung_steps}): the "
                        "budget is too small for this task to search well")
         steps = short

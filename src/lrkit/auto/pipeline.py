@@ -40,7 +40,7 @@ from lrkit.auto.design import DEFAULT_DESIGN, Design, Fitted, fit_to_budget
 from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
 from lrkit.auto.prior import Prior, optimizer_prior
-from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer
+from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer, run_key
 from lrkit.auto.search import Trial, extend_edges, pooled, run_block
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
@@ -209,7 +209,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
 
     rt: dict[str, Any] | None = None
     if d.range_test:
-        rt = _range_test(task, seed, fitted.range_steps)
+        rt = runner.memo(run_key(task, 0.0, seed, fitted.range_steps) + "/range test",
+                         lambda: _range_test(task, seed, fitted.range_steps))
         spent += rt["cost_runs"]
         stages.append(Stage("range test", rt["summary"], rt["cost_runs"], rt["data"]))
         notify("range test", spent)
@@ -217,7 +218,9 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
 
     curv: Stage | None = None
     if d.curvature:
-        curv = _curvature(task, prior, seed, d)
+        curv = Stage(**runner.memo(
+            run_key(task, 0.0, seed, d.curvature_hvps) + "/curvature",
+            lambda: dataclasses.asdict(_curvature(task, prior, seed, d))))
         spent += curv.cost_runs
         stages.append(curv)
         notify("curvature", spent)
@@ -236,9 +239,15 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     trials: list[Trial] = []
     trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
                         on_trial=tick)
+    # extensions are paid from what the plan leaves under max_budget
+    one = trials[0].cost_runs if trials else steps / task.total_steps
+    planned = (d.blocks - 1) * len(ladder) * one + (
+        len(ladder) * one * d.horizon_ratio if d.horizon_probe else 0.0)
+    afford = int((top - spent - sum(t.cost_runs for t in trials) - planned)
+                 / (one * d.blocks))
     trials = extend_edges(task, runner, trials, seeds=seeds[:1], steps=steps,
-                          ratio=d.ladder_ratio, most=d.extend_max, ceiling=rt_ceiling,
-                          on_trial=tick)
+                          ratio=d.ladder_ratio, most=max(0, min(d.extend_max, afford)),
+                          ceiling=rt_ceiling, on_trial=tick)
     extensions = len({t.lr for t in trials}) - len(ladder)
     # the other blocks train block 0's LRs near its best: far ones only located the bowl
     local = _local_ladder(trials, d)
@@ -246,7 +255,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         trials += run_block(task, runner, local, block=b, seed=seeds[b], steps=steps,
                             on_trial=tick)
     trials, more = _extend_all(task, runner, trials, seeds, steps, d, rt_ceiling, tick,
-                               extensions)
+                               extensions, top - spent)
     extensions += more
 
     probe: list[Trial] = []
@@ -276,7 +285,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         trials += run_block(task, runner, [lr for lr, _ in pooled(trials)],
                             block=len(seeds) - 1, seed=seeds[-1], steps=steps, on_trial=tick)
         trials, more = _extend_all(task, runner, trials, seeds, steps, d, rt_ceiling, tick,
-                                   extensions)
+                                   extensions, top - spent)
         extensions += more
         est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
     if est is not None and not added:
@@ -333,11 +342,14 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
 
 def _extend_all(task: Task, runner: Runner, trials: list[Trial], seeds: list[int],
                 steps: int, d: Design, ceiling: float, tick: Callable[[Trial], None],
-                done: int) -> tuple[list[Trial], int]:
-    """Extend past an edge across every block (the pooled best moved to an edge)."""
+                done: int, room: float) -> tuple[list[Trial], int]:
+    """Extend past an edge across every block (the pooled best moved to an edge), within
+    ``room`` runs of cost."""
     before = len(trials)
+    one = next((t.cost_runs for t in trials if t.rung == 0), steps / task.total_steps)
+    afford = int((room - sum(t.cost_runs for t in trials)) / (one * len(seeds)))
     trials = extend_edges(task, runner, trials, seeds=seeds, steps=steps,
-                          ratio=d.ladder_ratio, most=max(0, d.extend_max - done),
+                          ratio=d.ladder_ratio, most=max(0, min(d.extend_max - done, afford)),
                           ceiling=ceiling, on_trial=tick)
     return trials, len({t.lr for t in trials[before:]})
 
@@ -377,7 +389,8 @@ def _block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> floa
     pts = [(math.log2(t.lr), t.loss) for t in trials if t.block == block and t.rung == rung]
     if not any(math.isfinite(p[1]) for p in pts):
         return None
-    return smooth_minimum([p[0] for p in pts], [p[1] for p in pts], d.fit_window).x
+    m = smooth_minimum([p[0] for p in pts], [p[1] for p in pts], d.fit_window)
+    return m.x if d.smooth else m.best_x
 
 
 def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: int,
@@ -389,6 +402,9 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
     xs = [math.log2(lr) for lr, _ in curve]
     ys = [loss for _, loss in curve]
     m = smooth_minimum(xs, ys, d.fit_window)
+    if not d.smooth:
+        m = dataclasses.replace(m, x=m.best_x, fitted=False,
+                                loss=min(y for y in ys if math.isfinite(y)))
     k_low, k_high = steepness(xs, ys, m, blowup=d.blowup)
     blocks = sorted({t.block for t in trials if t.rung == 0})
     vertices = [v for b in blocks if (v := _block_vertex(trials, d, b, 0)) is not None]
@@ -415,7 +431,8 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
             w_m, w_p = 1 / m_sd ** 2, 1 / d.horizon_prior_sd ** 2
             slope = (w_m * measured_slope + w_p * d.horizon_alpha) / (w_m + w_p)
             slope_sd = 1 / math.sqrt(w_m + w_p)
-    shift = slope * length_octaves
+    slope = min(max(slope, d.slope_min), d.slope_max)
+    shift = min(slope * length_octaves, d.max_shift)
     horizon_sd = slope_sd * length_octaves
     # the high side is at least as steep as the low side is assumed to be flat: a
     # compressed run's low side looks flatter than a full run's (it has less time to

@@ -81,10 +81,20 @@ def run_key(task: Task, lr: float, seed: int, steps: int) -> str:
 
 
 class MemoryRunCache:
-    """A cache in a dict (one process)."""
+    """A cache in a dict (one process). Besides runs it keeps JSON documents (a range
+    test's result, a curvature estimate) under their own keys: ``get_doc`` / ``put_doc``."""
 
     def __init__(self) -> None:
         self._runs: dict[str, TrainResult] = {}
+        self._docs: dict[str, dict[str, Any]] = {}
+
+    def get_doc(self, key: str) -> dict[str, Any] | None:
+        """The cached document of ``key``, or None."""
+        return self._docs.get(key)
+
+    def put_doc(self, key: str, doc: dict[str, Any]) -> None:
+        """Keep ``doc`` under ``key``."""
+        self._docs[key] = doc
 
     def get(self, key: str) -> TrainResult | None:
         """The cached result of ``key``, or None."""
@@ -118,6 +128,9 @@ class JsonlRunCache(MemoryRunCache):
                 if not line.strip():
                     continue
                 row = json.loads(line)
+                if "doc" in row:
+                    self._docs[row["key"]] = row["doc"]
+                    continue
                 self._runs[row["key"]] = TrainResult(
                     val_losses=[_value(v) for v in row["val_losses"]],
                     train_losses=[_value(v) for v in row["train_losses"]],
@@ -132,11 +145,19 @@ class JsonlRunCache(MemoryRunCache):
                "seconds": round(result.seconds, 4),
                "val_losses": [_finite(v) for v in result.val_losses],
                "train_losses": [_finite(v) for v in result.train_losses]}
+        self._append(row)
+        super().put(key, result)
+
+    def put_doc(self, key: str, doc: dict[str, Any]) -> None:
+        """Keep ``doc`` under ``key`` and append it to the file."""
+        self._append({"key": key, "doc": doc})
+        super().put_doc(key, doc)
+
+    def _append(self, row: dict[str, Any]) -> None:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row) + "\n")
-            super().put(key, result)
 
 
 @dataclasses.dataclass
@@ -169,3 +190,16 @@ class Runner:
         if self.cache is not None:
             self.cache.put(key, result)
         return result
+
+    def memo(self, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """``compute()``, or its earlier result under ``key`` when the cache keeps
+        documents (``get_doc`` / ``put_doc``); the range test and curvature go through here."""
+        get = getattr(self.cache, "get_doc", None)
+        hit = get(key) if get is not None else None
+        if hit is not None:
+            return hit
+        doc = compute()
+        put = getattr(self.cache, "put_doc", None)
+        if put is not None:
+            put(key, doc)
+        return doc

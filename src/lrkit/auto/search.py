@@ -83,8 +83,8 @@ def run_block(task: Task, runner: Runner, lrs: Sequence[float], *, block: int, s
                     on_trial=on_trial) for lr in lrs]
 
 
-def pooled(trials: Sequence[Trial]) -> list[tuple[float, float]]:
-    """(lr, mean loss over blocks) of the search runs (rung 0), sorted by LR.
+def pooled(trials: Sequence[Trial], rung: int = 0) -> list[tuple[float, float]]:
+    """(lr, mean loss over blocks) of the runs of ``rung``, sorted by LR.
 
     Only LRs that every block trained count (blocks differ by a common offset, so a mean
     over some of them would tilt the curve); an LR that diverged in any block pools to
@@ -96,17 +96,17 @@ def pooled(trials: Sequence[Trial]) -> list[tuple[float, float]]:
     >>> pooled(t)
     [(1.0, 3.0), (2.0, inf)]
     """
-    blocks = {t.block for t in trials if t.rung == 0}
+    blocks = {t.block for t in trials if t.rung == rung}
     by_lr: dict[float, dict[int, float]] = {}
     for t in trials:
-        if t.rung == 0:
+        if t.rung == rung:
             by_lr.setdefault(t.lr, {})[t.block] = t.loss
     return [(lr, sum(v.values()) / len(v) if all(map(math.isfinite, v.values())) else math.inf)
             for lr, v in sorted(by_lr.items()) if set(v) == blocks]
 
 
 def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
-             reach: dict[str, int]) -> float | None:
+             reach: dict[str, int], fill: bool = True) -> float | None:
     """The next LR that brackets or resolves the minimum of ``curve``, or None when done.
 
     Past an edge that holds the best, the step grows (1, 2, 4, ... ladder steps: a range
@@ -131,6 +131,8 @@ def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
         new = best / ratio ** reach["low"]
         reach["low"] *= 2
         return new
+    if not fill:
+        return None
     gaps = [(math.log(best / lrs[i - 1]), lrs[i - 1]), (math.log(lrs[i + 1] / best), lrs[i + 1])]
     width, other = max(gaps)
     if width <= math.log(ratio) * 1.01:
@@ -140,21 +142,24 @@ def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
 
 def extend_edges(task: Task, runner: Runner, trials: list[Trial], *, seeds: Sequence[int],
                  steps: int, ratio: float, most: int, ceiling: float = math.inf,
+                 rung: int = 0, fill: bool = True,
                  on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
     """Grow the ladder past an edge that holds the best, then close the gaps beside it.
 
     Every block (``seeds[b]`` is block b's seed) trains each new LR, so the blocks keep one
-    ladder. Upwards it stops at ``ceiling``; at most ``most`` new LRs in all. Returns
-    ``trials`` with the new runs appended.
+    ladder. Upwards it stops at ``ceiling``; at most ``most`` new LRs in all (``fill``
+    False: edges only, one step at a time). Returns ``trials`` with the new runs appended.
     """
     trials = list(trials)
     reach = {"low": 1, "high": 1}
     for _ in range(most):
-        new = _next_lr(pooled(trials), ratio, ceiling, reach)
+        new = _next_lr(pooled(trials, rung), ratio, ceiling, reach if fill else
+                       {"low": 1, "high": 1}, fill)
         if new is None:
             break
-        have = {t.block for t in trials if t.rung == 0 and t.lr == new}
-        trials += [run_one(task, runner, new, block=b, seed=s, steps=steps, on_trial=on_trial)
+        have = {t.block for t in trials if t.rung == rung and t.lr == new}
+        trials += [run_one(task, runner, new, block=b, seed=s, steps=steps, rung=rung,
+                           on_trial=on_trial)
                    for b, s in enumerate(seeds) if b not in have]
     return trials
 

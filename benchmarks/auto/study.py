@@ -1,0 +1,230 @@
+"""Run LR-selection methods on a zoo split, score them, print and save the table.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/study.py --split dev --seeds 3 \\
+        --score proxy --design '{"lean": 0.5}' --design '{}'
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/study.py --split test --seeds 5 \\
+        --score exact --methods "lrkit auto" --write-measured
+
+Resumable: auto's trial runs (``cache/runs.jsonl``), every selection
+(``cache/selections.jsonl``) and every scoring run (the zoo's ``cache/auto.jsonl``) are
+cached. Tool seeds are the zoo's ``TOOL_SEEDS`` (1000, 1001, ...). Pairs without an oracle
+yet are selected (``--select-only`` warms the caches) but not scored.
+
+Each ``--design JSON`` adds ``lrkit auto`` with those knobs changed from the shipped
+design (``{}`` is the shipped design), named by the knobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import HERE, exact, octaves, proxy_regret, select, zoo  # noqa: E402
+from methods import METHODS, auto_method, design_tag  # noqa: E402
+
+from lrkit.auto import DEFAULT_DESIGN, Design  # noqa: E402
+from lrkit.tasks.zoo import zoo_pairs  # noqa: E402
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    a, b = ordered[lo], ordered[hi]
+    if not math.isfinite(a) or not math.isfinite(b):
+        return b if pos - lo > 0 else a
+    return a + (b - a) * (pos - lo)
+
+
+def summarise(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Median / 90th percentile / worst of ``key`` over the scored rows, and the costs."""
+    scored = [r for r in rows if r.get(key) is not None and not math.isnan(r[key])]
+    regrets = [r[key] for r in scored]
+    costs = [r["cost_runs"] for r in rows]
+    octs = [r["octaves"] for r in scored if r["octaves"] is not None
+            and math.isfinite(r["octaves"])]
+    return {"selections": len(rows), "scored": len(scored),
+            "refused": sum(1 for r in rows if r["lr"] is None and "regret" not in r["info"]),
+            "pairs": len({r["pair"] for r in scored}),
+            "median": _quantile(regrets, 0.5), "p90": _quantile(regrets, 0.9),
+            "worst": max(regrets, default=math.nan),
+            "divergences": sum(1 for v in regrets if not math.isfinite(v)),
+            "median_octaves": _quantile(octs, 0.5), "p90_octaves": _quantile(octs, 0.9),
+            "median_cost": _quantile(costs, 0.5), "max_cost": max(costs, default=math.nan),
+            "mean": statistics.fmean([min(v, 100.0) for v in regrets]) if regrets
+            else math.nan}
+
+
+def _fmt(v: float, pct: bool = True) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    if not math.isfinite(v):
+        return "inf"
+    return f"{v:.1%}" if pct else f"{v:.2f}"
+
+
+def table(summaries: dict[str, dict[str, Any]], label: str) -> str:
+    lines = [f"| method | selections (pairs) | median regret | 90th pct | worst | divergences "
+             f"| median octave error | median cost | max cost |  ({label})",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, s in summaries.items():
+        refused = f", {s['refused']} refused" if s["refused"] else ""
+        lines.append(f"| {name} | {s['scored']} ({s['pairs']}{refused}) | {_fmt(s['median'])} "
+                     f"| {_fmt(s['p90'])} | {_fmt(s['worst'])} | {s['divergences']} | "
+                     f"{_fmt(s['median_octaves'], False)} | {_fmt(s['median_cost'], False)} | "
+                     f"{_fmt(s['max_cost'], False)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=("dev", "test"), required=True)
+    ap.add_argument("--seeds", type=int, default=5, help="tool seeds per pair (1000, ...)")
+    ap.add_argument("--methods", default="lrkit auto",
+                    help=f"comma-separated, from: {', '.join(METHODS)}")
+    ap.add_argument("--design", action="append", default=[],
+                    help="JSON knobs for an extra lrkit auto variant ({} = shipped)")
+    ap.add_argument("--score", choices=("proxy", "exact", "both"), default="proxy")
+    ap.add_argument("--pairs", default="", help="comma-separated subset of the split")
+    ap.add_argument("--select-only", action="store_true", help="warm the caches, no scores")
+    ap.add_argument("--write-measured", action="store_true",
+                    help="write src/lrkit/auto/measured_regret.json (test split, exact)")
+    ap.add_argument("--out", default="", help="results JSON (default results_<split>.json)")
+    ap.add_argument("--plot", default="", help="write a regret-vs-cost PNG here")
+    args = ap.parse_args(argv)
+
+    pairs = [p.name for p in zoo_pairs(args.split)]
+    if args.pairs:
+        wanted = args.pairs.split(",")
+        pairs = [p for p in pairs if p in wanted]
+    seeds = list(zoo.TOOL_SEEDS[: args.seeds])
+    methods: dict[str, tuple[Any, bool, str]] = {}
+    for name in [m.strip() for m in args.methods.split(",") if m.strip()]:
+        if name not in METHODS:
+            ap.error(f"--methods: unknown method {name!r}")
+        fn, det = METHODS[name]
+        tag = design_tag(DEFAULT_DESIGN) if name == "lrkit auto" else ""
+        methods[name] = (fn, det, tag)
+    for knobs in args.design:
+        design = Design.from_dict({**DEFAULT_DESIGN.to_dict(), **json.loads(knobs)})
+        label = "lrkit auto " + (knobs if knobs.strip() != "{}" else "(shipped)")
+        methods[label] = (auto_method(design), False, design_tag(design))
+
+    oracles = set()
+    try:
+        oracles = set(zoo.oracles())
+    except FileNotFoundError:
+        pass
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for pair in pairs:
+        for name, (fn, det, tag) in methods.items():
+            for seed in (seeds[:1] if det else seeds):
+                try:
+                    sel = select(name, fn, pair, seed, tag)
+                except KeyError:  # an LR-free optimizer scores itself: no oracle yet
+                    continue
+                row: dict[str, Any] = {"method": name, "pair": pair, "seed": seed,
+                                       "lr": sel.lr if math.isfinite(sel.lr) else None,
+                                       "cost_runs": sel.cost_runs, "seconds": sel.seconds,
+                                       "info": sel.info}
+                if pair in oracles and not args.select_only and "regret" in sel.info:
+                    # an LR-free optimizer: trained and scored on the scoring seeds already
+                    row.update(octaves=None, proxy=sel.info["regret"], exact=sel.info["regret"],
+                               diverged=sel.info["diverged"])
+                elif pair in oracles and not args.select_only and row["lr"] is not None:
+                    row["octaves"] = octaves(pair, sel.lr)
+                    if args.score in ("proxy", "both"):
+                        row["proxy"] = proxy_regret(pair, sel.lr)
+                    if args.score in ("exact", "both"):
+                        scored = exact(pair, sel.lr)
+                        row["exact"] = scored["regret"]
+                        row["diverged"] = scored["diverged"]
+                else:
+                    row["octaves"] = None
+                rows.append(row)
+                # deterministic methods stand for every seed in the statistics
+                for extra in (seeds[1:] if det else []):
+                    rows.append({**row, "seed": extra})
+        print(f"[{time.perf_counter() - started:6.0f}s] {pair}", file=sys.stderr, flush=True)
+
+    out = Path(args.out) if args.out else HERE / f"results_{args.split}.json"
+    out.write_text(json.dumps({"split": args.split, "seeds": seeds, "score": args.score,
+                               "date": date.today().isoformat(), "rows": rows},
+                              indent=0, default=str) + "\n")
+    for key in (["proxy", "exact"] if args.score == "both" else [args.score]):
+        summaries = {name: summarise([r for r in rows if r["method"] == name], key)
+                     for name in methods}
+        print(table(summaries, f"{args.split} split, {key} scoring, seeds {seeds}"))
+        if args.plot:
+            plot(summaries, Path(args.plot), f"{args.split} split, {key} scoring")
+    if args.write_measured:
+        write_measured(rows, args)
+    return 0
+
+
+def plot(summaries: dict[str, dict[str, Any]], path: Path, title: str) -> None:
+    """Median regret (dot) and 90th percentile (bar top) against median cost, per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, s in summaries.items():
+        if not math.isfinite(s["median"]):
+            continue
+        cost = max(s["median_cost"], 0.01)
+        top = s["p90"] if math.isfinite(s["p90"]) else 10.0
+        ax.errorbar([cost], [max(s["median"], 1e-4)], yerr=[[0], [max(top - s["median"], 0)]],
+                    fmt="o", capsize=3, label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("selection cost (runs, median; 0 plotted at 0.01)")
+    ax.set_ylabel("regret: median (dot) to 90th percentile")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """The shipped design's exact test-split numbers -> src/lrkit/auto/measured_regret.json."""
+    if args.split != "test" or args.score not in ("exact", "both"):
+        raise SystemExit("--write-measured needs --split test --score exact")
+    import subprocess
+
+    mine = [r for r in rows if r["method"] == "lrkit auto" and r.get("exact") is not None]
+    s = summarise(mine, "exact")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=HERE).stdout.strip()
+    doc = {"source": "benchmarks/auto/study.py --split test --score exact",
+           "date": date.today().isoformat(), "commit": commit,
+           "budgets": [{"budget": 1.0, "selections": s["scored"], "refused": 0,
+                        "tasks": s["pairs"], "mean_regret": s["mean"],
+                        "median_regret": s["median"], "p90_regret": s["p90"],
+                        "worst_regret": s["worst"], "median_octaves": s["median_octaves"],
+                        "p90_octaves": s["p90_octaves"],
+                        "median_cost_runs": s["median_cost"], "max_cost_runs": s["max_cost"],
+                        "divergences": s["divergences"]}]}
+    path = HERE.parents[1] / "src" / "lrkit" / "auto" / "measured_regret.json"
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
