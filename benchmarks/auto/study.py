@@ -17,6 +17,7 @@ design (``{}`` is the shipped design), named by the knobs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import statistics
@@ -28,11 +29,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import HERE, exact, octaves, proxy_regret, select, zoo  # noqa: E402
-from methods import METHODS, auto_method, design_tag  # noqa: E402
+from harness import HERE, exact, octaves, proxy_regret, select, zoo
+from methods import METHODS, auto_method, design_tag
 
-from lrkit.auto import DEFAULT_DESIGN, Design  # noqa: E402
-from lrkit.tasks.zoo import zoo_pairs  # noqa: E402
+from lrkit.auto import DEFAULT_DESIGN, Design
+from lrkit.tasks.zoo import zoo_pairs
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -122,11 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         label = "lrkit auto " + (knobs if knobs.strip() != "{}" else "(shipped)")
         methods[label] = (auto_method(design), False, design_tag(design))
 
-    oracles = set()
-    try:
+    oracles: set[str] = set()
+    with contextlib.suppress(FileNotFoundError):  # no oracle yet: select only
         oracles = set(zoo.oracles())
-    except FileNotFoundError:
-        pass
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for pair in pairs:
