@@ -77,7 +77,7 @@ def auto(
     if report is not None and not no_report:
         from lrkit.report.auto_report import write_report
 
-        index = write_report(rec, report)
+        index = write_report(rec, report, loaded)
     if as_json:
         doc = rec.to_dict()
         doc["report"] = None if index is None else str(index)

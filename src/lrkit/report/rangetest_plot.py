@@ -47,8 +47,12 @@ class RangeTestLike(Protocol):
         """The analysed curve of one repeat (with ``lrs``, ``fit``, ``depth``, ``noise``)."""
 
 
-def plot_range_test(result: RangeTestLike, path: str | Path) -> Path:
+def plot_range_test(result: RangeTestLike, path: str | Path,
+                    marks: Sequence[tuple[float, str]] = ()) -> Path:
     """Draw ``result`` (every repeat) on a log-LR axis and save it to ``path``.
+
+    ``marks`` are extra ``(lr, label)`` lines drawn bold in red on top, e.g. the LR that
+    ``lrkit auto`` recommends, which need not be the range test's own suggestion.
 
     >>> import tempfile, pathlib, numpy as np
     >>> from lrkit.rangetest import RangeTestResult
@@ -91,6 +95,9 @@ def plot_range_test(result: RangeTestLike, path: str | Path) -> Path:
             and result.schedule.get("family") != "constant"):
         ax.axvline(result.peak_lr, color="tab:purple", lw=1.2, ls="--",
                    label=f"peak for {result.schedule.get('family')} {result.peak_lr:.3g}")
+    for lr_mark, text in marks:
+        if math.isfinite(lr_mark) and lr_mark > 0:
+            ax.axvline(lr_mark, color="tab:red", lw=2.4, label=text)
     ax.set_xscale("log")
     if lows and highs and all(map(math.isfinite, lows + highs)):
         ax.set_ylim(min(lows), max(highs))
