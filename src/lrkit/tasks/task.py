@@ -105,6 +105,41 @@ class Task:
         # Fail now, not after an hour of training, if the schedule shape is unusable.
         self.lr_schedule(1.0)
 
+    # ----------------------------------------------------------- from a framework
+    @classmethod
+    def from_lightning(cls, module: Any, datamodule: Any = None, **options: Any) -> Task:
+        """A Task from a LightningModule (``training_step``, ``configure_optimizers``).
+
+        See ``lrkit.integrations.tasks.task_from_lightning`` (options: ``trainer``,
+        ``epochs``, ``name``, ``schedule``). Needs ``pip install 'lrkit[lightning]'``.
+        """
+        from lrkit.integrations.tasks import task_from_lightning
+
+        return task_from_lightning(module, datamodule, **options)
+
+    @classmethod
+    def from_trainer(cls, trainer: Any, **options: Any) -> Task:
+        """A Task from a Hugging Face Trainer (its model, ``compute_loss``, optimizer).
+
+        See ``lrkit.integrations.tasks.task_from_trainer`` (options: ``epochs``, ``name``,
+        ``schedule``). Needs ``pip install 'lrkit[transformers]'``.
+        """
+        from lrkit.integrations.tasks import task_from_trainer
+
+        return task_from_trainer(trainer, **options)
+
+    @classmethod
+    def from_keras(cls, model: Any, x: Any, y: Any, **options: Any) -> Task:
+        """A Task from a compiled Keras model on the torch backend and its data.
+
+        See ``lrkit.integrations.tasks.task_from_keras`` (options: ``validation_data``,
+        ``batch_size``, ``epochs``, ``name``, ``schedule``). Needs
+        ``pip install 'lrkit[keras]'``.
+        """
+        from lrkit.integrations.tasks import task_from_keras
+
+        return task_from_keras(model, x, y, **options)
+
     @property
     def steps_per_epoch(self) -> int:
         """Updates per epoch: full batches only (the last partial batch is dropped)."""
