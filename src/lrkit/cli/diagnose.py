@@ -82,15 +82,7 @@ def _print_report(result: Diagnosis, plot: Path | None) -> None:
             table.add_row(f"[{style}]{f.severity}[/{style}]", f"{f.kind}\n{f.title}", action,
                           fmt_lr(f.suggested_lr) if f.suggested_lr is not None else "-")
         console.print(table)
-    conv = result.convergence
-    if conv.epoch is not None:
-        lo, hi = conv.epoch_interval
-        band = f" (80% band {lo:g}-{hi:g})" if lo is not None and hi is not None else ""
-        state = "already converged" if conv.converged else "projected"
-        console.print(f"convergence ({state}): {conv.unit} {conv.epoch:g}{band}; final loss "
-                      f"≈ {conv.final_loss:.4g}")
-    else:
-        console.print(f"convergence: no estimate ({conv.reason})")
+    console.print(f"convergence: {result.convergence_summary}", markup=False)
     for note in result.notes:
         console.print(f"[dim]note: {note}[/dim]")
     if plot is not None:

@@ -32,7 +32,8 @@ import numpy as np
 
 from lrkit.diagnose.signals import FloatArray
 
-__all__ = ["FAMILIES", "Convergence", "estimate_convergence", "per_epoch"]
+__all__ = ["FAMILIES", "Convergence", "describe_convergence", "estimate_convergence",
+           "per_epoch"]
 
 Model = Callable[..., FloatArray]
 
@@ -293,3 +294,47 @@ def _weighted_median(pairs: list[tuple[float, float | None]]) -> float | None:
 def _pct(values: list[float], q: float) -> float | None:
     v = float(np.percentile(np.asarray(values), q))
     return None if not math.isfinite(v) else v
+
+
+# a projected final loss further below the lowest logged loss than this factor is the
+# fit's extrapolation, not something the log supports (a noisy regression's asymptote
+# fitted to 4e-9 beside logged losses of 0.3)
+_FINAL_BELOW_LOWEST = 0.1
+
+
+def describe_convergence(conv: Convergence, *, still_falling: bool = False,
+                         lowest: float | None = None) -> str:
+    """One line about convergence that agrees with the run and with the findings.
+
+    * a projection past the end of the run says the run stopped first;
+    * "converged" is not said while a detector finds the loss still falling at the end;
+    * a projected final loss far below every logged loss is not quoted.
+
+    Args:
+        conv: the estimate.
+        still_falling: a finding says the loss is still falling at the end.
+        lowest: the lowest logged value of the diagnosed curve.
+
+    >>> c = Convergence(epoch=14.0, epoch_interval=(10.0, 20.0), final_loss=0.2,
+    ...                 final_loss_interval=(0.1, 0.3), converged=False, unit="epoch",
+    ...                 tolerance=0.01, weights={}, observed=(6, 6.0))
+    >>> describe_convergence(c, lowest=0.25)[:60]
+    'not converged by the end of the run (epoch 6): projected to '
+    """
+    if conv.epoch is None:
+        return f"no estimate ({conv.reason})"
+    last = conv.observed[1]
+    lo, hi = conv.epoch_interval
+    band = f" (80% band {lo:g}-{hi:g})" if lo is not None and hi is not None else ""
+    final = f"; final loss ≈ {conv.final_loss:.4g}"
+    if (lowest is not None and lowest > 0 and math.isfinite(conv.final_loss)
+            and conv.final_loss < _FINAL_BELOW_LOWEST * lowest):
+        final = (f"; final loss not projected (the fit's asymptote {conv.final_loss:.2g} is "
+                 f"far below the lowest logged loss {lowest:.4g})")
+    if conv.converged and still_falling:
+        return (f"not clearly converged: the fit levels off by {conv.unit} {conv.epoch:g}, "
+                f"but the loss is still falling at the end ({conv.unit} {last:g}){final}")
+    if conv.converged:
+        return f"converged by {conv.unit} {conv.epoch:g} of {last:g}{band}{final}"
+    return (f"not converged by the end of the run ({conv.unit} {last:g}): projected to "
+            f"converge around {conv.unit} {conv.epoch:g}{band} if training continued{final}")

@@ -69,6 +69,18 @@ class Diagnosis:
         return self.convergence.epoch if self.convergence.unit == "epoch" else None
 
     @property
+    def convergence_summary(self) -> str:
+        """One line on convergence that agrees with the findings (see describe_convergence)."""
+        from lrkit.diagnose.convergence import describe_convergence
+
+        curve = next((c for c in self.curves if c.name == self.metric), None)
+        finite = None if curve is None else curve.values[np.isfinite(curve.values)]
+        lowest = float(finite.min()) if finite is not None and finite.size else None
+        return describe_convergence(
+            self.convergence, lowest=lowest,
+            still_falling=any(f.kind == "lr_too_low" for f in self.findings))
+
+    @property
     def suggested_lr(self) -> float | None:
         """The corrected LR of the worst finding that has one."""
         return next((f.suggested_lr for f in self.findings if f.suggested_lr is not None
@@ -82,6 +94,7 @@ class Diagnosis:
             "findings": [f.to_dict() for f in self.findings],
             "estimated_convergence_epoch": self.estimated_convergence_epoch,
             "convergence": self.convergence.to_dict(),
+            "convergence_summary": self.convergence_summary,
             "suggested_lr": self.suggested_lr,
             "base_lr": self.base_lr,
             "metric": self.metric,
@@ -220,8 +233,13 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
         notes.append(f"the log has no epochs: assumed one epoch = {rc.steps_per_epoch:g} "
                      "updates, the spacing of the validation loss")
     if len(rc.y) < 30:
+        steps = rc.loss.steps
+        per_step = (steps is not None and len(steps) > 1
+                    and float(np.median(np.diff(steps))) <= 1.0)
+        # a short per-step log needs more updates, not a different logging interval
+        need = "at least 30 logged points" if per_step else "per-step logging"
         notes.append(f"{rc.loss.name} has {len(rc.loss)} points: spike and oscillation "
-                     "checks need per-step logging")
+                     f"checks need {need}")
     verdict = _verdict(findings)
     if verdict == "too_high":
         # Advice to raise the LR would contradict the verdict, which outranked it.

@@ -204,7 +204,27 @@ def read(path: Path) -> list[Curve]:
     if not merged:
         raise fail(path, "no scalar summaries in the event file(s)",
                    "log scalars with SummaryWriter.add_scalar or tf.summary.scalar")
-    return _to_curves(merged)
+    return _declared_lrs(_to_curves(merged), files, root)
+
+
+def _declared_lrs(curves: list[Curve], files: list[Path], root: Path) -> list[Curve]:
+    """Add the configured LR from the ``hparams.yaml`` Lightning's TensorBoardLogger writes
+    beside its event files, for each run that logged no LR itself (as the CSV reader does).
+    """
+    from lrkit.diagnose.readers.lightning import hparams_lr
+
+    logged = {c.run for c in curves if c.kind == "lr"}
+    for file in files:
+        run, _ = _run_and_prefix(file, root)
+        if run in logged:
+            continue
+        lr = hparams_lr(file.parent / "hparams.yaml")
+        if lr is not None:
+            logged.add(run)
+            # only the configured value: the detectors treat it as a declared constant
+            curves.append(Curve.of("hparams/lr", [lr], steps=[0.0], kind="lr", run=run,
+                                   source="tensorboard", meta={"declared": True}))
+    return curves
 
 
 def _to_curves(merged: dict[tuple[str, str], list[tuple[float, float, float]]]) -> list[Curve]:
