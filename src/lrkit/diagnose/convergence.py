@@ -326,10 +326,11 @@ def describe_convergence(conv: Convergence, *, still_falling: bool = False,
     last = conv.observed[1]
     lo, hi = conv.epoch_interval
     band = f" (80% band {lo:g}-{hi:g})" if lo is not None and hi is not None else ""
-    final = f"; final loss ≈ {conv.final_loss:.4g}"
-    if (lowest is not None and lowest > 0 and math.isfinite(conv.final_loss)
-            and conv.final_loss < _FINAL_BELOW_LOWEST * lowest):
-        final = (f"; final loss not projected (the fit's asymptote {conv.final_loss:.2g} is "
+    projected = conv.final_loss
+    final = "" if projected is None else f"; final loss ≈ {projected:.4g}"
+    if (projected is not None and lowest is not None and lowest > 0
+            and math.isfinite(projected) and projected < _FINAL_BELOW_LOWEST * lowest):
+        final = (f"; final loss not projected (the fit's asymptote {projected:.2g} is "
                  f"far below the lowest logged loss {lowest:.4g})")
     if conv.converged and still_falling:
         return (f"not clearly converged: the fit levels off by {conv.unit} {conv.epoch:g}, "
