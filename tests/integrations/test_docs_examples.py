@@ -13,7 +13,7 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
 def test_every_framework_has_a_page():
-    assert {p.stem for p in PAGES} >= {"torch", "lightning"}
+    assert {p.stem for p in PAGES} >= {"torch", "lightning", "transformers", "keras"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])

@@ -301,10 +301,10 @@ def task_from_trainer(trainer: Any, *, epochs: int | None = None, name: str | No
 
 
 # ----------------------------------------------------------------------- Keras
-def _torch_twin(config: Mapping[str, Any]) -> Callable[[Any, float], Any]:
-    """The torch optimizer with a Keras optimizer's hyperparameters."""
+def _torch_twin(kind: str, config: Mapping[str, Any]) -> Callable[[Any, float], Any]:
+    """The torch optimizer with a Keras optimizer's hyperparameters (``kind``: its class)."""
     torch = require("torch", extra="torch")
-    kind = str(config.get("name", "")).lower()
+    kind = kind.lower()
     wd = float(config.get("weight_decay") or 0.0)
     if kind in ("adam", "adamw"):
         cls = torch.optim.AdamW if (kind == "adamw" or wd) else torch.optim.Adam
@@ -366,7 +366,7 @@ def task_from_keras(model: Any, x: Any, y: Any, *, validation_data: Any = None,
         schedule = _spec_or_none(lambda: from_keras(str(cls_name), **params))
     if isinstance(rate, Mapping):
         config = {**config, "learning_rate": 1.0}
-    make_optimizer = _torch_twin(config)
+    make_optimizer = _torch_twin(type(inner).__name__, config)
     weights = model.get_weights()
 
     def build() -> Any:
