@@ -108,8 +108,9 @@ def _spec_text(schedule: Schedule) -> tuple[dict[str, Any] | None, str | None]:
 def evaluate(req: ScheduleRequest) -> Response:
     """Evaluate each schedule on ``0 .. steps - 1`` (at most ``max_points`` points each).
 
-    Returns ``{"steps", "curves": [{label, spec, text, step, lr, downsampled, max_lr, min_lr,
-    final_lr}]}``; ``final_lr`` is the rate of the last update, ``steps - 1``.
+    Returns ``{"steps", "curves": [{label, spec, text, step, lr, downsampled, horizon, max_lr,
+    min_lr, final_lr}]}``; ``final_lr`` is the rate of the last update, ``steps - 1``, and
+    ``horizon`` the schedule's own length (None when it has none).
     """
     if req.labels is not None and len(req.labels) != len(req.schedules):
         raise ConfigError(f"labels: {len(req.labels)} given for {len(req.schedules)} "
@@ -136,7 +137,9 @@ def evaluate(req: ScheduleRequest) -> Response:
     for label, schedule in zip(labels, schedules, strict=True):
         curve = sample_curve(schedule, steps, req.max_points)
         spec, text = _spec_text(schedule)
+        # horizon: the schedule's own length, for the page's normalised (fraction of run) axis
         curves.append({"label": label, "spec": spec, "text": text, **curve.to_dict(),
+                       "horizon": horizon(schedule),
                        "max_lr": max(curve.lr), "min_lr": min(curve.lr),
                        "final_lr": float(schedule(steps - 1))})
     return json_response({"steps": steps, "curves": curves})

@@ -66,8 +66,17 @@
     }
     lrkit.showError($("error"), "");
     lastCurves = result.data.curves;
-    const traces = lastCurves.map((c) => ({x: c.step, y: c.lr, name: c.label}));
-    await lrkit.plot($("chart"), traces, {log: $("log").checked});
+    // normalised: each schedule on its own run, 0..1 (a 1,000-step run is not squashed
+    // beside a 10,000-step one); a schedule without a total length keeps the shown steps
+    const norm = $("normalise").checked;
+    const traces = lastCurves.map((c) => {
+      if (!norm) return {x: c.step, y: c.lr, name: c.label};
+      const length = c.horizon || result.data.steps;
+      const keep = c.step.map((s, i) => i).filter((i) => c.step[i] <= length);
+      return {x: keep.map((i) => c.step[i] / length), y: keep.map((i) => c.lr[i]), name: c.label};
+    });
+    await lrkit.plot($("chart"), traces, {log: $("log").checked,
+                                          xTitle: norm ? "fraction of the run" : "step"});
     $("chart").dataset.steps = String(result.data.steps);
     const sampled = lastCurves.some((c) => c.downsampled);
     $("sampled").textContent = sampled
@@ -143,6 +152,7 @@
   });
   $("steps").addEventListener("input", update);
   $("log").addEventListener("change", update);
+  $("normalise").addEventListener("change", update);
   $("import").addEventListener("click", importConfig);
   // switching library offers that library's example, unless the user already typed their own
   const importExamples = JSON.parse($("import-examples").textContent);
