@@ -1,32 +1,126 @@
 """Errors lrkit raises on purpose.
 
 Every error here is one a user can fix, so its message is one line that names the
-parameter, the value received and the fix. The CLI prints it and exits with status 2;
-the web API answers 422 with the same text.
+parameter, the value received, the rule it broke and the fix:
+``<parameter> = <value>: <rule>; <fix>``. The CLI prints it and exits with status 2; the web
+API answers 422 with it.
 
+A ``ConfigError`` built from its parts keeps them (``parameter``, ``value``, ``rule``,
+``fix``) and names the parameter the way each surface spells it: ``str(err)`` and
+``err.render("python")`` use the Python name, ``render("cli")`` the command-line flag and
+``render("web")`` the JSON field. A plain message still works, and reads the same on
+every surface.
+
+>>> err = ConfigError(parameter="batch_size", value=0, rule="must be >= 1", fix="pass e.g. 256")
+>>> print(err)
+batch_size = 0: must be >= 1; pass e.g. 256
+>>> print(err.render("cli"))
+--batch-size = 0: must be >= 1; pass e.g. 256
 >>> try:
 ...     raise ConfigError("cosine.total_steps = 0: must be positive; pass the number of updates")
 ... except ValueError as err:
-...     print(err)
+...     print(err.render("cli"))
 cosine.total_steps = 0: must be positive; pass the number of updates
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "LrkitError", "MissingDependencyError", "SpecError",
-           "UserCodeError", "clip_message"]
+import re
+from typing import Any, Literal
+
+__all__ = ["SURFACES", "ConfigError", "DataError", "LrkitError", "MissingDependencyError",
+           "SpecError", "Surface", "UserCodeError", "clip_message", "spell"]
 
 #: Longest message the CLI prints or the web API answers: messages quote the input, and
 #: an uploaded file or a pasted value can be megabytes (one line stays one line).
 MAX_MESSAGE = 1000
 
 
+Surface = Literal["python", "cli", "web"]
+SURFACES: tuple[Surface, ...] = ("python", "cli", "web")
+
+_UNSET: Any = object()
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+
+
+def spell(parameter: str, surface: Surface) -> str:
+    """``parameter`` (a Python name) as ``surface`` spells it.
+
+    A plain name becomes the CLI flag (``base_lr`` -> ``--base-lr``) and stays itself as a
+    JSON field; a dotted or indexed name (``cosine.total_steps``, ``lrs[2]``) is a part of
+    a spec, which reads the same everywhere.
+
+    >>> spell("batch_size", "cli"), spell("batch_size", "web"), spell("cosine.peak_lr", "cli")
+    ('--batch-size', 'batch_size', 'cosine.peak_lr')
+    """
+    if surface == "cli" and _IDENTIFIER.fullmatch(parameter):
+        return "--" + parameter.replace("_", "-")
+    return parameter
+
+
+def _respell(text: str, surface: Surface) -> str:
+    """Other parameters named in a rule or fix: written as flags, read as names off the CLI.
+
+    >>> _respell("needs --batch-size too", "web")
+    'needs batch_size too'
+    """
+    if surface == "cli":
+        return text
+    return _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
+
+
 class LrkitError(Exception):
     """Base class of the errors lrkit raises for a problem the user can fix."""
 
+    def render(self, surface: Surface = "python") -> str:
+        """The message as ``surface`` shows it (the same text unless it names a parameter)."""
+        return str(self)
+
 
 class ConfigError(LrkitError, ValueError):
-    """A parameter is missing, of the wrong type, or outside its valid range."""
+    """A parameter is missing, of the wrong type, or outside its valid range.
+
+    Args:
+        message: the whole one-line message (the older form; read the same everywhere).
+        parameter: the parameter's Python name (``batch_size``, ``cosine.total_steps``).
+        value: the value received (left out of the message when not given).
+        rule: what the value broke (``must be >= 1``).
+        fix: what to pass instead (``pass e.g. 256``). Another parameter named in the rule
+            or the fix is written as its flag (``--batch-size``) and read as its name
+            (``batch_size``) from Python and the web.
+        flag, field: the CLI flag and the JSON field, where they are not spelled from
+            ``parameter`` by ``spell``.
+    """
+
+    def __init__(self, message: str | None = None, *, parameter: str | None = None,
+                 value: Any = _UNSET, rule: str | None = None, fix: str | None = None,
+                 flag: str | None = None, field: str | None = None) -> None:
+        self.parameter = parameter
+        self.value = None if value is _UNSET else value
+        self.rule = rule
+        self.fix = fix
+        self._has_value = value is not _UNSET
+        self._names = {"cli": flag, "web": field}
+        self._parts = message is None  # a whole message given by hand reads the same anywhere
+        super().__init__(message if message is not None else self._compose("python"))
+
+    def _compose(self, surface: Surface) -> str:
+        name = self._names.get(surface) or spell(self.parameter or "input", surface)
+        head = f"{name} = {self.value!r}" if self._has_value else name
+        tail = f"; {_respell(self.fix, surface)}" if self.fix else ""
+        return f"{head}: {_respell(self.rule or 'is not valid', surface)}{tail}"
+
+    def render(self, surface: Surface = "python") -> str:
+        """The message with the parameter named as ``surface`` spells it.
+
+        >>> ConfigError(parameter="task", value="nope", rule="unknown",
+        ...             fix="use digits-mlp").render("cli")
+        "--task = 'nope': unknown; use digits-mlp"
+        """
+        if not self._parts or surface == "python":
+            return str(self)
+        return self._compose(surface)
 
 
 class SpecError(ConfigError):

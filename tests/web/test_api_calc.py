@@ -83,9 +83,9 @@ def test_bad_input_gives_the_cli_message(client, values):
 
 @pytest.mark.parametrize(("body", "message"), [
     ({"batchsize": 3}, "batchsize: unknown calculator field; did you mean 'batch_size'?"),
-    ({"batch_size": "many"}, "--batch-size = 'many': must be a number; pass e.g. 256"),
+    ({"batch_size": "many"}, "batch_size = 'many': must be a number; pass e.g. 256"),
     ({"loss_history": "/etc/passwd"}, "the web app does not read files on the server"),
-    ({"max_points": 10**6}, "--max-points = 1000000: the web app plots at most 2000 points"),
+    ({"max_points": 10**6}, "max_points = 1000000: the web app plots at most 2000 points"),
     ({"loss_history": [[1, 2.0], [2, "x"]]}, "loss_history"),
 ])
 def test_web_specific_refusals(client, body, message):

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     except LrkitError as err:
         if debug_enabled():
             traceback.print_exc()
-        click.echo(f"lrkit: error: {clip_message(str(err))}", err=True)
+        click.echo(f"lrkit: error: {clip_message(err.render('cli'))}", err=True)
         sys.exit(2)
     except SystemExit as exc:
         blamed = blame(exc)  # sys.exit() in the user's factory: not a silent exit 0

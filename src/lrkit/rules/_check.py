@@ -1,7 +1,8 @@
 """Input checks for the calculator: each returns the normalised value or raises ConfigError.
 
-Messages follow the project form ``<param> = <value>: <rule>; <fix>``, with the parameter
-spelled as its ``lrkit calc`` flag so the CLI and the web form show the same words.
+Messages follow the project form ``<param> = <value>: <rule>; <fix>``. The error keeps its
+parts, so the parameter reads as the Python name from the library, as the ``lrkit calc``
+flag from the CLI and as the JSON field from the web API (``ConfigError.render``).
 
 >>> positive("base_lr", 0.1)
 0.1
@@ -10,7 +11,7 @@ spelled as its ``lrkit calc`` flag so the CLI and the web form show the same wor
 >>> positive("base_lr", -1)
 Traceback (most recent call last):
 ...
-lrkit.errors.ConfigError: --base-lr = -1: must be positive; pass a number > 0, e.g. 0.1
+lrkit.errors.ConfigError: base_lr = -1: must be positive; pass a number > 0, e.g. 0.1
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def flag(name: str) -> str:
 
 def fail(name: str, value: Any, rule: str, fix: str) -> ConfigError:
     """The one-line ConfigError for field ``name`` holding ``value``."""
-    return ConfigError(f"{flag(name)} = {value!r}: {rule}; {fix}")
+    return ConfigError(parameter=name, value=value, rule=rule, fix=fix)
 
 
 def real(name: str, value: Any) -> float:

@@ -10,7 +10,7 @@ and the fix, so an invalid CalcInput never exists.
 >>> CalcInput(batch_size=0)
 Traceback (most recent call last):
 ...
-lrkit.errors.ConfigError: --batch-size = 0: must be >= 1; pass e.g. 256
+lrkit.errors.ConfigError: batch_size = 0: must be >= 1; pass e.g. 256
 """
 
 from __future__ import annotations

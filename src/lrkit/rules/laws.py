@@ -92,7 +92,7 @@ def deepseek_flops_per_token(n_layers: int, d_model: int, seq_len: int) -> float
 
 
 def _need(law: str, what: str) -> ConfigError:
-    return ConfigError(f"--scaling-law = {law!r}: needs {what}")
+    return ConfigError(parameter="scaling_law", value=law, rule=f"needs {what}")
 
 
 def deepseek(args: LawArgs) -> LawResult:

@@ -56,8 +56,8 @@ def read_loss_history(source: str | os.PathLike[str] | Sequence[Any]
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
-            raise ConfigError(f"--loss-history = '{path}': file not found; pass a CSV or JSON "
-                              "file of epoch,loss rows")
+            raise ConfigError(parameter="loss_history", value=str(path), rule="file not found",
+                              fix="pass a CSV or JSON file of epoch,loss rows")
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:

@@ -7,7 +7,7 @@
 >>> load_task("no-such-task")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-lrkit.errors.ConfigError: --task = 'no-such-task': not a built-in task or a file; ...
+lrkit.errors.ConfigError: task = 'no-such-task': not a built-in task or a file; ...
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def load_task(ref: str) -> Task:
         UserCodeError: the file fails to import, or the factory raises or calls sys.exit.
     """
     if not isinstance(ref, str) or not ref.strip():
-        raise ConfigError(f"--task = {ref!r}: empty; pass a built-in name such as digits-mlp "
-                          "or path/to/file.py:make_task")
+        raise _bad(ref, "empty",
+                   "pass a built-in name such as digits-mlp or path/to/file.py:make_task")
     builtins = builtin_tasks()
     if ref in builtins:
         return builtins[ref]()
@@ -55,26 +55,25 @@ def load_task(ref: str) -> Task:
         hint = difflib.get_close_matches(ref, list(builtins), n=1)
         fix = (f"did you mean {hint[0]!r}?" if hint
                else f"use one of {', '.join(sorted(builtins))} or path/to/file.py:make_task")
-        raise ConfigError(f"--task = {ref!r}: not a built-in task or a file; {fix}")
+        raise _bad(ref, "not a built-in task or a file", fix)
     factory_name = factory_name or "make_task"
     path = Path(path_text)
     if not path.is_file():
-        raise ConfigError(f"--task = {ref!r}: file '{path}' does not exist; check the path")
+        raise _bad(ref, f"file '{path}' does not exist", "check the path")
     module = _import_file(path, ref)
     factory = getattr(module, factory_name, None)
     if factory is None:
         names = [n for n in vars(module) if callable(vars(module)[n]) and not n.startswith("_")]
         hint = difflib.get_close_matches(factory_name, names, n=1)
         fix = f"did you mean {hint[0]!r}?" if hint else "define it or name another function"
-        raise ConfigError(f"--task = {ref!r}: '{path}' has no function {factory_name!r}; {fix}")
+        raise _bad(ref, f"'{path}' has no function {factory_name!r}", fix)
     if not callable(factory):
-        raise ConfigError(f"--task = {ref!r}: {factory_name!r} is a "
-                          f"{type(factory).__name__}, not a function; point at a function "
-                          "that returns lrkit.Task")
+        raise _bad(ref, f"{factory_name!r} is a {type(factory).__name__}, not a function",
+                   "point at a function that returns lrkit.Task")
     try:
         task = factory()
     except ConfigError as err:
-        raise ConfigError(f"--task = {ref!r}: {err}") from None
+        raise _bad(ref, str(err)) from None
     except SystemExit as err:
         # sys.exit() in a factory would end lrkit silently, with its status (often 0)
         raise UserCodeError(f"--task = {ref!r}: {factory_name}() called sys.exit({err.code!r})"
@@ -86,14 +85,18 @@ def load_task(ref: str) -> Task:
                             f"{type(err).__name__}: {_one_line(err)}{where}; fix the factory",
                             function=factory_name) from err
     if not isinstance(task, Task):
-        raise ConfigError(f"--task = {ref!r}: {factory_name}() returned a "
-                          f"{type(task).__name__}, not an lrkit.Task; return "
-                          "lrkit.Task(name=..., model=..., ...)")
+        raise _bad(ref, f"{factory_name}() returned a {type(task).__name__}, not an lrkit.Task",
+                   "return lrkit.Task(name=..., model=..., ...)")
     return task
 
 
 def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())[:300]
+
+
+def _bad(ref: object, rule: str, fix: str | None = None) -> ConfigError:
+    """The error for a task reference: ``task`` from Python, ``--task`` from the CLI."""
+    return ConfigError(parameter="task", value=ref, rule=rule, fix=fix)
 
 
 def _zoo_task(ref: str) -> Task:
@@ -104,7 +107,7 @@ def _zoo_task(ref: str) -> Task:
         hints = difflib.get_close_matches(name, list(ZOO), n=3, cutoff=0.5)
         fix = (f"did you mean {', '.join('zoo:' + h for h in hints)}?" if hints
                else "list them with: python -m lrkit.tasks.zoo")
-        raise ConfigError(f"--task = {ref!r}: not a zoo pair ({len(ZOO)} exist); {fix}")
+        raise _bad(ref, f"not a zoo pair ({len(ZOO)} exist)", fix)
     return ZOO[name].make()
 
 
@@ -114,8 +117,7 @@ def _import_file(path: Path, ref: str) -> object:
     name = "lrkit_user_task_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, resolved)
     if spec is None or spec.loader is None:
-        raise ConfigError(f"--task = {ref!r}: '{path}' cannot be imported as Python; "
-                          "pass a .py file")
+        raise _bad(ref, f"'{path}' cannot be imported as Python", "pass a .py file")
     module = importlib.util.module_from_spec(spec)
     # `python my_task.py` puts the file's folder first on the import path, so the file's
     # `from common import ...` finds its siblings; loading it here must do the same. The

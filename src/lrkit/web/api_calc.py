@@ -36,8 +36,9 @@ def calculate_doc(values: dict[str, Any]) -> dict[str, Any]:
                           "on the server; send the losses themselves, e.g. [[1, 2.3], [2, 1.9]]")
     points = values.get("max_points")
     if isinstance(points, int | float) and not isinstance(points, bool) and points > MAX_POINTS:
-        raise ConfigError(f"--max-points = {points!r}: the web app plots at most {MAX_POINTS} "
-                          f"points; pass max_points <= {MAX_POINTS}")
+        raise ConfigError(parameter="max_points", value=points,
+                          rule=f"the web app plots at most {MAX_POINTS} points",
+                          fix=f"pass max_points <= {MAX_POINTS}")
     return calculate(CalcInput.from_dict(values)).to_dict()
 
 

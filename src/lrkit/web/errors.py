@@ -119,7 +119,8 @@ def _known_fields(request: Request) -> list[str]:
 
 
 async def _lrkit_error(request: Request, exc: Exception) -> JSONResponse:
-    body = {"detail": clip_message(str(exc))}
+    text = exc.render("web") if isinstance(exc, LrkitError) else str(exc)
+    body = {"detail": clip_message(text)}
     if isinstance(getattr(exc, "field", None), str):
         body["field"] = exc.field  # type: ignore[attr-defined]  # which input to mark
     return JSONResponse(body, status_code=getattr(exc, "status_code", 422))

@@ -98,7 +98,8 @@
     form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
     if (!result.ok) {
       lrkit.showError($("error"), result.data.detail);
-      const m = /^--([\w-]+)/.exec(result.data.detail || "");
+      // the message starts with the JSON field it is about (batch_size = 0: ...)
+      const m = /^(?:--)?([\w-]+)/.exec(result.data.detail || "");
       const el = m && form.elements[m[1].replace(/-/g, "_")];
       if (el && el.setAttribute) el.setAttribute("aria-invalid", "true");
       document.body.dataset.state = "error";
