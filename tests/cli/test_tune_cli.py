@@ -78,12 +78,28 @@ def test_sqlite_storage_is_continued_by_a_second_run_cli(capsys, tmp_path) -> No
     (["--rangetest", "/no/such/find.json"], "rangetest = '/no/such/find.json': no such file"),
     (["--task", "no-such-task"], "no-such-task"),
     (["--trials", "0"], "n_trials = 0"),
+    (["--ray-dir", "/tmp/r"], "--backend = 'optuna': does not use --ray-dir; drop it"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args: list[str], message: str) -> None:
     code, _out, err = run_cli(capsys, *FAST, *args)
     assert code == 2
     assert err.startswith("lrkit: error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fidelity", "data", "--grace", "5"],
+     "--backend = 'ray': does not use --fidelity, --grace; drop them, or pass --backend optuna"),
+    (["--timeout", "60"], "--backend = 'ray': does not use --timeout; drop it"),
+    (["--storage", "memory", "--rungs", "2", "--heartbeat", "3"],
+     "does not use --storage, --rungs, --heartbeat;"),
+])
+def test_ray_refuses_the_options_it_would_ignore(capsys, args: list[str], message: str) -> None:
+    # Ray Tune keeps its own results and schedules its trials: these used to be dropped silently
+    code, _out, err = run_cli(capsys, "tune", "--task", "breast-cancer-logreg", "--backend",
+                              "ray", "--no-progress", *args)
+    assert code == 2
+    assert err.startswith("lrkit: error: ") and message in err, err
 
 
 def test_unreachable_postgres_is_a_one_line_error(capsys) -> None:

@@ -1,4 +1,4 @@
-"""``lrkit.rules`` stays light: numpy and the stdlib at import (DESIGN.md)."""
+"""``lrkit.rules`` stays light: numpy and the stdlib at import (README, "Layout")."""
 
 from __future__ import annotations
 

@@ -33,7 +33,20 @@ def _pair(text: str | None, option: str) -> tuple[float, float] | None:
     return (low, high)
 
 
+# Options that only the Optuna backend reads: Ray Tune keeps its own results folder and
+# schedules, times and retries its trials itself, so with --backend ray they are refused
+# rather than silently ignored (and --ray-dir the other way round).
+_OPTUNA_ONLY = ("storage", "fidelity", "rungs", "heartbeat", "grace", "timeout")
+
+
+def _given(ctx: typer.Context, names: Any) -> list[str]:
+    """The flags among ``names`` that the command line set (not left at their default)."""
+    return ["--" + n.replace("_", "-") for n in names
+            if getattr(ctx.get_parameter_source(n), "name", "DEFAULT") != "DEFAULT"]
+
+
 def tune(
+    ctx: typer.Context,
     task: str = typer.Option("digits-mlp", "--task",
                              help="A built-in task name or path/to/file.py:factory."),
     study: str | None = typer.Option(None, "--study",
@@ -96,6 +109,13 @@ def tune(
     """
     if backend not in ("optuna", "ray"):
         raise ConfigError(f"--backend = {backend!r}: unknown; use optuna or ray")
+    ignored = _given(ctx, _OPTUNA_ONLY if backend == "ray" else ("ray_dir",))
+    if ignored:
+        other = "optuna" if backend == "ray" else "ray"
+        raise ConfigError(parameter="backend", value=backend,
+                          rule=f"does not use {', '.join(ignored)}",
+                          fix=f"drop {'it' if len(ignored) == 1 else 'them'}, "
+                              f"or pass --backend {other}")
     if plot is not None:
         from lrkit.report._mpl import check_plot_path
 
