@@ -51,6 +51,13 @@ def main() -> None:
         c_lr, c_losses = best("constant")
         b_lr, b_losses = best(ranked[0])
         vs_const = paired(d_losses, c_losses)
+
+        def metric(shape: str, lr: float, task: str = task) -> float | None:
+            values = bench.METRICS.get((task, shape, repr(lr)))
+            if not values or any(v is None for v in values):
+                return None
+            return float(sum(values) / len(values))
+
         vs_best = paired(d_losses, b_losses)
         doc[task] = {
             "kind": kind, "calculator_decay": decay, "decay_lr": d_lr,
@@ -63,6 +70,8 @@ def main() -> None:
             "decay_vs_best": bench._mean(d_losses) / bench._mean(b_losses) - 1,
             "decay_vs_best_t_p": vs_best.t_p, "decay_worse_than_best": vs_best.worse,
             "ranking": ranked,
+            "decay_metric": metric(decay, d_lr), "constant_metric": metric("constant", c_lr),
+            "best_metric": metric(ranked[0], b_lr),
         }
         print(task, json.dumps(doc[task]), flush=True)
     OUT.write_text(json.dumps(doc, indent=1, default=lambda v: None if v is None else float(v))
@@ -72,7 +81,8 @@ def main() -> None:
         print(f"| {task} | {r['calculator_decay']} | {r['decay_loss']:.4g} | "
               f"{r['constant_loss']:.4g} | {r['decay_vs_constant']:+.1%} (p "
               f"{p if p is None or math.isnan(p) else round(p, 3)}) | {r['best_shape']} "
-              f"{r['best_loss']:.4g} | {r['decay_vs_best']:+.1%} |")
+              f"{r['best_loss']:.4g} | {r['decay_vs_best']:+.1%} | "
+              f"{r['decay_metric']} / {r['constant_metric']} |")
 
 
 if __name__ == "__main__":

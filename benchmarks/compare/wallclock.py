@@ -37,7 +37,8 @@ def main() -> None:
         tables[workers] = [(r.name, r.losses) for r in res.rows]
         rows.setdefault(str(workers), []).append(
             {"wall_seconds": round(wall, 2), "compute_seconds": res.compute_seconds,
-             "load_before": load, "units": 48})
+             "load_before": load,
+             "units": sum(len(r.grid) + len(r.seeds) for r in res.rows)})
         print(workers, round(wall, 1), res.compute_seconds, load, flush=True)
     assert tables[1] == tables[2], "parallel and serial tables differ"
     doc = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -33,6 +33,7 @@ def test_sign_test_with_ten_seeds() -> None:
 def test_a_diverged_seed_is_a_loss_and_makes_the_mean_infinite() -> None:
     p = paired([0.5, math.inf, 0.6], [0.4, 0.5, 0.5])
     assert p.losses == 3 and math.isinf(p.mean_diff) and math.isnan(p.t_p)
+    assert p.worse and p.sign_p == pytest.approx(0.25)  # blowing up is not seed noise
     assert spread([0.5, math.inf])[0] == math.inf
 
 

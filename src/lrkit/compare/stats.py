@@ -11,8 +11,9 @@ both two-sided, both stated with their p-value:
   than 6 seeds, and the verdict says so.
 
 A diverged run (loss ``inf``) counts as a loss in the sign test and makes the t-test
-undefined; a row with a diverged seed is ranked by its mean (``inf``) below every row
-that trained.
+undefined; a row that diverged on a seed the best row trained on is *worse* whatever the
+p-values (a run that blows up is not seed noise), and a row with a diverged seed is
+ranked by its mean (``inf``) below every row that trained.
 
 >>> p = paired([0.50, 0.52, 0.51], [0.40, 0.41, 0.42])
 >>> p.wins, p.losses, round(p.mean_diff, 3), p.t_p < 0.01, round(p.sign_p, 2)
@@ -43,8 +44,8 @@ class Paired:
         t_p: the paired t-test's two-sided p-value (NaN when undefined: fewer than 2
             seeds, a diverged run, or identical runs).
         sign_p: the sign test's two-sided p-value (ties dropped).
-        worse: True when the t-test (or, if it is undefined, the sign test) rejects
-            "no difference" at ``ALPHA``.
+        worse: True when the row diverged on a seed the best row trained on, or the
+            t-test (if it is undefined, the sign test) rejects "no difference" at ``ALPHA``.
     """
 
     n: int
@@ -88,8 +89,9 @@ def paired(row: Sequence[float], best: Sequence[float], alpha: float = ALPHA) ->
         t_p = float(stats.ttest_rel(a, b).pvalue)
     decided = wins + losses
     sign_p = float(stats.binomtest(losses, decided, 0.5).pvalue) if decided else 1.0
-    worse = (t_p < alpha and mean_diff > 0) if math.isfinite(t_p) else (
-        sign_p < alpha and losses > wins)
+    row_blew_up = bool(np.any(~np.isfinite(a) & np.isfinite(b)))
+    worse = row_blew_up or ((t_p < alpha and mean_diff > 0) if math.isfinite(t_p) else (
+        sign_p < alpha and losses > wins))
     return Paired(n, mean_diff, wins, losses, t_p, sign_p, bool(worse))
 
 
