@@ -1,4 +1,4 @@
-"""Plot a calculator Recommendation: the schedule, the end of the warmup and the
+"""Plot the calculator's Calculation: the schedule, the end of the warmup and the
 estimated convergence point."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from lrkit.errors import ConfigError
 from lrkit.report._mpl import pyplot, save_figure
 
 if TYPE_CHECKING:
-    from lrkit.rules import Recommendation
+    from lrkit.rules import Calculation
 
 __all__ = ["plot_recommendation"]
 
 
-def plot_recommendation(rec: Recommendation, path: str | Path, *,
+def plot_recommendation(rec: Calculation, path: str | Path, *,
                         log_scale: bool = False) -> Path:
     """Draw ``rec``'s schedule (against epochs when known) and save it to ``path``.
 

@@ -1,6 +1,6 @@
 """The learning-rate calculator: cited rules from what the user knows, before any training.
 
-``calculate(CalcInput(...))`` returns a ``Recommendation`` (initial and final LR, decay,
+``calculate(CalcInput(...))`` returns a ``Calculation`` (initial and final LR, decay,
 warmup, optimizer, the whole schedule and an estimated convergence epoch) whose ``rules``
 record every rule applied with its numbers and its source. ``EVIDENCE`` is the table of
 those rules as data.
@@ -18,7 +18,7 @@ from lrkit.rules.inputs import CalcInput
 from lrkit.rules.laws import LAWS, deepseek_flops_per_token, gpt3_lr
 from lrkit.rules.losscurve import LossFit, fit_loss_curve, read_loss_history
 from lrkit.rules.optimizers import MODEL_KINDS, OPTIMIZERS
-from lrkit.rules.recommendation import AppliedRule, Recommendation
+from lrkit.rules.recommendation import AppliedRule, Calculation, Recommendation
 from lrkit.rules.scaling import SCALING_RULES
 from lrkit.rules.schedule import DECAYS
 
@@ -31,6 +31,7 @@ __all__ = [
     "SCALING_RULES",
     "AppliedRule",
     "CalcInput",
+    "Calculation",
     "Evidence",
     "LossFit",
     "Recommendation",

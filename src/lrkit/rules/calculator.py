@@ -27,7 +27,7 @@ from lrkit.rules.inputs import CalcInput
 from lrkit.rules.laws import LAWS, LawArgs, LawResult, gpt3_lr
 from lrkit.rules.losscurve import fit_loss_curve, read_loss_history
 from lrkit.rules.optimizers import MODEL_KINDS, OPTIMIZERS, OptimizerInfo, choose_optimizer
-from lrkit.rules.recommendation import AppliedRule, Recommendation
+from lrkit.rules.recommendation import AppliedRule, Calculation
 from lrkit.rules.scaling import SCALING_RULES
 from lrkit.rules.schedule import (
     DECAYS,
@@ -58,14 +58,14 @@ class _Trail:
         self.rules.append(AppliedRule(rule_id, detail, values))
 
 
-def calculate(inp: CalcInput) -> Recommendation:
+def calculate(inp: CalcInput) -> Calculation:
     """Recommend the initial LR, schedule, warmup and optimizer for ``inp``.
 
     Args:
         inp: What the user knows (validated on construction).
 
     Returns:
-        A frozen Recommendation whose ``rules`` list every rule used, with its numbers.
+        A frozen Calculation whose ``rules`` list every rule used, with its numbers.
 
     Raises:
         ConfigError: inputs that are valid alone but cannot be used together here
@@ -139,7 +139,7 @@ def calculate(inp: CalcInput) -> Recommendation:
                    "batch_sequences": (law.batch_tokens / inp.seq_len if inp.seq_len
                                        else None),
                    "compute_flops": law.compute, "detail": law.text}
-    return Recommendation(
+    return Calculation(
         initial_lr=lr, final_lr=final_lr, decay_type=decay, optimizer=name,
         optimizer_reason=reason, optimizer_params={k: v for k, v in params.items()
                                                    if v is not None},

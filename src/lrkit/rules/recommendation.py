@@ -1,6 +1,9 @@
-"""``Recommendation``: the calculator's answer, with an audit trail of every rule it used.
+"""``Calculation``: the calculator's answer, with an audit trail of every rule it used.
 
-``Recommendation.to_dict()`` is the ``lrkit calc --json`` document and the web API's
+(``lrkit.auto.Recommendation`` is auto's answer; the calculator's was also called
+``Recommendation`` until two things shared one name: that name stays an alias here.)
+
+``Calculation.to_dict()`` is the ``lrkit calc --json`` document and the web API's
 answer: at least ``initial_lr, final_lr, decay_type, optimizer, warmup_steps,
 estimated_convergence_epoch, rules, schedule: {step, lr}``.
 """
@@ -14,7 +17,7 @@ from typing import Any
 from lrkit.rules.evidence import evidence
 from lrkit.rules.inputs import CalcInput
 
-__all__ = ["AppliedRule", "Recommendation"]
+__all__ = ["AppliedRule", "Calculation", "Recommendation"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +62,7 @@ SGD", arXiv:1706.02677, §2.1)'
 
 
 @dataclasses.dataclass(frozen=True)
-class Recommendation:
+class Calculation:
     """The calculator's answer.
 
     Attributes:
@@ -159,3 +162,7 @@ class Recommendation:
         lines.extend(f"- {r.line()}" for r in self.rules)
         lines.extend(f"! {w}" for w in self.warnings)
         return "\n".join(lines)
+
+
+# the older name, kept for callers of this round (lrkit.auto.Recommendation is auto's)
+Recommendation = Calculation

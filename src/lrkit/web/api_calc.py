@@ -1,7 +1,7 @@
 """``/api/calc``: the rule-based calculator, the same code path as ``lrkit calc --json``.
 
 The body holds ``CalcInput``'s fields (the CLI flags, snake_case); the answer is
-``Recommendation.to_dict()``, the CLI's JSON document, number for number.
+``Calculation.to_dict()``, the CLI's JSON document, number for number.
 """
 
 from __future__ import annotations
