@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import pickle
 import platform
 import time
 import warnings
@@ -33,9 +34,19 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.diagnose import Curve, diagnose_curves, read_logs
+from lrkit.diagnose import Curve, Finding, read_logs
+from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, SUPERSEDES
+from lrkit.diagnose.diagnosis import _rule_verdict
 from lrkit.diagnose.run import RunCurves, split_runs
-from lrkit.diagnose.verdict import CLASSES, VerdictModel, curve_features, judge
+from lrkit.diagnose.verdict import (
+    CLASSES,
+    DECAYED,
+    FEATURES,
+    MIN_POINTS,
+    VerdictModel,
+    curve_features,
+)
+from lrkit.errors import LrkitError
 
 LABELS = {"too_high": "too_high", "too_low": "too_low", "healthy": "ok"}
 PREFIXES = (0.25, 0.5, 0.75, 1.0)
@@ -71,8 +82,26 @@ def truncate(curves: list[Curve], frac: float) -> list[Curve]:
     return [c for c in out if len(c) > 0]
 
 
+def rules(rc: RunCurves) -> tuple[str, bool, list[Finding]]:
+    """(lrkit 1's rule verdict, whether a critical too-high finding fired, the findings)."""
+    found: dict[str, Finding] = {}
+    with np.errstate(all="ignore"):
+        for kind, detector in DETECTORS.items():
+            f = detector(rc)
+            if f is not None:
+                found[kind] = f
+    for kind in list(found):
+        for other in SUPERSEDES.get(kind, ()):
+            if kind in found:
+                found.pop(other, None)
+    crit = any(f.kind in LR_HIGH_KINDS and f.lr_direction == "lower" and
+               f.severity == "critical" for f in found.values())
+    return _rule_verdict(list(found.values())), crit, list(found.values())
+
+
 def load(corpora: list[Path]) -> list[dict[str, Any]]:
-    """One row per log: its label record, its features per prefix, lrkit 1's verdict."""
+    """One row per log: its label record, per prefix its features, point count, lrkit 1's
+    rule verdict and whether a conclusive (critical too-high) finding fired."""
     rows = []
     for corpus in corpora:
         meta = json.loads((corpus / "labels.json").read_text())
@@ -84,11 +113,14 @@ def load(corpora: list[Path]) -> list[dict[str, Any]]:
                 part = truncate(curves, frac)
                 try:
                     rc = RunCurves.build(part)
-                except Exception:  # noqa: BLE001 - a prefix with no loss yet
+                except LrkitError:  # a prefix with no loss logged yet
                     continue
-                feats[frac] = (curve_features(rc, frac), len(rc.y))
-            old = diagnose_curves(curves).verdict
-            rows.append(rec | {"feats": feats, "v1": old, "corpus": str(corpus)})
+                old, crit, found = rules(rc)
+                with np.errstate(all="ignore"):
+                    f = curve_features(rc, frac, found)
+                feats[frac] = (f, len(rc.y), old, crit)
+            rows.append(rec | {"feats": feats, "v1": feats[1.0][2] if 1.0 in feats else "ok",
+                               "corpus": str(corpus)})
     return rows
 
 
@@ -101,7 +133,7 @@ def _xy(rows: list[dict[str, Any]], names: tuple[str, ...], fracs: tuple[float, 
         for frac in fracs:
             if frac not in r["feats"]:
                 continue
-            f, _n = r["feats"][frac]
+            f = r["feats"][frac][0]
             xs.append([f[k] for k in names])
             ys.append(CLASSES.index(LABELS[r["lr_class"]]))
             ws.append(1.0)
@@ -127,17 +159,32 @@ def fit(rows: list[dict[str, Any]], names: tuple[str, ...], c: float,
                         temperature=temperature)
 
 
-def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0) -> tuple[str, float]:
-    """(label, probability) for one row at one prefix, with the not-enough-data rule."""
-    from lrkit.diagnose.verdict import MIN_POINTS
+VETO = {"value": 0.3, "low": 0.0}  # set by main() from dev; see choose
+#: A false "too low" on a healthy run counts this many errors when the knobs are chosen:
+#: its advice (raise the LR) is the one that can make a good run diverge (issue 16).
+FALSE_RAISE_COST = 2.0
 
+
+def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0,
+            veto: float | None = None, low: float | None = None) -> tuple[str, float]:
+    """(label, probability) for one row at one prefix, as ``diagnose`` decides it: the
+    rules' verdict unless the model gives it less than ``veto``, then the model's; and,
+    under a logged LR that decayed, ``too_low`` only with a probability of at least
+    ``low`` (else ``ok``)."""
+    veto = VETO["value"] if veto is None else veto
+    low = VETO["low"] if low is None else low
     if frac not in r["feats"]:
         return "not_enough_data", math.nan
-    f, n = r["feats"][frac]
+    f, n, _old, crit = r["feats"][frac]
+    if crit:  # a NaN or a blow-up never recovered from is conclusive (as in diagnose)
+        return "too_high", 1.0
     if n < MIN_POINTS and not f["nonfinite"]:
         return "not_enough_data", math.nan
     p = model.proba(f)
-    label = max(p, key=lambda k: p[k])
+    rule = r["feats"][frac][2]
+    label = rule if p[rule] >= veto else max(p, key=lambda k: p[k])
+    if label == "too_low" and f["decay"] >= DECAYED and p["too_low"] < low:
+        label = "ok"
     return label, p[label]
 
 
@@ -145,7 +192,8 @@ def families(rows: list[dict[str, Any]]) -> list[str]:
     return sorted({r["family"] for r in rows})
 
 
-def lofo(rows: list[dict[str, Any]], names: tuple[str, ...], c: float
+def lofo(rows: list[dict[str, Any]], names: tuple[str, ...], c: float,
+         veto: float | None = None, low: float | None = None
          ) -> list[tuple[dict[str, Any], str, float]]:
     """Leave-one-family-out predictions (full logs) over ``rows``."""
     out = []
@@ -154,7 +202,8 @@ def lofo(rows: list[dict[str, Any]], names: tuple[str, ...], c: float
         if not any(r["lr_class"] in LABELS for r in train):
             continue
         model = fit(train, names, c)
-        out += [(r, *predict(model, r)) for r in rows if r["family"] == fam]
+        out += [(r, *predict(model, r, veto=veto, low=low)) for r in rows
+                if r["family"] == fam]
     return out
 
 
@@ -167,18 +216,37 @@ def nll(preds: list[tuple[dict[str, Any], dict[str, float]]], t: float) -> float
     return total / max(len(preds), 1)
 
 
-def choose(dev: list[dict[str, Any]], names: tuple[str, ...]) -> tuple[float, float, str]:
-    """(C, temperature, table) chosen by leave-one-family-out accuracy / NLL within dev."""
-    lines = ["| C | dev LOFO accuracy (full logs, scored) |", "|---:|---:|"]
-    best: tuple[float, float] = (-1.0, 1.0)
-    for c in (0.03, 0.1, 0.3, 1.0, 3.0):
-        preds = lofo(dev, names, c)
-        scored = [(r, lab) for r, lab, _p in preds if r["lr_class"] in LABELS]
-        acc = np.mean([LABELS[r["lr_class"]] == lab for r, lab in scored]) if scored else 0
-        lines.append(f"| {c:g} | {100 * acc:.1f}% |")
-        if acc > best[0] + 1e-9:
-            best = (float(acc), c)
-    c = best[1]
+def choose(dev: list[dict[str, Any]], names: tuple[str, ...],
+           vetoes: tuple[float, ...] = (0.0,), lows: tuple[float, ...] = (
+               0.0, 0.4, 0.5, 0.6, 0.7, 0.8)) -> tuple[float, float, float, float, str]:
+    """(C, veto, low, temperature, table) chosen by leave-one-family-out within dev.
+
+    ``veto`` 0 is lrkit 1 (the rules decide); above 1 the model alone decides. ``low`` is
+    the probability a ``too_low`` verdict needs. The knobs minimise the dev LOFO errors,
+    a false too-low on a healthy run counted ``FALSE_RAISE_COST`` times; the temperature
+    minimises the held-out families' log loss.
+    """
+    lines = ["| C | veto | too-low needs p >= | dev LOFO accuracy | healthy called too low "
+             "| cost |", "|---:|---:|---:|---:|---:|---:|"]
+    best: tuple[float, float, float, float] = (math.inf, 1.0, 0.0, 0.0)
+    for c in (0.3, 1.0, 3.0):
+        models = {fam: fit([r for r in dev if r["family"] != fam], names, c)
+                  for fam in families(dev)}
+        for veto in vetoes:
+            for low in lows:
+                got = [(r, predict(models[r["family"]], r, veto=veto, low=low)[0])
+                       for r in dev if r["lr_class"] in LABELS]
+                wrong = sum(LABELS[r["lr_class"]] != lab for r, lab in got)
+                false_low = sum(r["lr_class"] == "healthy" and lab == "too_low"
+                                for r, lab in got)
+                cost = wrong + (FALSE_RAISE_COST - 1) * false_low
+                if True:
+                    lines.append(f"| {c:g} | {veto:g} | {low:g} | "
+                                 f"{100 * (1 - wrong / len(got)):.1f}% | {false_low} | "
+                                 f"{cost:g} |")
+                if cost < best[0] - 1e-9:
+                    best = (cost, c, veto, low)
+    c, veto, low = best[1], best[2], best[3]
     # Temperature: the held-out families' logits, scaled to the lowest NLL.
     held: list[tuple[dict[str, Any], dict[str, float]]] = []
     for fam in families(dev):
@@ -193,7 +261,7 @@ def choose(dev: list[dict[str, Any]], names: tuple[str, ...]) -> tuple[float, fl
                 held.append((r, dict(zip(CLASSES, lg, strict=True))))
     temps = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
     t = min(temps, key=lambda t: nll(held, t)) if held else 1.0
-    return c, t, "\n".join(lines)
+    return c, veto, low, t, "\n".join(lines)
 
 
 def prf(pairs: list[tuple[str, str]]) -> list[str]:
@@ -222,8 +290,9 @@ def score(rows: list[dict[str, Any]], model: VerdictModel, title: str) -> list[s
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in scored]
     ned = sum(predict(model, r)[0] == "not_enough_data" for r in rows)
     amb = [r for r in rows if r["lr_class"] not in LABELS]
-    out = [f"### {title}: lrkit 2 verdict", ""] + prf(pairs)
-    out += ["", f"Not enough data: {ned} of {len(rows)} logs ({100 * ned / max(len(rows), 1):.1f}%)."
+    out = [f"### {title}: lrkit 2 verdict", "", *prf(pairs)]
+    share = 100 * ned / max(len(rows), 1)
+    out += ["", f"Not enough data: {ned} of {len(rows)} logs ({share:.1f}%)."
             f" Ambiguous (not scored): {len(amb)} logs; their verdicts: "
             + ", ".join(f"{k} {v}" for k, v in sorted(Counter(
                 predict(model, r)[0] for r in amb).items()))]
@@ -232,7 +301,16 @@ def score(rows: list[dict[str, Any]], model: VerdictModel, title: str) -> list[s
     wrong = sum((t, p) in (("too_high", "too_low"), ("too_low", "too_high")) for t, p in pairs)
     n_bad = sum(t != "ok" for t, _ in pairs)
     out.append(f"Suggested LR in the wrong direction: {wrong} of {n_bad} too-high/too-low logs.")
-    out += ["", f"### {title}: lrkit 1 rule verdict on the same logs", ""] + prf(v1)
+    decaying = [r for r in scored if r["lr_class"] == "healthy" and "constant" not in
+                str(r["schedule"])]
+    out.append(f"Healthy runs under a decaying schedule called too low (issue 16): lrkit 2 "
+               f"{sum(predict(model, r)[0] == 'too_low' for r in decaying)}, lrkit 1 "
+               f"{sum(r['v1'] == 'too_low' for r in decaying)}, of {len(decaying)}.")
+    wide = [(t, p) for (t, p), r in zip(pairs, scored, strict=True)
+            if r["lr_class"] == "healthy" or r["regret"] >= 0.5]
+    out += ["", f"Sensitivity: the same with runs of regret 0.25-0.5 also left out "
+            f"({len(wide)} logs): accuracy {100 * np.mean([t == p for t, p in wide]):.1f}%."]
+    out += ["", f"### {title}: lrkit 1 rule verdict on the same logs", "", *prf(v1)]
     errs = [f"- {r['id']} ({r['family']}, m={r['multiplier']:g}, R={r['regret']:.3g}): "
             f"label {r['lr_class']}, verdict {lab}"
             for r, (_t, lab) in zip(scored, pairs, strict=True) if LABELS[r["lr_class"]] != lab]
@@ -284,16 +362,30 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, nargs="+", required=True)
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
+    parser.add_argument("--rows", type=Path, help="cache the logs' features in this pickle "
+                        "(delete it after changing the features)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
-    rows = load(args.corpus)
-    from lrkit.diagnose.verdict import FEATURES
-
+    if args.rows is not None and args.rows.exists():
+        rows = pickle.loads(args.rows.read_bytes())
+    else:
+        rows = load(args.corpus)
+        if args.rows is not None:
+            args.rows.write_bytes(pickle.dumps(rows))
     names = tuple(args.features or FEATURES)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
-    c, t, ctable = choose(dev, names)
+    # Design B, for comparison: the model alone (no rules' verdict, no bar on too_low).
+    cb, _vb, _lb, tb, _tb = choose(dev, names, vetoes=(1.01,), lows=(0.0,))
+    VETO["value"], VETO["low"] = 1.01, 0.0
+    model_b = fit(dev, names, cb, tb)
+    design_b = score(test, model_b, f"Design B (model alone, C={cb:g}): test families")
+    lofo_b = lofo(rows, names, cb, 1.01, 0.0)
+    # Design A, shipped: the rules decide; the model gives the probability and holds a
+    # "too low" (raise the LR) to a probability bar.
+    c, veto, low, t, ctable = choose(dev, names)
+    VETO["value"], VETO["low"] = veto, low
     model = fit(dev, names, c, t)
     split = sorted({(r["family"], r["split"], r["task"]) for r in rows})
     out = [f"Corpora: {', '.join(str(p) for p in args.corpus)}; {len(rows)} logs of "
@@ -302,19 +394,32 @@ def main() -> None:
            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
            "Split by family (the zoo's own): " + "; ".join(
                f"{f} [{s}] {tk}" for f, s, tk in split), "",
-           f"Model: {len(names)} features, L2 C={c:g}, temperature {t:g} (both chosen by "
-           "leave-one-family-out within dev).", "", ctable, ""]
+           f"Model: {len(names)} features, L2 C={c:g}, veto {veto:g}, too-low needs "
+           f"p >= {low:g}, temperature {t:g} (all chosen by leave-one-family-out within "
+           "dev). The verdict is the rules' unless the model gives it a probability under "
+           "the veto; then the model's; a too-low verdict needs the stated probability.", "",
+           ctable, ""]
+    out += ["## Design A (shipped): the rules decide, the model gives the probability and, "
+            "under a decayed LR, bars an unlikely too-low", ""]
     out += score(test, model, "Test families")
     out += ["", "### Leave-one-family-out (all families, full logs)", ""]
-    preds = lofo(rows, names, c)
+    preds = lofo(rows, names, c, veto, low)
     out += prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in preds if r["lr_class"] in LABELS])
+    v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
+    out += ["", "lrkit 1 (rules) on the same logs (nothing fitted, so LOFO is plain "
+            f"accuracy): {100 * np.mean([t == p for t, p in v1]):.1f}%."]
     out += ["", "### How early (test families; prefixes of 10%, 20%, ... of the updates)", ""]
     out += early(test, model)
     out += ["", *score(dev, model, "Dev families (fitted here: dev numbers)")]
+    out += ["", "## Design B: the model alone (reported once, not shipped)", "", *design_b,
+            "", "### Design B: leave-one-family-out", "",
+            *prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in lofo_b
+                  if r["lr_class"] in LABELS])]
     out += ["", f"Scored in {time.perf_counter() - started:.0f} s."]
     print("\n".join(out))
     if args.write:
-        write_weights(model, {"C": c, "temperature": t, "corpora": [str(p) for p in args.corpus],
+        write_weights(model, {"C": c, "temperature": t, "veto": veto, "low": low,
+                              "corpora": [str(p) for p in args.corpus],
                               "dev_families": sorted({r["family"] for r in dev}),
                               "fitted": time.strftime("%Y-%m-%d", time.gmtime())})
 

@@ -70,6 +70,10 @@ def _print_report(result: Diagnosis, plot: Path | None) -> None:
         f.severity != "info" for f in result.findings) else "red" \
         if result.verdict != "ok" else "yellow"
     console.print(f"[bold {colour}]{result.summary}[/bold {colour}]")
+    if result.probability is not None:
+        each = ", ".join(f"{k} {100 * v:.0f}%" for k, v in result.probabilities.items())
+        console.print(f"confidence {100 * result.probability:.0f}% ({each}); why: "
+                      + "; ".join(result.reasons))
     if result.findings:
         table = Table(show_lines=True, title="findings", title_justify="left")
         table.add_column("severity")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from lrkit.diagnose.advice import fmt_lr, raise_bound, scaled
 from lrkit.diagnose.convergence import Convergence, estimate_convergence, per_epoch
 from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, LR_LOW_KINDS, SUPERSEDES
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.readers import detect_format, read_logs
 from lrkit.diagnose.run import RunCurves, some_names, split_runs
+from lrkit.diagnose.verdict import Verdict, judge
 from lrkit.errors import ConfigError, LrkitError
 
 __all__ = ["Diagnosis", "diagnose", "diagnose_curves"]
@@ -38,8 +41,9 @@ class Diagnosis:
 
     Attributes:
         findings: what the detectors found, worst first.
-        verdict: ``"too_high"``, ``"too_low"`` or ``"ok"``: whether the LR's *value* is the
-            problem (schedule and overfitting findings do not change it).
+        verdict: ``"too_high"``, ``"too_low"``, ``"ok"`` or ``"not_enough_data"``: whether
+            the LR's *value* is the problem (schedule and overfitting findings do not
+            change it), decided by the calibrated model of ``lrkit.diagnose.verdict``.
         summary: one line for people.
         convergence: the projected convergence epoch and final loss.
         curves: every curve of the diagnosed run.
@@ -48,6 +52,11 @@ class Diagnosis:
         format: the log format that was read.
         base_lr: the run's peak LR as read from the log (None if it does not say).
         notes: remarks on what could not be checked (no LR logged, few points, ...).
+        probability: the calibrated probability of the verdict (None when there is not
+            enough data).
+        probabilities: every verdict's probability.
+        reasons: what pushed the verdict most, in words with the measured values.
+        progress: the fraction of the planned run the curves cover (1.0: finished).
     """
 
     findings: tuple[Finding, ...]
@@ -62,6 +71,10 @@ class Diagnosis:
     base_lr: float | None = None
     steps_per_epoch: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    probability: float | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    progress: float = 1.0
 
     @property
     def estimated_convergence_epoch(self) -> float | None:
@@ -90,6 +103,10 @@ class Diagnosis:
         """The ``--json`` document: findings, convergence, curves (thinned to max_points)."""
         return {
             "verdict": self.verdict,
+            "probability": self.probability,
+            "probabilities": self.probabilities,
+            "reasons": list(self.reasons),
+            "progress": self.progress,
             "summary": self.summary,
             "findings": [f.to_dict() for f in self.findings],
             "estimated_convergence_epoch": self.estimated_convergence_epoch,
@@ -121,7 +138,8 @@ def _thin(c: Curve, max_points: int) -> dict[str, Any]:
     return d
 
 
-def _verdict(findings: Sequence[Finding]) -> str:
+def _rule_verdict(findings: Sequence[Finding]) -> str:
+    """lrkit 1's verdict from the rules alone (kept for comparison and the notes)."""
     high = [f for f in findings if f.kind in LR_HIGH_KINDS and f.lr_direction == "lower"
             and f.severity != "info"]
     low = [f for f in findings if f.kind in LR_LOW_KINDS and f.lr_direction == "raise"
@@ -131,8 +149,95 @@ def _verdict(findings: Sequence[Finding]) -> str:
     return "too_low" if low else "ok"
 
 
+def _says(f: Finding, direction: str) -> bool:
+    kinds = LR_HIGH_KINDS if direction == "lower" else LR_LOW_KINDS
+    return f.kind in kinds and f.lr_direction == direction and f.severity != "info"
+
+
+def _model_finding(rc: RunCurves, v: Verdict, direction: str) -> Finding:
+    """The verdict's own finding, when no rule fired for it: its reasons are the evidence."""
+    y, x = rc.y, rc.x
+    idx = np.unique(np.linspace(0, max(len(y) - 1, 0), 12).round().astype(int))[:len(y)]
+    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
+          "probabilities": v.probabilities, "reasons": list(v.reasons),
+          "features": v.features}
+    p = v.probability or 0.0
+    because = "; ".join(v.reasons) or "the curve's shape"
+    if direction == "lower":
+        broken = v.features["nonfinite"] > 0 or v.features["gain"] < 0
+        factor = 0.1 if broken else 0.3
+        new = scaled(rc.base_lr, factor)
+        return Finding(
+            kind="lr_too_high", severity="warning",
+            title=f"the loss behaves like a run whose LR is above its stable range "
+                  f"(p={p:.2f}): {because}",
+            evidence=ev,
+            cause="updates that overshoot: the loss settles high, noisy or late",
+            action=(f"lower the LR {round(1 / factor):d}x to {fmt_lr(new)}" if new else
+                    f"lower the LR {round(1 / factor):d}x"),
+            suggested_lr=new, lr_direction="lower")
+    return Finding(
+        kind="lr_too_low", severity="warning",
+        title=f"the loss is still improving at the pace its LR allows (p={p:.2f}): {because}",
+        evidence=ev, cause="the LR is too small: the run ends before the loss levels off",
+        action="raise the LR", suggested_lr=scaled(rc.base_lr, 3.0), lr_direction="raise")
+
+
+def _bounded(rc: RunCurves, f: Finding, v: Verdict) -> Finding:
+    """A raise capped by what the run's own curve shows is stable (``advice.raise_bound``)."""
+    wanted = 10.0 if f.kind == "flat_loss" else 3.0
+    if f.suggested_lr is not None and rc.base_lr:
+        wanted = f.suggested_lr / rc.base_lr
+    cap, why = raise_bound(v.features)
+    factor = min(wanted, cap)
+    new = scaled(rc.base_lr, factor)
+    action = (f"raise the LR {factor:.3g}x to {fmt_lr(new)}" if new else
+              f"raise the LR {factor:.3g}x") + f" ({why})"
+    ev = dict(f.evidence) | {"raise_bound": cap, "raise_bound_why": why}
+    return dataclasses.replace(f, suggested_lr=new, action=action, evidence=ev)
+
+
+def _reconcile(rc: RunCurves, findings: Sequence[Finding], v: Verdict
+               ) -> tuple[str, tuple[Finding, ...], list[str]]:
+    """The verdict and the findings that agree with it.
+
+    The calibrated verdict decides; a critical too-high finding (a NaN, a blow-up the run
+    never came back from) is conclusive on its own. A rule's LR advice that disagrees with
+    the verdict is not reported as a problem (a note says it fired), so one diagnosis
+    never says both "lower" and "raise", nor "raise" on a run judged fine.
+    """
+    notes: list[str] = []
+    verdict = v.label
+    conclusive = [f for f in findings if _says(f, "lower") and f.severity == "critical"]
+    if conclusive and verdict != "too_high":
+        notes.append(f"{conclusive[0].kind} is conclusive: the verdict is too_high (the "
+                     f"curve model alone said {verdict})")
+        verdict = "too_high"
+    kept: list[Finding] = []
+    for f in findings:
+        value = f.kind in LR_HIGH_KINDS | LR_LOW_KINDS and f.lr_direction is not None
+        agrees = (verdict == "too_high" and f.lr_direction == "lower") or (
+            verdict == "too_low" and f.lr_direction == "raise")
+        if not value or agrees:
+            kept.append(f)
+        else:
+            notes.append(f"the {f.kind} rule fired ({f.title}), but the verdict is {verdict}"
+                         f"{'' if v.probability is None else f' (p={v.probability:.2f})'}: "
+                         "not reported as an LR problem")
+    if verdict == "too_high" and not any(_says(f, "lower") for f in kept):
+        kept.append(_model_finding(rc, v, "lower"))
+    if verdict == "too_low":
+        if not any(_says(f, "raise") for f in kept):
+            kept.append(_model_finding(rc, v, "raise"))
+        kept = [_bounded(rc, f, v) if _says(f, "raise") else f for f in kept]
+    order = {k: i for i, k in enumerate((*DETECTORS, "lr_too_high"))}
+    return verdict, tuple(sorted(kept, key=lambda f: (f.rank, order.get(f.kind, 99)))), notes
+
+
 def _summary(findings: Sequence[Finding], verdict: str) -> str:
     problems = [f for f in findings if f.severity != "info"]
+    if verdict == "not_enough_data":
+        return "not enough data to judge the learning rate yet"
     if verdict == "too_high":
         head = "the learning rate is too high"
     elif verdict == "too_low":
@@ -145,9 +250,7 @@ def _summary(findings: Sequence[Finding], verdict: str) -> str:
         head = "no learning-rate problem found"
     lr = next((f.suggested_lr for f in findings if f.suggested_lr is not None and
                f.lr_direction is not None and f.severity != "info"), None)
-    if lr is not None and verdict != "ok":
-        from lrkit.diagnose.advice import fmt_lr
-
+    if lr is not None and verdict in ("too_high", "too_low"):
         head += f"; try {fmt_lr(lr)}"
     return head
 
@@ -190,8 +293,41 @@ def _convergence(rc: RunCurves, tolerance: float) -> Convergence:
 def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
                     run: str | None = None, lr: float | None = None,
                     model_kind: str | None = None, tolerance: float = 0.01,
-                    format: str = "") -> Diagnosis:
-    """Diagnose curves already read (see :func:`diagnose` for the arguments)."""
+                    format: str = "", progress: float | None = None) -> Diagnosis:
+    """Diagnose curves already read, e.g. a run in progress (the live doctor's entry point).
+
+    Args:
+        curves: the run's curves as :func:`read_logs` returns them, or built with
+            ``Curve.of``; for a run in progress, the points logged so far.
+        progress: the fraction of the planned run these curves cover, for a run in
+            progress (e.g. ``step / total_steps``); None: the log is the whole run. A
+            still-falling loss at 25% of a run is expected, at its end it is not.
+        metric, run, lr, model_kind, tolerance: as in :func:`diagnose`.
+        format: the log format's name, for the report.
+
+    Returns:
+        A :class:`Diagnosis`; ``verdict`` is ``not_enough_data`` while the loss has fewer
+        than ``lrkit.diagnose.verdict.MIN_POINTS`` finite points.
+
+    Raises:
+        ConfigError: ``metric`` / ``run`` / ``lr`` / ``tolerance`` / ``progress`` is invalid.
+
+    >>> import numpy as np
+    >>> from lrkit.diagnose import Curve
+    >>> steps = np.arange(100.0)
+    >>> curves = [Curve.of("loss", 2.3 * np.exp(-steps / 20) + 0.2, steps=steps),
+    ...           Curve.of("lr", np.full(100, 0.01), steps=steps)]
+    >>> diagnose_curves(curves[:1], progress=0.02).verdict
+    'ok'
+    >>> d = diagnose_curves([c.__class__.of(c.name, c.values[:3], steps=c.steps[:3])
+    ...                      for c in curves], progress=0.03)
+    >>> d.verdict, d.probability
+    ('not_enough_data', None)
+    """
+    if progress is not None and not (isinstance(progress, int | float) and
+                                     0 < progress <= 1):
+        raise ConfigError(f"progress = {progress!r}: must be in (0, 1], the fraction of the "
+                          "planned run the curves cover; pass e.g. step / total_steps")
     if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
         raise ConfigError(f"tolerance = {tolerance!r}: must be between 0 and 1; "
                           "pass e.g. 0.01 (1% of the remaining improvement per epoch)")
@@ -240,17 +376,22 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
         need = "at least 30 logged points" if per_step else "per-step logging"
         notes.append(f"{rc.loss.name} has {len(rc.loss)} points: spike and oscillation "
                      f"checks need {need}")
-    verdict = _verdict(findings)
-    if verdict == "too_high":
-        # Advice to raise the LR would contradict the verdict, which outranked it.
-        findings = tuple(f for f in findings if f.kind not in LR_LOW_KINDS)
+    with np.errstate(all="ignore"):
+        v = judge(rc, 1.0 if progress is None else float(progress), findings,
+                  rule=_rule_verdict(findings))
+    verdict, findings, more = _reconcile(rc, findings, v)
+    notes += more
+    if verdict == "not_enough_data":
+        notes.append(v.reasons[0])
     with np.errstate(all="ignore"):
         convergence = _convergence(rc, tolerance)
     return Diagnosis(findings=findings, verdict=verdict, summary=_summary(findings, verdict),
                      convergence=convergence, curves=tuple(runs[chosen]),
                      metric=rc.loss.name, run=chosen, runs=tuple(runs), format=format,
                      base_lr=rc.base_lr, steps_per_epoch=rc.steps_per_epoch,
-                     notes=tuple(notes))
+                     notes=tuple(notes), probability=v.probability,
+                     probabilities=v.probabilities, reasons=v.reasons,
+                     progress=1.0 if progress is None else float(progress))
 
 
 def diagnose(path: str | os.PathLike[str], metric: str | None = None, *,

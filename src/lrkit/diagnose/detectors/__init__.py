@@ -49,7 +49,7 @@ DETECTORS: dict[str, Detector] = {
 }
 
 #: Findings that say the LR's value is too high / too low (the verdict is built on them).
-LR_HIGH_KINDS = frozenset({"nan_loss", "explosion", "loss_spikes", "oscillation"})
+LR_HIGH_KINDS = frozenset({"nan_loss", "explosion", "loss_spikes", "oscillation", "lr_too_high"})
 LR_LOW_KINDS = frozenset({"lr_too_low", "flat_loss"})
 
 # Where two findings describe one problem, the first explains the second away.

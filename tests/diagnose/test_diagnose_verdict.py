@@ -1,0 +1,154 @@
+"""The calibrated verdict: probabilities, "not enough data", prefixes, bounded raises, and
+the regression of issue 16 (a healthy run under a decaying schedule called "too low")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lrkit.diagnose import Curve, diagnose, diagnose_curves
+from lrkit.diagnose.advice import raise_bound
+from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.verdict import CLASSES, FEATURES, MIN_POINTS, curve_features, judge
+from lrkit.errors import ConfigError
+
+RNG = np.random.default_rng(7)
+
+
+def _curves(y: np.ndarray, lr: np.ndarray | None = None) -> list[Curve]:
+    steps = np.arange(len(y), dtype=np.float64)
+    out = [Curve.of("loss", y, steps=steps)]
+    if lr is not None:
+        out.append(Curve.of("lr", lr, steps=steps))
+    return out
+
+
+def test_features_are_finite_and_scale_free() -> None:
+    t = np.arange(400.0)
+    y = 0.3 + 2.0 * np.exp(-t / 50) + 0.02 * RNG.standard_normal(400)
+    a = curve_features(RunCurves.build(_curves(y)))
+    b = curve_features(RunCurves.build(_curves(1000.0 * y)))  # same run, loss in other units
+    assert set(a) == set(FEATURES)
+    assert all(math.isfinite(v) for v in a.values())
+    for name in FEATURES:
+        assert a[name] == pytest.approx(b[name], abs=1e-9), name
+
+
+def test_probabilities_are_a_distribution_and_name_their_reasons() -> None:
+    t = np.arange(300.0)
+    y = 0.3 + 2.0 * np.exp(-t / 30) + 0.01 * RNG.standard_normal(300)
+    v = judge(RunCurves.build(_curves(y)))
+    assert set(v.probabilities) == set(CLASSES)
+    assert sum(v.probabilities.values()) == pytest.approx(1.0)
+    assert v.probability == max(v.probabilities.values())
+    assert v.reasons and all(":" in r for r in v.reasons)
+
+
+def test_too_few_points_is_not_enough_data() -> None:
+    d = diagnose_curves(_curves(np.array([2.3, 2.2, 2.1])))
+    assert d.verdict == "not_enough_data" and d.probability is None
+    assert d.suggested_lr is None
+    assert any(f"at least {MIN_POINTS}" in n for n in d.notes)
+    assert d.to_dict()["verdict"] == "not_enough_data"
+
+
+def test_a_nan_is_too_high_even_in_a_short_log() -> None:
+    d = diagnose_curves(_curves(np.array([2.3, 9.0, np.nan]), np.full(3, 0.5)))
+    assert d.verdict == "too_high"
+    assert d.suggested_lr is not None and d.suggested_lr < 0.5
+
+
+@pytest.mark.parametrize("progress", [0.0, 1.5, "half", math.nan])
+def test_progress_is_checked(progress: object) -> None:
+    with pytest.raises(ConfigError, match="progress"):
+        diagnose_curves(_curves(np.linspace(2, 1, 50)), progress=progress)  # type: ignore[arg-type]
+
+
+def test_a_prefix_is_judged_as_a_run_in_progress() -> None:
+    t = np.arange(200.0)
+    y = 2.3 - 0.004 * t + 0.005 * RNG.standard_normal(200)
+    early = diagnose_curves(_curves(y), progress=0.25)
+    assert early.progress == 0.25
+    assert early.probabilities != diagnose_curves(_curves(y)).probabilities
+
+
+def test_raise_bound_follows_the_curves_own_stability() -> None:
+    calm = {"gain": 0.5, "blowup": 0.0, "noise": -2.0, "swing": 0.0}
+    assert raise_bound(calm)[0] == 3.0
+    assert raise_bound(calm | {"gain": 0.01})[0] == 10.0
+    assert raise_bound(calm | {"noise": math.log10(0.3)})[0] == 2.0
+    cap, why = raise_bound(calm | {"blowup": math.log10(1.2)})
+    assert cap == 1.5 and "20%" in why
+
+
+def test_verdict_and_suggested_lr_point_the_same_way() -> None:
+    t = np.arange(400.0)
+    for y in (2.3 - 0.0005 * t + 0.002 * RNG.standard_normal(400),          # slow
+              np.r_[[2.3] * 3, [50.0] * 20, 2.2 + 0.3 * RNG.standard_normal(377)]):  # blown
+        d = diagnose_curves(_curves(y, np.full(400, 0.01)))
+        if d.verdict == "too_high":
+            assert d.suggested_lr is not None and d.suggested_lr < 0.01
+        elif d.verdict == "too_low":
+            assert d.suggested_lr is not None and d.suggested_lr > 0.01
+        raises = {f.lr_direction for f in d.findings if f.lr_direction}
+        assert len(raises) <= 1, d.findings  # never "lower" and "raise" together
+
+
+# --------------------------------------------------------------------------- issue 16
+def _train_logged(lr: float, folder: object) -> float:
+    """Train the zoo's sinc regression MLP (SGD momentum, cosine) at ``lr``, logging every
+    update's loss and LR and every epoch's validation loss with torch's SummaryWriter.
+    Returns the final validation loss (inf when it diverged)."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    from lrkit.tasks.data import epoch_batches, evaluate, fixed_batches
+    from lrkit.tasks.training import seeded_rng
+    from lrkit.tasks.zoo import ZOO
+
+    task = ZOO["sinc-mlp-mom-cos"].make()
+    spe = len(task.train_data) // task.batch_size
+    total = task.epochs * spe
+    lrs = task.lr_schedule(lr, total).values(total)
+    val_batches = fixed_batches(task.val_data, 512)
+    writer = SummaryWriter(log_dir=str(folder))
+    step, val = 0, math.inf
+    with seeded_rng(0):
+        model = task.model()
+        opt = task.optimizer(model.parameters(), lr)
+        gen = torch.Generator().manual_seed(0)
+        for _epoch in range(task.epochs):
+            for x, y in epoch_batches(task.train_data, task.batch_size, gen):
+                if step >= total:
+                    break
+                for g in opt.param_groups:
+                    g["lr"] = float(lrs[step])
+                opt.zero_grad()
+                loss = task.loss_fn(model(x), y)
+                writer.add_scalar("train/loss", float(loss), step)
+                writer.add_scalar("train/lr", float(lrs[step]), step)
+                if not torch.isfinite(loss):
+                    writer.close()
+                    return math.inf
+                loss.backward()
+                opt.step()
+                step += 1
+            val = evaluate(model, task.loss_fn, val_batches)
+            writer.add_scalar("val/loss", val, step - 1)
+    writer.close()
+    return val if math.isfinite(val) else math.inf
+
+
+def test_best_lr_under_cosine_is_not_told_to_raise(tmp_path) -> None:
+    """Issue 16: SGD-momentum + cosine on a small regression MLP, at the best LR of a grid,
+    was told "too low; try 10x", an LR at which the model diverges. The best run of a
+    grid must not be called too low, and no finding may advise a raise."""
+    grid = [0.01, 0.03, 0.1, 0.3, 1.0]
+    finals = {lr: _train_logged(lr, tmp_path / f"lr{lr:g}") for lr in grid}
+    best = min(finals, key=lambda k: finals[k])
+    assert best < grid[-1], finals  # the grid brackets the best LR
+    d = diagnose(tmp_path / f"lr{best:g}")
+    assert d.verdict != "too_low", (best, finals, d.summary, d.reasons)
+    assert not any(f.lr_direction == "raise" for f in d.findings), d.findings
