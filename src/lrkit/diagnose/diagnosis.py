@@ -149,6 +149,11 @@ def _rule_verdict(findings: Sequence[Finding]) -> str:
     return "too_low" if low else "ok"
 
 
+# The first version's name, which lrkit.integrations.doctor imports (the rules' verdict
+# alone; the calibrated verdict is diagnose_curves(curves, progress=...).verdict).
+_verdict = _rule_verdict
+
+
 def _says(f: Finding, direction: str) -> bool:
     kinds = LR_HIGH_KINDS if direction == "lower" else LR_LOW_KINDS
     return f.kind in kinds and f.lr_direction == direction and f.severity != "info"
