@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike
 from lrkit._io import write_atomic
 from lrkit._json import jsonable
 from lrkit.errors import DataError
-from lrkit.rangetest.rules import RULES, Curve, analyse, suggest
+from lrkit.rangetest.rules import RULES, SweepCurve, analyse, suggest
 
 __all__ = [
     "FLAG_BOUNDARY",
@@ -67,7 +67,7 @@ _NOISE_LEVEL = 0.05
 LOW_CONFIDENCE = 0.5
 
 
-def curve_flags(curve: Curve | None, stop_reason: str) -> list[str]:
+def curve_flags(curve: SweepCurve | None, stop_reason: str) -> list[str]:
     """The warnings one analysed curve deserves (see the FLAG_* constants)."""
     flags: list[str] = []
     if stop_reason == "skipped":
@@ -91,7 +91,7 @@ def curve_flags(curve: Curve | None, stop_reason: str) -> list[str]:
     return flags
 
 
-def _confidence(curves: list[Curve | None], flags: Sequence[str], spread: float) -> float:
+def _confidence(curves: list[SweepCurve | None], flags: Sequence[str], spread: float) -> float:
     """A score in [0, 1]: high for a deep, clean descent, a clear minimum and repeats that
     agree. It is a ranking aid, not a probability."""
     scores = []
@@ -218,7 +218,7 @@ class RangeTestResult:
         """The suggested LR of every parameter group (ratios kept)."""
         return tuple(self.suggestion * r for r in self.group_ratios)
 
-    def curve(self, repeat: int = 0) -> Curve | None:
+    def curve(self, repeat: int = 0) -> SweepCurve | None:
         """The smoothed analysis of one repeat's curve (None if too short)."""
         lrs, losses = self.curves[repeat] if self.curves else (self.lrs, self.losses)
         return analyse(lrs, losses)

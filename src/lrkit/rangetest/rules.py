@@ -42,6 +42,7 @@ __all__ = [
     "RULES",
     "Curve",
     "Suggestion",
+    "SweepCurve",
     "analyse",
     "suggest",
 ]
@@ -78,8 +79,11 @@ class Suggestion:
 
 
 @dataclasses.dataclass(frozen=True)
-class Curve:
-    """The analysed curve: finite prefix, log10 LRs, smoothed fit and landmarks."""
+class SweepCurve:
+    """The analysed range-test curve: finite prefix, log10 LRs, smoothed fit and landmarks.
+
+    (Not ``lrkit.diagnose.Curve``, a logged metric over training steps.)
+    """
 
     lrs: FloatArray
     losses: FloatArray
@@ -118,7 +122,7 @@ def _validate(lrs: ArrayLike, losses: ArrayLike) -> tuple[FloatArray, FloatArray
 
 
 def analyse(lrs: ArrayLike, losses: ArrayLike,
-            bandwidth: float = DEFAULT_BANDWIDTH) -> Curve | None:
+            bandwidth: float = DEFAULT_BANDWIDTH) -> SweepCurve | None:
     """Smooth the curve and find its landmarks; None when fewer than MIN_POINTS are finite."""
     lr, y = _validate(lrs, losses)
     if lr.size < MIN_POINTS:
@@ -136,7 +140,7 @@ def analyse(lrs: ArrayLike, losses: ArrayLike,
     i_steep = int(np.argmin(fit.slopes[: i_min + 1]))
     depth = float(s[0] - s[i_min])
     rise = float(s[i_min:].max() - s[i_min])
-    return Curve(lrs=lr, losses=y, x=x, fit=fit, i_min=i_min, i_steep=i_steep,
+    return SweepCurve(lrs=lr, losses=y, x=x, fit=fit, i_min=i_min, i_steep=i_steep,
                  noise=noise, depth=depth, rise=rise, i_edge=i_edge)
 
 
@@ -273,3 +277,7 @@ def suggest(lrs: ArrayLike, losses: ArrayLike, rule: str = "lrkit", **options: A
         raise ConfigError(f"rule = {rule!r}: unknown suggestion rule; use one of "
                           f"{', '.join(sorted(RULES))}")
     return RULES[rule](lrs, losses, **options)
+
+
+# the older name, kept for this round (lrkit.diagnose.Curve is a logged metric)
+Curve = SweepCurve

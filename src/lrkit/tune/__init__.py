@@ -12,11 +12,11 @@ N machines share one study. ``tune_ray`` runs the same search on Ray Tune with A
 
 from lrkit.tune.objective import DIVERGENCE_FACTOR, FIDELITIES, Objective, configure_task
 from lrkit.tune.result import TrialRecord, TuneResult
-from lrkit.tune.search import load_result, tune
 from lrkit.tune.seeds import suggestions_from_calc, suggestions_from_rangetest
 from lrkit.tune.space import SearchSpace, log_grid
 from lrkit.tune.storage import DEFAULT_STORAGE, open_storage
 from lrkit.tune.strategies import PRUNERS, SAMPLERS
+from lrkit.tune.study import load_result, tune
 
 __all__ = [
     "DEFAULT_STORAGE",
