@@ -169,8 +169,8 @@ def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0,
             veto: float | None = None, low: float | None = None) -> tuple[str, float]:
     """(label, probability) for one row at one prefix, as ``diagnose`` decides it: the
     rules' verdict unless the model gives it less than ``veto``, then the model's; and,
-    under a logged LR that decayed, ``too_low`` only with a probability of at least
-    ``low`` (else ``ok``)."""
+    under a logged LR that decayed, or on a run still in progress, ``too_low`` only with
+    a probability of at least ``low`` (else ``ok``)."""
     veto = VETO["value"] if veto is None else veto
     low = VETO["low"] if low is None else low
     if frac not in r["feats"]:
@@ -183,7 +183,8 @@ def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0,
     p = model.proba(f)
     rule = r["feats"][frac][2]
     label = rule if p[rule] >= veto else max(p, key=lambda k: p[k])
-    if label == "too_low" and f["decay"] >= DECAYED and p["too_low"] < low:
+    if label == "too_low" and (f["decay"] >= DECAYED or f["progress"] < 1.0) and \
+            p["too_low"] < low:
         label = "ok"
     return label, p[label]
 
