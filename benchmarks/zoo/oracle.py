@@ -218,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", choices=["dev", "test"])
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--table", action="store_true", help="print oracle.json's table only")
+    parser.add_argument("--prune-cache", action="store_true",
+                        help="drop cached runs of pairs whose definition changed or is gone")
     args = parser.parse_args(argv)
     from lrkit.tasks.zoo import zoo_pairs
 
@@ -225,6 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     existing: dict[str, dict[str, Any]] = (
         json.loads(harness.ORACLE_PATH.read_text())["pairs"]
         if harness.ORACLE_PATH.exists() else {})
+    from lrkit.tasks.zoo import ZOO
+
+    existing = {k: v for k, v in existing.items() if k in ZOO}  # pairs removed from the zoo
+    if args.prune_cache:
+        print(prune_cache())
+        return
     if args.table:
         print(summary(existing) + "\n\n" + table(existing))
         return
@@ -248,6 +256,19 @@ def main(argv: list[str] | None = None) -> None:
                   f"{entry['seconds']:.0f}s {entry['flags']}", flush=True)
     final = json.loads(harness.ORACLE_PATH.read_text())["pairs"]
     print(summary(final) + "\n\n" + table(final))
+
+
+def prune_cache() -> str:
+    """Rewrite cache/oracle.jsonl without runs of removed pairs or of old pair versions."""
+    from lrkit.tasks.zoo import ZOO
+
+    path = harness.CACHE_DIR / "oracle.jsonl"
+    lines = path.read_text().splitlines()
+    current = {name: harness.version(name) for name in ZOO}
+    keep = [line for line in lines
+            if current.get(json.loads(line)["pair"]) == json.loads(line)["version"]]
+    path.write_text("".join(line + "\n" for line in keep))
+    return f"kept {len(keep)} of {len(lines)} cached runs"
 
 
 def _worker(name: str) -> dict[str, Any]:

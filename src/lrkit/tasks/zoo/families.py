@@ -122,7 +122,7 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "digits-cnn": lambda: _digits_images(functools.partial(models.cnn, batchnorm=False,
                                                            dropout=0.2)),
     "digits-resnet": lambda: _digits_images(models.ResNet),
-    "adding-lstm": lambda: _seq("adding", "lstm", 24, "real"),
+    "logmap-lstm": lambda: _seq("logmap", "lstm", 24, "real"),
     "sines-gru": lambda: _seq("sines", "gru", 24, "class"),
     "text-gru-lm": lambda: _text("argparse", 32, models.CharGRU),
     "text-transformer": lambda: _text("difflib", 32,
