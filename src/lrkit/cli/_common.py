@@ -8,14 +8,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import typer
 from rich.console import Console
 
 from lrkit._json import jsonable
 from lrkit.errors import ConfigError
 from lrkit.schedules.parse import parse_spec
 
-__all__ = ["check_outputs", "compact_spec", "console", "echo_json", "err_console",
-           "parse_pairs"]
+__all__ = ["TASK_HELP", "check_outputs", "compact_spec", "console", "echo_json", "err_console",
+           "parse_pairs", "task_option"]
+
+# One --task option for every verb that trains (find, sharpness, tune, auto, compare).
+TASK_HELP = ("A built-in task (digits-mlp, digits-cnn, breast-cancer-logreg, diabetes-mlp), "
+             "a zoo pair (zoo:NAME) or path/to/file.py:make_task.")
+
+
+def task_option(default: str = "digits-mlp") -> Any:
+    """The shared ``--task`` option (a typer default), the same name and help everywhere."""
+    return typer.Option(default, "--task", help=TASK_HELP)
+
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import compact_spec, console, echo_json, err_console
+from lrkit.cli._common import compact_spec, console, echo_json, err_console, task_option
 
 RANK = 5
 
@@ -17,9 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def auto(
-    task: str = typer.Option(
-        "digits-mlp", "--task", help="A built-in task (digits-mlp, digits-cnn, "
-        "breast-cancer-logreg, diabetes-mlp) or path/to/file.py:make_task."),
+    task: str = task_option(),
     budget: float = typer.Option(1.0, "--budget", help="What to spend when the estimate is "
                                  "tight, in training-run equivalents (gradient work of one "
                                  "full run). Any value > 0 runs: a short task or budget gets "

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console
+from lrkit.cli._common import console, echo_json, err_console, task_option
 
 RANK = 6
 _DEFAULT_SCHEDULES = "constant,step,cosine,warmup+cosine,onecycle,wsd"
@@ -21,8 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def compare(
-    task: str = typer.Option("digits-mlp", "--task",
-                             help="A built-in task name or path/to/file.py:factory."),
+    task: str = task_option(),
     schedules: str = typer.Option(
         _DEFAULT_SCHEDULES, "--schedules",
         help="Comma-separated presets (constant, step, multistep, exponential, time, linear, "

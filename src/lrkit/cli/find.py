@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lrkit.cli._common import check_outputs, console, echo_json, err_console
+from lrkit.cli._common import check_outputs, console, echo_json, err_console, task_option
 
 RANK = 30
 
@@ -18,9 +18,7 @@ def register(app: typer.Typer) -> None:
 
 
 def find(
-    task: str = typer.Option(
-        "digits-mlp", "--task", help="A built-in task (digits-mlp, digits-cnn, "
-        "breast-cancer-logreg, diabetes-mlp) or path/to/file.py:make_task."),
+    task: str = task_option(),
     start_lr: float = typer.Option(1e-7, "--start-lr", help="First LR of the sweep."),
     end_lr: float = typer.Option(10.0, "--end-lr", help="Last LR of the sweep (auto-extended "
                                  "up to 100x when the loss has not diverged by then)."),

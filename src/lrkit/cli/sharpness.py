@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console
+from lrkit.cli._common import console, echo_json, err_console, task_option
 from lrkit.errors import ConfigError
 
 RANK = 40
@@ -20,8 +20,7 @@ def register(app: typer.Typer) -> None:
 
 
 def sharpness(
-    task: str = typer.Option("digits-mlp", "--task",
-                             help="A built-in task name or path/to/file.py:factory."),
+    task: str = task_option(),
     batches: int = typer.Option(8, "--batches", help="Batches in the fixed Hessian batch set."),
     batch_size: int | None = typer.Option(None, "--batch-size",
                                           help="Their size (default: the task's)."),

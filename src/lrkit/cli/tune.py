@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console
+from lrkit.cli._common import console, echo_json, err_console, task_option
 from lrkit.errors import ConfigError
 
 RANK = 50
@@ -47,8 +47,7 @@ def _given(ctx: typer.Context, names: Any) -> list[str]:
 
 def tune(
     ctx: typer.Context,
-    task: str = typer.Option("digits-mlp", "--task",
-                             help="A built-in task name or path/to/file.py:factory."),
+    task: str = task_option(),
     study: str | None = typer.Option(None, "--study",
                                      help="Study name (default tune-<task>); rerun with the "
                                           "same name and storage to continue it."),
