@@ -41,9 +41,9 @@ def run(lr: float, doctor: Doctor, steps: int = 300, seed: int = 0):
 
 @pytest.mark.parametrize(("lr", "verdict"), [(3e-4, "too_low"), (0.9, "too_high")])
 def test_live_finding_agrees_with_diagnose_afterwards(tmp_path, caplog, lr, verdict):
-    # this toy's update takes ~0.2 ms: a budget of 20% lets the doctor look every ~10
-    # updates, as the default 0.5% does on a model whose update takes 40x longer
-    doctor = lrkit.Doctor(overhead=0.2)
+    # this toy's update takes ~0.2 ms, a check a few ms: a budget of 90% lets the doctor
+    # look every ~10-20 updates, as the default 0.5% does for a model 200x slower
+    doctor = lrkit.Doctor(overhead=0.9)
     with caplog.at_level(logging.WARNING, logger="lrkit.doctor"):
         run(lr, doctor)
     live = [f.kind for f in doctor.findings]
@@ -97,8 +97,9 @@ def test_checks_stay_within_the_time_budget():
         doctor.step(2.0 * 0.999 ** t, lr=0.1)
     total = time.perf_counter() - started
     assert doctor.checks >= 2
-    # the first check pays for importing scipy; later ones keep to the budget
-    assert doctor.check_seconds < 0.05 * total + 2.0
+    # all checks together within the 1% budget, plus the first check (due at min_points
+    # whatever it costs) and slack for other jobs preempting a check on a shared machine
+    assert doctor.check_seconds < 0.01 * total + 0.05
 
 
 def test_bad_options_are_one_line_errors():

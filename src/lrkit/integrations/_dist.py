@@ -8,17 +8,18 @@ Every helper is a no-op in a single process, so the integrations call them uncon
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 from typing import Any
 
 __all__ = ["is_distributed", "mean_over_ranks", "rank", "world_size"]
 
 
 def _dist() -> Any:
-    if importlib.util.find_spec("torch") is None:
+    # a process group exists only if torch.distributed was imported: never import torch
+    # (seconds) just to learn that there is none
+    dist = sys.modules.get("torch.distributed")
+    if dist is None:
         return None
-    import torch.distributed as dist
-
     return dist if dist.is_available() and dist.is_initialized() else None
 
 

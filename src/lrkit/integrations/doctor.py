@@ -9,10 +9,10 @@ evidence and a corrected LR, through Python logging (logger ``lrkit.doctor``) an
 
 When to check is a time budget, not a fixed interval: after each check the next one is
 placed so that the checks cost at most ``overhead`` (default 0.5%) of the time spent in
-training steps, measured on the run itself. A non-finite loss is checked at once, and a
-loss far above anything the first ``min_points`` updates showed (above ``max + 2 * (max -
-min)`` of them) brings the next check forward to at most ``10`` updates away: an
-explosion is news now, not after the budget allows.
+training steps, measured on the run itself (all checks together, from the start). A
+non-finite loss is checked at once, and three losses in a row far above anything the
+first ``min_points`` updates showed (above ``max + 2 * (max - min)`` of them) bring the
+next check forward: an explosion is news now, not after the budget allows.
 
 What it does on a finding (``mode``):
 
@@ -155,6 +155,9 @@ class Doctor:
         self._alarm = math.inf  # a loss above this brings the next check forward
         self._last = 0  # the update count at the last check
         self._armed = False
+        self._above = 0
+        self._ddp = False
+        _warm_up()
 
     # ----------------------------------------------------------------- public state
     @property
@@ -188,24 +191,26 @@ class Doctor:
         now = time.perf_counter()
         if self._started is None:
             self._started = now
+            self._ddp = _dist.is_distributed()  # decided once: a run does not change it
         value = float(loss)
         self.steps.append(len(self.steps) if step is None else int(step))
         self.losses.append(value)
         self.lrs.append(math.nan if lr is None else float(lr))
         n = len(self.losses)
         # (under DDP the ranks must agree on when to check: they keep the schedule)
-        if value > self._alarm and self._next > self._last + _MIN_GAP and \
-                not _dist.is_distributed():
-            self._next = self._last + _MIN_GAP
+        # three losses in a row far above the start: an explosion, not a spike
+        self._above = self._above + 1 if value > self._alarm else 0
+        if self._above >= 3 and self._next > n + 1 and not self._ddp:
+            self._next = max(n, self._last + _MIN_GAP)
         due = n >= self._next
-        if not math.isfinite(value) and not _dist.is_distributed():
+        if not math.isfinite(value) and not self._ddp:
             due = True  # a broken run is reported now (under DDP ranks keep the schedule)
         return self._check(n, now) if due else None
 
     # ----------------------------------------------------------------- checking
     def _check(self, n: int, now: float) -> Finding | None:
         began = time.perf_counter()
-        if _dist.is_distributed():
+        if self._ddp:
             self._average_losses()
         if n >= self.min_points and not self._armed:
             self._armed = True
@@ -222,10 +227,11 @@ class Doctor:
         assert self._started is not None
         per_step = max((now - self._started - (self.check_seconds - spent)) / max(n - 1, 1),
                        1e-9)
-        gap = max(_MIN_GAP, math.ceil(spent / (self.overhead * per_step)))
-        if self.checks == 1:
-            gap = _MIN_GAP  # the first check pays one-off costs (imports, caches)
-        if _dist.is_distributed():
+        # the next check comes when all the checks so far, and one more like this one,
+        # stay within ``overhead`` of the training time up to it
+        due_at = math.ceil((self.check_seconds + spent) / (self.overhead * per_step))
+        gap = max(_MIN_GAP, due_at - n)
+        if self._ddp:
             gap = int(_dist_max(gap))  # the slowest rank's budget decides for all
         self._next = n + gap
         return new
@@ -336,6 +342,21 @@ def findings_of(curves: list[Curve], *, model_kind: str | None = None) -> tuple[
     if _verdict(findings) == "too_high":
         findings = tuple(f for f in findings if f.kind not in LR_LOW_KINDS)
     return findings
+
+
+_WARM = False
+
+
+def _warm_up() -> None:
+    """Run the detectors once on a made-up curve, so that their one-off costs (scipy's
+    import, ~0.3 s) fall on ``Doctor()``, not on a training step."""
+    global _WARM
+    if _WARM:
+        return
+    _WARM = True
+    steps = np.arange(64.0)
+    findings_of([Curve.of("train_loss", 2.0 * 0.97 ** steps + 0.1, steps=steps),
+                 Curve.of("lr", np.full(64, 0.1), steps=steps)])
 
 
 def _dist_max(value: int) -> float:
