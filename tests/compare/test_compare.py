@@ -184,3 +184,20 @@ def test_the_default_grid_grows_past_the_edge_its_best_sits_on(task) -> None:
     assert lrs[:5] == [0.001, 0.00316, 0.01, 0.0316, 0.1]
     assert 5 < len(lrs) <= 9 and row.lr > 0.1
     assert row.selection_cost_runs == pytest.approx(len(lrs))
+
+
+def test_the_store_reads_what_other_writers_append(tmp_path) -> None:
+    path = tmp_path / "s.jsonl"
+    reader, writer = JsonlStore(path), JsonlStore(path)
+    writer.put("a", {"x": 1})
+    assert set(reader.load()) == {"a"}
+    writer.put("b", {"x": 2})
+    line = json.dumps({"key": "c", "record": {"x": 3}})
+    with path.open("a") as fh:  # a line still being written
+        fh.write(line[:10])
+    assert set(reader.load()) == {"a", "b"}
+    with path.open("a") as fh:
+        fh.write(line[10:] + "\n")
+    assert set(reader.load()) == {"a", "b", "c"}
+    path.write_text("")  # replaced: read from the start again
+    assert reader.load() == {}

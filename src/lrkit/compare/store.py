@@ -106,19 +106,30 @@ class JsonlStore(Store):
             raise ConfigError(f"--store = '{self.path}': cannot create its folder "
                               f"({err.strerror}); pass a path you can write to") from None
         self._lock = threading.Lock()
+        self._records: dict[str, dict[str, Any]] = {}
+        self._offset = 0
 
     def load(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
+        # read only what was appended since the last call: a long comparison's store
+        # grows to thousands of lines and is read before every batch of units
         if not self.path.exists():
-            return out
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+            self._records, self._offset = {}, 0
+            return {}
+        with self.path.open("rb") as fh:
+            if fh.seek(0, os.SEEK_END) < self._offset:  # replaced or truncated: start over
+                self._records, self._offset = {}, 0
+            fh.seek(self._offset)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1  # a line cut off by a kill is read once it is whole
+        for line in data[:end].splitlines():
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # the last line of a killed run may be cut off
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue  # the fragment a killed run left before the next line
             if isinstance(row, dict) and isinstance(row.get("key"), str):
-                out[row["key"]] = _restore(row.get("record", {}))
-        return out
+                self._records[row["key"]] = _restore(row.get("record", {}))
+        self._offset += end
+        return dict(self._records)
 
     def put(self, key: str, record: dict[str, Any]) -> None:
         line = json.dumps({"key": key, "record": _clean(record)}, allow_nan=False)
