@@ -53,8 +53,10 @@ def is_user_file(filename: str) -> bool:
     >>> is_user_file(__file__), is_user_file("/home/me/task.py")
     (False, True)
     """
-    if not filename or filename.startswith("<"):
-        return False  # <frozen ...>, <string>: not a file the user can open
+    if not filename or filename.startswith("<") or not os.path.isabs(filename):
+        # <frozen ...>, <string>, and compiled extensions' relative source names
+        # (numpy/random/_mt19937.pyx): not a file of the user's
+        return False
     try:
         path = str(Path(filename).resolve())
     except OSError:

@@ -189,7 +189,9 @@ def test_a_crash_while_saving_leaves_no_partial_file(capsys, tmp_path, monkeypat
 
     monkeypatch.setattr(Figure, "savefig", broken_savefig)
     target = tmp_path / "s.png"
-    with pytest.raises(OSError, match="disk full"):
+    # main() reports it in one line (the stand-in savefig is defined here, so it reads as
+    # the user's code) or lets it through: either way no partial file stays
+    with pytest.raises((OSError, SystemExit)):
         main(["schedule", COSINE, "--plot", str(target)])
     assert list(tmp_path.iterdir()) == []
 

@@ -139,9 +139,11 @@ def test_every_training_verb_blames_the_users_function(capsys, tasks, verb, case
 
 def test_debug_shows_the_traceback(capsys, tasks, monkeypatch):
     monkeypatch.delenv("LRKIT_DEBUG", raising=False)
-    code, _, err = run_cli(capsys, "--debug", "find", "--task", f"{tasks}:loss_fails",
-                           "--steps", "5")
-    monkeypatch.delenv("LRKIT_DEBUG", raising=False)  # main() set it for the process
+    try:
+        code, _, err = run_cli(capsys, "--debug", "find", "--task", f"{tasks}:loss_fails",
+                               "--steps", "5")
+    finally:
+        os.environ.pop("LRKIT_DEBUG", None)  # main() set it for the process
     assert code == 2
     assert "Traceback (most recent call last)" in err and "lrkit/rangetest" in err
     assert err.strip().splitlines()[-1].startswith("lrkit: error: your my_loss()")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from lrkit._json import jsonable
 from lrkit.errors import ConfigError
 from lrkit.schedules.parse import parse_spec
 
-__all__ = ["TASK_HELP", "check_outputs", "compact_spec", "console", "echo_json", "err_console",
-           "parse_pairs", "task_option"]
+__all__ = ["MAX_SEED", "TASK_HELP", "bounded", "check_outputs", "compact_spec", "console",
+           "echo_json", "err_console", "parse_pairs", "task_option"]
 
 # One --task option for every verb that trains (find, sharpness, tune, auto, compare).
 TASK_HELP = ("A built-in task (digits-mlp, digits-cnn, breast-cancer-logreg, diabetes-mlp), "
@@ -26,7 +27,6 @@ TASK_HELP = ("A built-in task (digits-mlp, digits-cnn, breast-cancer-logreg, dia
 def task_option(default: str = "digits-mlp") -> Any:
     """The shared ``--task`` option (a typer default), the same name and help everywhere."""
     return typer.Option(default, "--task", help=TASK_HELP)
-
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -54,6 +54,45 @@ def check_outputs(*, plot: Path | None = None, save: Path | None = None,
         output_target(save, "--save")
     if report is not None:
         output_folder(report, "--report")
+
+
+#: Seeds feed numpy and torch generators, which take 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def bounded(low: float, high: float, *, low_open: bool = False, example: str = "",
+            ) -> Callable[[Any, Any, Any], Any]:
+    """A typer option callback refusing values outside [low, high] (or (low, high]), NaN
+    and infinities, with lrkit's one-line message (typer itself would accept 1e9 steps, a
+    seed of 2**64 or a grid factor of nan and fail late or never).
+
+    >>> check = bounded(1, 10, example="5")
+    >>> check(None, type("P", (), {"opts": ["--steps"]})(), 3)
+    3
+    >>> check(None, type("P", (), {"opts": ["--steps"]})(), 11)
+    Traceback (most recent call last):
+    ...
+    lrkit.errors.ConfigError: --steps = 11: must be between 1 and 10; pass e.g. 5
+    """
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        name = (getattr(param, "opts", None) or [getattr(param, "name", "value")])[0]
+        items = value if isinstance(value, list | tuple) else [value]
+        for v in items:
+            ok = (math.isfinite(v) and (v > low if low_open else v >= low) and v <= high)
+            if not ok:
+                lo = f"> {_num(low)}" if low_open else f"between {_num(low)} and {_num(high)}"
+                rule = (f"must be {lo} and <= {_num(high)}" if low_open else f"must be {lo}")
+                fix = f"pass e.g. {example}" if example else "pass a value in that range"
+                raise ConfigError(f"{name} = {v!r}: {rule}; {fix}")
+        return value
+
+    return check
+
+
+def _num(v: float) -> str:
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
 
 
 def parse_pairs(pairs: Sequence[str], where: str) -> dict[str, Any]:

@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import compact_spec, console, echo_json, err_console, task_option
+from lrkit.cli._common import (
+    MAX_SEED,
+    bounded,
+    compact_spec,
+    console,
+    echo_json,
+    err_console,
+    task_option,
+)
 
 RANK = 5
 
@@ -25,7 +33,8 @@ def auto(
     max_budget: float | None = typer.Option(None, "--max-budget", help="The most it may "
                                             "spend when a miss would be costly (default: "
                                             "twice --budget)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline.",
+                             callback=bounded(0, MAX_SEED, example="0")),
     curvature: bool = typer.Option(True, "--curvature/--no-curvature",
                                    help="Measure the sharpness ceiling."),
     report: Path | None = typer.Option(Path("lrkit-report"), "--report",

@@ -8,7 +8,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lrkit.cli._common import check_outputs, console, echo_json, err_console, task_option
+from lrkit.cli._common import (
+    MAX_SEED,
+    bounded,
+    check_outputs,
+    console,
+    echo_json,
+    err_console,
+    task_option,
+)
 
 RANK = 30
 
@@ -22,15 +30,19 @@ def find(
     start_lr: float = typer.Option(1e-7, "--start-lr", help="First LR of the sweep."),
     end_lr: float = typer.Option(10.0, "--end-lr", help="Last LR of the sweep (auto-extended "
                                  "up to 100x when the loss has not diverged by then)."),
-    steps: int = typer.Option(100, "--steps", help="Optimizer updates from start to end LR."),
+    steps: int = typer.Option(100, "--steps", help="Optimizer updates from start to end LR.",
+                              callback=bounded(2, 1_000_000, example="100")),
     repeats: int = typer.Option(1, "--repeats", help="Sweeps with different batch orders; "
-                                "the median and the spread are reported."),
-    seed: int = typer.Option(0, "--seed", help="Initialisation seed."),
+                                "the median and the spread are reported.",
+                                callback=bounded(1, 1_000, example="3")),
+    seed: int = typer.Option(0, "--seed", help="Initialisation seed.",
+                             callback=bounded(0, MAX_SEED, example="0")),
     mode: str = typer.Option("exp", "--mode", help="exp (geometric) or linear sweep."),
     rule: str = typer.Option("lrkit", "--rule", help="Suggestion rule: lrkit, steepest, "
                              "minimum, or the re-implemented valley, slide, torch_lr_finder."),
     val_every: int = typer.Option(0, "--val-every", help="Probe the validation loss on fixed "
-                                  "held-out batches every N updates (0 = off)."),
+                                  "held-out batches every N updates (0 = off).",
+                                  callback=bounded(0, 1_000_000, example="10")),
     plot: Path | None = typer.Option(None, "--plot", help="Write the plot (.png, .svg, .pdf)."),
     save: Path | None = typer.Option(None, "--save", help="Write the full result as JSON."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),

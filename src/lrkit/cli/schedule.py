@@ -11,6 +11,7 @@ from rich.table import Table
 from lrkit.cli._common import console, echo_json, parse_pairs
 from lrkit.errors import ConfigError
 from lrkit.schedules import Schedule, horizon, parse
+from lrkit.schedules._check import finite_values
 
 RANK = 10
 _FORMATS = ("table", "csv", "json")
@@ -67,6 +68,8 @@ def schedule(
     # column name -> values; "lr" is the main schedule, as in the JSON document
     curves = {"lr": np.asarray(main(t))}
     curves |= {f"compare_{i + 1}": np.asarray(s(t)) for i, s in enumerate(others)}
+    for name, values in curves.items():
+        finite_values("schedule" if name == "lr" else f"--compare {name[8:]}", values)
     if plot is not None:
         from lrkit.report.schedule_plot import plot_schedules
 

@@ -70,8 +70,11 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as err:
-        raise ConfigError(f"--host = {host!r}: cannot resolve it ({err.strerror}); "
+        raise ConfigError(f"--host = {host[:80]!r}: cannot resolve it ({err.strerror}); "
                           "pass an address such as 127.0.0.1") from None
+    except (UnicodeError, ValueError):  # a label over 63 characters, a NUL byte
+        raise ConfigError(f"--host = {host[:80]!r}: not a valid host name; pass an address "
+                          "such as 127.0.0.1") from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

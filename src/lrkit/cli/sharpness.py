@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console, task_option
+from lrkit.cli._common import MAX_SEED, bounded, console, echo_json, err_console, task_option
 from lrkit.errors import ConfigError
 
 RANK = 40
@@ -29,7 +29,8 @@ def sharpness(
     tol: float = typer.Option(1e-3, "--tol", help="Relative stopping tolerance."),
     warm_steps: int = typer.Option(0, "--warm-steps",
                                    help="Train this many steps first (default: measure at "
-                                        "initialisation)."),
+                                        "initialisation).",
+                                   callback=bounded(0, 1_000_000, example="100")),
     warm_lr: float | None = typer.Option(None, "--warm-lr",
                                          help="LR of the warm steps (default: --lr-suggestion)."),
     lr_suggestion: float | None = typer.Option(None, "--lr-suggestion",
@@ -38,7 +39,8 @@ def sharpness(
     rangetest: Path | None = typer.Option(None, "--rangetest",
                                           help="Compare with the suggestion of a range test "
                                                "saved by 'lrkit find --save'."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the model, batches and start vector."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the model, batches and start vector.",
+                             callback=bounded(0, MAX_SEED, example="0")),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Estimate the sharpness L of a task's loss and the learning-rate bounds it implies.

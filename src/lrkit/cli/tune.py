@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lrkit.cli._common import console, echo_json, err_console, task_option
+from lrkit.cli._common import MAX_SEED, bounded, console, echo_json, err_console, task_option
 from lrkit.errors import ConfigError
 
 RANK = 50
@@ -61,7 +61,8 @@ def tune(
     sampler: str = typer.Option("tpe", "--sampler", help="grid, random or tpe."),
     pruner: str = typer.Option("hyperband", "--pruner", help="hyperband, sha, median or none."),
     trials: int = typer.Option(20, "--trials",
-                               help="Finished trials the study should hold (all workers)."),
+                               help="Finished trials the study should hold (all workers).",
+                               callback=bounded(1, 100_000, example="30")),
     lr_min: float | None = typer.Option(None, "--lr-min", help="Lowest LR searched."),
     lr_max: float | None = typer.Option(None, "--lr-max", help="Highest LR searched."),
     schedules: list[str] = typer.Option(
@@ -74,12 +75,16 @@ def tune(
     fidelity: str = typer.Option("epochs", "--fidelity",
                                  help="Rungs are epochs, or 'data': early rungs train on "
                                       "subsets (1/9, 1/3, all)."),
-    rungs: int = typer.Option(3, "--rungs", help="Data-fidelity rungs."),
-    eta: int = typer.Option(3, "--eta", help="Reduction factor of successive halving."),
+    rungs: int = typer.Option(3, "--rungs", help="Data-fidelity rungs.",
+                              callback=bounded(1, 20, example="3")),
+    eta: int = typer.Option(3, "--eta", help="Reduction factor of successive halving.",
+                            callback=bounded(2, 100, example="3")),
     grid_factor: float = typer.Option(10**0.5, "--grid-factor",
                                       help="Ratio of neighbouring grid LRs (default sqrt(10): "
-                                           "1e-3, 3e-3, 1e-2...)."),
-    seed_lrs: list[float] = typer.Option([], "--seed-lr", help="An LR to try first (repeatable)."),
+                                           "1e-3, 3e-3, 1e-2...).",
+                                      callback=bounded(1, 1e6, low_open=True, example="3.16")),
+    seed_lrs: list[float] = typer.Option([], "--seed-lr", help="An LR to try first (repeatable).",
+                                         callback=bounded(0, 1e6, low_open=True, example="0.01")),
     calc: Path | None = typer.Option(None, "--calc",
                                      help="Seed with the initial_lr of 'lrkit calc --json'."),
     rangetest: Path | None = typer.Option(None, "--rangetest",
@@ -87,15 +92,21 @@ def tune(
     narrow: float = typer.Option(10.0, "--narrow",
                                  help="With seeds and no --lr-min/--lr-max, search from "
                                       "the smallest seed / NARROW to the largest seed "
-                                      "* NARROW."),
-    epochs: int | None = typer.Option(None, "--epochs", help="Override the task's epochs."),
-    seed: int = typer.Option(0, "--seed", help="Training seed of every trial."),
+                                      "* NARROW.",
+                                 callback=bounded(1, 1e6, example="10")),
+    epochs: int | None = typer.Option(None, "--epochs", help="Override the task's epochs.",
+                                      callback=bounded(1, 100_000, example="10")),
+    seed: int = typer.Option(0, "--seed", help="Training seed of every trial.",
+                             callback=bounded(0, MAX_SEED, example="0")),
     heartbeat: int = typer.Option(10, "--heartbeat",
-                                  help="Seconds between a running trial's heartbeats."),
+                                  help="Seconds between a running trial's heartbeats.",
+                                  callback=bounded(0, 86_400, low_open=True, example="10")),
     grace: int = typer.Option(30, "--grace", help="Seconds without heartbeat before a trial "
-                                                  "counts as dead and is retried."),
+                                                  "counts as dead and is retried.",
+                              callback=bounded(0, 864_000, low_open=True, example="30")),
     timeout: float | None = typer.Option(None, "--timeout",
-                                         help="Stop this worker after SECONDS."),
+                                         help="Stop this worker after SECONDS.",
+                                         callback=bounded(0, 1e9, low_open=True, example="3600")),
     plot: Path | None = typer.Option(None, "--plot",
                                      help="Write LR-vs-loss of all trials (.png/.svg/.pdf)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),

@@ -124,6 +124,11 @@ class Diagnosis:
         }
 
 
+#: Model kinds ``model_kind=`` / ``--model-kind`` accepts (the calculator's, and the names
+#: the warmup check knows transformers by).
+MODEL_KINDS = ("cnn", "resnet", "mlp", "rnn", "linear", "transformer", "vit", "llm", "bert",
+               "gpt")
+
 def _thin(c: Curve, max_points: int) -> dict[str, Any]:
     d = c.to_dict()
     n = len(c)
@@ -333,6 +338,9 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
                                      0 < progress <= 1):
         raise ConfigError(f"progress = {progress!r}: must be in (0, 1], the fraction of the "
                           "planned run the curves cover; pass e.g. step / total_steps")
+    if model_kind is not None and str(model_kind).lower() not in MODEL_KINDS:
+        raise ConfigError(f"model_kind = {str(model_kind)[:40]!r}: unknown model kind; use "
+                          f"one of {', '.join(MODEL_KINDS)}")
     if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
         raise ConfigError(f"tolerance = {tolerance!r}: must be between 0 and 1; "
                           "pass e.g. 0.01 (1% of the remaining improvement per epoch)")

@@ -136,7 +136,7 @@ KERAS_SCHEDULES: dict[str, Callable[..., Schedule]] = {
 }
 
 
-def from_keras(class_name: str, **config: Any) -> Schedule:
+def from_keras(class_name: str, /, **config: Any) -> Schedule:
     """The lrkit schedule whose value at ``t`` is the rate Keras uses for update ``t``.
 
     Args:

@@ -329,7 +329,7 @@ _ALIASES = {name.removesuffix("_schedule"): name for name in OPTAX_SCHEDULES
             if name.endswith("_schedule")} | {"join": "join_schedules", "sgdr": "sgdr_schedule"}
 
 
-def from_optax(function_name: str, **kwargs: Any) -> Schedule:
+def from_optax(function_name: str, /, **kwargs: Any) -> Schedule:
     """The lrkit schedule whose value at ``t`` is the optax schedule's value at count ``t``.
 
     Args:

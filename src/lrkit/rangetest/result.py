@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from lrkit._io import write_atomic
+from lrkit._io import read_input, write_atomic
 from lrkit._json import jsonable
 from lrkit.errors import DataError
 from lrkit.rangetest.rules import RULES, SweepCurve, analyse, suggest
@@ -312,14 +312,13 @@ class RangeTestResult:
         Raises:
             DataError: missing, unreadable or malformed file.
         """
+        text = read_input(path, "path")  # a FIFO or /dev/zero would block or never end
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(f"path = '{path}': no such file; pass a file written by "
+            doc = json.loads(text)
+        except (ValueError, RecursionError) as err:
+            raise DataError(f"path = '{path}': not a range-test JSON file "
+                            f"({str(err)[:80]}); pass a file written by "
                             "RangeTestResult.save") from None
-        except (OSError, json.JSONDecodeError) as err:
-            raise DataError(f"path = '{path}': not a range-test JSON file ({err}); "
-                            "pass a file written by RangeTestResult.save") from None
         if not isinstance(doc, dict):
             raise DataError(f"path = '{path}': not a range-test JSON object")
         return cls.from_dict(doc)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lrkit._io import read_input
 from lrkit.errors import ConfigError, DataError
 
 __all__ = ["MIN_POINTS", "SETTLE_FRACTION", "LossFit", "fit_loss_curve", "read_loss_history"]
@@ -55,14 +56,15 @@ def read_loss_history(source: str | os.PathLike[str] | Sequence[Any]
     """
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        if not path.is_file():
-            raise ConfigError(parameter="loss_history", value=str(path), rule="file not found",
-                              fix="pass a CSV or JSON file of epoch,loss rows")
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise DataError(f"--loss-history = '{path}': cannot be read ({err}); "
-                            "pass a UTF-8 CSV or JSON file") from None
+            exists = path.exists()
+        except OSError:  # a name too long to look up
+            exists = False
+        if not exists:
+            raise ConfigError(parameter="loss_history", value=str(path)[:120],
+                              rule="file not found",
+                              fix="pass a CSV or JSON file of epoch,loss rows")
+        text = read_input(path, "--loss-history", max_bytes=20 * 2**20)
         where = f"--loss-history = '{path}'"
         stripped = text.lstrip()
         if stripped.startswith(("[", "{")):
@@ -71,9 +73,16 @@ def read_loss_history(source: str | os.PathLike[str] | Sequence[Any]
             except json.JSONDecodeError as err:
                 raise DataError(f"{where}: invalid JSON ({err.msg} at line {err.lineno}); "
                                 "fix the file or save it as CSV") from None
+            except (ValueError, RecursionError):
+                raise DataError(f"{where}: JSON nested too deeply or holding a number too "
+                                "long to read; fix the file or save it as CSV") from None
             pairs = _from_json(data, where)
         else:
-            pairs = _from_csv(text, where)
+            try:
+                pairs = _from_csv(text, where)
+            except csv.Error as err:
+                raise DataError(f"{where}: not a readable CSV ({str(err)[:80]}); write "
+                                "epoch,loss rows") from None
     else:
         where = "loss_history"
         pairs = _from_json(list(source), where)

@@ -18,6 +18,8 @@ __all__ = [
     "choice",
     "count",
     "fail",
+    "finite_values",
+    "flag",
     "increasing_ints",
     "learning_rate",
     "length",
@@ -26,6 +28,45 @@ __all__ = [
     "real",
     "unit_interval",
 ]
+
+
+def flag(where: str, value: Any) -> bool:
+    """A true/false switch: a bool, 0 or 1, or the words true/false (any case).
+
+    ``bool("false")`` is True: a JSON or form value ``"false"`` must not switch it on.
+
+    >>> flag("exponential.staircase", "False"), flag("x", 1)
+    (False, True)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise fail(where, value, "must be true or false", "pass true or false")
+
+
+def finite_values(where: str, values: Any) -> Any:
+    """``values`` (a schedule's LRs), refused if any is NaN or infinite.
+
+    A schedule of valid parameters can still overflow (``exponential(decay_rate=1e308)``
+    reaches inf at its second step); an infinite LR is never what the user meant.
+
+    >>> finite_values("exponential", [0.1, float("inf")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lrkit.errors.ConfigError: exponential = inf at step 1: the learning rate overflows; ...
+    """
+    import numpy as np
+
+    arr = np.asarray(values, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ConfigError(f"{where} = {arr[bad[0]]} at step {int(bad[0])}: the learning rate "
+                          "overflows; use parameters that keep it finite, e.g. a decay_rate "
+                          "closer to 1")
+    return values
 
 
 def fail(where: str, value: Any, rule: str, fix: str) -> ConfigError:

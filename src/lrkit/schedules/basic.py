@@ -242,7 +242,7 @@ class Exponential(Schedule):
         settle(self, init_lr=check.learning_rate("exponential.init_lr", self.init_lr),
                decay_rate=check.positive("exponential.decay_rate", self.decay_rate),
                decay_steps=check.length("exponential.decay_steps", self.decay_steps),
-               staircase=bool(self.staircase),
+               staircase=check.flag("exponential.staircase", self.staircase),
                transition_begin=check.count("exponential.transition_begin",
                                             self.transition_begin, minimum=0),
                end_lr=None if self.end_lr is None
@@ -283,7 +283,7 @@ class InverseTime(Schedule):
         settle(self, init_lr=check.learning_rate("inverse_time.init_lr", self.init_lr),
                decay_rate=check.learning_rate("inverse_time.decay_rate", self.decay_rate),
                decay_steps=check.length("inverse_time.decay_steps", self.decay_steps),
-               staircase=bool(self.staircase))
+               staircase=check.flag("inverse_time.staircase", self.staircase))
 
     def expr(self, ops: Ops, t: Array) -> Array:
         p = t / self.decay_steps
@@ -320,7 +320,7 @@ class Polynomial(Schedule):
                total_steps=check.length("polynomial.total_steps", self.total_steps),
                end_lr=check.learning_rate("polynomial.end_lr", self.end_lr),
                power=check.positive("polynomial.power", self.power),
-               cycle=bool(self.cycle))
+               cycle=check.flag("polynomial.cycle", self.cycle))
 
     def expr(self, ops: Ops, t: Array) -> Array:
         total = float(self.total_steps)

@@ -133,7 +133,7 @@ class OneCycle(Schedule):
                div_factor=check.positive("onecycle.div_factor", self.div_factor),
                final_div_factor=check.positive("onecycle.final_div_factor",
                                                self.final_div_factor),
-               three_phase=bool(self.three_phase),
+               three_phase=check.flag("onecycle.three_phase", self.three_phase),
                anneal=check.choice("onecycle.anneal", self.anneal, ("cos", "linear")))
         ends = [e for e, _, _ in self.phases()]
         if any(b <= a for a, b in zip([0.0, *ends], ends, strict=False)):

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lrkit._io import read_input
 from lrkit.errors import DataError
 
 __all__ = ["suggestions_from_calc", "suggestions_from_rangetest"]
@@ -29,15 +30,15 @@ __all__ = ["suggestions_from_calc", "suggestions_from_rangetest"]
 def _document(source: Any, what: str) -> Mapping[str, Any]:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not path.exists():
             raise DataError(f"{what} = '{path}': no such file; pass the JSON that "
-                            f"'lrkit {'calc' if what == 'calc' else 'find'} --json' wrote"
-                            ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise DataError(f"{what} = '{path}': not readable JSON ({err}); pass the "
-                            "--json output of that command") from None
+                            f"'lrkit {'calc' if what == 'calc' else 'find'} --json' wrote")
+        text = read_input(path, what)  # never a FIFO or /dev/zero: they block or never end
+        try:
+            doc = json.loads(text)
+        except (ValueError, RecursionError) as err:
+            raise DataError(f"{what} = '{path}': not readable JSON ({str(err)[:80]}); pass "
+                            "the --json output of that command") from None
     elif isinstance(source, Mapping):
         doc = source
     elif hasattr(source, "to_dict"):

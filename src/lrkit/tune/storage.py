@@ -68,7 +68,13 @@ def _check_url(url: str) -> None:
                           "(many workers), or 'memory'")
     if scheme == "sqlite":
         path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:" and not Path(path).parent.exists():
+        if not path or path == ":memory:":
+            # each connection (the heartbeat thread has its own) would see its own empty
+            # database: the study crashes or loses its trials
+            raise ConfigError(f"storage = {url!r}: an in-memory SQLite database cannot be "
+                              "shared by the search's threads; pass 'memory' for a throwaway "
+                              "study or sqlite:///lrkit.db for a file")
+        if not Path(path).parent.exists():
             raise ConfigError(f"storage = {url!r}: folder '{Path(path).parent}' does not "
                               "exist; create it or choose another path")
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lrkit.errors import ConfigError, LrkitError
 from lrkit.schedules import Schedule, from_spec, horizon, parse_spec
+from lrkit.schedules._check import finite_values
 from lrkit.web.jsonio import json_response
 from lrkit.web.sampling import MAX_POINTS, MAX_STEPS, sample_curve
 from lrkit.web.spectext import compact
@@ -136,6 +137,7 @@ def evaluate(req: ScheduleRequest) -> Response:
     curves = []
     for label, schedule in zip(labels, schedules, strict=True):
         curve = sample_curve(schedule, steps, req.max_points)
+        finite_values(label[:40], curve.lr)
         spec, text = _spec_text(schedule)
         # horizon: the schedule's own length, for the page's normalised (fraction of run) axis
         curves.append({"label": label, "spec": spec, "text": text, **curve.to_dict(),

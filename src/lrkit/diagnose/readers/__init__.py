@@ -12,6 +12,7 @@ files, but its ``trainer_state.json`` has more), then the best-scoring file in i
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -27,12 +28,13 @@ from lrkit.diagnose.readers import (
     tensorboard,
     wandb,
 )
-from lrkit.diagnose.readers._common import MAX_BYTES, fail
+from lrkit.diagnose.readers._common import MAX_BYTES, exists, fail, find_files
 from lrkit.errors import ConfigError
 
 __all__ = ["FOLDER_FINDERS", "READERS", "SNIFFERS", "detect_format", "read_logs"]
 
 Reader = Callable[[Path], list[Curve]]
+_MAX_SNIFF = 10_000  # files of one folder whose heads are read to guess the format
 Sniffer = Callable[[Path, str], int]
 
 READERS: dict[str, Reader] = {
@@ -72,7 +74,7 @@ def _find_mlflow(folder: Path) -> Path | None:
 
 
 def _find_lightning(folder: Path) -> Path | None:
-    return _latest([p for p in folder.rglob("metrics.csv") if p.is_file()])
+    return _latest(find_files(folder, "metrics.csv"))
 
 
 def _find_tensorboard(folder: Path) -> Path | None:
@@ -110,14 +112,18 @@ def detect_format(path: str | os.PathLike[str]) -> tuple[str, Path]:
         DataError: the path is missing, empty, or in no format lrkit knows.
     """
     p = Path(path)
-    if not p.exists():
+    if not exists(p):
         raise fail(p, "no such file or folder", "check the path")
     if p.is_dir():
         for name, find in FOLDER_FINDERS.items():
             found = find(p)
             if found is not None:
                 return name, found
-        files = [f for f in sorted(p.iterdir()) if f.is_file() and f.stat().st_size > 0]
+        entries = list(itertools.islice(p.iterdir(), _MAX_SNIFF + 1))
+        if len(entries) > _MAX_SNIFF:
+            raise fail(p, f"holds more than {_MAX_SNIFF:,} entries to look through",
+                       "pass the log file itself or the run's own folder")
+        files = [f for f in sorted(entries) if f.is_file() and f.stat().st_size > 0]
         scored = sorted(((s, n, f) for f in files for n, s in [_sniff_file(f)] if s > 0),
                         key=lambda t: (-t[0], str(t[2])))
         if not scored:
@@ -165,7 +171,7 @@ def read_logs(path: str | os.PathLike[str], format: str | None = None) -> list[C
             raise ConfigError(f"format = {format!r}: unknown log format; use one of "
                               f"{', '.join(sorted(READERS))}")
         target = Path(path)
-        if not target.exists():
+        if not exists(target):
             raise fail(target, "no such file or folder", "check the path")
         if target.is_dir() and format in FOLDER_FINDERS:
             target = FOLDER_FINDERS[format](target) or target

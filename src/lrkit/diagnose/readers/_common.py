@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
+import os
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +28,9 @@ __all__ = [
     "check_file",
     "clip",
     "epoch_progress",
+    "exists",
     "fail",
+    "find_files",
     "number",
     "purge_restarts",
     "read_text",
@@ -64,6 +68,56 @@ def clip(text: str, limit: int = 200) -> str:
 def fail(path: str | Path, rule: str, fix: str) -> DataError:
     """A one-line DataError: ``path = '<path>': <rule>; <fix>`` (path and rule clipped)."""
     return DataError(f"path = '{clip(str(path))}': {clip(rule, 300)}; {fix}")
+
+
+#: Entries a folder search visits before giving up: a log folder holds hundreds; a home
+#: directory or ``/`` millions (``lrkit diagnose /`` must not walk the whole disk).
+MAX_WALK = 100_000
+
+
+def find_files(folder: Path, pattern: str, *, limit: int = MAX_WALK) -> list[Path]:
+    """Regular files under ``folder`` whose name matches ``pattern`` (fnmatch), sorted.
+
+    Like ``folder.rglob(pattern)`` but bounded: symlinked folders are not followed,
+    unreadable folders are skipped, and past ``limit`` entries the search stops with a
+    DataError asking for the run's own folder.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "a").mkdir(); _ = (d / "a" / "m.csv").write_text("x")
+    >>> [p.name for p in find_files(d, "*.csv")]
+    ['m.csv']
+    """
+    found: list[Path] = []
+    seen = 0
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        seen += len(entries)
+        if seen > limit:
+            raise fail(folder, f"holds more than {limit:,} files and folders",
+                       "pass the run's own log folder, not a parent of many")
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif fnmatch.fnmatch(entry.name, pattern) and entry.is_file():
+                    found.append(Path(entry.path))
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def exists(path: Path) -> bool:
+    """``path.exists()``, with a one-line error for a path the system refuses to look up
+    (a name over 255 bytes, a loop of symlinks) instead of an OSError."""
+    try:
+        return path.exists()
+    except OSError as err:
+        raise fail(path, f"cannot be looked up ({err.strerror})", "check the path") from None
 
 
 class Column(Sequence[float | None]):
@@ -134,7 +188,7 @@ def _arrays(cells: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
 
 def check_file(path: Path, what: str = "log file") -> Path:
     """Refuse a missing, empty or oversized file with a one-line error."""
-    if not path.exists():
+    if not exists(path):
         raise fail(path, f"no such {what}", "check the path")
     if not path.is_file():
         raise fail(path, f"is not a {what}", "pass the file itself")

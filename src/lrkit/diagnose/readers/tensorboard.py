@@ -36,6 +36,7 @@ from lrkit.diagnose.readers._common import (
     check_file,
     epoch_progress,
     fail,
+    find_files,
     purge_restarts,
 )
 
@@ -47,7 +48,7 @@ _SPLIT_DIRS = frozenset({"train", "training", "validation", "valid", "val", "eva
 
 def event_files(folder: Path) -> list[Path]:
     """Every event file under ``folder``, sorted (file names start with a timestamp)."""
-    return sorted(p for p in folder.rglob(f"*{_MARK}*") if p.is_file())
+    return find_files(folder, f"*{_MARK}*")
 
 
 def sniff(path: Path, head: str) -> int:
