@@ -77,7 +77,7 @@ def test_sqlite_storage_is_continued_by_a_second_run_cli(capsys, tmp_path) -> No
     (["--plot", "out.gif"], "--plot = 'out.gif': unsupported file type"),
     (["--rangetest", "/no/such/find.json"], "rangetest = '/no/such/find.json': no such file"),
     (["--task", "no-such-task"], "no-such-task"),
-    (["--trials", "0"], "n_trials = 0"),
+    (["--trials", "0"], "--trials = 0: must be between 1 and"),
     (["--ray-dir", "/tmp/r"], "--backend = 'optuna': does not use --ray-dir; drop it"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args: list[str], message: str) -> None:
