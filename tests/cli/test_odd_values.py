@@ -52,7 +52,7 @@ def test_odd_values_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, mes
     assert code == 2, err
     assert err.startswith("lrkit: error: ") and err.count("\n") == 1, err
     assert message in err
-    assert time.perf_counter() - t0 < 15
+    assert time.perf_counter() - t0 < 60  # no run, no wait: seconds even on a busy machine
 
 
 def test_staircase_false_as_text_means_false():
@@ -104,7 +104,7 @@ def test_odd_inputs_never_block_and_fail_in_one_line(capsys, odd_inputs, tmp_pat
     assert code == 2, err
     assert err.startswith("lrkit: error: ") and err.count("\n") == 1, err
     assert message in err
-    assert time.perf_counter() - t0 < 15
+    assert time.perf_counter() - t0 < 60  # no run, no wait: seconds even on a busy machine
 
 
 def test_diagnose_root_does_not_walk_the_disk(capsys, tmp_path):
