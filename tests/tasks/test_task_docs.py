@@ -170,3 +170,17 @@ def test_an_op_without_a_second_derivative_is_a_one_line_error() -> None:
         assert "no second derivative" in str(err) and "--no-curvature" in str(err)
     else:  # a torch build whose fused attention has a double backward measures it
         assert report.sharpness.value >= 0
+
+
+def test_compare_trains_through_the_hook_as_train_does(tmp_path) -> None:
+    from lrkit.compare.entries import entries
+    from lrkit.compare.runner import run_unit
+
+    path = tmp_path / "weighted.py"
+    path.write_text(next(b for b in TASK_BLOCKS if "weighted_step" in b))
+    task = load_task(f"{path}:make_task")
+    row = entries(["constant"], [])[0]
+    rec = run_unit(task, row, 0.01, seed=0, total_steps=64)
+    direct = train(task, lr=0.01, total_steps=64)
+    assert not rec["diverged"]
+    assert rec["final_val_loss"] == pytest.approx(direct.final_val_loss, rel=1e-9)
