@@ -34,7 +34,7 @@ import numpy as np
 
 from lrkit._deps import require
 
-__all__ = ["Snapshot", "checksum", "loader_generators", "preserved"]
+__all__ = ["Snapshot", "checksum", "loader_generators", "preserved", "unrestorable"]
 
 
 def _clone(value: Any) -> Any:
@@ -58,13 +58,56 @@ def loader_generators(loaders: Iterable[Any]) -> list[Any]:
     """The ``torch.Generator`` objects owned by these DataLoaders and their samplers."""
     torch = require("torch", extra="torch")
     found: list[Any] = []
-    for loader in loaders:
+    for loader in _reachable_loaders(loaders):
         for owner in (loader, getattr(loader, "sampler", None),
                       getattr(getattr(loader, "batch_sampler", None), "sampler", None)):
             gen = getattr(owner, "generator", None)
             if isinstance(gen, torch.Generator) and all(gen is not g for g in found):
                 found.append(gen)
     return found
+
+
+def _reachable_loaders(loaders: Iterable[Any]) -> list[Any]:
+    """The loaders themselves and, for the user's own wrapper objects, the DataLoaders
+    held in their attributes (two levels deep): their generators are restorable too."""
+    torch = require("torch", extra="torch")
+    out: list[Any] = []
+    todo = [(loader, 0) for loader in loaders]
+    while todo:
+        obj, depth = todo.pop(0)
+        if any(obj is o for o in out):
+            continue
+        out.append(obj)
+        if depth >= 2 or isinstance(obj, torch.utils.data.DataLoader):
+            continue
+        try:
+            attrs = list(vars(obj).values())
+        except TypeError:  # no __dict__ (a list, a generator)
+            continue
+        todo += [(v, depth + 1) for v in attrs
+                 if isinstance(v, torch.utils.data.DataLoader | torch.utils.data.Sampler)
+                 or (hasattr(v, "__iter__") and hasattr(v, "__dict__")
+                     and not isinstance(v, torch.nn.Module | torch.Tensor))]
+    return out
+
+
+def unrestorable(loaders: Iterable[Any]) -> list[str]:
+    """Why some of ``loaders`` cannot be left where they were, one line each.
+
+    A one-shot iterator (a generator, ``iter(loader)``) is consumed by the range test: the
+    batches it yielded are gone, and nothing can rewind it.
+
+    >>> unrestorable([iter([1, 2]), [1, 2]])  # doctest: +ELLIPSIS
+    ['a list_iterator is a one-shot iterator: the batches the range test drew ...']
+    """
+    notes = []
+    for loader in loaders:
+        # an Iterator is its own iter(); calling iter() on a DataLoader would start workers
+        if isinstance(loader, Iterator):
+            notes.append(f"a {type(loader).__name__} is a one-shot iterator: the batches the "
+                         "range test drew from it are consumed; pass the DataLoader "
+                         "(re-iterable) itself to leave it untouched")
+    return notes
 
 
 class Snapshot:
@@ -78,7 +121,8 @@ class Snapshot:
         self._group_list: tuple[list[Any], list[Any]] = ([], [])
         self._state_obj: Any = None
         self._groups: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        self._opt_state: dict[Any, dict[str, tuple[Any, Any]]] = {}  # (CPU copy, device)
+        # param -> (its state dict, {key: (the live value, a CPU copy, its device)})
+        self._opt_state: dict[Any, tuple[dict[str, Any], dict[str, tuple[Any, Any, Any]]]] = {}
         self._opt_attrs: dict[str, Any] = {}
         self._scaler: Any = None
         self._scaler_state: dict[str, Any] = {}
@@ -119,8 +163,10 @@ class Snapshot:
                                              if k != "params"}))
             # each value with the device it lives on: Adam's scalar ``step`` is on the CPU,
             # but on the parameters' GPU for fused and capturable optimizers
-            snap._opt_state = {p: {k: (_clone(v), getattr(v, "device", None))
-                                   for k, v in st.items()}
+            # the per-parameter dicts and their tensors are kept too: restore writes the
+            # values back into those same objects (a caller holding exp_avg sees it back)
+            snap._opt_state = {p: (st, {k: (v, _clone(v), getattr(v, "device", None))
+                                        for k, v in st.items()})
                                for p, st in optimizer.state.items()}
             snap._opt_attrs = {k: v for k, v in vars(optimizer).items()
                                if k not in ("state", "param_groups")}
@@ -163,9 +209,14 @@ class Snapshot:
                     del group[key]
                 for key, value in saved.items():
                     group[key] = _restored(value, group.get(key))
-            opt.state.clear()
-            for p, st in self._opt_state.items():
-                opt.state[p] = {k: _copy_to(saved, device) for k, (saved, device) in st.items()}
+            for p in [p for p in opt.state if p not in self._opt_state]:
+                del opt.state[p]  # state the run created for a parameter that had none
+            for p, (st, values) in self._opt_state.items():
+                for key in [k for k in st if k not in values]:
+                    del st[key]
+                for key, (obj, saved, device) in values.items():
+                    st[key] = _in_place(obj, saved, device)
+                opt.state[p] = st
             for key in [k for k in vars(opt) if k not in ("state", "param_groups")
                         and k not in self._opt_attrs]:
                 delattr(opt, key)
@@ -193,6 +244,16 @@ def _restored(saved: Any, current: Any) -> Any:
             return current
         return saved.clone()
     return copy.deepcopy(saved)
+
+
+def _in_place(obj: Any, saved: Any, device: Any) -> Any:
+    """``obj`` (a captured optimizer-state value) holding its saved value again: the same
+    tensor object, on its own device, when it can hold it; else a fresh copy."""
+    torch = require("torch", extra="torch")
+    if isinstance(obj, torch.Tensor) and isinstance(saved, torch.Tensor):
+        _put(obj, saved)
+        return obj
+    return _copy_to(saved, device)
 
 
 def _copy_to(saved: Any, device: Any) -> Any:

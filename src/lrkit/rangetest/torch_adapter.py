@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from lrkit._deps import require
 from lrkit.device import model_device, to_device
 from lrkit.errors import ConfigError
 from lrkit.rangetest.runner import SweepRecord, sweep
-from lrkit.rangetest.state import Snapshot, checksum
+from lrkit.rangetest.state import Snapshot, checksum, unrestorable
 from lrkit.usercode import scalar_loss
 
 __all__ = ["default_forward", "sweep_torch"]
@@ -94,6 +95,8 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
     before = checksum(model, optimizer, scaler=scaler) if verify else ""
     snap = Snapshot.capture(model, optimizer, scaler=scaler, scheduler=scheduler,
                             loaders=loaders)
+    for note in unrestorable(loaders):
+        warnings.warn(f"range test: {note}", RuntimeWarning, stacklevel=2)
     micro = 0
 
     def run_forward(batch: Any) -> Any:
