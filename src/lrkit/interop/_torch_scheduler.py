@@ -30,11 +30,13 @@ __all__ = ["LrkitScheduler"]
 class LrkitScheduler(LRScheduler):
     """Set each param group's lr to ``schedule(t) * initial_lr / reference_lr``.
 
-    ``reference_lr`` defaults to the optimizer's own lr (group 0's): group 0 follows the
-    schedule exactly, whatever lr it was built with, and every other group keeps its ratio
-    to it (a head at 10x the backbone stays at 10x). Defaulting to ``schedule(0)`` instead
-    ran a schedule that starts below its peak (a warmup from ``start_factor``, OneCycle's
-    ``max_lr / div_factor``) at the wrong scale on an optimizer built with the peak lr.
+    ``reference_lr`` defaults to the optimizer's own lr (``optimizer.defaults["lr"]``, the
+    ``lr=`` it was built with; group 0's lr when that is not a number): a group at that lr
+    follows the schedule exactly and every other group keeps its ratio to it (a head at
+    10x the backbone stays at 10x, layer-wise decayed groups keep their decay). Defaulting
+    to ``schedule(0)`` instead ran a schedule that starts below its peak (a warmup from
+    ``start_factor``, OneCycle's ``max_lr / div_factor``) at the wrong scale on an
+    optimizer built with the peak lr.
 
     ``state_dict()`` holds the step count and the schedule's JSON spec (plain Python data,
     so ``torch.load(weights_only=True)`` reads it); ``load_state_dict`` restores both and
@@ -48,8 +50,12 @@ class LrkitScheduler(LRScheduler):
                              "pass e.g. lrkit.schedules.parse('cosine(...)')")
         self.schedule = schedule
         if reference_lr is None:
+            # the lr the optimizer was built with (its defaults), which per-group lrs
+            # (layer-wise decay) are ratios of; group 0's when the default is not a number
+            default = optimizer.defaults.get("lr")
             group = optimizer.param_groups[0]
-            reference_lr = float(group.get("initial_lr", group["lr"]))
+            reference_lr = (float(default) if isinstance(default, int | float) and default > 0
+                            else float(group.get("initial_lr", group["lr"])))
         self.reference_lr = check.positive("to_torch.reference_lr", reference_lr)
         super().__init__(optimizer, last_epoch)
 

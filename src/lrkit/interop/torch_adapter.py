@@ -30,16 +30,16 @@ def to_torch(schedule: Schedule, optimizer: Any, *, reference_lr: float | None =
 
     Call ``scheduler.step()`` after each ``optimizer.step()``, as with PyTorch's own
     schedulers. Group *i* gets ``schedule(t) * lr_i / reference_lr``: with the default
-    ``reference_lr`` = the optimizer's own lr (group 0's), group 0 follows the schedule
-    exactly whatever lr the optimizer was built with, and the other groups keep their ratio
-    to it. ``state_dict()`` / ``load_state_dict()`` save and resume it, including the
+    ``reference_lr`` = the optimizer's own lr (the ``lr=`` it was built with), a group at
+    that lr follows the schedule exactly, and the other groups keep their ratio to it.
+    ``state_dict()`` / ``load_state_dict()`` save and resume it, including the
     schedule's spec.
 
     Args:
         schedule: the lrkit schedule.
         optimizer: a ``torch.optim.Optimizer``.
-        reference_lr: the optimizer lr that stands for the schedule (default: group 0's
-            lr, so group 0 gets exactly ``schedule(t)``).
+        reference_lr: the optimizer lr that stands for the schedule (default: the lr the
+            optimizer was built with, ``optimizer.defaults["lr"]``).
         last_epoch: as in PyTorch; leave -1 and resume with ``load_state_dict``.
 
     Raises:
