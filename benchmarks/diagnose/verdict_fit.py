@@ -177,7 +177,7 @@ def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0,
         return "not_enough_data", math.nan
     f, n, _old, crit = r["feats"][frac]
     if crit:  # a NaN or a blow-up never recovered from is conclusive (as in diagnose)
-        return "too_high", 1.0
+        return "too_high", model.proba(f)["too_high"]
     if n < MIN_POINTS and not f["nonfinite"]:
         return "not_enough_data", math.nan
     p = model.proba(f)
@@ -307,6 +307,17 @@ def score(rows: list[dict[str, Any]], model: VerdictModel, title: str) -> list[s
     out.append(f"Healthy runs under a decaying schedule called too low (issue 16): lrkit 2 "
                f"{sum(predict(model, r)[0] == 'too_low' for r in decaying)}, lrkit 1 "
                f"{sum(r['v1'] == 'too_low' for r in decaying)}, of {len(decaying)}.")
+    # Calibration: the stated probability of the verdict against how often it is right.
+    probs = [(predict(model, r)[1], LABELS[r["lr_class"]] == lab)
+             for r, (_t, lab) in zip(scored, pairs, strict=True) if lab != "not_enough_data"]
+    cal = []
+    for lo, hi in ((0.0, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)):
+        got = [(p, ok) for p, ok in probs if lo <= p < hi]
+        if got:
+            cal.append(f"p in [{lo:g}, {min(hi, 1):g}): {len(got)} logs, stated "
+                       f"{100 * np.mean([p for p, _ in got]):.0f}%, right "
+                       f"{100 * np.mean([ok for _, ok in got]):.0f}%")
+    out.append("Calibration of the verdict's probability: " + "; ".join(cal) + ".")
     wide = [(t, p) for (t, p), r in zip(pairs, scored, strict=True)
             if r["lr_class"] == "healthy" or r["regret"] >= 0.5]
     out += ["", f"Sensitivity: the same with runs of regret 0.25-0.5 also left out "
