@@ -63,3 +63,24 @@ def test_range_test_and_doctor_under_torchrun(tmp_path):
     assert n >= 20
     assert ranks[0]["losses"][:n] == pytest.approx(single.losses[:n], rel=1e-4)
     assert ranks[0]["suggestion"] == pytest.approx(single.suggestion, rel=0.05)
+
+
+@pytest.mark.slow
+def test_lightning_ddp_strategy_and_torchrun_hf_trainer(tmp_path):
+    pytest.importorskip("lightning.pytorch")
+    pytest.importorskip("transformers")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+           "--master_addr=127.0.0.1", f"--master_port={free_port()}",
+           str(WORKER.with_name("framework_ddp_worker.py")), str(tmp_path)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"frameworks{r}.json").read_text()) for r in (0, 1)]
+    for key in ("pl", "hf"):
+        # the loss each rank recorded is the mean over both: the same curve on both ranks
+        assert ranks[0][key] == ranks[1][key] and len(ranks[0][key]) >= 10
+        assert ranks[0][f"{key}_restored"] and ranks[1][f"{key}_restored"]
+    assert ranks[0]["hf_world"] == 2
+    # the real runs afterwards: 256 examples, 2 ranks x 16 per step = 8 steps each
+    assert ranks[0]["pl_steps"] == ranks[1]["pl_steps"] == 8
+    assert ranks[0]["hf_steps"] == ranks[1]["hf_steps"] == 8
