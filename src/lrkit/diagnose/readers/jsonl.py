@@ -14,6 +14,8 @@ is an error naming its line number.
 from __future__ import annotations
 
 import json
+from array import array
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from lrkit.diagnose.readers._common import (
     MAX_COLUMNS,
     MAX_POINTS,
     Column,
+    check_file,
     fail,
     number,
     read_text,
@@ -53,12 +56,48 @@ def flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def records_to_columns(records: list[dict[str, Any]]) -> dict[str, Column]:
-    """Sparse records -> ``{column: [cell per record]}`` with None where a key is absent.
+class _ColumnBuilder:
+    """Sparse records -> columns, one record at a time (nothing but the cells is kept).
 
     Each record's own keys are visited once, so the work is the number of cells in the
-    input (not records x every key ever seen), and the table it would make is checked
-    against the size limits before it is built.
+    input (not records x every key ever seen); the key count is capped as it grows and the
+    table it would make is checked against the size limits before it is built.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.rows: dict[str, list[int]] = {}
+        self.values: dict[str, array[float]] = {}
+
+    def add(self, rec: dict[str, Any]) -> None:
+        i = self.n
+        self.n += 1
+        for name, raw in rec.items():
+            value = _cell(raw)
+            rows = self.rows.get(name)
+            if rows is None:
+                rows = self.rows[name] = []
+                self.values[name] = array("d")
+                if len(self.rows) > MAX_COLUMNS:
+                    raise fail("<records>", f"more than {MAX_COLUMNS:,} different keys",
+                               "log fewer metrics")
+            if value is not None:
+                rows.append(i)
+                self.values[name].append(value)
+
+    def build(self) -> dict[str, Column]:
+        kept = [name for name, idx in self.rows.items() if idx]
+        if self.n * max(len(kept) - 1, 1) > MAX_POINTS * 4:
+            raise fail("<records>", f"{self.n:,} records x {len(kept)} keys is over the limit",
+                       "export fewer rows or metrics")
+        return {name: Column.sparse(self.n, self.rows[name], self.values[name])
+                for name in kept}
+
+
+def records_to_columns(records: Iterable[dict[str, Any]]) -> dict[str, Column]:
+    """Sparse records -> ``{column: [cell per record]}`` with None where a key is absent.
+
+    Linear in the number of cells (see ``_ColumnBuilder``).
 
     Raises:
         DataError: more than MAX_COLUMNS keys, or more cells than the limits allow.
@@ -66,25 +105,10 @@ def records_to_columns(records: list[dict[str, Any]]) -> dict[str, Column]:
     >>> {k: list(v) for k, v in records_to_columns([{"a": 1}, {"b": "2"}]).items()}
     {'a': [1.0, None], 'b': [None, 2.0]}
     """
-    rows: dict[str, list[int]] = {}
-    values: dict[str, list[float]] = {}
-    for i, rec in enumerate(records):
-        for name, raw in rec.items():
-            value = _cell(raw)
-            if value is None:
-                rows.setdefault(name, [])
-                continue
-            rows.setdefault(name, []).append(i)
-            values.setdefault(name, []).append(value)
-        if len(rows) > MAX_COLUMNS:
-            raise fail("<records>", f"more than {MAX_COLUMNS:,} different keys",
-                       "log fewer metrics")
-    n = len(records)
-    if n * max(len(values) - 1, 1) > MAX_POINTS * 4:
-        raise fail("<records>", f"{n:,} records x {len(values)} keys is over the limit",
-                   "export fewer rows or metrics")
-    return {name: Column.sparse(n, idx, values[name]) for name, idx in rows.items()
-            if idx}
+    builder = _ColumnBuilder()
+    for rec in records:
+        builder.add(rec)
+    return builder.build()
 
 
 def json_problem(err: Exception) -> str:
@@ -105,10 +129,13 @@ def _cell(value: Any) -> float | None:
     return number(value)
 
 
-def _parse(path: Path) -> list[dict[str, Any]]:
-    text = read_text(path)
-    stripped = text.lstrip()
-    if stripped.startswith("["):
+def _parse(path: Path) -> dict[str, Column]:
+    """The file's records as columns; JSON lines are streamed, never held as text."""
+    check_file(path)
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        text = read_text(path)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
@@ -116,32 +143,48 @@ def _parse(path: Path) -> list[dict[str, Any]]:
                        "repair the file or export it again") from None
         except (ValueError, RecursionError) as err:
             raise fail(path, json_problem(err), "repair the file or export it again") from None
+        del text
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise fail(path, "a JSON array that is not a list of objects",
                        "write one object per logged point")
-        return [flatten(r) for r in data]
-    lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    records: list[dict[str, Any]] = []
-    for k, (i, line) in enumerate(lines):
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
-            if k == len(lines) - 1 and records:
-                break  # the last line of a log still being written
-            raise fail(path, f"line {i} is not valid JSON ({err.msg})",
-                       "repair or remove that line") from None
-        except (ValueError, RecursionError) as err:
-            raise fail(path, f"line {i}: {json_problem(err)}",
-                       "repair or remove that line") from None
-        if not isinstance(rec, dict):
-            raise fail(path, f"line {i} is not a JSON object",
-                       "write one object per line, e.g. {\"step\": 0, \"loss\": 2.3}")
-        records.append(flatten(rec))
-        if len(records) > MAX_POINTS:
-            raise fail(path, f"more than {MAX_POINTS:,} lines", "export fewer rows")
-    if not records:
+        return records_to_columns(flatten(r) for r in data)
+    builder = _ColumnBuilder()
+    broken: tuple[int, str] | None = None  # a bad line: an error unless it is the last one
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            for i, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                if broken is not None:
+                    raise fail(path, f"line {broken[0]} is not valid JSON ({broken[1]})",
+                               "repair or remove that line")
+                if "\x00" in line:
+                    raise fail(path, "contains NUL bytes, so it is not a text log",
+                               "pass a text log (CSV, JSON) or an event file")
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as err:
+                    broken = (i, err.msg)
+                    continue
+                except (ValueError, RecursionError) as err:
+                    raise fail(path, f"line {i}: {json_problem(err)}",
+                               "repair or remove that line") from None
+                if not isinstance(rec, dict):
+                    raise fail(path, f"line {i} is not a JSON object",
+                               "write one object per line, e.g. {\"step\": 0, \"loss\": 2.3}")
+                builder.add(flatten(rec))
+                if builder.n > MAX_POINTS:
+                    raise fail(path, f"more than {MAX_POINTS:,} lines", "export fewer rows")
+    except UnicodeDecodeError as err:
+        raise fail(path, f"not UTF-8 text (byte {err.start} of a block)",
+                   "pass a text log (CSV, JSON) or an event file") from None
+    if broken is not None and builder.n == 0:
+        raise fail(path, f"line {broken[0]} is not valid JSON ({broken[1]})",
+                   "repair or remove that line")
+    # a broken last line is a log still being written: ignored
+    if builder.n == 0:
         raise fail(path, "no JSON objects found", "write one object per line")
-    return records
+    return builder.build()
 
 
 def sniff(path: Path, head: str) -> int:
@@ -160,4 +203,4 @@ def sniff(path: Path, head: str) -> int:
 
 def read(path: Path) -> list[Curve]:
     """Read a JSON lines log into curves (see the module docstring)."""
-    return table_to_curves(records_to_columns(_parse(path)), source="jsonl", path=path)
+    return table_to_curves(_parse(path), source="jsonl", path=path)
