@@ -114,3 +114,10 @@ def test_calc_limits_work_with_a_422(web, body):
     r = web.post("/api/calc", json=body)
     assert r.status_code == 422, r.text[:200]
     assert len(r.content) < 1_000
+
+
+@pytest.mark.parametrize("steps", [True, "10", 1.5])
+def test_schedule_steps_must_be_a_json_integer(web, steps):
+    r = web.post("/api/schedule", json={"schedules": ["cosine(peak_lr=0.1,total_steps=10)"],
+                                        "steps": steps})
+    assert r.status_code == 422 and r.json()["detail"].startswith("steps = ")

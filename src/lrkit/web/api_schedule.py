@@ -40,10 +40,11 @@ class ScheduleRequest(_Strict):
 
     schedules: list[Spec] = Field(min_length=1, max_length=MAX_CURVES)
     labels: list[str] | None = Field(None, description="One label per schedule.")
+    # strict: a JSON true is not the number 1
     steps: int | None = Field(
-        None, ge=1, le=MAX_STEPS,
+        None, ge=1, le=MAX_STEPS, strict=True,
         description="Number of updates to show; default: the longest schedule's total_steps.")
-    max_points: int = Field(MAX_POINTS, ge=2, le=MAX_POINTS,
+    max_points: int = Field(MAX_POINTS, ge=2, le=MAX_POINTS, strict=True,
                             description="Most points per curve (long runs are downsampled).")
 
 
