@@ -61,7 +61,22 @@ def code_blocks(page: Path) -> list[tuple[str, str, str | None]]:
     return blocks
 
 
-PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
+# Pages whose examples another test already runs as written (they train real frameworks'
+# models; running them twice would only double the suite's time).
+TESTED_ELSEWHERE = {
+    "integrations/": ROOT / "tests" / "integrations" / "test_docs_examples.py",
+    "task.md": ROOT / "tests" / "tasks" / "test_task_docs.py",
+}
+PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
+               if not p.relative_to(DOCS).as_posix().startswith(tuple(TESTED_ELSEWHERE)))
+
+
+def test_pages_left_to_other_tests_are_run_there() -> None:
+    for prefix, test in TESTED_ELSEWHERE.items():
+        pages = sorted(DOCS.glob(prefix + "*.md" if prefix.endswith("/") else prefix))
+        assert pages, f"no page matches {prefix}"
+        source = test.read_text()
+        assert "docs" in source and "python" in source, f"{test} does not run {prefix}"
 
 
 def test_code_blocks_are_found() -> None:
