@@ -1,11 +1,13 @@
 """The live LR doctor: ``lrkit.diagnose``'s detectors run on a training run while it trains.
 
 ``Doctor.step(loss, lr)`` is called once per optimizer update (by your loop or by a
-framework callback). It only appends to two lists; every so often it runs the same
-detectors ``lrkit diagnose`` runs on a finished log (``diagnose_curves`` on the curve so
-far), and when one of them finds an LR problem it says so **once** per kind, with the
-evidence and a corrected LR, through Python logging (logger ``lrkit.doctor``) and any
-``on_finding`` hook (the framework callbacks log it to the framework's logger too).
+framework callback). It only appends to two lists; every so often it diagnoses the run
+so far exactly as ``lrkit diagnose`` would (``diagnose_curves(curves, progress=...)``,
+its entry point for a run in progress), and when it finds an LR problem it says so
+**once** per kind, with the evidence and a corrected LR, through Python logging (logger
+``lrkit.doctor``) and any ``on_finding`` hook (the framework callbacks log it to the
+framework's logger too). ``finish()`` at the end of the run (the callbacks call it)
+diagnoses the whole log once more, as ``lrkit diagnose`` will afterwards.
 
 When to check is a time budget, not a fixed interval: after each check the next one is
 placed so that the checks cost at most ``overhead`` (default 0.5%) of the time spent in
@@ -53,14 +55,12 @@ import numpy as np
 
 from lrkit.diagnose.advice import fmt_lr
 from lrkit.diagnose.curves import Curve
-from lrkit.diagnose.detectors import DETECTORS, LR_LOW_KINDS, SUPERSEDES
-from lrkit.diagnose.diagnosis import _verdict
+from lrkit.diagnose.diagnosis import Diagnosis, diagnose_curves
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
 from lrkit.errors import ConfigError
 from lrkit.integrations import _dist
 
-__all__ = ["MODES", "Doctor", "describe", "findings_of"]
+__all__ = ["MODES", "Doctor", "describe"]
 
 MODES = ("warn", "stop", "act")
 
@@ -105,6 +105,9 @@ class Doctor:
         min_points: updates before the first check.
         model_kind: e.g. ``"transformer"`` (enables the missing-warmup check).
         steps_per_epoch: updates per epoch, when known (some detectors use epochs).
+        total_steps: updates the run will make, when known: a check then tells diagnose
+            how far the run is (a loss still falling at 25% of a run is expected). The
+            framework callbacks fill it in.
         on_finding: called as ``on_finding(finding, message)`` for each reported finding.
         kinds: report only these finding kinds (default: every LR-related kind).
 
@@ -115,6 +118,7 @@ class Doctor:
     def __init__(self, mode: str = "warn", *, optimizer: Any = None, scheduler: Any = None,
                  overhead: float = 0.005, min_points: int = 30,
                  model_kind: str | None = None, steps_per_epoch: float | None = None,
+                 total_steps: int | None = None,
                  on_finding: Callable[[Finding, str], None] | None = None,
                  kinds: tuple[str, ...] | None = None) -> None:
         if mode not in MODES:
@@ -136,6 +140,12 @@ class Doctor:
         self.min_points = min_points
         self.model_kind = model_kind
         self.steps_per_epoch = steps_per_epoch
+        if total_steps is not None and (isinstance(total_steps, bool) or
+                                        not isinstance(total_steps, int) or total_steps < 1):
+            raise ConfigError(f"total_steps = {total_steps!r}: must be an integer >= 1; pass "
+                              "the number of updates of the run or leave it out")
+        self.total_steps = total_steps
+        self.diagnosis: Diagnosis | None = None
         self.on_finding = on_finding
         self.kinds = kinds
         self.steps: list[int] = []
@@ -262,9 +272,20 @@ class Doctor:
         return out
 
     def check(self) -> tuple[Finding, ...]:
-        """Run every detector on the run so far now (no reporting); returns the findings."""
+        """Diagnose the run so far now (no reporting); returns the findings.
+
+        This is ``lrkit diagnose``'s own entry point for a run in progress
+        (``diagnose_curves`` with ``progress = updates / total_steps`` when the total is
+        known), so a finding here is one ``lrkit diagnose`` makes on the same log.
+        """
         self.checks += 1
-        return findings_of(self.curves(), model_kind=self.model_kind)
+        progress = None
+        if self.total_steps:
+            progress = min(1.0, len(self.losses) / float(self.total_steps))
+        with np.errstate(all="ignore"):
+            self.diagnosis = diagnose_curves(self.curves(), model_kind=self.model_kind,
+                                             progress=progress)
+        return self.diagnosis.findings
 
     def _wanted(self, f: Finding) -> bool:
         if self.kinds is not None:
@@ -306,6 +327,28 @@ class Doctor:
         if self.on_finding is not None:
             self.on_finding(f, message)
 
+    def finish(self) -> tuple[Finding, ...]:
+        """Diagnose the whole run once more at its end and report what is new.
+
+        The framework callbacks call it when training ends; in a loop of your own, call it
+        after the loop. It is the diagnosis ``lrkit diagnose`` makes of the finished log
+        (``progress`` 1), so the doctor's last word and the post-hoc one are the same.
+        Under DDP every rank must call it.
+        """
+        if not self.losses:
+            return ()
+        if self._ddp:
+            self._average_losses()
+        total, self.total_steps = self.total_steps, None  # the log is the whole run now
+        try:
+            found = self.check()
+        finally:
+            self.total_steps = total
+        before = set(self._reported)
+        self._pending = {f.kind for f in found}  # no second look: the run is over
+        self._report(found)
+        return tuple(f for k, f in self._reported.items() if k not in before)
+
     # ----------------------------------------------------------------- output
     def write_csv(self, path: str | Path) -> Path:
         """Write ``step,loss,lr`` rows: the log ``lrkit diagnose`` reads afterwards."""
@@ -316,32 +359,6 @@ class Doctor:
             for s, loss, lr in zip(self.steps, self.losses, self.lrs, strict=True):
                 w.writerow([s, repr(loss), "" if math.isnan(lr) else repr(lr)])
         return p
-
-
-def findings_of(curves: list[Curve], *, model_kind: str | None = None) -> tuple[Finding, ...]:
-    """The findings ``lrkit diagnose`` reports on these curves, without its convergence fit.
-
-    The same detectors, the same superseding and the same rule that drops advice to raise
-    the LR when the verdict is "too high" as ``diagnose_curves``; the convergence
-    projection (a curve fit costing ~50 ms) is what is left out, because the doctor runs
-    this while the run trains.
-    """
-    rc = RunCurves.build(curves, model_family=model_kind)
-    found: dict[str, Finding] = {}
-    with np.errstate(all="ignore"):
-        for kind, detector in DETECTORS.items():
-            finding = detector(rc)
-            if finding is not None:
-                found[kind] = finding
-    for kind in list(found):
-        for other in SUPERSEDES.get(kind, ()):
-            if kind in found:
-                found.pop(other, None)
-    order = list(DETECTORS)
-    findings = tuple(sorted(found.values(), key=lambda f: (f.rank, order.index(f.kind))))
-    if _verdict(findings) == "too_high":
-        findings = tuple(f for f in findings if f.kind not in LR_LOW_KINDS)
-    return findings
 
 
 _WARM = False
@@ -355,8 +372,9 @@ def _warm_up() -> None:
         return
     _WARM = True
     steps = np.arange(64.0)
-    findings_of([Curve.of("train_loss", 2.0 * 0.97 ** steps + 0.1, steps=steps),
-                 Curve.of("lr", np.full(64, 0.1), steps=steps)])
+    with np.errstate(all="ignore"):
+        diagnose_curves([Curve.of("train_loss", 2.0 * 0.97 ** steps + 0.1, steps=steps),
+                         Curve.of("lr", np.full(64, 0.1), steps=steps)], progress=0.5)
 
 
 def _dist_max(value: int) -> float:

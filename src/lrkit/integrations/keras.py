@@ -248,6 +248,9 @@ class LRDoctorCallback:
                 params = self.params or {}
                 if self.doctor.steps_per_epoch is None and params.get("steps"):
                     self.doctor.steps_per_epoch = float(params["steps"])
+                if self.doctor.total_steps is None and params.get("steps") and \
+                        params.get("epochs"):
+                    self.doctor.total_steps = int(params["steps"]) * int(params["epochs"])
 
                 def note(finding: Any, message: str) -> None:
                     value = finding.suggested_lr
@@ -255,6 +258,9 @@ class LRDoctorCallback:
                         math.nan if value is None else float(value)
 
                 self.doctor.on_finding = note
+
+            def on_train_end(self, logs: Any = None) -> None:
+                self.doctor.finish()
 
             def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
                 self._mean, self._seen = 0.0, 0

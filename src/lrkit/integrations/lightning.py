@@ -310,6 +310,10 @@ class LRDoctor:
                         math.isfinite(trainer.num_training_batches):
                     self.doctor.steps_per_epoch = max(
                         1.0, trainer.num_training_batches / trainer.accumulate_grad_batches)
+                if self.doctor.total_steps is None:
+                    total = trainer.estimated_stepping_batches
+                    if isinstance(total, int | float) and math.isfinite(total) and total >= 1:
+                        self.doctor.total_steps = int(total)
                 self.doctor.on_finding = self._log_finding
 
             def _log_finding(self, finding: Any, message: str) -> None:
@@ -320,6 +324,9 @@ class LRDoctor:
                 for logger in trainer.loggers:
                     logger.log_metrics({f"lrkit_doctor/{finding.kind}": value},
                                        step=trainer.global_step)
+
+            def on_train_end(self, trainer: Any, module: Any) -> None:
+                self.doctor.finish()
 
             def on_train_batch_end(self, trainer: Any, module: Any, outputs: Any,
                                    batch: Any, batch_idx: int) -> None:

@@ -241,6 +241,11 @@ class LRDoctorCallback:
                 if self.doctor.steps_per_epoch is None and state.max_steps and \
                         state.num_train_epochs:
                     self.doctor.steps_per_epoch = state.max_steps / state.num_train_epochs
+                if self.doctor.total_steps is None and state.max_steps:
+                    # the doctor counts logged points: one per logging_steps updates
+                    every = max(1, int(args.logging_steps)) \
+                        if str(getattr(args.logging_strategy, "value", "")) == "steps" else 1
+                    self.doctor.total_steps = max(1, int(state.max_steps) // every)
 
                 def note(finding: Any, message: str) -> None:
                     value = finding.suggested_lr
@@ -248,6 +253,10 @@ class LRDoctorCallback:
                         math.nan if value is None else float(value)
 
                 self.doctor.on_finding = note
+
+            def on_train_end(self, args: Any, state: Any, control: Any,
+                             **kwargs: Any) -> None:
+                self.doctor.finish()
 
             def on_log(self, args: Any, state: Any, control: Any, logs: Any = None,
                        **kwargs: Any) -> Any:
