@@ -21,7 +21,9 @@ Protocol, per pair (grid points are ``textbook * sqrt(2)**k``, k an integer):
    eta* re-scored on 6 fresh seeds; the two grid neighbours of eta* are scored too.
 4. **Sanity**: ``negative_regret`` (a neighbour scores below L*: picking it would show a
    negative regret), ``flat`` (every selected point within +-1 octave of eta* is within 1% of
-   it), ``noisy`` (|floor| or L*'s standard error above 2%), ``edge`` (eta* at the edge of the
+   it), ``noisy`` (|floor| or L*'s standard error above 2%, or a
+   scoring or fresh seed diverged), ``unstable_eta`` (the best selected point diverged on a
+   scoring seed and the next best became eta*), ``edge`` (eta* at the edge of the
    largest grid allowed), ``scale_floored`` (L* below 5% of the untrained loss).
 
 Divergence: a non-finite loss, or a final loss above the run's own untrained loss.
@@ -105,14 +107,22 @@ def oracle_of(pair: str) -> dict[str, Any]:
         else:
             break
     lo, hi = min(lo, w_lo), max(hi, w_hi)
+    # 3. score eta*, its noise floor and its neighbours. An eta* that diverges on a scoring
+    # seed is no oracle: the next best selected point takes its place (flag unstable_eta).
+    rejected = []
+    for k in sorted(selected, key=lambda k: (selected[k], k)):
+        rows = [harness.run(pair, _lr(center, k), s) for s in SCORE_SEEDS]
+        if not any(r["diverged"] for r in rows) or not math.isfinite(selected[k]):
+            break
+        rejected.append(harness.lr_key(_lr(center, k)))
+    k_star = k
     eta = _lr(center, k_star)
-    # 3. score eta*, its noise floor and its neighbours
-    rows = [harness.run(pair, eta, s) for s in SCORE_SEEDS]
     losses = [harness.loss_of(r) for r in rows]
     l_star = statistics.fmean(losses)
     l0 = statistics.fmean(r["init_loss"] for r in rows)
     scale = max(l_star, SCALE_FLOOR * l0)
-    se = statistics.stdev(losses) / math.sqrt(len(losses)) / scale
+    se = (statistics.stdev(losses) / math.sqrt(len(losses)) / scale
+          if all(math.isfinite(x) for x in losses) else math.inf)
     fresh, fresh_div = harness.mean_loss(pair, eta, FRESH_SEEDS)
     floor = (fresh - l_star) / scale
     neighbours = {}
@@ -133,6 +143,8 @@ def oracle_of(pair: str) -> dict[str, Any]:
         flags.append("flat")
     if abs(floor) > 0.02 or se > 0.02 or any(r["diverged"] for r in rows) or fresh_div:
         flags.append("noisy")
+    if rejected:
+        flags.append("unstable_eta")
     if k_star - EDGE <= -K_MAX or k_star + EDGE >= K_MAX:
         flags.append("edge")
     if l_star < SCALE_FLOOR * l0:
@@ -147,6 +159,7 @@ def oracle_of(pair: str) -> dict[str, Any]:
         "k_star": k_star, "L_star": l_star, "L_star_se": se, "L0": l0, "scale": scale,
         "floor": floor, "fresh_loss": fresh, "scoring_losses": losses,
         "neighbour_regret": neighbours, "ceiling_lr": ceiling, "flags": flags,
+        "rejected_eta": rejected,
         "grid_k": [lo, hi], "window_k": [w_lo, w_hi],
         "screen": {harness.lr_key(_lr(center, k)): v for k, v in sorted(screen.items())},
         "selection": {harness.lr_key(_lr(center, k)): v for k, v in sorted(selected.items())},
