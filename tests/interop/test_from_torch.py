@@ -281,3 +281,17 @@ def test_sub_schedulers_as_mappings_or_cli_calls() -> None:
         {"name": "LinearLR", "total_iters": 3}, {"family": "ExponentialLR", "gamma": 0.5}],
         milestones=[3])
     assert pairs == named
+
+
+def test_lr_may_be_given_by_keyword_and_name_clashes_with_nothing() -> None:
+    """``from_torch(name, lr=...)`` is the documented call; only the class name is
+    positional-only, so a scheduler keyword called ``name`` cannot clash with it."""
+    from lrkit.interop import from_hf
+
+    assert from_torch("OneCycleLR", lr=0.1, max_lr=0.1, total_steps=10)(3) == pytest.approx(
+        from_torch("OneCycleLR", 0.1, max_lr=0.1, total_steps=10)(3))
+    assert from_torch("StepLR", lr=0.5, step_size=2)(2) == pytest.approx(0.05)
+    assert from_hf("cosine", lr=0.1, num_warmup_steps=2, num_training_steps=10)(1) == \
+        pytest.approx(0.05)
+    with pytest.raises(ConfigError, match="name"):
+        from_torch("StepLR", 0.5, step_size=2, name="x")

@@ -276,7 +276,7 @@ def _reduce_lr_on_plateau(*, mode: str = "min", factor: float = 0.1, patience: i
     """Signature of ``reduce_lr_on_plateau`` (PyTorch's ReduceLROnPlateau) for checking."""
 
 
-def from_hf(name: str, lr: float, /, num_warmup_steps: int | None = None,
+def from_hf(name: str, /, lr: float, num_warmup_steps: int | None = None,
             num_training_steps: int | None = None, **kwargs: Any) -> Schedule | ReduceOnPlateau:
     """The lrkit schedule equal to ``transformers.get_scheduler(name, ...)`` on an optimizer
     whose learning rate is ``lr``.

@@ -280,7 +280,7 @@ NOT_CONVERTED: dict[str, str] = {
 }
 
 
-def from_torch(name: str, lr: float | None = None, /,
+def from_torch(name: str, /, lr: float | None = None,
                **kwargs: Any) -> Schedule | ReduceOnPlateau:
     """The lrkit schedule whose value at ``t`` is the LR PyTorch uses for update ``t``.
 
