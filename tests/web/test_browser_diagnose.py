@@ -10,15 +10,38 @@ from lrkit.diagnose import diagnose
 
 pytestmark = pytest.mark.browser
 
-LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
-HF_STATE = LOGS / "huggingface" / "checkpoint-16" / "trainer_state.json"
 
 
-def test_upload_shows_findings_over_the_curves(page, server, shots_dir):
-    expected = diagnose(HF_STATE).to_dict()
-    assert expected["findings"], "the fixture should show a problem"
+@pytest.fixture(scope="module")
+def too_high_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real run logged to CSV at an LR far too high for it: it learns, then blows up."""
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x, y = torch.tensor(x / 16, dtype=torch.float32), torch.tensor(y)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                torch.nn.Linear(64, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=1.5, momentum=0.9)
+    rows = ["step,train_loss,lr"]
+    for step in range(300):
+        idx = torch.randint(0, len(x), (32,))
+        loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rows.append(f"{step},{loss.item()},1.5")
+    path = tmp_path_factory.mktemp("logs") / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_upload_shows_findings_over_the_curves(page, server, shots_dir, too_high_log):
+    expected = diagnose(too_high_log).to_dict()
+    assert expected["findings"], "the run should show a problem"
     page.goto(server + "/diagnose")
-    page.set_input_files("#file", str(HF_STATE))  # picking a file submits the form
+    page.set_input_files("#file", str(too_high_log))  # picking a file submits the form
     page.wait_for_selector("body[data-state=ready]")
 
     assert page.locator("#r-summary").inner_text() == expected["summary"]
