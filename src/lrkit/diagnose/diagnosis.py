@@ -303,7 +303,8 @@ def _convergence(rc: RunCurves, tolerance: float) -> Convergence:
 def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
                     run: str | None = None, lr: float | None = None,
                     model_kind: str | None = None, tolerance: float = 0.01,
-                    format: str = "", progress: float | None = None) -> Diagnosis:
+                    format: str = "", progress: float | None = None,
+                    project: bool = True) -> Diagnosis:
     """Diagnose curves already read, e.g. a run in progress (the live doctor's entry point).
 
     Args:
@@ -314,6 +315,8 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
             still-falling loss at 25% of a run is expected, at its end it is not.
         metric, run, lr, model_kind, tolerance: as in :func:`diagnose`.
         format: the log format's name, for the report.
+        project: fit the convergence projection (most of the cost on a short curve);
+            the live doctor passes False, the findings and verdict do not depend on it.
 
     Returns:
         A :class:`Diagnosis`; ``verdict`` is ``not_enough_data`` while the loss has fewer
@@ -396,8 +399,13 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
     notes += more
     if verdict == "not_enough_data":
         notes.append(v.reasons[0])
-    with np.errstate(all="ignore"):
-        convergence = _convergence(rc, tolerance)
+    if project:
+        with np.errstate(all="ignore"):
+            convergence = _convergence(rc, tolerance)
+    else:
+        convergence = Convergence(None, (None, None), None, (None, None), False,
+                                  "step" if rc.loss.steps is not None else "epoch",
+                                  tolerance, reason="not projected (project=False)")
     return Diagnosis(findings=findings, verdict=verdict, summary=_summary(findings, verdict),
                      convergence=convergence, curves=tuple(runs[chosen]),
                      metric=rc.loss.name, run=chosen, runs=tuple(runs), format=format,

@@ -283,8 +283,9 @@ class Doctor:
         if self.total_steps:
             progress = min(1.0, len(self.losses) / float(self.total_steps))
         with np.errstate(all="ignore"):
+            # the convergence projection (curve fits) is no part of a finding: skipped
             self.diagnosis = diagnose_curves(self.curves(), model_kind=self.model_kind,
-                                             progress=progress)
+                                             progress=progress, project=False)
         return self.diagnosis.findings
 
     def _wanted(self, f: Finding) -> bool:
@@ -374,7 +375,8 @@ def _warm_up() -> None:
     steps = np.arange(64.0)
     with np.errstate(all="ignore"):
         diagnose_curves([Curve.of("train_loss", 2.0 * 0.97 ** steps + 0.1, steps=steps),
-                         Curve.of("lr", np.full(64, 0.1), steps=steps)], progress=0.5)
+                         Curve.of("lr", np.full(64, 0.1), steps=steps)], progress=0.5,
+                        project=False)
 
 
 def _dist_max(value: int) -> float:
