@@ -98,12 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--design", action="append", default=[],
                     help="JSON knobs for an extra lrkit auto variant ({} = shipped)")
     ap.add_argument("--score", choices=("proxy", "exact", "both"), default="proxy")
+    ap.add_argument("--exact-methods", default="",
+                    help="with --score both: the methods scored exactly (default: all)")
     ap.add_argument("--pairs", default="", help="comma-separated subset of the split")
     ap.add_argument("--select-only", action="store_true", help="warm the caches, no scores")
     ap.add_argument("--write-measured", action="store_true",
                     help="write src/lrkit/auto/measured_regret.json (test split, exact)")
     ap.add_argument("--out", default="", help="results JSON (default results_<split>.json)")
     ap.add_argument("--plot", default="", help="write a regret-vs-cost PNG here")
+    ap.add_argument("--prescore", action="store_true",
+                    help="train the scoring runs of every cached pick (seed by seed, no "
+                         "oracle needed), then stop")
     args = ap.parse_args(argv)
 
     pairs = [p.name for p in zoo_pairs(args.split)]
@@ -123,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         label = "lrkit auto " + (knobs if knobs.strip() != "{}" else "(shipped)")
         methods[label] = (auto_method(design), False, design_tag(design))
 
+    if args.prescore:
+        return prescore(pairs, methods, seeds)
     oracles: set[str] = set()
     with contextlib.suppress(FileNotFoundError):  # no oracle yet: select only
         oracles = set(zoo.oracles())
@@ -135,10 +142,11 @@ def main(argv: list[str] | None = None) -> int:
                     sel = select(name, fn, pair, seed, tag)
                 except KeyError:  # an LR-free optimizer scores itself: no oracle yet
                     continue
+                info = {k: v for k, v in sel.info.items() if k != "curve"}  # keep it small
                 row: dict[str, Any] = {"method": name, "pair": pair, "seed": seed,
                                        "lr": sel.lr if math.isfinite(sel.lr) else None,
                                        "cost_runs": sel.cost_runs, "seconds": sel.seconds,
-                                       "info": sel.info}
+                                       "info": info}
                 if pair in oracles and not args.select_only and "regret" in sel.info:
                     # an LR-free optimizer: trained and scored on the scoring seeds already
                     row.update(octaves=None, proxy=sel.info["regret"], exact=sel.info["regret"],
@@ -147,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                     row["octaves"] = octaves(pair, sel.lr)
                     if args.score in ("proxy", "both"):
                         row["proxy"] = proxy_regret(pair, sel.lr)
-                    if args.score in ("exact", "both"):
+                    exact_ok = not args.exact_methods or name in args.exact_methods.split(",")
+                    if args.score in ("exact", "both") and exact_ok:
                         scored = exact(pair, sel.lr)
                         row["exact"] = scored["regret"]
                         row["diverged"] = scored["diverged"]
@@ -199,6 +208,24 @@ def plot(summaries: dict[str, dict[str, Any]], path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int:
+    """Train the zoo's scoring runs of every cached pick, tool seed by tool seed (so a
+    partial pass covers every pair evenly); the oracle is needed only to read them."""
+    started = time.perf_counter()
+    for seed in seeds:
+        for name, (fn, det, tag) in methods.items():
+            if det and seed != seeds[0]:
+                continue
+            for pair in pairs:
+                sel = select(name, fn, pair, seed, tag)
+                if math.isfinite(sel.lr):
+                    for s in zoo.SCORE_SEEDS:
+                        zoo.run(pair, sel.lr, s)
+            print(f"[{time.perf_counter() - started:6.0f}s] {name} seed {seed}",
+                  file=sys.stderr, flush=True)
+    return 0
 
 
 def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:

@@ -67,6 +67,8 @@ class Design:
             minimiser (0 = take the estimate, 1 = the risk-aware choice).
         ceiling_factor: the choice stays below this multiple of the lowest LR that was seen
             to be unstable (range-test divergence, a diverged or blown-up search run).
+        cap_tested: also cap the choice at the highest LR the search trained without
+            instability (no extrapolation above what was seen to train).
         blowup: a search run whose loss ends above this multiple of the pooled best counts
             as unstable.
         adaptive_threshold: add a block while the expected regret from the estimate's
@@ -106,6 +108,7 @@ class Design:
     seed_sd: float = 0.4
     lean: float = 1.0
     ceiling_factor: float = 1.0
+    cap_tested: bool = True
     blowup: float = 3.0
     adaptive_threshold: float = 0.05
     note_decades: float = 1.0

@@ -465,6 +465,10 @@ def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design) -> dict[str, fl
                        and x.loss == best[(t.block, t.rung)]))]
     if unstable:
         out["unstable search run"] = min(unstable)
+    stable = [t.lr for t in trials if math.isfinite(t.loss) and t.lr not in unstable]
+    if d.cap_tested and stable:
+        # a ceiling is a factor above the cap: leave room for ceiling_factor
+        out["highest stable search run"] = max(stable) / d.ceiling_factor
     return out
 
 

@@ -1,0 +1,40 @@
+"""Print the study's markdown tables from ``results_<split>.json`` (written by study.py).
+
+    .venv/bin/python benchmarks/auto/report.py test
+
+One row per method: exact scores where the method was scored exactly, else the proxy,
+and the column says which.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from study import _fmt, summarise
+
+
+def rows_table(split: str) -> str:
+    doc = json.loads((Path(__file__).resolve().parent / f"results_{split}.json").read_text())
+    rows = doc["rows"]
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    out = ["| method | scoring | selections (pairs) | median regret | 90th pct | worst | "
+           "divergences | median octave error | median cost (runs) | max cost |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in methods:
+        mine = [r for r in rows if r["method"] == name]
+        key = "exact" if any(r.get("exact") is not None for r in mine) else "proxy"
+        s = summarise(mine, key)
+        refused = f", {s['refused']} refused" if s["refused"] else ""
+        out.append(f"| {name} | {key} | {s['scored']} ({s['pairs']}{refused}) | "
+                   f"{_fmt(s['median'])} | {_fmt(s['p90'])} | {_fmt(s['worst'])} | "
+                   f"{s['divergences']} | {_fmt(s['median_octaves'], False)} | "
+                   f"{_fmt(s['median_cost'], False)} | {_fmt(s['max_cost'], False)} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(rows_table(sys.argv[1] if len(sys.argv) > 1 else "test"))
