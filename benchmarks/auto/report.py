@@ -14,7 +14,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from study import _fmt, summarise
+from study import _fmt, plot, summarise
+
+
+def combined(split: str) -> dict[str, tuple[str, dict]]:
+    """method -> (scoring used, summary): exact where the method was scored exactly."""
+    doc = json.loads((Path(__file__).resolve().parent / f"results_{split}.json").read_text())
+    rows = doc["rows"]
+    out = {}
+    for name in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == name]
+        key = "exact" if any(r.get("exact") is not None for r in mine) else "proxy"
+        out[name] = (key, summarise(mine, key))
+    return out
 
 
 def rows_table(split: str) -> str:
@@ -37,4 +49,8 @@ def rows_table(split: str) -> str:
 
 
 if __name__ == "__main__":
-    print(rows_table(sys.argv[1] if len(sys.argv) > 1 else "test"))
+    split = sys.argv[1] if len(sys.argv) > 1 else "test"
+    print(rows_table(split))
+    if len(sys.argv) > 2:  # a PNG path: the regret-vs-cost plot of the same rows
+        plot({f"{k} ({key})": s for k, (key, s) in combined(split).items()},
+             Path(sys.argv[2]), f"{split} split (exact where marked, else proxy)")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 from importlib import resources
 
 __all__ = ["MeasuredRegret", "best_measured_budget", "measured_regret"]
@@ -59,7 +60,8 @@ class MeasuredRegret:
                 f"{self.budget:g}: the best LR within {2 ** self.median_octaves:.1f}x of "
                 f"this one in half the cases, {2 ** self.p90_octaves:.1f}x in 9 of 10; "
                 f"regret median {self.median:.1%}, 90th percentile {self.p90:.1%}, worst "
-                f"{self.worst:.1%} ({self.selections} selections)")
+                + (f"{self.worst:.1%}" if math.isfinite(self.worst) else "a divergence")
+                + f" ({self.selections} selections)")
 
 
 @functools.cache
