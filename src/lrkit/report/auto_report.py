@@ -17,6 +17,7 @@ import numpy as np
 from lrkit._io import write_atomic
 from lrkit.auto.pipeline import Recommendation
 from lrkit.errors import ConfigError
+from lrkit.report._html import html_head
 from lrkit.report._mpl import pyplot, save_figure
 from lrkit.schedules import from_spec, horizon
 
@@ -162,7 +163,7 @@ def write_report(rec: Recommendation, folder: str | Path, task: Any = None) -> P
             + "</table>"),
         "code": html.escape(pytorch_lines(rec, optimizer)),
         "native": html.escape(snippet(_spec(rec.schedule), "torch")),
-        "title": html.escape(f"lrkit auto: {rec.task}"),
+        "head": html_head(html.escape(f"lrkit auto: {rec.task}"), width=860),
         "lr": f"{rec.lr:.4g}", "regret": html.escape(regret), "cost": f"{rec.cost_runs:.2f}",
         "warmup": rec.warmup_steps, "stages": _stage_rows(rec),
         "figures": "\n".join(f'<figure><img src="{name}" alt="{html.escape(alt)}">'
@@ -177,21 +178,7 @@ def write_report(rec: Recommendation, folder: str | Path, task: Any = None) -> P
     return index
 
 
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto;
-       padding: 0 1em; color: #222; }}
-.big {{ font-size: 1.6em; }} table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .4em; text-align: left;
-          vertical-align: top; }}
-img {{ max-width: 100%; }} code {{ background: #f4f4f4; padding: .1em .3em; }}
-pre {{ background: #f4f4f4; padding: .6em; overflow-x: auto; }}
-</style></head><body>
-<h1>{title}</h1>
-<p class="big">Train with peak LR <b>{lr}</b> ({warmup} warmup updates).</p>
+_TEMPLATE = """{head}<p class="big">Train with peak LR <b>{lr}</b> ({warmup} warmup updates).</p>
 <p>How close it is: {regret}. Cost of finding it: {cost} training runs.</p>
 {notes}
 {task}

@@ -19,6 +19,7 @@ import numpy as np
 
 from lrkit._io import write_atomic
 from lrkit.errors import ConfigError
+from lrkit.report._html import html_head
 from lrkit.report._mpl import pyplot, save_figure
 
 __all__ = ["curves_figure", "write_report"]
@@ -116,7 +117,7 @@ def write_report(result: Any, folder: str | Path) -> Path:
            if result.mode == "auto" else "each row's LR chosen on a grid of full runs")
     tied = result.tied_with_best()
     page = _TEMPLATE.format(
-        title=html.escape(f"lrkit compare: {result.task}"),
+        head=html_head(html.escape(f"lrkit compare: {result.task}"), width=960),
         best=html.escape(result.best.name), lr=f"{result.best.lr:.3g}",
         tied=html.escape(", ".join(tied) if tied else "none"), how=how,
         select_seed=result.select_seed, seeds=", ".join(map(str, result.seeds)),
@@ -129,20 +130,7 @@ def write_report(result: Any, folder: str | Path) -> Path:
     return index
 
 
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto;
-       padding: 0 1em; color: #222; }}
-.big {{ font-size: 1.5em; }} table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .4em; text-align: left;
-          vertical-align: top; }}
-img {{ max-width: 100%; }} small {{ color: #666; }}
-</style></head><body>
-<h1>{title}</h1>
-<p class="big">Best: <b>{best}</b> at LR <b>{lr}</b>.
+_TEMPLATE = """{head}<p class="big">Best: <b>{best}</b> at LR <b>{lr}</b>.
 Within seed noise of it: {tied}.</p>
 <p>How: {how} (selection seed {select_seed}), then every row trained on seeds {seeds};
 rows are ranked by mean final validation loss and compared with the best row by a paired
