@@ -61,6 +61,9 @@ def main(out: str) -> None:
                    "stop": res.stop_reasons, "restored": restored, "doctor_stop": stopped_at,
                    "kinds": [f.kind for f in doctor.findings],
                    "world": dist.get_world_size()}, fh)
+    # Both ranks leave their last collective before either tears the group down: a rank
+    # that destroys it while the other is still inside one makes gloo abort the process.
+    dist.barrier()
     dist.destroy_process_group()
 
 
