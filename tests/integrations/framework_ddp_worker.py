@@ -49,6 +49,13 @@ def main(out: str) -> None:
         "pl": pl.losses, "pl_restored": pl_restored, "pl_steps": tr.global_step,
         "hf": hf.losses, "hf_restored": hf_restored, "hf_steps": hf_trainer.state.global_step,
         "hf_world": hf_trainer.args.world_size}))
+    # Lightning and accelerate leave the gloo group alive; tearing it down together, after
+    # both ranks' last collective, keeps its threads from aborting the process at exit.
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
