@@ -68,13 +68,7 @@ def output_target(path: str | os.PathLike[str], name: str = "output") -> Path:
     if not folder.is_dir():
         raise ConfigError(f"{name} = '{shown}': folder '{_short(str(given.parent))}' does not "
                           "exist; create it or choose another path")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".lrkit-probe.", dir=folder)
-    except OSError as err:
-        raise ConfigError(f"{name} = '{shown}': cannot write in '{_short(str(folder))}' "
-                          f"({err.strerror}); choose a folder you can write to") from None
-    os.close(fd)
-    os.unlink(probe)
+    _check_writable(folder, name, shown)
     return target
 
 
@@ -100,14 +94,20 @@ def output_folder(path: str | os.PathLike[str], name: str = "--report") -> Path:
         if not probe_in.is_dir():
             raise ConfigError(f"{name} = '{shown}': folder '{_short(str(probe_in))}' does "
                               "not exist; create it or choose another path")
+    _check_writable(probe_in, name, shown)
+    return target
+
+
+def _check_writable(folder: Path, name: str, shown: str) -> None:
+    """Create and remove a probe file in ``folder``: the one honest test of writability
+    (permission bits lie for root, read-only mounts and ACLs)."""
     try:
-        fd, probe = tempfile.mkstemp(prefix=".lrkit-probe.", dir=probe_in)
+        fd, probe = tempfile.mkstemp(prefix=".lrkit-probe.", dir=folder)
     except OSError as err:
-        raise ConfigError(f"{name} = '{shown}': cannot write in '{_short(str(probe_in))}' "
+        raise ConfigError(f"{name} = '{shown}': cannot write in '{_short(str(folder))}' "
                           f"({err.strerror}); choose a folder you can write to") from None
     os.close(fd)
     os.unlink(probe)
-    return target
 
 
 #: Largest small input document (a saved range test, calc JSON, a loss history).
