@@ -37,7 +37,7 @@ import numpy as np
 from lrkit.diagnose import Curve, Finding, read_logs
 from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, SUPERSEDES
 from lrkit.diagnose.diagnosis import _rule_verdict
-from lrkit.diagnose.run import RunCurves, split_runs
+from lrkit.diagnose.run_curves import RunCurves, split_runs
 from lrkit.diagnose.verdict import (
     CLASSES,
     DECAYED,

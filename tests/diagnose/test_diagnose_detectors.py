@@ -22,7 +22,7 @@ from lrkit.diagnose.detectors.progress import (
     late_share,
     val_late_share,
 )
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.verdict import load_model
 
 RNG = np.random.default_rng(0)

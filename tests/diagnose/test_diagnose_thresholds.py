@@ -19,7 +19,7 @@ from lrkit.diagnose.detectors.instability import (
     detect_spikes,
 )
 from lrkit.diagnose.detectors.progress import FLAT, TOO_LOW, detect_flat, detect_too_low
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 
 RNG = np.random.default_rng(3)
 

@@ -10,7 +10,7 @@ import pytest
 
 from lrkit.diagnose import Curve, diagnose, diagnose_curves
 from lrkit.diagnose.advice import raise_bound
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.verdict import CLASSES, FEATURES, MIN_POINTS, curve_features, judge
 from lrkit.errors import ConfigError
 

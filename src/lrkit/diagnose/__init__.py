@@ -21,7 +21,7 @@ from lrkit.diagnose.detectors import DETECTORS
 from lrkit.diagnose.diagnosis import Diagnosis, diagnose, diagnose_curves
 from lrkit.diagnose.findings import SEVERITIES, Finding
 from lrkit.diagnose.readers import READERS, detect_format, read_logs
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 
 __all__ = [
     "DETECTORS",

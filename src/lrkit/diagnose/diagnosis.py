@@ -26,7 +26,7 @@ from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, LR_LOW_KINDS, SUPERSEDES
 from lrkit.diagnose.findings import Finding
 from lrkit.diagnose.readers import detect_format, read_logs
-from lrkit.diagnose.run import RunCurves, some_names, split_runs
+from lrkit.diagnose.run_curves import RunCurves, some_names, split_runs
 from lrkit.diagnose.verdict import Verdict, judge
 from lrkit.errors import ConfigError, LrkitError
 

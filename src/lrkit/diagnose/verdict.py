@@ -20,7 +20,7 @@ points) gets ``not_enough_data`` instead of a guess.
 
 >>> import numpy as np
 >>> from lrkit.diagnose.curves import Curve
->>> from lrkit.diagnose.run import RunCurves
+>>> from lrkit.diagnose.run_curves import RunCurves
 >>> steps = np.arange(300.0)
 >>> loss = 0.3 + 2.0 * np.exp(-steps / 30) + 0.01 * np.sin(steps)
 >>> v = judge(RunCurves.build([Curve.of("loss", loss, steps=steps)]), rule="ok")
@@ -39,7 +39,7 @@ import numpy as np
 
 from lrkit.diagnose.detectors.instability import early_window, start_level, step_noise
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import odd_window, rolling_mean
 
 __all__ = ["CLASSES", "DECAYED", "FEATURES", "MIN_POINTS", "Verdict", "VerdictModel",

@@ -26,7 +26,7 @@ from lrkit.diagnose.detectors.schedule import (
     detect_warmup,
 )
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 
 __all__ = ["DETECTORS", "LR_HIGH_KINDS", "LR_LOW_KINDS", "SUPERSEDES", "Detector"]
 

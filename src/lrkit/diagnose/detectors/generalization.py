@@ -6,7 +6,7 @@ import numpy as np
 
 from lrkit.diagnose.advice import fmt_num
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import smooth
 
 __all__ = ["OVERFIT_RISE", "detect_overfitting"]

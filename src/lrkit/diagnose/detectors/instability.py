@@ -26,7 +26,7 @@ import numpy as np
 
 from lrkit.diagnose.advice import fmt_lr, fmt_num, scaled
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean, smooth
 
 __all__ = ["BLOWUP_RATIO", "EXPLOSION", "EXPLOSION_RISE", "OSCILLATION", "SPIKES",

@@ -20,7 +20,7 @@ from lrkit.diagnose.detectors.instability import (
     step_noise,
 )
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import evidence_points, mad, odd_window, rolling_mean
 
 __all__ = ["FLAT", "FLAT_CHANGE", "LATE_SHARE", "PLATEAU", "TOO_LOW", "TREND_SIGMAS",

@@ -11,7 +11,7 @@ import numpy as np
 from lrkit.diagnose.advice import cosine_spec, fmt_lr
 from lrkit.diagnose.detectors.instability import progress_scale, step_noise
 from lrkit.diagnose.findings import Finding
-from lrkit.diagnose.run import RunCurves
+from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import rolling_mean
 
 __all__ = ["detect_floor_early", "detect_restart", "detect_unit_mixup", "detect_warmup",
