@@ -44,8 +44,9 @@ class SharpnessReport:
         examples: examples in the Hessian batch set.
         cost_grad_equivalents: all gradient-equivalents spent over the batch set
             (warm steps excluded).
-        cost_runs: that cost in examples processed, as a fraction of one training run
-            (``task.total_steps * task.batch_size`` examples).
+        cost_runs: that cost in training-run equivalents, as everywhere in lrkit (0.25 is
+            a quarter of one run of ``task.total_steps * task.batch_size`` examples); the
+            ``--json`` document keeps its older key ``cost.training_runs`` for it.
     """
 
     task: str

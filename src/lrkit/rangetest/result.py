@@ -145,8 +145,9 @@ class RangeTestResult:
         val_lrs, val_losses: the validation probe of the first repeat, if any.
         updates: optimizer updates over all repeats; skipped: AMP-skipped updates.
         micro_batches: batches forwarded and back-propagated over all repeats.
-        cost_runs: cost as a fraction of one training run of the task (None without a
-            task): micro-batches (plus validation batches at 1/3) / the task's updates.
+        cost_runs: gradient work in training-run equivalents, as everywhere in lrkit (0.25
+            is a quarter of one run of the task; None without a task): micro-batches (plus
+            validation batches at 1/3) / the task's updates.
         settings: the sweep's arguments.
     """
 
