@@ -6,6 +6,7 @@
 """
 
 from lrkit.auto.design import DEFAULT_DESIGN, Design, fit_to_budget
+from lrkit.auto.executor import Executor
 from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
 from lrkit.auto.pipeline import Recommendation, Stage, auto, check_budget
@@ -16,6 +17,7 @@ from lrkit.auto.search import Trial, successive_halving
 __all__ = [
     "DEFAULT_DESIGN",
     "Design",
+    "Executor",
     "JsonlRunCache",
     "MeasuredRegret",
     "MemoryRunCache",

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lrkit.auto.design import DEFAULT_DESIGN, Design, Fitted, fit_to_budget
+from lrkit.auto.executor import Executor, as_executor
 from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
 from lrkit.auto.prior import Prior, optimizer_prior
@@ -151,7 +152,8 @@ def check_budget(task: Task | None, budget: Any, max_budget: Any = None) -> None
 def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = None,
          seed: int = 0, curvature: bool = True, design: Design = DEFAULT_DESIGN,
          trainer: Trainer | None = None, cache: RunCache | None = None,
-         progress: Callable[[str, float], None] | None = None) -> Recommendation:
+         progress: Callable[[str, float], None] | None = None,
+         executor: Executor | None = None) -> Recommendation:
     """Recommend the peak LR (with the task's schedule) at a cost of about ``budget`` runs.
 
     Args:
@@ -168,6 +170,9 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
             ``lrkit.tasks.train``); the range test and curvature use the task directly.
         cache: a run cache (``lrkit.auto.runs.JsonlRunCache``); None trains every run.
         progress: called as ``progress(stage_name, cost_so_far)`` as stages advance.
+        executor: where each batch of candidate runs trains
+            (``lrkit.auto.Executor(workers=N, backend="ray", storage=URL)``); None: here,
+            one after another. Same runs, same pick, same cost; less wall-clock.
 
     Returns:
         The Recommendation.
@@ -182,6 +187,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     True
     """
     started = time.perf_counter()
+    executor = as_executor(executor, task if isinstance(task, str) else None)
     if isinstance(task, str):
         task = load_task(task)
     if not isinstance(design, Design):
@@ -192,7 +198,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     if not curvature:
         design = dataclasses.replace(design, curvature=False)
     notify = progress or (lambda stage, cost: None)
-    runner = Runner(trainer or default_trainer, cache)
+    runner = Runner(trainer or default_trainer, cache, executor=executor)
     stages: list[Stage] = []
     notes: list[str] = []
 
@@ -210,7 +216,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     rt: dict[str, Any] | None = None
     if d.range_test:
         rt = runner.memo(run_key(task, 0.0, seed, fitted.range_steps) + "/range test",
-                         lambda: _range_test(task, seed, fitted.range_steps))
+                         lambda: _range_test(task, seed, fitted.range_steps), task)
         spent += rt["cost_runs"]
         stages.append(Stage("range test", rt["summary"], rt["cost_runs"], rt["data"]))
         notify("range test", spent)
@@ -220,7 +226,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     if d.curvature:
         curv = Stage(**runner.memo(
             run_key(task, 0.0, seed, d.curvature_hvps) + "/curvature",
-            lambda: dataclasses.asdict(_curvature(task, prior, seed, d))))
+            lambda: dataclasses.asdict(_curvature(task, prior, seed, d)), task))
         spent += curv.cost_runs
         stages.append(curv)
         notify("curvature", spent)

@@ -24,11 +24,14 @@ import dataclasses
 import json
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lrkit.tasks import Task, TrainResult, train
+
+if TYPE_CHECKING:
+    from lrkit.auto.executor import Executor
 
 __all__ = ["JsonlRunCache", "MemoryRunCache", "RunCache", "Runner", "Trainer",
            "default_trainer", "fake_trainer", "run_key"]
@@ -169,36 +172,83 @@ class Runner:
         cache: the run cache (None: none).
         trained: runs actually trained (not found in the cache).
         seconds: wall-clock seconds of the runs as they were trained (cached runs count
-            the seconds they took when they were trained).
+            the seconds they took when they were trained), summed: what one process
+            would take; with parallel workers the call's own wall-clock is less.
+        executor: where a batch of runs trains (``lrkit.auto.executor.Executor``; None:
+            here, one after another).
     """
 
     trainer: Trainer = default_trainer
     cache: RunCache | None = None
     trained: int = 0
     seconds: float = 0.0
+    executor: Executor | None = None
 
     def train(self, task: Task, lr: float, seed: int, steps: int) -> TrainResult:
         """One run of ``task`` at peak ``lr``, compressed to ``steps`` updates."""
-        key = run_key(task, lr, seed, steps)
-        hit = None if self.cache is None else self.cache.get(key)
-        if hit is not None:
-            self.seconds += hit.seconds
-            return hit
-        result = self.trainer(task, float(lr), int(seed), int(steps))
-        self.trained += 1
-        self.seconds += result.seconds
-        if self.cache is not None:
-            self.cache.put(key, result)
-        return result
+        return self.train_many(task, [(lr, seed, steps)])[0]
 
-    def memo(self, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def train_many(self, task: Task, specs: Sequence[tuple[float, int, int]],
+                   on_result: Callable[[int, TrainResult], None] | None = None
+                   ) -> list[TrainResult]:
+        """Independent runs ``(lr, seed, steps)`` of ``task``, in that order.
+
+        Cached runs come from the cache; the rest go to the executor as one batch (so
+        parallel workers can train them at once) and then into the cache. A run asked
+        for twice trains once. ``on_result(i, result)`` is called as each result is
+        known (progress displays): cached ones first, then as they train.
+        """
+        keys = [run_key(task, lr, seed, steps) for lr, seed, steps in specs]
+        found: dict[str, TrainResult] = {}
+        todo: dict[str, tuple[float, int, int]] = {}
+        for key, (lr, seed, steps) in zip(keys, specs, strict=True):
+            hit = None if self.cache is None or key in found else self.cache.get(key)
+            if hit is not None:
+                self.seconds += hit.seconds
+                found[key] = hit
+            elif key not in found:
+                todo[key] = (float(lr), int(seed), int(steps))
+        announced: set[int] = set()
+
+        def announce() -> None:
+            for i, key in enumerate(keys):
+                if i not in announced and key in found:
+                    announced.add(i)
+                    if on_result is not None:
+                        on_result(i, found[key])
+
+        def keep(key: str, result: TrainResult) -> None:
+            self.trained += 1
+            self.seconds += result.seconds
+            if self.cache is not None:
+                self.cache.put(key, result)
+            found[key] = result
+            announce()
+
+        announce()
+        if todo and (self.executor is None or self.executor.in_process):
+            for key, spec in todo.items():  # one at a time: progress after each run
+                keep(key, self.trainer(task, *spec))
+        elif todo:
+            assert self.executor is not None  # the branch above takes None
+            batch = list(todo.values())
+            results = self.executor.run(self.trainer, task, batch, list(todo))
+            for key, result in zip(todo, results, strict=True):
+                keep(key, result)
+        return [found[key] for key in keys]
+
+    def memo(self, key: str, compute: Callable[[], dict[str, Any]],
+             task: Task | None = None) -> dict[str, Any]:
         """``compute()``, or its earlier result under ``key`` when the cache keeps
-        documents (``get_doc`` / ``put_doc``); the range test and curvature go through here."""
+        documents (``get_doc`` / ``put_doc``); the range test and curvature go through here.
+        With an executor on shared storage (and ``task`` given) one process computes it
+        and the others read it."""
         get = getattr(self.cache, "get_doc", None)
         hit = get(key) if get is not None else None
         if hit is not None:
             return hit
-        doc = compute()
+        doc = (self.executor.memo(task, key, compute)
+               if self.executor is not None and task is not None else compute())
         put = getattr(self.cache, "put_doc", None)
         if put is not None:
             put(key, doc)

@@ -25,9 +25,9 @@ import math
 from collections.abc import Callable, Sequence
 
 from lrkit.auto.runs import Runner
-from lrkit.tasks import Task
+from lrkit.tasks import Task, TrainResult
 
-__all__ = ["Trial", "extend_edges", "pooled", "run_block", "successive_halving"]
+__all__ = ["Trial", "extend_edges", "pooled", "run_block", "run_many", "successive_halving"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,26 +61,45 @@ def _eval_updates(task: Task, n_evals: int) -> float:
     return n_evals * len(task.val_data) / (3.0 * task.batch_size)
 
 
+def _trial(task: Task, result: TrainResult, lr: float, *, block: int, seed: int,
+           rung: int) -> Trial:
+    """Score one trained candidate."""
+    work = result.steps + _eval_updates(task, len(result.val_losses))
+    return Trial(lr=float(lr), rung=rung, steps=result.steps,
+                 val_losses=tuple(result.val_losses),
+                 loss=result.final_val_loss if math.isfinite(result.final_val_loss)
+                 else math.inf, cost_runs=work / task.total_steps, block=block, seed=seed)
+
+
+def run_many(task: Task, runner: Runner, jobs: Sequence[tuple[float, int, int]], *,
+             steps: int, rung: int = 0,
+             on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+    """Train independent candidates ``(lr, block, seed)`` as one batch (the runner's
+    executor may train them at once) and score them, in that order."""
+    def score(i: int, result: TrainResult) -> Trial:
+        lr, block, seed = jobs[i]
+        return _trial(task, result, lr, block=block, seed=seed, rung=rung)
+
+    results = runner.train_many(
+        task, [(lr, seed, steps) for lr, _, seed in jobs],
+        on_result=None if on_trial is None else lambda i, r: on_trial(score(i, r)))
+    return [score(i, result) for i, result in enumerate(results)]
+
+
 def run_one(task: Task, runner: Runner, lr: float, *, block: int, seed: int, steps: int,
             rung: int = 0, on_trial: Callable[[Trial], None] | None = None) -> Trial:
     """Train one candidate (through the runner's cache) and score it."""
-    result = runner.train(task, lr, seed, steps)
-    work = result.steps + _eval_updates(task, len(result.val_losses))
-    trial = Trial(lr=float(lr), rung=rung, steps=result.steps,
-                  val_losses=tuple(result.val_losses),
-                  loss=result.final_val_loss if math.isfinite(result.final_val_loss)
-                  else math.inf, cost_runs=work / task.total_steps, block=block, seed=seed)
-    if on_trial is not None:
-        on_trial(trial)
-    return trial
+    return run_many(task, runner, [(lr, block, seed)], steps=steps, rung=rung,
+                    on_trial=on_trial)[0]
 
 
 def run_block(task: Task, runner: Runner, lrs: Sequence[float], *, block: int, seed: int,
               steps: int, rung: int = 0,
               on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
-    """Train every LR of ``lrs`` with one seed (a common-random-number block)."""
-    return [run_one(task, runner, lr, block=block, seed=seed, steps=steps, rung=rung,
-                    on_trial=on_trial) for lr in lrs]
+    """Train every LR of ``lrs`` with one seed (a common-random-number block), as one
+    batch."""
+    return run_many(task, runner, [(lr, block, seed) for lr in lrs], steps=steps, rung=rung,
+                    on_trial=on_trial)
 
 
 def pooled(trials: Sequence[Trial], rung: int = 0) -> list[tuple[float, float]]:
@@ -158,9 +177,9 @@ def extend_edges(task: Task, runner: Runner, trials: list[Trial], *, seeds: Sequ
         if new is None:
             break
         have = {t.block for t in trials if t.rung == rung and t.lr == new}
-        trials += [run_one(task, runner, new, block=b, seed=s, steps=steps, rung=rung,
-                           on_trial=on_trial)
-                   for b, s in enumerate(seeds) if b not in have]
+        trials += run_many(task, runner, [(new, b, s) for b, s in enumerate(seeds)
+                                          if b not in have],
+                           steps=steps, rung=rung, on_trial=on_trial)
     return trials
 
 
@@ -188,8 +207,8 @@ def successive_halving(task: Task, candidates: Sequence[float], budgets: Sequenc
     survivors = list(candidates)
     for rung, fraction in enumerate(budgets):
         steps = max(1, round(fraction * task.total_steps))
-        scored = [run_one(task, runner, lr, block=0, seed=seed, steps=steps, rung=rung,
-                          on_trial=on_trial) for lr in survivors]
+        scored = run_block(task, runner, survivors, block=0, seed=seed, steps=steps,
+                           rung=rung, on_trial=on_trial)
         trials += scored
         if rung < len(keep):
             scored.sort(key=lambda t: (t.loss, t.lr))

@@ -45,6 +45,15 @@ def auto(
         "task", "--schedule", help="'task': search the LR of the task's schedule. 'auto': "
         "also pick the shape (constant, step, cosine, warmup+cosine, onecycle, wsd) with "
         "lrkit compare's machinery, at a stated extra cost of about 6 x budget + 12 runs."),
+    workers: int = typer.Option(1, "--workers", help="Train each batch of candidate runs "
+                                "on this many local processes (with --backend ray: runs in "
+                                "flight per CPU). Same runs, pick and cost; less wall-clock."),
+    backend: str = typer.Option("local", "--backend", help="local, or ray (ray.init; "
+                                "RAY_ADDRESS for a cluster)."),
+    storage: str | None = typer.Option(
+        None, "--storage", help="An Optuna storage URL (postgresql://USER:PW@HOST/DB) shared "
+        "by 'lrkit auto' processes started with the same options on several machines: each "
+        "trains the candidates nobody has claimed; all print the same recommendation."),
 ) -> None:
     """Recommend the LR (with the task's schedule and warmup) at a stated cost.
 
@@ -53,9 +62,17 @@ def auto(
     from rich.progress import BarColumn, Progress, TextColumn
 
     from lrkit.auto import auto as run_auto
+    from lrkit.auto.executor import Executor
     from lrkit.auto.measured import best_measured_budget
     from lrkit.auto.pipeline import check_budget
+    from lrkit.errors import ConfigError
     from lrkit.tasks import load_task
+
+    executor = Executor(workers=workers, backend=backend, storage=storage, task_ref=task)
+    if schedule == "auto" and not executor.in_process:
+        raise ConfigError("--schedule auto with --workers/--backend/--storage: the shape "
+                          "selection trains in this process only; use --schedule task "
+                          "with them, or drop them")
 
     if report is not None and not no_report:
         from lrkit.cli._common import check_outputs
@@ -79,7 +96,7 @@ def auto(
             bar.update(job, completed=min(cost, top), description=f"{loaded.name}: {stage}")
 
         rec = run_auto(loaded, budget=budget, max_budget=max_budget, seed=seed,
-                       curvature=curvature, progress=progress)
+                       curvature=curvature, progress=progress, executor=executor)
     index = None
     if report is not None and not no_report:
         from lrkit.report.auto_report import write_report
@@ -89,6 +106,7 @@ def auto(
         doc = rec.to_dict()
         doc["report"] = None if index is None else str(index)
         doc["schedule_selection"] = None if shape_choice is None else shape_choice.to_dict()
+        doc["executor"] = executor.describe()
         echo_json(doc)
         return
     table = Table(title=f"lrkit auto: {rec.task}", title_justify="left")
@@ -100,7 +118,8 @@ def auto(
     console.print(table)
     console.print(f"[bold]recommended peak LR: {rec.lr:.4g}[/bold]  "
                   f"(warmup {rec.warmup_steps} updates; cost {rec.cost_runs:.2f} "
-                  f"training runs, {rec.seconds:.0f} s)")
+                  f"training runs, {rec.seconds:.0f} s"
+                  + ("" if executor.in_process else f" on {executor.describe()}") + ")")
     for note in rec.notes:
         console.print(f"note: {note}")
     console.print("how close: " + ("not measured (every candidate diverged)"

@@ -48,6 +48,8 @@ class Unit:
         seed: the training seed (a run) or the search's seed.
         budget: the ``auto`` budget for a search unit, None for a run.
         label: for progress displays (``"cosine lr=0.01 seed 1"``).
+        steps: the run's length in updates when the context's ``work`` needs it (auto's
+            compressed candidate runs), else None.
     """
 
     key: str
@@ -56,6 +58,7 @@ class Unit:
     seed: int
     budget: float | None = None
     label: str = ""
+    steps: int | None = None
 
     @property
     def kind(self) -> str:
@@ -64,16 +67,25 @@ class Unit:
 
 @dataclasses.dataclass(frozen=True)
 class Context:
-    """What every unit needs: the task (object and, if known, its reference) and the rows."""
+    """What every unit needs: the task (object and, if known, its reference) and the rows.
+
+    ``work``, when given, runs every unit instead of compare's own run or search: it is
+    ``(task, unit) -> record`` (a JSON-ready dict), so another verb's independent runs
+    (``lrkit.auto.executor``: auto's candidates) use these same backends and stores. For
+    Ray it must pickle (a module-level function or an instance of a module-level class).
+    """
 
     task: Task
     entries: tuple[Entry, ...]
     task_ref: str | None = None
+    work: Callable[[Task, Unit], dict[str, Any]] | None = None
 
 
 def run_one(ctx: Context, unit: Unit,
             on_epoch: Callable[[int, int, float], None] | None = None) -> dict[str, Any]:
     """Execute ``unit`` in this process and return its record."""
+    if ctx.work is not None:
+        return ctx.work(ctx.task, unit)
     entry = ctx.entries[unit.entry]
     if unit.budget is None:
         return run_unit(ctx.task, entry, unit.lr, unit.seed, progress=on_epoch)
@@ -123,11 +135,12 @@ def _pool_run(unit: Unit) -> dict[str, Any]:
     return run_one(_CTX, unit, on_epoch)
 
 
-def _ray_run(task_ref: Any, entries: tuple[Entry, ...], unit: Unit) -> dict[str, Any]:
+def _ray_run(task_ref: Any, entries: tuple[Entry, ...], unit: Unit,
+             work: Callable[[Task, Unit], dict[str, Any]] | None = None) -> dict[str, Any]:
     from lrkit.tasks import load_task
 
     task = load_task(task_ref) if isinstance(task_ref, str) else task_ref
-    return run_one(Context(task, entries), unit)
+    return run_one(Context(task, entries, work=work), unit)
 
 
 def execute(ctx: Context, units: Sequence[Unit], store: Store, *, workers: int = 1,
@@ -271,7 +284,7 @@ def _run_ray(ctx: Context, todo: Sequence[Unit], store: Store, workers: int, emi
                 unit = pending.pop(0)
                 if store.claim(unit.key):
                     emit("start", unit, {})
-                    running[remote.remote(payload, ctx.entries, unit)] = unit
+                    running[remote.remote(payload, ctx.entries, unit, ctx.work)] = unit
             if not running:
                 break
             ready, _ = ray.wait(list(running), num_returns=1)
