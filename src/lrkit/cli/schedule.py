@@ -8,10 +8,10 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from lrkit._check import finite_values
 from lrkit.cli._common import console, echo_json, parse_pairs
 from lrkit.errors import ConfigError
 from lrkit.schedules import Schedule, horizon, parse
-from lrkit.schedules._check import finite_values
 
 RANK = 10
 _FORMATS = ("table", "csv", "json")

@@ -20,9 +20,9 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from lrkit._check import PART as check
 from lrkit.errors import ConfigError
 from lrkit.schedules import Schedule
-from lrkit.schedules import _check as check
 
 __all__ = ["bind", "keywords", "lookup", "prune_join", "sub_specs"]
 

@@ -20,9 +20,9 @@ from typing import Any
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
+from lrkit._check import PART as check
 from lrkit.errors import ConfigError, SpecError
 from lrkit.schedules import Schedule, from_spec
-from lrkit.schedules import _check as check
 
 __all__ = ["LrkitScheduler"]
 

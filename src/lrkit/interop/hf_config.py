@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lrkit._check import PART as check
 from lrkit.errors import ConfigError
 from lrkit.interop._params import bind, lookup
 from lrkit.interop.torch_config import from_torch
@@ -34,7 +35,6 @@ from lrkit.schedules import (
     ReduceOnPlateau,
     Schedule,
 )
-from lrkit.schedules import _check as check
 
 __all__ = ["HF_FUNCTIONS", "HF_SCHEDULERS", "from_hf"]
 

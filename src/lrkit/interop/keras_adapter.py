@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from lrkit._check import PART as check
 from lrkit._deps import require
 from lrkit.errors import MissingDependencyError
 from lrkit.interop.lower import Ops, lower
 from lrkit.schedules import Schedule, from_spec
-from lrkit.schedules import _check as check
 
 __all__ = ["keras_ops", "keras_schedule_class", "to_keras"]
 

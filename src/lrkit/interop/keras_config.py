@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lrkit._check import PART as check
 from lrkit.interop._params import bind, lookup
 from lrkit.schedules import (
     Cosine,
@@ -33,7 +34,6 @@ from lrkit.schedules import (
     Polynomial,
     Schedule,
 )
-from lrkit.schedules import _check as check
 
 __all__ = ["KERAS_SCHEDULES", "from_keras"]
 

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from lrkit._check import PART as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.interop.lower import Ops, lower
 from lrkit.schedules import Schedule
-from lrkit.schedules import _check as check
 
 __all__ = ["jax_ops", "to_optax"]
 

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from lrkit._check import PART as check
 from lrkit.interop._params import bind, lookup, prune_join, sub_specs
 from lrkit.schedules import (
     Constant,
@@ -31,7 +32,6 @@ from lrkit.schedules import (
     Polynomial,
     Schedule,
 )
-from lrkit.schedules import _check as check
 
 __all__ = ["OPTAX_SCHEDULES", "from_optax"]
 

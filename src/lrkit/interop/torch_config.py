@@ -30,6 +30,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from lrkit._check import PART as check
 from lrkit.errors import ConfigError
 from lrkit.interop._params import bind, lookup, prune_join, sub_specs
 from lrkit.schedules import (
@@ -49,7 +50,6 @@ from lrkit.schedules import (
     Schedule,
     Step,
 )
-from lrkit.schedules import _check as check
 
 __all__ = ["NOT_CONVERTED", "TORCH_SCHEDULERS", "from_torch"]
 

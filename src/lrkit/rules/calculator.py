@@ -19,7 +19,8 @@ import dataclasses
 import math
 from typing import Any
 
-from lrkit.rules import _check as check
+from lrkit._check import INPUT as check
+from lrkit.errors import spell
 from lrkit.rules.curvature import optimal_step, stability_ceiling
 from lrkit.rules.evidence import evidence
 from lrkit.rules.finetune import FINETUNE_FACTOR, ULMFIT_DECAY, layer_rates
@@ -206,7 +207,7 @@ def _optimizer_params(inp: CalcInput, info: OptimizerInfo, law: LawResult | None
         if given is None:
             continue
         if params[key] is None:
-            trail.warnings.append(f"{check.flag(key)} = {given:g} is ignored: {info.label} "
+            trail.warnings.append(f"{spell(key, 'cli')} = {given:g} is ignored: {info.label} "
                                   f"has no {key}")
         else:
             params[key] = given

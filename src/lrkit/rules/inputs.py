@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lrkit.rules import _check as check
+from lrkit._check import INPUT as check
 from lrkit.rules.laws import LAWS
 from lrkit.rules.optimizers import MODEL_KINDS, OPTIMIZERS
 from lrkit.rules.scaling import SCALING_RULES
@@ -127,13 +127,13 @@ class CalcInput:
     def _check_names(self) -> None:
         _settle(
             self,
-            optimizer=check.choice("optimizer", self.optimizer, ["auto", *OPTIMIZERS]),
-            model=None if self.model is None else check.choice("model", self.model,
+            optimizer=check.lookup("optimizer", self.optimizer, ["auto", *OPTIMIZERS]),
+            model=None if self.model is None else check.lookup("model", self.model,
                                                                MODEL_KINDS),
-            scaling=check.choice("scaling", self.scaling, ["auto", *SCALING_RULES]),
-            schedule=check.choice("schedule", self.schedule, ["auto", *DECAYS]),
+            scaling=check.lookup("scaling", self.scaling, ["auto", *SCALING_RULES]),
+            schedule=check.lookup("schedule", self.schedule, ["auto", *DECAYS]),
             scaling_law=None if self.scaling_law is None
-            else check.choice("scaling_law", self.scaling_law, LAWS),
+            else check.lookup("scaling_law", self.scaling_law, LAWS),
         )
         if not isinstance(self.fine_tune, bool):
             raise check.fail("fine_tune", self.fine_tune, "must be true or false",

@@ -17,7 +17,7 @@ import dataclasses
 import math
 import re
 
-from lrkit.rules._check import fail
+from lrkit._check import INPUT as check
 
 __all__ = [
     "GRADUAL_EPOCHS",
@@ -53,20 +53,20 @@ def parse_warmup(value: object) -> WarmupSpec:
     """
     fix = "pass auto, none, a number of steps (500), epochs (5ep) or a share of the run (6%)"
     if isinstance(value, bool):
-        raise fail("warmup", value, "must be a warmup length", fix)
+        raise check.fail("warmup", value, "must be a warmup length", fix)
     if isinstance(value, int | float):
         text = repr(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
     else:
-        raise fail("warmup", value, "must be a warmup length", fix)
+        raise check.fail("warmup", value, "must be a warmup length", fix)
     if text == "auto":
         return WarmupSpec("auto")
     if text in ("none", "off", "no", "0", "0.0"):
         return WarmupSpec("none")
     match = re.fullmatch(rf"({_NUMBER})(ep|epoch|epochs|%|steps?)?", text)
     if match is None:
-        raise fail("warmup", value, "not a warmup length", fix)
+        raise check.fail("warmup", value, "not a warmup length", fix)
     amount = float(match.group(1))
     unit = match.group(3) or "steps"
     if unit.startswith("ep"):
@@ -75,11 +75,11 @@ def parse_warmup(value: object) -> WarmupSpec:
         return WarmupSpec("epochs", amount)
     if unit == "%":
         if not 0 <= amount < 100:
-            raise fail("warmup", value, "a share of the run must lie in [0, 100)%",
+            raise check.fail("warmup", value, "a share of the run must lie in [0, 100)%",
                        "pass e.g. 6%")
         return WarmupSpec("fraction", amount / 100.0) if amount else WarmupSpec("none")
     if not amount.is_integer():
-        raise fail("warmup", value, "a number of steps must be a whole number",
+        raise check.fail("warmup", value, "a number of steps must be a whole number",
                    "pass e.g. 500, or 5ep for epochs")
     return WarmupSpec("steps", amount) if amount else WarmupSpec("none")
 

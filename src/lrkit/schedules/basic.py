@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lrkit.schedules import _check as check
+from lrkit._check import PART as check
 from lrkit.schedules._frozen import settle
 from lrkit.schedules.base import Schedule, register, register_factory
 from lrkit.schedules.ops import Array, Ops, clip, mix

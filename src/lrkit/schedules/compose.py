@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lrkit.schedules import _check as check
+from lrkit._check import PART as check
 from lrkit.schedules._frozen import settle
 from lrkit.schedules.base import Schedule, register
 from lrkit.schedules.basic import ExponentialWarmup, LinearWarmup

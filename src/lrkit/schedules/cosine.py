@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from lrkit.schedules import _check as check
+from lrkit._check import PART as check
 from lrkit.schedules._frozen import settle
 from lrkit.schedules.base import FloatArray, Schedule, register
 from lrkit.schedules.ops import Array, Ops, half_cosine, mix

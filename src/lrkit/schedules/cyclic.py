@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lrkit._check import PART as check
 from lrkit.errors import ConfigError
-from lrkit.schedules import _check as check
 from lrkit.schedules._frozen import settle
 from lrkit.schedules.base import FloatArray, Schedule, register
 from lrkit.schedules.ops import Array, Ops

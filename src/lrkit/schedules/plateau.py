@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.schedules import _check as check
+from lrkit._check import PART as check
 from lrkit.schedules.base import FloatArray
 
 __all__ = ["ReduceOnPlateau"]

@@ -15,8 +15,8 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lrkit._check import PART as check
 from lrkit.errors import SpecError
-from lrkit.schedules import _check as check
 from lrkit.schedules.base import Schedule, factories, families, parameter_names
 from lrkit.schedules.compose import warmup
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from lrkit.schedules import _check as check
+from lrkit._check import PART as check
 from lrkit.schedules._frozen import settle
 from lrkit.schedules.base import Schedule, register
 from lrkit.schedules.ops import Array, Ops, clip, half_cosine, mix

@@ -12,9 +12,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from lrkit._check import finite_values
 from lrkit.errors import ConfigError, LrkitError
 from lrkit.schedules import Schedule, from_spec, horizon, parse_spec
-from lrkit.schedules._check import finite_values
 from lrkit.web.jsonio import json_response
 from lrkit.web.sampling import MAX_POINTS, MAX_STEPS, sample_curve
 from lrkit.web.spectext import compact
