@@ -62,3 +62,40 @@ def test_lookup_forgives_case_and_suggests_a_close_name() -> None:
 def test_there_is_one_check_module() -> None:
     src = Path(lrkit.__file__).parent
     assert sorted(p.relative_to(src).as_posix() for p in src.rglob("_check.py")) == ["_check.py"]
+
+
+# Sites that wrote their own integer/float checks now use these; each names the Python
+# parameter from the library and the command-line flag from the CLI (where they differ).
+def _sites():
+    from lrkit.curvature.batches import fixed_batches
+    from lrkit.curvature.report import measure_task
+    from lrkit.rangetest.runner import check_sweep_args
+    from lrkit.tasks import load_task
+    from lrkit.tasks.training import train
+    from lrkit.tune.study import _check_args
+
+    task = load_task("digits-mlp")
+    return [
+        (lambda: _check_args("tpe", "none", "epochs", 0, 3, 3), "n_trials = 0", "--trials = 0"),
+        (lambda: _check_args("tpe", "none", "epochs", 5, 3, 1), "reduction_factor = 1",
+         "--eta = 1"),
+        (lambda: fixed_batches(list(range(10)), 4, 0), "n_batches = 0", "--batches = 0"),
+        (lambda: measure_task(task, warm_steps=-1), "warm_steps = -1", "--warm-steps = -1"),
+        (lambda: measure_task(task, lr_suggestion=0.0), "lr_suggestion = 0.0",
+         "--lr-suggestion = 0.0"),
+        (lambda: check_sweep_args(1e-7, 10, 4, "exp"), "steps = 4", "--steps = 4"),
+        (lambda: measure_task(task, warm_steps=3), "warm_steps = 3: needs an LR for the warm "
+         "steps; pass warm_lr (or lr_suggestion)", "--warm-steps = 3"),
+        (lambda: train(task, -1.0), "lr = -1.0", "--lr = -1.0"),
+        (lambda: train(task, 0.1, 0, epochs=2.0), "epochs = 2.0: must be an integer",
+         "--epochs = 2.0"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_a_migrated_check_names_the_parameter_per_surface(index: int) -> None:
+    call, python, cli = _sites()[index]
+    err = _error(call)
+    assert str(err).startswith(python) and err.render("web").startswith(python)
+    assert err.render("cli").startswith(cli)
+    assert "; pass" in str(err)

@@ -47,14 +47,29 @@ class Checks:
 
     Args:
         spelled: True for a parameter the user passes by name (see the module docstring).
+        flags: the CLI flag of a parameter whose flag is not its name with dashes
+            (``n_trials`` is ``--trials``); see ``renamed``.
     """
 
     spelled: bool
+    flags: tuple[tuple[str, str], ...] = ()
+
+    def renamed(self, **flags: str) -> Checks:
+        """These checks, with the CLI flags of parameters not spelled ``--their-name``.
+
+        >>> try:
+        ...     INPUT.renamed(n_trials="--trials").count("n_trials", 0)
+        ... except ConfigError as err:
+        ...     print(err.render("python"), "|", err.render("cli").split(";")[0])
+        n_trials = 0: must be >= 1; pass an integer >= 1 | --trials = 0: must be >= 1
+        """
+        return dataclasses.replace(self, flags=(*self.flags, *flags.items()))
 
     def fail(self, name: str, value: Any, rule: str, fix: str) -> ConfigError:
         """The ConfigError for ``name`` holding ``value`` (to raise)."""
         if self.spelled:
-            return ConfigError(parameter=name, value=value, rule=rule, fix=fix)
+            return ConfigError(parameter=name, value=value, rule=rule, fix=fix,
+                               flag=dict(self.flags).get(name))
         return ConfigError(f"{name} = {value!r}: {rule}; {fix}", parameter=name, value=value,
                            rule=rule, fix=fix)
 
@@ -131,11 +146,15 @@ class Checks:
         """A number in (0, 1), or [0, 1] when ``closed``."""
         return self.fraction(name, value, low_open=not closed, high_open=not closed)
 
-    def count(self, name: str, value: Any, *, minimum: int = 1,
-              example: str | None = None) -> int:
-        """An integer >= ``minimum``; integral floats such as 256.0 (from JSON) are accepted."""
+    def count(self, name: str, value: Any, *, minimum: int = 1, example: str | None = None,
+              exact: bool = False) -> int:
+        """An integer >= ``minimum``.
+
+        Integral floats such as 256.0 (from JSON) are accepted, unless ``exact``: a value the
+        caller keeps as given (not the returned int) must already be an int.
+        """
         fix = f"pass e.g. {example}" if example else f"pass an integer >= {minimum}"
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (exact and not isinstance(value, Integral)):
             raise self.fail(name, value, "must be an integer", fix)
         if isinstance(value, Real) and not isinstance(value, Integral):
             as_float = float(value)

@@ -8,6 +8,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from lrkit._check import INPUT as check
 from lrkit._check import finite_values
 from lrkit.cli._common import console, echo_json, parse_pairs
 from lrkit.errors import ConfigError
@@ -49,9 +50,8 @@ def schedule(
     # check every option before any work, so a bad run writes nothing
     if fmt not in _FORMATS:
         raise ConfigError(f"--format = {fmt!r}: unknown format; use one of {', '.join(_FORMATS)}")
-    if steps_per_epoch is not None and steps_per_epoch < 1:
-        raise ConfigError(f"--steps-per-epoch = {steps_per_epoch}: must be >= 1; "
-                          "pass the number of updates in one epoch")
+    if steps_per_epoch is not None:
+        check.count("steps_per_epoch", steps_per_epoch, example="the updates in one epoch")
     if plot is not None:
         from lrkit.report._mpl import check_plot_path
 

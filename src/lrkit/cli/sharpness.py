@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from lrkit._check import INPUT as check
 from lrkit.cli._common import MAX_SEED, bounded, console, echo_json, err_console, task_option
 from lrkit.errors import ConfigError
 
@@ -69,10 +70,9 @@ def sharpness(
 def _measure(measure_task: Any, task: Any, batches: int, batch_size: int | None,
              warm_steps: int, warm_lr: float | None, lr_suggestion: float | None, method: str,
              max_hvps: int, tol: float, seed: int) -> Any:
-    if batches < 1:
-        raise ConfigError(f"--batches = {batches}: must be >= 1; pass e.g. 8")
-    if batch_size is not None and batch_size < 1:
-        raise ConfigError(f"--batch-size = {batch_size}: must be >= 1; pass e.g. 64")
+    check.count("batches", batches, example="8")
+    if batch_size is not None:
+        check.count("batch_size", batch_size, example="64")
     return measure_task(task, n_batches=batches, batch_size=batch_size, warm_steps=warm_steps,
                         warm_lr=warm_lr, lr_suggestion=lr_suggestion, method=method,
                         max_hvps=max_hvps, tol=tol, seed=seed)

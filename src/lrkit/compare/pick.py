@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit.compare.api import CompareResult, compare
 from lrkit.compare.entries import ShapedTask, entries
 from lrkit.compare.execute import Event, recommendation
-from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
 __all__ = ["SHAPE_CANDIDATES", "ShapeChoice", "expected_extra_cost", "pick_schedule"]
@@ -78,8 +78,7 @@ def pick_schedule(task: Task | str, *, budget: float = 1.0, seed: int = 0,
     Raises:
         ConfigError: bad candidates, budget or seeds.
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"seeds = {seeds!r}: must be an integer >= 1; pass e.g. 2")
+    check.count("seeds", seeds, example="2", exact=True)
     loaded = load_task(task) if isinstance(task, str) else task
     result = compare(loaded, list(schedules), seeds=[seed + 1 + k for k in range(seeds)],
                      budget=budget, select_seed=seed, store=store, on_event=on_event)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from lrkit._check import INPUT
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 
 torch = require("torch", extra="torch")
 
 __all__ = ["fixed_batches"]
+
+# the CLI counts batches with --batches (``lrkit sharpness``)
+check = INPUT.renamed(n_batches="--batches")
 
 
 def fixed_batches(dataset: Any, batch_size: int, n_batches: int,
@@ -40,8 +44,7 @@ def fixed_batches(dataset: Any, batch_size: int, n_batches: int,
     [4, 4, 2]
     """
     for name, value in (("batch_size", batch_size), ("n_batches", n_batches)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} = {value!r}: must be an integer >= 1; pass e.g. 4")
+        check.count(name, value, example="4", exact=True)
     n = len(dataset)
     if n == 0:
         raise ConfigError("dataset: is empty; pass at least one (input, target) example")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 
@@ -65,10 +66,8 @@ class EigenResult:
 
 
 def _check_args(v0: Any, max_iter: int, tol: float) -> None:
-    if max_iter < 1:
-        raise ConfigError(f"max_hvps = {max_iter}: must be >= 1; pass e.g. 30")
-    if not (tol >= 0 and math.isfinite(tol)):
-        raise ConfigError(f"tol = {tol!r}: must be a finite number >= 0; pass e.g. 1e-3")
+    check.count("max_hvps", max_iter, example="30")
+    check.non_negative("tol", tol)
     if v0.ndim != 1 or v0.numel() == 0:
         raise ConfigError(f"v0 shape = {tuple(v0.shape)}: must be a non-empty 1-D vector; "
                           "flatten the start vector")

@@ -23,10 +23,10 @@ the batch set shrink the bias.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.curvature._state import measurement_mode
 from lrkit.curvature.eigen import EigenResult, lanczos, power_iteration
@@ -136,7 +136,5 @@ def _estimate(result: EigenResult, op: HessianOperator,
 
 def _check_betas(beta1: float, beta2: float, eps: float) -> None:
     for name, beta in (("beta1", beta1), ("beta2", beta2)):
-        if not 0.0 <= beta < 1.0:
-            raise ConfigError(f"{name} = {beta!r}: must be in [0, 1); pass e.g. 0.9")
-    if not (eps >= 0 and math.isfinite(eps)):
-        raise ConfigError(f"eps = {eps!r}: must be a finite number >= 0; pass e.g. 1e-8")
+        check.fraction(name, beta, high_open=True, example="0.9")
+    check.non_negative("eps", eps)

@@ -13,6 +13,7 @@ import dataclasses
 import math
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.curvature.adam import preconditioned_top_eigenvalue
 from lrkit.curvature.batches import fixed_batches
@@ -82,12 +83,6 @@ class SharpnessReport:
         }
 
 
-def _positive(name: str, value: float | None) -> None:
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} = {value!r}: must be a positive finite number; "
-                          "pass e.g. 0.01")
-
-
 def _warm_up(task: Any, model: Any, optimizer: Any, steps: int, seed: int) -> None:
     from lrkit.device import model_device
     from lrkit.tasks.data import epoch_batches, task_loss
@@ -137,14 +132,14 @@ def measure_task(task: Any, *, n_batches: int = 8, batch_size: int | None = None
     Raises:
         ConfigError: bad arguments, or warm steps without an LR.
     """
-    _positive("--lr-suggestion", lr_suggestion)
-    _positive("--warm-lr", warm_lr)
-    if isinstance(warm_steps, bool) or not isinstance(warm_steps, int) or warm_steps < 0:
-        raise ConfigError(f"--warm-steps = {warm_steps!r}: must be an integer >= 0; pass e.g. 20")
+    for name, value in (("lr_suggestion", lr_suggestion), ("warm_lr", warm_lr)):
+        if value is not None:
+            check.positive(name, value, example="0.01")
+    check.count("warm_steps", warm_steps, minimum=0, example="20", exact=True)
     warm_lr = warm_lr if warm_lr is not None else lr_suggestion
     if warm_steps and warm_lr is None:
-        raise ConfigError(f"--warm-steps = {warm_steps}: needs an LR for the warm steps; pass "
-                          "--warm-lr (or --lr-suggestion)")
+        raise check.fail("warm_steps", warm_steps, "needs an LR for the warm steps",
+                         "pass --warm-lr (or --lr-suggestion)")
     batch_size = task.batch_size if batch_size is None else batch_size
     with seeded_rng(seed):
         model = task.model()

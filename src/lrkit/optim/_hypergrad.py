@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 
@@ -57,9 +58,7 @@ class HypergradientOptimizer(torch.optim.Optimizer):
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any], *, hypergrad_lr: float,
                  multiplicative: bool, lr_range: tuple[float, float]) -> None:
-        if not (math.isfinite(hypergrad_lr) and hypergrad_lr >= 0):
-            raise ConfigError(f"hypergrad_lr = {hypergrad_lr!r}: must be a finite number >= 0; "
-                              "pass e.g. 1e-3 (SGD-HD) or 1e-7 (Adam-HD)")
+        check.non_negative("hypergrad_lr", hypergrad_lr)
         low, high = lr_range
         if not (0.0 <= low <= high) or math.isnan(high):
             raise ConfigError(f"lr_range = {lr_range!r}: must be (low, high) with "
@@ -70,8 +69,7 @@ class HypergradientOptimizer(torch.optim.Optimizer):
         self.lr_range = (float(low), float(high))
         lrs = [float(g["lr"]) for g in self.param_groups]
         for lr in lrs:
-            if not (math.isfinite(lr) and lr >= 0):
-                raise ConfigError(f"lr = {lr!r}: must be a finite number >= 0; pass e.g. 0.01")
+            check.learning_rate("lr", lr)
         top = max(lrs)
         for group, lr in zip(self.param_groups, lrs, strict=True):
             # All groups at lr=0 (HD can start from 0): they then share alpha equally.

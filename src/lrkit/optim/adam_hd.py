@@ -21,8 +21,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
-from lrkit.errors import ConfigError
 from lrkit.optim._hypergrad import HypergradientOptimizer
 
 torch = require("torch", extra="torch")
@@ -60,12 +60,9 @@ class AdamHD(HypergradientOptimizer):
                  hypergrad_lr: float = 1e-7, multiplicative: bool = False,
                  lr_range: tuple[float, float] = (0.0, math.inf)) -> None:
         for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ConfigError(f"betas[{i}] = {beta!r}: must be in [0, 1); pass e.g. 0.9")
+            check.fraction(f"betas[{i}]", beta, high_open=True, example="0.9")
         for name, value in (("eps", eps), ("weight_decay", weight_decay)):
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"{name} = {value!r}: must be a finite number >= 0; "
-                                  "pass e.g. 1e-8")
+            check.non_negative(name, value)
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults, hypergrad_lr=hypergrad_lr,

@@ -32,10 +32,10 @@ and the range test scale every group by the same factor, so the groups' ratios
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 
@@ -136,14 +136,11 @@ def param_groups(model: Any, base_lr: float, decay: float = 0.9, *,
         ConfigError: bad ``base_lr``/``decay``/``head_lr_mult``, ``head``/``layers`` given
             with bare parameters, a prefix that matches nothing, or no trainable parameter.
     """
-    if not (isinstance(base_lr, int | float) and math.isfinite(base_lr) and base_lr >= 0):
-        raise ConfigError(f"base_lr = {base_lr!r}: must be a finite number >= 0; pass e.g. 1e-3")
-    if not (isinstance(decay, int | float) and 0 < decay <= 1):
-        raise ConfigError(f"decay = {decay!r}: must be in (0, 1]; pass e.g. 0.9")
-    if not (math.isfinite(head_lr_mult) and head_lr_mult > 0):
-        raise ConfigError(f"head_lr_mult = {head_lr_mult!r}: must be a positive number; pass 1.0")
-    if weight_decay is not None and not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ConfigError(f"weight_decay = {weight_decay!r}: must be >= 0; pass e.g. 0.01")
+    check.learning_rate("base_lr", base_lr)
+    check.fraction("decay", decay, low_open=True, example="0.9")
+    check.positive("head_lr_mult", head_lr_mult, example="1.0")
+    if weight_decay is not None:
+        check.non_negative("weight_decay", weight_decay)
     heads = _as_prefixes(head, "head")
     prefixes = _as_prefixes(layers, "layers")
     if isinstance(model, torch.nn.Module):

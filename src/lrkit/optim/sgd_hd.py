@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.optim._hypergrad import HypergradientOptimizer
@@ -60,8 +61,7 @@ class SGDHD(HypergradientOptimizer):
                  hypergrad_lr: float = 1e-3, multiplicative: bool = False,
                  lr_range: tuple[float, float] = (0.0, math.inf)) -> None:
         for name, value in (("momentum", momentum), ("weight_decay", weight_decay)):
-            if not (math.isfinite(value) and value >= 0):
-                raise ConfigError(f"{name} = {value!r}: must be a finite number >= 0; pass 0.0")
+            check.non_negative(name, value)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ConfigError(f"nesterov = True with momentum = {momentum}, dampening = "
                               f"{dampening}: needs momentum > 0 and dampening = 0")

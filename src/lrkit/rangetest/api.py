@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.rangetest.result import RangeTestResult
@@ -41,8 +42,8 @@ class _TaskBatches:
 
 
 def _check_repeats(repeats: Any) -> None:
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 1 <= repeats <= 100:
-        raise ConfigError(f"repeats = {repeats!r}: must be an integer in 1..100; pass e.g. 3")
+    if check.count("repeats", repeats, example="3", exact=True) > 100:
+        raise check.fail("repeats", repeats, "must be <= 100", "pass e.g. 3")
 
 
 def _settings(**kwargs: Any) -> dict[str, Any]:
@@ -88,8 +89,7 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
                           "name; pass e.g. 'digits-mlp'")
     check_sweep_args(start_lr, end_lr, steps, mode)
     _check_repeats(repeats)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed = {seed!r}: must be an integer >= 0; pass e.g. 0")
+    check.count("seed", seed, minimum=0, example="0", exact=True)
     require("torch", extra="torch")  # fail early, with the install line
     records: list[SweepRecord] = []
     micro = 0

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lrkit._check import INPUT as check
 from lrkit.errors import ConfigError
 from lrkit.usercode import first_loss_error
 
@@ -65,13 +66,11 @@ class SweepRecord:
 def check_sweep_args(start_lr: float, end_lr: float, steps: int, mode: str) -> None:
     """Raise ConfigError unless ``0 < start_lr < end_lr``, ``steps >= 5`` and a known mode."""
     for name, v in (("start_lr", start_lr), ("end_lr", end_lr)):
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            raise ConfigError(f"{name} = {v!r}: must be a finite number > 0; pass e.g. 1e-7")
+        check.positive(name, v, example="1e-7")
     if end_lr <= start_lr:
         raise ConfigError(f"end_lr = {end_lr!r}: must be greater than start_lr = {start_lr!r}; "
                           "raise end_lr (e.g. 10)")
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 5:
-        raise ConfigError(f"steps = {steps!r}: must be an integer >= 5; pass e.g. 100")
+    check.count("steps", steps, minimum=5, example="100", exact=True)
     if mode not in ("exp", "linear"):
         raise ConfigError(f"mode = {mode!r}: unknown sweep mode; use 'exp' or 'linear'")
 

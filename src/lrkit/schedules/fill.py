@@ -10,10 +10,10 @@ lrkit chooses the height: ``fill_schedule`` writes the chosen LR into the family
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit.errors import ConfigError
 from lrkit.schedules.base import Schedule, lr_parameters, parameter_names
 from lrkit.schedules.parse import parse_spec
@@ -65,8 +65,7 @@ def fill_schedule(schedule: str | Mapping[str, Any] | None, peak_lr: float,
     if family not in heights:
         raise ConfigError(f"task.schedule family = {family!r}: has no single LR parameter that "
                           f"lrkit can set; use one of {', '.join(sorted(heights))}")
-    if not (isinstance(peak_lr, int | float) and math.isfinite(peak_lr) and peak_lr > 0):
-        raise ConfigError(f"lr = {peak_lr!r}: must be a finite number > 0; pass e.g. 0.01")
+    check.positive("lr", peak_lr, example="0.01")
     spec[heights[family]] = float(peak_lr)
     if "total_steps" in parameter_names(family)[0] and "total_steps" not in spec:
         spec["total_steps"] = int(total_steps)

@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit.errors import ConfigError
 from lrkit.schedules import Schedule, families
 
@@ -111,10 +112,7 @@ class Task:
             if len(data) == 0:
                 raise ConfigError(f"task.{field}: is empty; pass at least one example")
         for field in ("batch_size", "epochs"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"task.{field} = {value!r}: must be an integer >= 1; "
-                                  "pass e.g. 32")
+            check.count(f"task.{field}", getattr(self, field), example="32", exact=True)
         # Fail now, not after an hour of training, if the schedule shape is unusable.
         self.lr_schedule(1.0)
 

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.device import evaluate, model_device
-from lrkit.errors import ConfigError
 from lrkit.tasks.data import epoch_batches, fixed_batches, subset, task_loss
 from lrkit.tasks.task import Task, steps_per_epoch
 
@@ -54,18 +54,12 @@ class TrainResult:
 
 
 def _check_args(lr: Any, seed: Any, epochs: Any, total_steps: Any, train_fraction: Any) -> None:
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
-        raise ConfigError(f"lr = {lr!r}: must be a finite number > 0; pass e.g. 0.01")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"seed = {seed!r}: must be an integer >= 0; pass e.g. 0")
+    check.positive("lr", lr, example="0.01")
+    check.count("seed", seed, minimum=0, example="0", exact=True)
     for name, value in (("epochs", epochs), ("total_steps", total_steps)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
-            raise ConfigError(f"{name} = {value!r}: must be an integer >= 1; "
-                              "pass e.g. 10 or leave it out")
-    if not (isinstance(train_fraction, int | float) and 0 < train_fraction <= 1):
-        raise ConfigError(f"train_fraction = {train_fraction!r}: must be in (0, 1]; "
-                          "pass e.g. 0.25")
+        if value is not None:
+            check.count(name, value, example="10 or leave it out", exact=True)
+    check.fraction("train_fraction", train_fraction, low_open=True, example="0.25")
 
 
 @contextlib.contextmanager

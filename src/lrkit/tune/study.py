@@ -17,13 +17,13 @@ continues the study: trials of this machine's dead processes are re-queued at on
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from lrkit._check import INPUT
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task
@@ -47,17 +47,15 @@ _COMPARED = ("task", "space", "sampler", "pruner", "fidelity", "rungs", "reducti
              "grid_factor", "grid_anchor", "seed", "epochs")
 OnTrial = Callable[[TrialRecord, int, int], None]
 
+# the CLI spells these differently (``lrkit tune --trials/--eta/--seed-lr``)
+check = INPUT.renamed(n_trials="--trials", reduction_factor="--eta", seeds="--seed-lr")
+
 
 def _seed_params(seeds: Sequence[float | Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for seed in seeds:
         params = {"lr": seed} if isinstance(seed, int | float) else dict(seed)
-        lr = params.get("lr")
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not \
-                (math.isfinite(lr) and lr > 0):
-            raise ConfigError(f"seed lr = {lr!r}: must be a positive number; "
-                              "pass e.g. --seed-lr 0.01")
-        params["lr"] = float(lr)
+        params["lr"] = check.positive("seeds", params.get("lr"), example="0.01")
         out.append(params)
     return out
 
@@ -72,9 +70,7 @@ def _check_args(sampler: str, pruner: str, fidelity: str, n_trials: int, rungs: 
         raise ConfigError(f"fidelity = {fidelity!r}: unknown; use one of {', '.join(FIDELITIES)}")
     for name, value, low in (("n_trials", n_trials, 1), ("rungs", rungs, 2),
                              ("reduction_factor", reduction_factor, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"{name} = {value!r}: must be an integer >= {low}; "
-                              f"pass e.g. {max(low, 3)}")
+        check.count(name, value, minimum=low, example=str(max(low, 3)), exact=True)
 
 
 def _open_study(optuna: Any, name: str, storage: Any, config: dict[str, Any],
@@ -165,8 +161,7 @@ def tune(task: Task, space: SearchSpace | None = None, *, study: str | None = No
     _check_args(sampler, pruner, fidelity, n_trials, rungs, reduction_factor)
     params = _seed_params(seeds)
     if epochs is not None:
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ConfigError(f"epochs = {epochs!r}: must be an integer >= 1; pass e.g. 5")
+        check.count("epochs", epochs, example="5", exact=True)
         task = dataclasses.replace(task, epochs=epochs)
     if space is None:
         space = SearchSpace.around([p["lr"] for p in params]) if params else SearchSpace()
