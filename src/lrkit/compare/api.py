@@ -300,7 +300,7 @@ def compare(task: Task | str, schedules: Sequence[str] | str = DEFAULT_SCHEDULES
     ident = _task_ident(loaded)
     study = "compare-" + hashlib.sha1(ident.encode()).hexdigest()[:12]
     the_store = _open_store(store, storage, study)
-    ctx = Context(loaded, tuple(rows), task_ref)
+    ctx = Context(loaded, tuple(rows), task_ref, search=_auto_search)
     run = _Runner(ctx, ident, the_store, workers, backend, on_event)
 
     # phase 1: each searched row's LR
@@ -349,6 +349,13 @@ def compare(task: Task | str, schedules: Sequence[str] | str = DEFAULT_SCHEDULES
         cost_runs=round(sum(r.selection_cost_runs + r.eval_cost_runs for r in ranked), 4),
         compute_seconds=round(sum(float(u.get("seconds", 0.0)) for u in units), 3),
         wall_seconds=round(time.perf_counter() - started, 3), store=the_store.describe())
+
+
+def _auto_search(task: Task, *, budget: float, seed: int) -> Any:
+    """An auto-mode row's search: ``lrkit.auto`` (module-level, so Ray pickles it)."""
+    from lrkit.auto import auto
+
+    return auto(task, budget=budget, seed=seed)
 
 
 def _task_ident(task: Task) -> str:

@@ -79,6 +79,10 @@ class Context:
     entries: tuple[Entry, ...]
     task_ref: str | None = None
     work: Callable[[Task, Unit], dict[str, Any]] | None = None
+    #: ``(task, budget=, seed=) -> Recommendation`` for an ``auto`` unit (compare passes
+    #: ``lrkit.auto``): injected, so auto can run its candidates on these backends without
+    #: an import cycle between lrkit.auto and this module
+    search: Callable[..., Any] | None = None
 
 
 def run_one(ctx: Context, unit: Unit,
@@ -89,10 +93,11 @@ def run_one(ctx: Context, unit: Unit,
     entry = ctx.entries[unit.entry]
     if unit.budget is None:
         return run_unit(ctx.task, entry, unit.lr, unit.seed, progress=on_epoch)
-    from lrkit import auto
-
+    if ctx.search is None:
+        raise ConfigError(f"unit {unit.label or unit.key}: an auto search needs the "
+                          "context's search= (lrkit.compare passes lrkit.auto)")
     started = time.perf_counter()
-    rec = auto(entry.task_for(ctx.task), budget=unit.budget, seed=unit.seed)
+    rec = ctx.search(entry.task_for(ctx.task), budget=unit.budget, seed=unit.seed)
     _RECOMMENDATIONS[(id(ctx.task), entry.ident, unit.budget, unit.seed)] = (ctx.task, rec)
     return {"lr": float(rec.lr), "cost_runs": float(rec.cost_runs),
             "seconds": time.perf_counter() - started, "budget": unit.budget,
@@ -136,11 +141,12 @@ def _pool_run(unit: Unit) -> dict[str, Any]:
 
 
 def _ray_run(task_ref: Any, entries: tuple[Entry, ...], unit: Unit,
-             work: Callable[[Task, Unit], dict[str, Any]] | None = None) -> dict[str, Any]:
+             work: Callable[[Task, Unit], dict[str, Any]] | None = None,
+             search: Callable[..., Any] | None = None) -> dict[str, Any]:
     from lrkit.tasks import load_task
 
     task = load_task(task_ref) if isinstance(task_ref, str) else task_ref
-    return run_one(Context(task, entries, work=work), unit)
+    return run_one(Context(task, entries, work=work, search=search), unit)
 
 
 def execute(ctx: Context, units: Sequence[Unit], store: Store, *, workers: int = 1,
@@ -284,7 +290,8 @@ def _run_ray(ctx: Context, todo: Sequence[Unit], store: Store, workers: int, emi
                 unit = pending.pop(0)
                 if store.claim(unit.key):
                     emit("start", unit, {})
-                    running[remote.remote(payload, ctx.entries, unit, ctx.work)] = unit
+                    running[remote.remote(payload, ctx.entries, unit, ctx.work,
+                                         ctx.search)] = unit
             if not running:
                 break
             ready, _ = ray.wait(list(running), num_returns=1)

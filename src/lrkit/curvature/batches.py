@@ -50,10 +50,12 @@ def fixed_batches(dataset: Any, batch_size: int, n_batches: int,
         raise ConfigError("dataset: is empty; pass at least one (input, target) example")
     gen = torch.Generator().manual_seed(seed)
     order = torch.randperm(n, generator=gen)[: batch_size * n_batches].tolist()
-    collate = torch.utils.data.default_collate
+    from lrkit.tasks.data import collate
+
     out = []
     for s in range(0, len(order), batch_size):
-        batch = collate([dataset[i] for i in order[s:s + batch_size]])
+        # the dataset's own collate (a padding collator) when it has one
+        batch = collate(dataset, [dataset[i] for i in order[s:s + batch_size]])
         # (x, y) items collate to a list: a pair; dict items (a Task with a forward hook)
         # stay a dict, whose keys tuple() would keep instead of the tensors
         out.append(tuple(batch) if isinstance(batch, list | tuple) else batch)

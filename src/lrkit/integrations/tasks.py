@@ -252,7 +252,10 @@ def task_from_trainer(trainer: Any, *, epochs: int | None = None, name: str | No
         schedule: the schedule shape (default: from ``lr_scheduler_type`` and warmup).
 
     Raises:
-        ConfigError: no training data, or a data collator lrkit cannot stand in for.
+        ConfigError: no training data.
+
+    A padding collator (``DataCollatorWithPadding``, ``DataCollatorForLanguageModeling``,
+    any other) makes the task's batches, as in the Trainer (``TrainerCollated``).
     """
     hf = require("transformers", extra="transformers")
     args = trainer.args
@@ -260,10 +263,7 @@ def task_from_trainer(trainer: Any, *, epochs: int | None = None, name: str | No
         raise ConfigError("trainer.train_dataset = None: build the Trainer with "
                           "train_dataset=... first")
     collator = type(trainer.data_collator).__name__ if trainer.data_collator else None
-    if collator not in (None, "function", "DefaultDataCollator"):
-        raise ConfigError(f"trainer.data_collator = {collator}: lrkit batches items with "
-                          "torch's default_collate; pad the dataset to a fixed length or "
-                          "build the Task yourself with forward=")
+    padded = collator not in (None, "function", "DefaultDataCollator")
     copies = _Copies(trainer.model)
     opt_cls, opt_kwargs = hf.Trainer.get_optimizer_cls_and_kwargs(args, trainer.model)
     batch = int(args.per_device_train_batch_size) * int(args.gradient_accumulation_steps)
@@ -294,10 +294,55 @@ def task_from_trainer(trainer: Any, *, epochs: int | None = None, name: str | No
     def forward(model: Any, batch: Any) -> Any:
         return trainer.compute_loss(model, batch)
 
-    val = trainer.eval_dataset if trainer.eval_dataset is not None else trainer.train_dataset
+    train_data = trainer.train_dataset
+    val = trainer.eval_dataset if trainer.eval_dataset is not None else train_data
+    if padded:  # the Trainer's own collator batches (pads, masks) the items
+        train_data = _with_trainer_collator(trainer, train_data, "training")
+        val = _with_trainer_collator(trainer, val, "evaluation")
     return Task(name=name or type(trainer.model).__name__, model=copies, optimizer=optimizer,
-                loss_fn=None, forward=forward, train_data=trainer.train_dataset,
+                loss_fn=None, forward=forward, train_data=train_data,
                 val_data=val, batch_size=batch, epochs=n_epochs, schedule=schedule)
+
+
+class TrainerCollated:
+    """A dataset whose batches are made by a Trainer's data collator (``collate``).
+
+    lrkit's batching (``lrkit.tasks.data.collate``) calls ``collate(items)`` instead of
+    torch's ``default_collate``, so variable-length token lists are padded (and masked,
+    for ``DataCollatorForLanguageModeling``) exactly as the Trainer's dataloader does.
+    """
+
+    def __init__(self, dataset: Any, collator: Callable[[list[Any]], Any]) -> None:
+        self.dataset = dataset
+        self.collator = collator
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[index]
+
+    def collate(self, items: list[Any]) -> dict[str, Any]:
+        """The collator's batch as a plain dict (a ``BatchEncoding`` is not one)."""
+        return dict(self.collator(items))
+
+
+def _with_trainer_collator(trainer: Any, dataset: Any, description: str) -> TrainerCollated:
+    """``dataset`` batched as the Trainer's dataloader batches it: unused columns dropped
+    (from a ``datasets.Dataset`` itself, else by the collator wrapper), then its collator."""
+    collator = trainer.data_collator
+    try:
+        import datasets
+
+        is_hf = isinstance(dataset, datasets.Dataset)
+    except ImportError:
+        is_hf = False
+    if is_hf:
+        dataset = trainer._remove_unused_columns(dataset, description=description)
+    else:
+        collator = trainer._get_collator_with_removed_columns(collator,
+                                                              description=description)
+    return TrainerCollated(dataset, collator)
 
 
 # ----------------------------------------------------------------------- Keras

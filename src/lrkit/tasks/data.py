@@ -38,13 +38,23 @@ def _tensors(dataset: Any) -> Sequence[Any] | None:
     return None
 
 
+def collate(dataset: Any, items: list[Any]) -> Batch:
+    """``items`` of ``dataset`` as one batch: the dataset's own ``collate(items)`` when it
+    has one (e.g. a padding collator: ``Task.from_trainer`` wraps a Trainer's
+    ``DataCollatorWithPadding`` so), else torch's ``default_collate``."""
+    own = getattr(dataset, "collate", None)
+    if callable(own):
+        return own(items)
+    torch = require("torch", extra="torch")
+    return torch.utils.data.default_collate(items)
+
+
 def take(dataset: Any, index: Any) -> Batch:
     """The batch of ``dataset`` at the integer tensor ``index``."""
     tensors = _tensors(dataset)
     if tensors is not None:
         return tuple(t[index] for t in tensors)
-    torch = require("torch", extra="torch")
-    return torch.utils.data.default_collate([dataset[int(i)] for i in index])
+    return collate(dataset, [dataset[int(i)] for i in index])
 
 
 def epoch_batches(dataset: Any, batch_size: int, generator: Any) -> Iterator[Batch]:
