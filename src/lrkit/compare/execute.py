@@ -94,8 +94,8 @@ def run_one(ctx: Context, unit: Unit,
     if unit.budget is None:
         return run_unit(ctx.task, entry, unit.lr, unit.seed, progress=on_epoch)
     if ctx.search is None:
-        raise ConfigError(f"unit {unit.label or unit.key}: an auto search needs the "
-                          "context's search= (lrkit.compare passes lrkit.auto)")
+        raise ConfigError("search = None: an auto unit needs a search function; pass "
+                          "Context(..., search=lrkit.auto) as lrkit.compare does")
     started = time.perf_counter()
     rec = ctx.search(entry.task_for(ctx.task), budget=unit.budget, seed=unit.seed)
     _RECOMMENDATIONS[(id(ctx.task), entry.ident, unit.budget, unit.seed)] = (ctx.task, rec)
