@@ -115,50 +115,57 @@ MAX_INPUT_BYTES = 50 * 2**20
 
 
 def read_input(path: str | os.PathLike[str], name: str, *,
-               max_bytes: int = MAX_INPUT_BYTES) -> str:
+               max_bytes: int = MAX_INPUT_BYTES, flag: str | None = None) -> str:
     """The text of a small input file, refusing what would block or never end.
 
     A FIFO would block the read forever and ``/dev/zero`` never ends: only regular files
     are read, at most ``max_bytes`` of them, as UTF-8.
 
+    Args:
+        path: the file.
+        name: the parameter that named it, as Python spells it; the CLI says ``--name``,
+            or ``flag`` where the command spells it otherwise.
+        max_bytes: the most this input may hold.
+        flag: see ``name``.
+
     Raises:
         DataError: missing, not a regular file, too large, unreadable or not UTF-8 text.
 
-    >>> read_input("/dev/zero", "--calc")  # doctest: +ELLIPSIS
+    >>> read_input("/dev/zero", "calc")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lrkit.errors.DataError: --calc = '/dev/zero': is a device or FIFO, not a file; ...
+    lrkit.errors.DataError: calc = '/dev/zero': is a device or FIFO, not a file; ...
     """
     from lrkit.errors import DataError
 
     shown = _short(os.fspath(path))
+
+    def bad(rule: str, fix: str) -> DataError:
+        return DataError(parameter=name, value=shown, rule=rule, fix=fix, flag=flag)
+
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise DataError(f"{name} = '{shown}': no such file; check the path") from None
+        raise bad("no such file", "check the path") from None
     except OSError as err:
-        raise DataError(f"{name} = '{shown}': cannot be read ({err.strerror}); check the "
-                        "path") from None
+        raise bad(f"cannot be read ({err.strerror})", "check the path") from None
     if stat.S_ISDIR(st.st_mode):
-        raise DataError(f"{name} = '{shown}': is a folder; pass the file itself")
+        raise bad("is a folder", "pass the file itself")
     if not stat.S_ISREG(st.st_mode):
-        raise DataError(f"{name} = '{shown}': is a device or FIFO, not a file; pass a "
-                        "saved file")
+        raise bad("is a device or FIFO, not a file", "pass a saved file")
     if st.st_size > max_bytes:
-        raise DataError(f"{name} = '{shown}': {st.st_size / 2**20:.0f} MiB is over the "
-                        f"{max_bytes // 2**20} MiB limit for this input; pass the file "
-                        "lrkit wrote")
+        raise bad(f"{st.st_size / 2**20:.0f} MiB is over the {max_bytes // 2**20} MiB limit "
+                  "for this input", "pass the file lrkit wrote")
     try:
         with open(path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as err:
-        raise DataError(f"{name} = '{shown}': cannot be read ({err.strerror}); check its "
-                        "permissions") from None
+        raise bad(f"cannot be read ({err.strerror})", "check its permissions") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError(f"{name} = '{shown}': not UTF-8 text (a binary file?); pass the "
-                        "JSON or CSV file lrkit wrote") from None
+        raise bad("not UTF-8 text (a binary file?)",
+                  "pass the JSON or CSV file lrkit wrote") from None
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -62,24 +62,26 @@ def spell(parameter: str, surface: Surface) -> str:
 def _respell(text: str, surface: Surface) -> str:
     """Other parameters named in a rule or fix: written as flags, read as names off the CLI.
 
+    A command in quotes is one to type, and keeps its flags.
+
     >>> _respell("needs --batch-size too", "web")
     'needs batch_size too'
+    >>> _respell("pass --calc, the output of 'lrkit calc --json'", "python")
+    "pass calc, the output of 'lrkit calc --json'"
     """
     if surface == "cli":
         return text
-    return _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
+    parts = text.split("'")
+    parts[::2] = [_FLAG.sub(lambda m: m.group(1).replace("-", "_"), part) for part in parts[::2]]
+    return "'".join(parts)
 
 
 class LrkitError(Exception):
-    """Base class of the errors lrkit raises for a problem the user can fix."""
+    """Base class of the errors lrkit raises for a problem the user can fix.
 
-    def render(self, surface: Surface = "python") -> str:
-        """The message as ``surface`` shows it (the same text unless it names a parameter)."""
-        return str(self)
-
-
-class ConfigError(LrkitError, ValueError):
-    """A parameter is missing, of the wrong type, or outside its valid range.
+    Every subclass can be built from its parts, so the parameter it names reads the way each
+    surface spells it (see ``ConfigError`` for the arguments); a plain message reads the
+    same everywhere.
 
     Args:
         message: the whole one-line message (the older form; read the same everywhere).
@@ -91,17 +93,21 @@ class ConfigError(LrkitError, ValueError):
             (``batch_size``) from Python and the web.
         flag, field: the CLI flag and the JSON field, where they are not spelled from
             ``parameter`` by ``spell``.
+        cli_note: said only on the command line, after the fix (e.g. which flag shows
+            more); other surfaces have their own way.
     """
 
     def __init__(self, message: str | None = None, *, parameter: str | None = None,
                  value: Any = _UNSET, rule: str | None = None, fix: str | None = None,
-                 flag: str | None = None, field: str | None = None) -> None:
+                 flag: str | None = None, field: str | None = None,
+                 cli_note: str | None = None) -> None:
         self.parameter = parameter
         self.value = None if value is _UNSET else value
         self.rule = rule
         self.fix = fix
         self._has_value = value is not _UNSET
         self._names = {"cli": flag, "web": field}
+        self._cli_note = cli_note
         self._parts = message is None  # a whole message given by hand reads the same anywhere
         super().__init__(message if message is not None else self._compose("python"))
 
@@ -109,7 +115,8 @@ class ConfigError(LrkitError, ValueError):
         name = self._names.get(surface) or spell(self.parameter or "input", surface)
         head = f"{name} = {self.value!r}" if self._has_value else name
         tail = f"; {_respell(self.fix, surface)}" if self.fix else ""
-        return f"{head}: {_respell(self.rule or 'is not valid', surface)}{tail}"
+        note = f" {self._cli_note}" if self._cli_note and surface == "cli" else ""
+        return f"{head}: {_respell(self.rule or 'is not valid', surface)}{tail}{note}"
 
     def render(self, surface: Surface = "python") -> str:
         """The message with the parameter named as ``surface`` spells it.
@@ -118,9 +125,20 @@ class ConfigError(LrkitError, ValueError):
         ...             fix="use digits-mlp").render("cli")
         "--task = 'nope': unknown; use digits-mlp"
         """
-        if not self._parts or surface == "python":
+        if surface == "python":
             return str(self)
+        if not self._parts:
+            note = f" {self._cli_note}" if self._cli_note and surface == "cli" else ""
+            return str(self) + note
         return self._compose(surface)
+
+
+class ConfigError(LrkitError, ValueError):
+    """A parameter is missing, of the wrong type, or outside its valid range.
+
+    Built from its parts (``parameter``, ``value``, ``rule``, ``fix``) or from a whole
+    message, as every ``LrkitError``.
+    """
 
 
 class SpecError(ConfigError):
@@ -147,8 +165,9 @@ class UserCodeError(LrkitError):
         where: ``file:line`` of the last frame of the user's code, or "".
     """
 
-    def __init__(self, message: str, *, function: str = "", where: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None, *, function: str = "", where: str = "",
+                 **parts: Any) -> None:
+        super().__init__(message, **parts)
         self.function = function
         self.where = where
 

@@ -12,9 +12,9 @@ installed packages.
 >>> try:
 ...     make_task()
 ... except ValueError as err:
-...     print(blame(err, user_files=lambda f: f.startswith("<doctest")))
+...     print(blame(err, user_files=lambda f: f.startswith("<doctest")).render("cli"))
 ... # doctest: +ELLIPSIS
-your <module>() failed at ...: ValueError: no data; fix it and run again ...
+your <module>() failed at ...: ValueError: no data; fix it and run again (--debug or ...)
 """
 
 from __future__ import annotations
@@ -129,9 +129,10 @@ def blame(exc: BaseException, *, role: str = "",
     shown = f" ({code[:80]})" if code else ""
     text = " ".join(str(exc).split())[:300] or "(no message)"
     who = f"{role} ({function})" if role else function
+    # From Python the traceback is this error's __cause__; the CLI hides it unless asked.
     err = UserCodeError(f"{who} failed at {where}{shown}: {type(exc).__name__}: {text}; "
-                        "fix it and run again (--debug or LRKIT_DEBUG=1 shows the traceback)",
-                        function=function, where=where)
+                        "fix it and run again", function=function, where=where,
+                        cli_note="(--debug or LRKIT_DEBUG=1 shows the traceback)")
     err.__cause__ = exc
     return err
 
@@ -154,7 +155,7 @@ def scalar_loss(loss: Any, field: str) -> Any:
         return loss
     got = (f"a tensor of shape {tuple(loss.shape)}" if callable(numel)
            else f"a {type(loss).__name__}")
-    raise UserCodeError(f"task.{field} returned {got}, not a scalar loss tensor; return the "
+    raise UserCodeError(f"task.{field}: returned {got}, not a scalar loss tensor; return the "
                         "mean over the batch, e.g. loss.mean()", function=field)
 
 

@@ -103,7 +103,7 @@ CASES = {
     "loss_fails": r"your my_loss\(\) failed at .*mytask\.py:\d+ .*AttributeError",
     "optimizer_fails": r"your my_opt\(\) failed .*ValueError: unknown optimizer option",
     "no_params": r"your lambda failed .*empty parameter list",
-    "non_scalar": r"task\.loss_fn returned a tensor of shape \(16, 1\), not a scalar",
+    "non_scalar": r"task\.loss_fn: returned a tensor of shape \(16, 1\), not a scalar",
     "nan_out": r"loss is nan at the first update",
     "factory_exits": r"factory_exits\(\) called sys\.exit\(0\)",
     "factory_fails": r"factory_fails\(\) raised KeyError: 'missing' \(at .*mytask\.py:\d+\)",

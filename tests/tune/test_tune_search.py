@@ -132,8 +132,8 @@ def test_resume_with_other_options_is_refused(logreg, tmp_path) -> None:
     ({"pruner": "asha"}, "pruner = 'asha'"),
     ({"n_trials": 0}, "n_trials = 0"),
     ({"fidelity": "time"}, "fidelity = 'time'"),
-    ({"seeds": [5.0]}, "seed lr = 5: outside"),
-    ({"seeds": [-1.0]}, "seed lr = -1.0"),
+    ({"seeds": [5.0]}, "seeds = 5.0: outside"),
+    ({"seeds": [-1.0]}, "seeds = -1.0"),
     ({"epochs": 0}, "epochs = 0"),
     ({"storage": "ftp://host/db"}, "storage = 'ftp://host/db'"),
 ])

@@ -68,8 +68,8 @@ def compare(
     if report is not None and not no_report and report.exists() and not report.is_dir():
         raise ConfigError(f"--report = '{report}': exists and is not a folder; "
                           "pass a folder path")
-    schedule_list = split_list(schedules, "--schedules") if schedules.strip() else []
-    optimizer_list = split_list(optimizers, "--optimizers") if optimizers.strip() else []
+    schedule_list = split_list(schedules, "schedules") if schedules.strip() else []
+    optimizer_list = split_list(optimizers, "optimizers") if optimizers.strip() else []
     if store is None and storage is None:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in task.split(":")[-1])
         store = Path("lrkit-compare") / f"{safe}.jsonl"

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit.compare.entries import Entry, entries
 from lrkit.compare.execute import Context, Event, Unit, execute
 from lrkit.compare.shapes import split_list
@@ -167,20 +168,22 @@ def parse_grid(text: str) -> list[float]:
     """
     from lrkit.tune.space import log_grid
 
-    fix = "pass e.g. --grid 0.001,0.01,0.1 or --grid 1e-4:1e-1"
+    fix = "pass e.g. 0.001,0.01,0.1 or 1e-4:1e-1"
     try:
         if ":" in text:
             low_text, high_text = text.split(":", 1)
             low, high = float(low_text), float(high_text)
             if not (0 < low < high and math.isfinite(high)):
-                raise ConfigError(f"--grid = {text!r}: needs 0 < LOW < HIGH; {fix}")
+                raise ConfigError(parameter="grid", value=text, rule="needs 0 < LOW < HIGH",
+                                  fix=fix)
             return log_grid(low, high)
-        values = sorted({float(v) for v in split_list(text, "--grid")})
+        values = sorted({float(v) for v in split_list(text, "grid")})
     except ValueError:
-        raise ConfigError(f"--grid = {text!r}: not a list of numbers or LOW:HIGH; {fix}"
-                          ) from None
+        raise ConfigError(parameter="grid", value=text,
+                          rule="not a list of numbers or LOW:HIGH", fix=fix) from None
     if not all(math.isfinite(v) and v > 0 for v in values):
-        raise ConfigError(f"--grid = {text!r}: every LR must be a finite number > 0; {fix}")
+        raise ConfigError(parameter="grid", value=text,
+                          rule="every LR must be a finite number > 0", fix=fix)
     return values
 
 
@@ -225,19 +228,20 @@ class _MemoryStore(Store):
 def _check(seeds: Any, budget: Any, grid: Any, select_seed: Any) -> list[int]:
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
-            raise ConfigError(f"--seeds = {seeds}: must be >= 1; pass e.g. 3")
+            raise check.fail("seeds", seeds, "must be >= 1", "pass e.g. 3")
         seed_list = list(range(seeds))
     else:
         seed_list = list(seeds)
         if not seed_list or not all(isinstance(s, int) and s >= 0 for s in seed_list):
-            raise ConfigError(f"seeds = {seeds!r}: must be a count >= 1 or a list of integers "
-                              ">= 0; pass e.g. 3")
+            raise check.fail("seeds", seeds, "must be a count >= 1 or a list of integers >= 0",
+                             "pass e.g. 3")
     if select_seed in seed_list:
-        raise ConfigError(f"select_seed = {select_seed}: is one of the evaluation seeds; "
-                          "choose another so the table is not scored on the seed that "
-                          "picked the LRs")
+        raise check.fail("select_seed", select_seed, "is one of the evaluation seeds",
+                         "choose another so the table is not scored on the seed that picked "
+                         "the LRs")
     if budget is not None and grid is not None:
-        raise ConfigError("--budget and --grid: give one (auto's search at a budget, or a "
+        raise ConfigError(parameter="budget", value=budget, rule="given with --grid",
+                          fix="give one (auto's search at a budget, or a "
                           "grid of LRs), not both")
     return seed_list
 
@@ -278,21 +282,18 @@ def compare(task: Task | str, schedules: Sequence[str] | str = DEFAULT_SCHEDULES
     task_ref = task if isinstance(task, str) else None
     loaded = load_task(task) if isinstance(task, str) else task
     if epochs is not None:
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ConfigError(f"--epochs = {epochs!r}: must be an integer >= 1; pass e.g. 5 "
-                              "or leave it out")
+        check.count("epochs", epochs, example="5 or leave it out", exact=True)
         loaded = dataclasses.replace(loaded, epochs=epochs)
         task_ref = None  # the reference names the unmodified task
-    schedule_list = split_list(schedules, "--schedules") if isinstance(schedules, str) \
+    schedule_list = split_list(schedules, "schedules") if isinstance(schedules, str) \
         else list(schedules)
-    optimizer_list = (split_list(optimizers, "--optimizers") if optimizers else []) \
+    optimizer_list = (split_list(optimizers, "optimizers") if optimizers else []) \
         if isinstance(optimizers, str) else list(optimizers)
     rows = entries(schedule_list, optimizer_list)
     seed_list = _check(seeds, budget, grid, select_seed)
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
-                               or not (math.isfinite(budget) and budget > 0)):
-        raise ConfigError(f"--budget = {budget!r}: must be a number > 0 (training-run "
-                          "equivalents per row, spent by lrkit auto); pass e.g. 1")
+    if budget is not None:
+        check.positive("budget", budget, example="1 (training-run equivalents per row, spent "
+                                                "by lrkit auto)")
     grid_list = parse_grid(grid) if isinstance(grid, str) else (
         None if grid is None else [float(v) for v in grid])
     if grid_list is not None:

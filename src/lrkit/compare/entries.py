@@ -113,9 +113,10 @@ def entries(schedules: Sequence[str], optimizers: Sequence[str]) -> list[Entry]:
     names = [e.name for e in out]
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError(f"--schedules/--optimizers: {name!r} is listed twice; "
-                              "list each entry once")
+            raise ConfigError(parameter="schedules", value=name,
+                              rule="is listed twice (with --optimizers)",
+                              fix="list each entry once")
     if not out:
-        raise ConfigError("--schedules: nothing to compare; pass e.g. "
-                          "--schedules constant,cosine")
+        raise ConfigError(parameter="schedules", rule="nothing to compare",
+                          fix="pass e.g. constant,cosine")
     return out

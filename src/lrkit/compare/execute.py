@@ -24,10 +24,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit.compare.entries import Entry
 from lrkit.compare.runner import run_unit
 from lrkit.compare.store import Store
-from lrkit.errors import ConfigError
 from lrkit.tasks import Task
 
 __all__ = ["BACKENDS", "Context", "Unit", "execute", "recommendation", "run_one"]
@@ -166,10 +166,9 @@ def execute(ctx: Context, units: Sequence[Unit], store: Store, *, workers: int =
     Raises:
         ConfigError: a bad ``workers`` or ``backend``.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"--workers = {workers!r}: must be an integer >= 1; pass e.g. 2")
+    check.count("workers", workers, example="2", exact=True)
     if backend not in BACKENDS:
-        raise ConfigError(f"--backend = {backend!r}: unknown; use one of {', '.join(BACKENDS)}")
+        raise check.fail("backend", backend, "unknown", f"use one of {', '.join(BACKENDS)}")
     emit: Event = on_event or (lambda kind, unit, info: None)
     unique = list({u.key: u for u in units}.values())
     done = store.load()

@@ -118,6 +118,6 @@ def optimizer_entry(name: str) -> OptimizerEntry:
     key = str(name).strip().lower()
     key = _ALIASES.get(key, key)
     if key not in OPTIMIZERS:
-        raise ConfigError(f"--optimizers entry = {name!r}: unknown; use one of "
-                          f"{', '.join(sorted(OPTIMIZERS))}")
+        raise ConfigError(parameter="optimizers", value=name, rule="unknown optimizer",
+                          fix=f"use one of {', '.join(sorted(OPTIMIZERS))}")
     return OPTIMIZERS[key]

@@ -136,8 +136,8 @@ def shape(text: str) -> Shape:
     from lrkit.tasks import LR_PARAMETER
 
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"--schedules entry = {text!r}: empty; name a schedule such as "
-                          f"{', '.join(PRESETS)}")
+        raise ConfigError(parameter="schedules", value=text, rule="an entry is empty",
+                          fix=f"name a schedule such as {', '.join(PRESETS)}")
     text = text.strip()
     if text in PRESETS:
         return PRESETS[text]
@@ -147,14 +147,16 @@ def shape(text: str) -> Shape:
     try:
         spec = parse_spec(text)
     except ConfigError:
-        raise ConfigError(f"--schedules entry = {text!r}: not a preset or a schedule spec; "
-                          f"use one of {', '.join(PRESETS)}, warmup+NAME, or a spec such as "
-                          "'cosine(warmup_steps=0.1)'") from None
+        raise ConfigError(parameter="schedules", value=text,
+                          rule="not a preset or a schedule spec",
+                          fix=f"use one of {', '.join(PRESETS)}, warmup+NAME, or a spec such "
+                              "as 'cosine(warmup_steps=0.1)'") from None
     family = spec.pop("family", None)
     if family not in LR_PARAMETER:
-        raise ConfigError(f"--schedules entry = {text!r}: {family!r} is not a preset nor a "
-                          "family with one LR parameter; use one of "
-                          f"{', '.join(PRESETS)} or a spec such as 'cosine(warmup_steps=0.1)'")
+        raise ConfigError(parameter="schedules", value=text,
+                          rule=f"{family!r} is not a preset nor a family with one LR parameter",
+                          fix=f"use one of {', '.join(PRESETS)} or a spec such as "
+                              "'cosine(warmup_steps=0.1)'")
     out = Shape(text, family, fixed=spec)
     out.build(1.0, 100)  # fail now on a bad parameter, not after the first runs
     return out
@@ -166,7 +168,7 @@ def split_list(text: str, name: str) -> list[str]:
     Raises:
         ConfigError: unbalanced brackets or an empty list.
 
-    >>> split_list("constant, cosine(warmup_steps=0.1, end_lr=0), wsd", "--schedules")
+    >>> split_list("constant, cosine(warmup_steps=0.1, end_lr=0), wsd", "schedules")
     ['constant', 'cosine(warmup_steps=0.1, end_lr=0)', 'wsd']
     """
     items: list[str] = []
@@ -184,10 +186,11 @@ def split_list(text: str, name: str) -> list[str]:
         else:
             current.append(char)
     if depth != 0:
-        raise ConfigError(f"{name} = {text!r}: unbalanced brackets; write e.g. "
-                          "'constant,cosine(warmup_steps=0.1)'")
+        raise ConfigError(parameter=name, value=text, rule="unbalanced brackets",
+                          fix="write e.g. 'constant,cosine(warmup_steps=0.1)'")
     items.append("".join(current).strip())
     items = [i for i in items if i]
     if not items:
-        raise ConfigError(f"{name} = {text!r}: empty; give a comma-separated list")
+        raise ConfigError(parameter=name, value=text, rule="empty",
+                          fix="give a comma-separated list")
     return items

@@ -98,13 +98,14 @@ class JsonlStore(Store):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         if self.path.is_dir():
-            raise ConfigError(f"--store = '{self.path}': is a folder; pass a file path such "
-                              "as compare-runs.jsonl")
+            raise ConfigError(parameter="store", value=str(self.path), rule="is a folder",
+                              fix="pass a file path such as compare-runs.jsonl")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise ConfigError(f"--store = '{self.path}': cannot create its folder "
-                              f"({err.strerror}); pass a path you can write to") from None
+            raise ConfigError(parameter="store", value=str(self.path),
+                              rule=f"cannot create its folder ({err.strerror})",
+                              fix="pass a path you can write to") from None
         self._lock = threading.Lock()
         self._records: dict[str, dict[str, Any]] = {}
         self._offset = 0

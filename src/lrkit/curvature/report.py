@@ -97,8 +97,9 @@ def _warm_up(task: Any, model: Any, optimizer: Any, steps: int, seed: int) -> No
             loss = task_loss(task.loss_fn, getattr(task, "forward", None), model, batch,
                              device)
             if not math.isfinite(float(loss.detach())):
-                raise ConfigError(f"--warm-lr = {optimizer.param_groups[0]['lr']!r}: the loss "
-                                  f"became non-finite at warm step {done}; use a smaller LR")
+                raise ConfigError(parameter="warm_lr", value=optimizer.param_groups[0]["lr"],
+                                  rule=f"the loss became non-finite at warm step {done}",
+                                  fix="use a smaller LR")
             loss.backward()
             optimizer.step()
             done += 1

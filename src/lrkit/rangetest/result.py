@@ -313,7 +313,7 @@ class RangeTestResult:
         Raises:
             DataError: missing, unreadable or malformed file.
         """
-        text = read_input(path, "path")  # a FIFO or /dev/zero would block or never end
+        text = read_input(path, "path", flag="path")  # a FIFO or /dev/zero would block or never end
         try:
             doc = json.loads(text)
         except (ValueError, RecursionError) as err:

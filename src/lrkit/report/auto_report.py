@@ -133,8 +133,9 @@ def write_report(rec: Recommendation, folder: str | Path, task: Any = None) -> P
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(f"--report = '{out}': cannot create the folder "
-                          f"({err.strerror}); pass a folder path you can write to") from None
+        raise ConfigError(parameter="folder", value=str(out), flag="--report",
+                          rule=f"cannot create the folder ({err.strerror})",
+                          fix="pass a folder path you can write to") from None
     figures: list[tuple[str, str]] = []
     if rec.range_test is not None:
         from lrkit.rangetest import RangeTestResult

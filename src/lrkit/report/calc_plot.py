@@ -32,8 +32,9 @@ def plot_recommendation(rec: Calculation, path: str | Path, *,
     True
     """
     if not rec.schedule_steps:
-        raise ConfigError("--plot: the recommendation has no schedule; pass --epochs with "
-                          "--steps-per-epoch (or --dataset-size), or --total-steps")
+        raise ConfigError(parameter="rec", flag="--plot", rule="the recommendation has no "
+                          "schedule", fix="pass --epochs with --steps-per-epoch (or "
+                          "--dataset-size), or --total-steps")
     steps = np.asarray(rec.schedule_steps, dtype=np.float64)
     lrs = np.asarray(rec.schedule_lrs, dtype=np.float64)
     spe = rec.steps_per_epoch

@@ -110,8 +110,9 @@ def write_report(result: Any, folder: str | Path) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ConfigError(f"--report = '{out}': cannot create the folder "
-                          f"({err.strerror}); pass a folder path you can write to") from None
+        raise ConfigError(parameter="folder", value=str(out), flag="--report",
+                          rule=f"cannot create the folder ({err.strerror})",
+                          fix="pass a folder path you can write to") from None
     curves_figure(result, out / "compare_curves.png")
     how = (f"each row's LR chosen by <code>lrkit auto</code> at budget {result.budget:g}"
            if result.mode == "auto" else "each row's LR chosen on a grid of full runs")

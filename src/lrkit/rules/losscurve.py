@@ -46,6 +46,21 @@ SETTLE_FRACTION = 0.1
 _LOSS_NAMES = ("loss", "val_loss", "train_loss", "validation_loss", "eval_loss")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """The loss history being read: ``loss_history`` from Python and the web, ``--loss-history``
+    on the CLI, with the file's path when it came from one."""
+
+    path: str | None = None
+
+    def error(self, text: str) -> DataError:
+        """The DataError for ``text``, written ``<rule>; <fix>``."""
+        rule, _, fix = text.partition("; ")
+        if self.path is None:
+            return DataError(parameter="loss_history", rule=rule, fix=fix or None)
+        return DataError(parameter="loss_history", value=self.path, rule=rule, fix=fix or None)
+
+
 def read_loss_history(source: str | os.PathLike[str] | Sequence[Any]
                       ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(epochs, losses)`` from a CSV/JSON file or a sequence of pairs or losses.
@@ -64,51 +79,51 @@ def read_loss_history(source: str | os.PathLike[str] | Sequence[Any]
             raise ConfigError(parameter="loss_history", value=str(path)[:120],
                               rule="file not found",
                               fix="pass a CSV or JSON file of epoch,loss rows")
-        text = read_input(path, "--loss-history", max_bytes=20 * 2**20)
-        where = f"--loss-history = '{path}'"
+        text = read_input(path, "loss_history", max_bytes=20 * 2**20)
+        where = _Source(str(path))
         stripped = text.lstrip()
         if stripped.startswith(("[", "{")):
             try:
                 data: Any = json.loads(text)
             except json.JSONDecodeError as err:
-                raise DataError(f"{where}: invalid JSON ({err.msg} at line {err.lineno}); "
+                raise where.error(f"invalid JSON ({err.msg} at line {err.lineno}); "
                                 "fix the file or save it as CSV") from None
             except (ValueError, RecursionError):
-                raise DataError(f"{where}: JSON nested too deeply or holding a number too "
+                raise where.error("JSON nested too deeply or holding a number too "
                                 "long to read; fix the file or save it as CSV") from None
             pairs = _from_json(data, where)
         else:
             try:
                 pairs = _from_csv(text, where)
             except csv.Error as err:
-                raise DataError(f"{where}: not a readable CSV ({str(err)[:80]}); write "
+                raise where.error(f"not a readable CSV ({str(err)[:80]}); write "
                                 "epoch,loss rows") from None
     else:
-        where = "loss_history"
+        where = _Source()
         pairs = _from_json(list(source), where)
     return _validate(pairs, where)
 
 
-def _from_json(data: Any, where: str) -> list[tuple[Any, Any]]:
+def _from_json(data: Any, where: _Source) -> list[tuple[Any, Any]]:
     if isinstance(data, dict):
         losses = next((data[k] for k in _LOSS_NAMES if k in data), None)
         if not isinstance(losses, list):
-            raise DataError(f"{where}: JSON object has no list under 'loss'; "
+            raise where.error("JSON object has no list under 'loss'; "
                             'write {"epoch": [...], "loss": [...]}')
         epochs = data.get("epoch", list(range(1, len(losses) + 1)))
         if not isinstance(epochs, list) or len(epochs) != len(losses):
-            raise DataError(f"{where}: 'epoch' and 'loss' lists differ in length; "
+            raise where.error("'epoch' and 'loss' lists differ in length; "
                             "give one epoch per loss")
         return list(zip(epochs, losses, strict=True))
     if not isinstance(data, list):
-        raise DataError(f"{where}: expected a list or an object; "
+        raise where.error("expected a list or an object; "
                         'write {"epoch": [...], "loss": [...]}')
     if data and all(isinstance(r, dict) for r in data):
         out = []
         for i, row in enumerate(data):
             key = next((k for k in _LOSS_NAMES if k in row), None)
             if key is None or "epoch" not in row:
-                raise DataError(f"{where}: record {i} lacks 'epoch' or 'loss'; "
+                raise where.error(f"record {i} lacks 'epoch' or 'loss'; "
                                 'write records like {"epoch": 1, "loss": 2.3}')
             out.append((row["epoch"], row[key]))
         return out
@@ -117,10 +132,10 @@ def _from_json(data: Any, where: str) -> list[tuple[Any, Any]]:
     return [(i + 1, v) for i, v in enumerate(data)]
 
 
-def _from_csv(text: str, where: str) -> list[tuple[Any, Any]]:
+def _from_csv(text: str, where: _Source) -> list[tuple[Any, Any]]:
     rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
     if not rows:
-        raise DataError(f"{where}: the file is empty; write epoch,loss rows")
+        raise where.error("the file is empty; write epoch,loss rows")
     header = [c.strip().lower() for c in rows[0]]
     if not _is_number(header[0]):
         rows = rows[1:]
@@ -128,18 +143,18 @@ def _from_csv(text: str, where: str) -> list[tuple[Any, Any]]:
         if loss_col is None:
             loss_col = next((i for i, name in enumerate(header) if "loss" in name), None)
         if loss_col is None:
-            raise DataError(f"{where}: no 'loss' column in header {header}; "
+            raise where.error(f"no 'loss' column in header {header}; "
                             "name the columns epoch,loss")
         epoch_col = header.index("epoch") if "epoch" in header else None
     else:
         width = len(rows[0])
         if width > 2:
-            raise DataError(f"{where}: {width} unnamed columns; add a header epoch,loss")
+            raise where.error(f"{width} unnamed columns; add a header epoch,loss")
         epoch_col, loss_col = (0, 1) if width == 2 else (None, 0)
     out = []
     for i, row in enumerate(rows):
         if loss_col >= len(row) or (epoch_col is not None and epoch_col >= len(row)):
-            raise DataError(f"{where}: row {i + 1} has {len(row)} columns; "
+            raise where.error(f"row {i + 1} has {len(row)} columns; "
                             "give epoch and loss on every row")
         epoch = row[epoch_col].strip() if epoch_col is not None else i + 1
         out.append((epoch, row[loss_col].strip()))
@@ -154,26 +169,26 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _validate(pairs: list[tuple[Any, Any]], where: str
+def _validate(pairs: list[tuple[Any, Any]], where: _Source
               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     epochs, losses = [], []
     for i, (e, v) in enumerate(pairs):
         try:
             fe, fv = float(e), float(v)
         except (TypeError, ValueError):
-            raise DataError(f"{where}: row {i + 1} = ({e!r}, {v!r}) is not numeric; "
+            raise where.error(f"row {i + 1} = ({e!r}, {v!r}) is not numeric; "
                             "give numbers for epoch and loss") from None
         if not (math.isfinite(fe) and math.isfinite(fv)):
-            raise DataError(f"{where}: row {i + 1} has a non-finite value ({e}, {v}); the run "
+            raise where.error(f"row {i + 1} has a non-finite value ({e}, {v}); the run "
                             "diverged there: pass only the rows before it")
         epochs.append(fe)
         losses.append(fv)
     if len(losses) < MIN_POINTS:
-        raise DataError(f"{where}: {len(losses)} points; need at least {MIN_POINTS} "
+        raise where.error(f"{len(losses)} points; need at least {MIN_POINTS} "
                         "(epoch, loss) rows to fit a curve")
     e = np.asarray(epochs)
     if np.any(np.diff(e) <= 0) or e[0] < 0:
-        raise DataError(f"{where}: epochs must be >= 0 and strictly increasing; "
+        raise where.error("epochs must be >= 0 and strictly increasing; "
                         "sort the rows and drop duplicates")
     return e, np.asarray(losses)
 

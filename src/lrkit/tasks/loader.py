@@ -76,14 +76,16 @@ def load_task(ref: str) -> Task:
         raise _bad(ref, str(err)) from None
     except SystemExit as err:
         # sys.exit() in a factory would end lrkit silently, with its status (often 0)
-        raise UserCodeError(f"--task = {ref!r}: {factory_name}() called sys.exit({err.code!r})"
-                            "; return an lrkit.Task instead", function=factory_name) from None
+        raise UserCodeError(parameter="task", value=ref,
+                            rule=f"{factory_name}() called sys.exit({err.code!r})",
+                            fix="return an lrkit.Task instead", function=factory_name) from None
     except Exception as err:
         blamed = blame(err)
         where = f" (at {blamed.where})" if blamed is not None else ""
-        raise UserCodeError(f"--task = {ref!r}: {factory_name}() raised "
-                            f"{type(err).__name__}: {_one_line(err)}{where}; fix the factory",
-                            function=factory_name) from err
+        raise UserCodeError(parameter="task", value=ref,
+                            rule=f"{factory_name}() raised {type(err).__name__}: "
+                                 f"{_one_line(err)}{where}",
+                            fix="fix the factory", function=factory_name) from err
     if not isinstance(task, Task):
         raise _bad(ref, f"{factory_name}() returned a {type(task).__name__}, not an lrkit.Task",
                    "return lrkit.Task(name=..., model=..., ...)")
@@ -132,7 +134,8 @@ def _import_file(path: Path, ref: str) -> object:
         sys.modules.pop(name, None)
         blamed = blame(err)
         where = f" (at {blamed.where})" if blamed is not None else ""
-        raise UserCodeError(f"--task = {ref!r}: importing '{path}' raised "
-                            f"{type(err).__name__}: {_one_line(err)}{where}; fix the file",
-                            function=f"import {path.name}") from err
+        raise UserCodeError(parameter="task", value=ref,
+                            rule=f"importing '{path}' raised {type(err).__name__}: "
+                                 f"{_one_line(err)}{where}",
+                            fix="fix the file", function=f"import {path.name}") from err
     return module

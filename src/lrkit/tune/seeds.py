@@ -31,23 +31,27 @@ def _document(source: Any, what: str) -> Mapping[str, Any]:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.exists():
-            raise DataError(f"{what} = '{path}': no such file; pass the JSON that "
-                            f"'lrkit {'calc' if what == 'calc' else 'find'} --json' wrote")
+            raise DataError(parameter=what, value=str(path), rule="no such file",
+                            fix=f"pass the JSON that 'lrkit {'calc' if what == 'calc' else 'find'}"
+                                " --json' wrote")
         text = read_input(path, what)  # never a FIFO or /dev/zero: they block or never end
         try:
             doc = json.loads(text)
         except (ValueError, RecursionError) as err:
-            raise DataError(f"{what} = '{path}': not readable JSON ({str(err)[:80]}); pass "
-                            "the --json output of that command") from None
+            raise DataError(parameter=what, value=str(path),
+                            rule=f"not readable JSON ({str(err)[:80]})",
+                            fix="pass the JSON output of that command (its --json)") from None
     elif isinstance(source, Mapping):
         doc = source
     elif hasattr(source, "to_dict"):
         doc = source.to_dict()
     else:
-        raise DataError(f"{what} = {source!r}: expected a result object, its dict or a JSON "
-                        "file path")
+        raise DataError(parameter=what, value=source,
+                        rule="expected a result object, its dict or a JSON file path",
+                        fix="pass the result itself or the file it was saved to")
     if not isinstance(doc, Mapping):
-        raise DataError(f"{what}: the JSON must be an object, got {type(doc).__name__}")
+        raise DataError(parameter=what, rule=f"the JSON must be an object, got "
+                        f"{type(doc).__name__}", fix="pass the file that command wrote")
     return doc
 
 
@@ -67,8 +71,8 @@ def suggestions_from_calc(source: Any) -> list[float]:
     """
     lr = _lr(_document(source, "calc").get("initial_lr"))
     if lr is None:
-        raise DataError("calc: no positive 'initial_lr' in the document; pass the output "
-                        "of 'lrkit calc --json'")
+        raise DataError(parameter="calc", rule="no positive 'initial_lr' in the document",
+                        fix="pass the output of 'lrkit calc --json'")
     return [lr]
 
 
@@ -85,6 +89,7 @@ def suggestions_from_rangetest(source: Any) -> list[float]:
         lr = next((v for v in (_lr(doc.get(k)) for k in ("peak_lr", "suggested_lr",
                                                          "suggestion")) if v), None)
     if lr is None:
-        raise DataError("rangetest: no positive 'peak_lr' or 'suggested_lr' in the result; "
-                        "rerun the range test or seed the search with --seed-lr")
+        raise DataError(parameter="rangetest",
+                        rule="no positive 'peak_lr' or 'suggested_lr' in the result",
+                        fix="rerun the range test, or give the search an LR to try first")
     return [lr]

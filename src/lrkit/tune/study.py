@@ -170,9 +170,9 @@ def tune(task: Task, space: SearchSpace | None = None, *, study: str | None = No
         n_trials = min(n_trials, space.grid_size(grid_factor, anchor))
     for p in params:
         if not space.contains(p):
-            raise ConfigError(f"seed lr = {p['lr']:g}: outside the search space "
-                              f"[{space.lr_min:g}, {space.lr_max:g}]; widen --lr-min/--lr-max "
-                              "or drop the seed")
+            raise check.fail("seeds", p["lr"], f"outside the search space "
+                             f"[{space.lr_min:g}, {space.lr_max:g}]",
+                             "widen --lr-min/--lr-max or drop the seed")
     objective = Objective(task, space, seed=seed, fidelity=fidelity, rungs=rungs,
                           reduction_factor=reduction_factor, limit=n_trials)
     ctx = StrategyContext(space=space, seed=seed, n_trials=n_trials,
