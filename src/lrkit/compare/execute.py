@@ -28,6 +28,7 @@ from lrkit._check import INPUT as check
 from lrkit.compare.entries import Entry
 from lrkit.compare.runner import run_unit
 from lrkit.compare.store import Store
+from lrkit.errors import ConfigError
 from lrkit.tasks import Task
 
 __all__ = ["BACKENDS", "Context", "Unit", "execute", "recommendation", "run_one"]
