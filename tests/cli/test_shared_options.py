@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from lrkit.cli._common import TASK_HELP
@@ -30,3 +32,20 @@ def test_calc_flags_are_the_fields_of_the_web_forms_input_model():
     assert set(cli) == set(form)
     for name, field in form.items():
         assert field.flag in (*cli[name].opts, *cli[name].secondary_opts), name
+
+
+def test_calc_options_are_generated_from_the_one_description_of_the_inputs():
+    # not just the same names: each option's help, default and type come from
+    # lrkit.rules.fields (CalcInput and its docstring), which the web form also reads
+    from lrkit.rules.fields import input_fields
+
+    cli = {p.name: p for p in COMMANDS["calc"].params}
+    types = {"int": int, "float": float, "bool": bool, "text": str, "choice": str,
+             "pairs": Path}
+    for field in input_fields():
+        option = cli[field.name]
+        assert option.help == field.help and field.help, field.name
+        assert option.default == field.default, field.name
+        assert option.type_descriptor.annotation is types[field.kind], field.name
+    assert [p.name for p in COMMANDS["calc"].params][-4:] == sorted(OUTPUT_ONLY, key=[
+        "as_json", "plot", "log_scale", "show_evidence"].index)

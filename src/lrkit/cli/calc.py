@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from lrkit.cli._common import check_outputs, console, echo_json
 from lrkit.rules import EVIDENCE, CalcInput, Recommendation, calculate
+from lrkit.rules.fields import FormField, input_fields
 
 RANK = 20
 _TABLE_ROWS = 13
@@ -19,66 +21,35 @@ def register(app: typer.Typer) -> None:
     app.command("calc")(calc)
 
 
-def calc(
-    optimizer: str = typer.Option(
-        "auto", "--optimizer", help="sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, "
-        "lamb, lars, lion, adafactor, or auto (from --model)."),
-    model: str | None = typer.Option(
-        None, "--model", help="Model kind: cnn, resnet, mlp, rnn, linear, transformer, vit, llm."),
-    model_params: float | None = typer.Option(
-        None, "--model-params", help="Number of parameters N (LLM laws), e.g. 7e9."),
-    base_lr: float | None = typer.Option(
-        None, "--base-lr", help="LR of your recipe at --base-batch-size."),
-    batch_size: int | None = typer.Option(
-        None, "--batch-size", help="Batch size you will train with (sequences for LLMs)."),
-    base_batch_size: int | None = typer.Option(
-        None, "--base-batch-size", help="Batch size the base LR was tuned at."),
-    scaling: str = typer.Option(
-        "auto", "--scaling", help="Batch-size rule: linear, sqrt, none, auto (by optimizer)."),
-    dataset_size: int | None = typer.Option(
-        None, "--dataset-size", help="Training examples (steps/epoch = ceil(size/batch))."),
-    steps_per_epoch: int | None = typer.Option(
-        None, "--steps-per-epoch", help="Updates per epoch."),
-    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
-    total_steps: int | None = typer.Option(
-        None, "--total-steps", help="Updates in the run (instead of --epochs)."),
-    fine_tune: bool = typer.Option(
-        False, "--fine-tune", help="Start from pre-trained weights (LR about 10x smaller)."),
-    layers: int | None = typer.Option(
-        None, "--layers", help="Layers L for discriminative rates eta*gamma^(L-l)."),
-    layer_decay: float | None = typer.Option(
-        None, "--layer-decay", help="Per-layer factor gamma (default 1/2.6, ULMFiT)."),
-    schedule: str = typer.Option(
-        "auto", "--schedule", help="cosine, linear, step, multistep, wsd, inverse_sqrt, "
-        "exponential, constant, or auto."),
-    warmup: str = typer.Option(
-        "auto", "--warmup", help="auto, none, steps (500), epochs (5ep) or share (6%)."),
-    end_lr_ratio: float | None = typer.Option(
-        None, "--end-lr-ratio", help="Final LR as a fraction of the peak."),
-    momentum: float | None = typer.Option(None, "--momentum", help="SGD momentum."),
-    beta1: float | None = typer.Option(None, "--beta1", help="Adam beta1 at the base batch."),
-    beta2: float | None = typer.Option(None, "--beta2", help="Adam beta2 at the base batch."),
-    eps: float | None = typer.Option(None, "--eps", help="Adam epsilon at the base batch."),
-    scaling_law: str | None = typer.Option(
-        None, "--scaling-law", help="LLM law: deepseek, step-law, porian."),
-    compute_flops: float | None = typer.Option(
-        None, "--compute-flops", help="Training compute C in FLOPs (DeepSeek: C = M x D)."),
-    tokens: float | None = typer.Option(None, "--tokens", help="Training tokens D."),
-    n_layers: int | None = typer.Option(None, "--n-layers", help="Transformer layers."),
-    d_model: int | None = typer.Option(None, "--d-model", help="Transformer width."),
-    seq_len: int | None = typer.Option(None, "--seq-len", help="Sequence length in tokens."),
-    lipschitz: float | None = typer.Option(
-        None, "--lipschitz", help="Largest Hessian eigenvalue / smoothness constant L."),
-    loss_history: Path | None = typer.Option(
-        None, "--loss-history", help="CSV/JSON of epoch,loss to fit a convergence epoch."),
-    max_points: int = typer.Option(
-        2000, "--max-points", help="Most schedule points in --json output."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
-    plot: Path | None = typer.Option(None, "--plot", help="Write the schedule plot (.png/.svg)."),
-    log_scale: bool = typer.Option(False, "--log-scale", help="Log-scale LR axis in the plot."),
-    show_evidence: bool = typer.Option(
-        False, "--evidence", help="Print the evidence table (every rule and its source)."),
-) -> None:
+#: Python type of each input kind on the command line (``pairs``: a loss-history file).
+_CLI_TYPES: dict[str, Any] = {"int": int, "float": float, "bool": bool, "text": str,
+                              "choice": str, "pairs": Path}
+
+
+def _input_option(field: FormField) -> inspect.Parameter:
+    """The ``lrkit calc`` option of one calculator input, from its one description."""
+    kind = _CLI_TYPES[field.kind]
+    annotation = kind if field.default is not None or kind is bool else kind | None
+    option = typer.Option(field.default, field.flag, help=field.help)
+    return inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                             annotation=annotation)
+
+
+_OUTPUT_OPTIONS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                      default=typer.Option(default, flag, help=help_text))
+    for name, annotation, default, flag, help_text in (
+        ("as_json", bool, False, "--json", "Print one JSON document."),
+        ("plot", Path | None, None, "--plot", "Write the schedule plot (.png/.svg)."),
+        ("log_scale", bool, False, "--log-scale", "Log-scale LR axis in the plot."),
+        ("show_evidence", bool, False, "--evidence",
+         "Print the evidence table (every rule and its source)."),
+    )
+]
+
+
+def calc(*, as_json: bool = False, plot: Path | None = None, log_scale: bool = False,
+         show_evidence: bool = False, **given: Any) -> None:
     """Recommend an initial LR, schedule, warmup and optimizer from what you know.
 
     Example: lrkit calc --optimizer sgd --base-lr 0.1 --base-batch-size 256 --batch-size 8192
@@ -86,17 +57,6 @@ def calc(
     if show_evidence:
         _print_evidence(as_json)
         return
-    given: dict[str, Any] = {
-        "optimizer": optimizer, "model": model, "model_params": model_params,
-        "base_lr": base_lr, "batch_size": batch_size, "base_batch_size": base_batch_size,
-        "scaling": scaling, "dataset_size": dataset_size, "steps_per_epoch": steps_per_epoch,
-        "epochs": epochs, "total_steps": total_steps, "fine_tune": fine_tune,
-        "layers": layers, "layer_decay": layer_decay, "schedule": schedule, "warmup": warmup,
-        "end_lr_ratio": end_lr_ratio, "momentum": momentum, "beta1": beta1, "beta2": beta2,
-        "eps": eps, "scaling_law": scaling_law, "compute_flops": compute_flops,
-        "tokens": tokens, "n_layers": n_layers, "d_model": d_model, "seq_len": seq_len,
-        "lipschitz": lipschitz, "loss_history": loss_history, "max_points": max_points,
-    }
     check_outputs(plot=plot)
     rec = calculate(CalcInput(**{k: v for k, v in given.items() if v is not None}))
     if plot is not None:
@@ -109,6 +69,12 @@ def calc(
     _print_summary(rec)
     if plot is not None:
         console.print(f"plot written to [bold]{plot}[/bold]")
+
+
+# The options are CalcInput's fields, described once in lrkit.rules.fields (the web form and
+# /api/calc read the same description), then the output options of this command.
+calc.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [*(_input_option(f) for f in input_fields()), *_OUTPUT_OPTIONS])
 
 
 def _print_evidence(as_json: bool) -> None:
