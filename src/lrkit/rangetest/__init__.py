@@ -5,6 +5,8 @@
 * ``sweep(step, ...)``: the sweep loop with NaN/divergence stops and auto-extension;
 * ``range_test(model, optimizer, loss_fn, loader, ...)``: on your own objects, restoring
   all state; ``find(task, ...)``: on an lrkit Task, with repeats and cost accounting;
+* ``SweepSettings``: one sweep's settings, shared by ``find``, ``range_test`` and the torch
+  sweep (each also takes them as keywords);
 * ``RangeTestResult``: the frozen result (suggestion, range, confidence, flags, JSON, plot).
 """
 
@@ -13,6 +15,7 @@ from lrkit.rangetest.result import RangeTestResult
 from lrkit.rangetest.rules import RULES, Suggestion, analyse, suggest
 from lrkit.rangetest.runner import SweepRecord, sweep
 from lrkit.rangetest.schedule_map import peak_lr_for
+from lrkit.rangetest.settings import SweepSettings
 from lrkit.rangetest.smoothing import smooth
 from lrkit.rangetest.state import Snapshot, checksum, preserved
 
@@ -22,6 +25,7 @@ __all__ = [
     "Snapshot",
     "Suggestion",
     "SweepRecord",
+    "SweepSettings",
     "analyse",
     "checksum",
     "find",

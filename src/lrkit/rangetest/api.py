@@ -16,8 +16,9 @@ from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.rangetest.result import RangeTestResult
-from lrkit.rangetest.runner import SweepRecord, check_sweep_args
+from lrkit.rangetest.runner import SweepRecord
 from lrkit.rangetest.schedule_map import peak_lr_for
+from lrkit.rangetest.settings import SweepSettings
 from lrkit.rangetest.torch_adapter import sweep_torch
 from lrkit.tasks.data import epoch_batches, fixed_batches, model_device, to_device
 from lrkit.tasks.task import Task, fill_schedule
@@ -51,11 +52,9 @@ def _settings(**kwargs: Any) -> dict[str, Any]:
             for k, v in kwargs.items()}
 
 
-def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
-         steps: int = 100, repeats: int = 1, seed: int = 0, mode: str = "exp",
-         rule: str = "lrkit", accumulation_steps: int = 1, val_every: int = 0,
-         val_batches: int = 4, diverge: float = 2.0, extend: float = 100.0,
-         progress: Progress | None = None) -> RangeTestResult:
+def find(task: Task | str, settings: SweepSettings | None = None, *, repeats: int = 1,
+         seed: int = 0, rule: str = "lrkit", progress: Progress | None = None,
+         **sweep_settings: Any) -> RangeTestResult:
     """Run the LR range test on a task and suggest an LR.
 
     Each repeat builds the task's model with ``torch.manual_seed(seed)`` (the same
@@ -64,15 +63,15 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
 
     Args:
         task: an lrkit Task, a built-in task name or ``path/file.py:factory``.
-        start_lr, end_lr, steps, mode: the sweep (``exp`` or ``linear``).
+        settings: the sweep (``SweepSettings``: ``start_lr``, ``end_lr``, ``steps``,
+            ``mode``, ``accumulation_steps``, ``val_every``, ``val_batches``, ``diverge``,
+            ``extend``, ``max_skipped``); each may also be given as a keyword
+            (``steps=50``), which replaces the field of ``settings``.
         repeats: sweeps with different batch orders (median and spread reported).
         seed: the initialisation seed; repeat r uses batch-order seed ``seed + r``.
         rule: the suggestion rule (``lrkit.rangetest.RULES``).
-        accumulation_steps: micro-batches per update.
-        val_every: probe the validation loss on ``val_batches`` fixed held-out batches
-            every this many updates (0 = off).
-        diverge, extend: see ``runner.sweep``.
         progress: callback ``(done, planned, lr, loss)`` after each update.
+        sweep_settings: fields of ``SweepSettings``, as keywords.
 
     Returns:
         The RangeTestResult, with ``peak_lr`` for the task's schedule and ``cost_runs``.
@@ -87,14 +86,16 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
     if not isinstance(task, Task):
         raise ConfigError(f"task = {type(task).__name__}: must be an lrkit.Task or a task "
                           "name; pass e.g. 'digits-mlp'")
-    check_sweep_args(start_lr, end_lr, steps, mode)
+    cfg = SweepSettings.of(settings, **sweep_settings)
+    steps, val_batches = cfg.steps, cfg.val_batches
     _check_repeats(repeats)
     check.count("seed", seed, minimum=0, example="0", exact=True)
     require("torch", extra="torch")  # fail early, with the install line
     records: list[SweepRecord] = []
     micro = 0
     ratios: list[float] = [1.0]
-    val_data = fixed_batches(task.val_data, task.batch_size, val_batches) if val_every else None
+    val_data = (fixed_batches(task.val_data, task.batch_size, val_batches) if cfg.val_every
+                else None)
     done_before = 0
 
     for r in range(repeats):
@@ -105,23 +106,21 @@ def find(task: Task | str, *, start_lr: float = 1e-7, end_lr: float = 10.0,
 
         with seeded_rng(seed):
             model = task.model()
-            optimizer = task.optimizer(model.parameters(), float(start_lr))
+            optimizer = task.optimizer(model.parameters(), float(cfg.start_lr))
             record, ratios, used = sweep_torch(
-                model, optimizer, task.loss_fn, _TaskBatches(task, seed + r),
-                forward=_task_forward(task, model),
-                start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
-                accumulation_steps=accumulation_steps, val_data=val_data,
-                val_batches=val_batches, val_every=val_every, diverge=diverge, extend=extend,
-                verify=False, on_update=report)
+                model, optimizer, task.loss_fn, _TaskBatches(task, seed + r), cfg,
+                forward=_task_forward(task, model), val_data=val_data, verify=False,
+                on_update=report)
         records.append(record)
         micro += used
         done_before += record.updates
     probes = sum(len(rec.val_losses) for rec in records) * val_batches
-    cost = (micro + probes / 3.0) / (task.total_steps * accumulation_steps)
+    cost = (micro + probes / 3.0) / (task.total_steps * cfg.accumulation_steps)
     result = _result(records, rule, ratios, micro, cost, task.schedule, task.total_steps,
-                     _settings(task=task.name, start_lr=start_lr, end_lr=end_lr, steps=steps,
-                               repeats=repeats, seed=seed, mode=mode,
-                               accumulation_steps=accumulation_steps, val_every=val_every))
+                     _settings(task=task.name, start_lr=cfg.start_lr, end_lr=cfg.end_lr,
+                               steps=steps, repeats=repeats, seed=seed, mode=cfg.mode,
+                               accumulation_steps=cfg.accumulation_steps,
+                               val_every=cfg.val_every))
     return result
 
 
@@ -155,16 +154,14 @@ def _result(records: list[SweepRecord], rule: str, ratios: list[float], micro: i
 
 
 def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | None,
-               train_loader: Iterable[Any], *, start_lr: float = 1e-7, end_lr: float = 10.0,
-               steps: int = 100, mode: str = "exp", accumulation_steps: int = 1,
+               train_loader: Iterable[Any], settings: SweepSettings | None = None, *,
                scaler: Any = None, autocast_dtype: Any = None, scheduler: Any = None,
                forward: Callable[[Any, Any], Any] | None = None,
-               val_loader: Iterable[Any] | None = None, val_batches: int = 4,
-               val_every: int = 0, rule: str = "lrkit", diverge: float = 2.0,
-               extend: float = 100.0, max_skipped: int = 50,
+               val_loader: Iterable[Any] | None = None, rule: str = "lrkit",
                schedule: str | dict[str, Any] | None = None, total_steps: int | None = None,
                verify: bool = True, progress: Progress | None = None,
-               reduce_loss: Callable[[float], float] | None = None) -> RangeTestResult:
+               reduce_loss: Callable[[float], float] | None = None,
+               **sweep_settings: Any) -> RangeTestResult:
     """LR range test on your own model, optimizer and data; everything is restored after.
 
     The LR sweeps as a common multiplier of the optimizer's parameter groups (group 0's LR
@@ -179,9 +176,12 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | 
         optimizer: its optimizer (any parameter groups).
         loss_fn: ``(output, target) -> loss``; unused when ``forward`` is given.
         train_loader: an iterable of batches, re-iterated when exhausted.
-        start_lr, end_lr, steps, mode: the sweep of group 0's LR.
-        accumulation_steps: micro-batches per optimizer update; the LR advances once per
-            update and the recorded loss is the window's mean.
+        settings: the sweep of group 0's LR (``SweepSettings``: ``start_lr``, ``end_lr``,
+            ``steps``, ``mode``, ``accumulation_steps``, ``val_every``, ``val_batches``,
+            ``diverge``, ``extend``, ``max_skipped``); each may also be given as a keyword
+            (``steps=50``), which replaces the field of ``settings``. With
+            ``accumulation_steps`` the LR advances once per update and the recorded loss
+            is the window's mean.
         scaler: a ``torch.amp.GradScaler``; updates it skips (inf/NaN gradients) do not
             advance the LR and are not recorded.
         autocast_dtype: run forward passes under ``torch.autocast`` with this dtype
@@ -189,15 +189,15 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | 
         scheduler: an LR scheduler attached to ``optimizer``; it is not stepped, and its
             state is restored.
         forward: ``(model, batch) -> loss`` for batches that are not ``(inputs, targets)``.
-        val_loader, val_batches, val_every: the validation probe (fixed held-out batches).
+        val_loader: held-out batches for the validation probe (``val_every``).
         rule: the suggestion rule.
-        diverge, extend, max_skipped: see ``runner.sweep``.
         schedule, total_steps: the real run's schedule shape and length, to get
             ``peak_lr`` for it.
         verify: compare checksums before and after (raises RuntimeError on a mismatch).
         progress: callback ``(done, planned, lr, loss)``.
         reduce_loss: maps each update's loss to the recorded one (e.g. the mean over DDP
             ranks; ``lrkit.integrations.torch.find`` passes it under DDP).
+        sweep_settings: fields of ``SweepSettings``, as keywords.
 
     Returns:
         The RangeTestResult (``cost_runs`` is None: there is no task to compare with).
@@ -217,17 +217,14 @@ def range_test(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | 
         >>> torch.equal(model.weight, before), opt.param_groups[0]["lr"]
         (True, 0.1)
     """
-    check_sweep_args(start_lr, end_lr, steps, mode)
+    cfg = SweepSettings.of(settings, **sweep_settings)
     if (schedule is not None) and (total_steps is None or total_steps < 1):
         raise ConfigError(f"total_steps = {total_steps!r}: needed with schedule=; pass the "
                           "number of updates of the real run")
     record, ratios, micro = sweep_torch(
-        model, optimizer, loss_fn, train_loader, start_lr=start_lr, end_lr=end_lr,
-        steps=steps, mode=mode, accumulation_steps=accumulation_steps, scaler=scaler,
+        model, optimizer, loss_fn, train_loader, cfg, scaler=scaler,
         autocast_dtype=autocast_dtype, scheduler=scheduler, forward=forward,
-        val_data=val_loader, val_batches=val_batches, val_every=val_every, diverge=diverge,
-        extend=extend, max_skipped=max_skipped, verify=verify, on_update=progress,
-        reduce_loss=reduce_loss)
+        val_data=val_loader, verify=verify, on_update=progress, reduce_loss=reduce_loss)
     return _result([record], rule, ratios, micro, None, schedule, total_steps,
-                   _settings(start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
-                             accumulation_steps=accumulation_steps))
+                   _settings(start_lr=cfg.start_lr, end_lr=cfg.end_lr, steps=cfg.steps,
+                             mode=cfg.mode, accumulation_steps=cfg.accumulation_steps))

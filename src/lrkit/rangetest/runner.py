@@ -33,7 +33,7 @@ from lrkit._check import INPUT as check
 from lrkit.errors import ConfigError
 from lrkit.usercode import first_loss_error
 
-__all__ = ["Sweep", "SweepRecord", "check_sweep_args", "lr_at", "sweep"]
+__all__ = ["Sweep", "SweepRecord", "check_stop_args", "check_sweep_args", "lr_at", "sweep"]
 
 _MEDIAN_WINDOW = 5
 
@@ -75,6 +75,16 @@ def check_sweep_args(start_lr: float, end_lr: float, steps: int, mode: str) -> N
         raise ConfigError(f"mode = {mode!r}: unknown sweep mode; use 'exp' or 'linear'")
 
 
+def check_stop_args(diverge: float, extend: float) -> None:
+    """Raise ConfigError unless ``diverge > 0`` and ``1 <= extend < inf``."""
+    if not (diverge > 0):
+        raise ConfigError(f"diverge = {diverge!r}: must be > 0; pass e.g. 2 (inf to "
+                          "disable)")
+    if not (math.isfinite(extend) and extend >= 1):
+        raise ConfigError(f"extend = {extend!r}: must be a finite number >= 1; "
+                          "pass 1 to disable the auto-extension")
+
+
 def lr_at(i: int, start_lr: float, end_lr: float, steps: int, mode: str) -> float:
     """LR of update ``i`` (0-based; ``i >= steps`` continues the same progression).
 
@@ -108,12 +118,7 @@ class Sweep:
                  mode: str = "exp", diverge: float = 2.0, extend: float = 100.0,
                  max_skipped: int = 50) -> None:
         check_sweep_args(start_lr, end_lr, steps, mode)
-        if not (diverge > 0):
-            raise ConfigError(f"diverge = {diverge!r}: must be > 0; pass e.g. 2 (inf to "
-                              "disable)")
-        if not (math.isfinite(extend) and extend >= 1):
-            raise ConfigError(f"extend = {extend!r}: must be a finite number >= 1; "
-                              "pass 1 to disable the auto-extension")
+        check_stop_args(diverge, extend)
         self.start_lr, self.end_lr, self.steps, self.mode = start_lr, end_lr, steps, mode
         self.diverge, self.extend, self.max_skipped = diverge, extend, max_skipped
         self.planned = steps

@@ -17,16 +17,17 @@ import itertools
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from lrkit._deps import require
 from lrkit.device import model_device, to_device
 from lrkit.errors import ConfigError
 from lrkit.rangetest.runner import SweepRecord, sweep
+from lrkit.rangetest.settings import SweepSettings
 from lrkit.rangetest.state import Snapshot, checksum, unrestorable
 from lrkit.usercode import scalar_loss
 
-__all__ = ["default_forward", "sweep_torch"]
+__all__ = ["TorchSweep", "default_forward", "sweep_torch"]
 
 
 def default_forward(model: Any, loss_fn: Callable[[Any, Any], Any], batch: Any,
@@ -51,31 +52,36 @@ def _forever(loader: Iterable[Any]) -> Iterator[Any]:
             raise ConfigError("train_data: yielded no batches; pass a non-empty DataLoader")
 
 
+class TorchSweep(NamedTuple):
+    """What ``sweep_torch`` measured (a tuple, so ``record, ratios, micro = ...`` works)."""
+
+    record: SweepRecord
+    group_ratios: list[float]
+    micro_batches: int
+
+
 def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] | None,
-                train_data: Iterable[Any], *, start_lr: float = 1e-7, end_lr: float = 10.0,
-                steps: int = 100, mode: str = "exp", accumulation_steps: int = 1,
+                train_data: Iterable[Any], settings: SweepSettings | None = None, *,
                 scaler: Any = None, autocast_dtype: Any = None, scheduler: Any = None,
                 forward: Callable[[Any, Any], Any] | None = None,
-                val_data: Iterable[Any] | None = None, val_batches: int = 4,
-                val_every: int = 0,
-                diverge: float = 2.0, extend: float = 100.0, max_skipped: int = 50,
-                verify: bool = True,
+                val_data: Iterable[Any] | None = None, verify: bool = True,
                 on_update: Callable[[int, int, float, float], None] | None = None,
                 reduce_loss: Callable[[float], float] | None = None,
-                ) -> tuple[SweepRecord, list[float], int]:
+                **sweep_settings: Any) -> TorchSweep:
     """Sweep the LR on the caller's objects and restore them; see ``range_test``.
 
-    ``reduce_loss`` maps this process's loss of an update to the one the sweep records
-    (under DDP: the mean over ranks, so every rank takes the same stop decision).
+    The sweep runs as ``settings`` says (a ``SweepSettings``); its fields may also be given
+    as keywords (``steps=50``), which replace those of ``settings``. ``reduce_loss`` maps
+    this process's loss of an update to the one the sweep records (under DDP: the mean
+    over ranks, so every rank takes the same stop decision).
 
     Returns:
-        ``(record, group_ratios, micro_batches)``.
+        ``TorchSweep(record, group_ratios, micro_batches)``.
     """
     torch = require("torch", extra="torch")
-    if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int) \
-            or accumulation_steps < 1:
-        raise ConfigError(f"accumulation_steps = {accumulation_steps!r}: must be an integer "
-                          ">= 1; pass the number of micro-batches per optimizer update")
+    cfg = SweepSettings.of(settings, **sweep_settings)
+    accumulation_steps, val_every, val_batches = (cfg.accumulation_steps, cfg.val_every,
+                                                  cfg.val_batches)
     if forward is None and loss_fn is None:
         raise ConfigError("loss_fn = None: needed unless forward= is given; pass e.g. "
                           "torch.nn.functional.cross_entropy")
@@ -87,10 +93,6 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
                           "define the other groups' LR ratios; give group 0 a positive LR")
     ratios = [b / base[0] for b in base]
     device = model_device(model)
-    if val_every and (isinstance(val_batches, bool) or not isinstance(val_batches, int)
-                      or val_batches < 1):
-        raise ConfigError(f"val_batches = {val_batches!r}: must be an integer >= 1; "
-                          "pass the number of held-out batches the probe evaluates")
     loaders = [train_data] + ([val_data] if val_data is not None else [])
     before = checksum(model, optimizer, scaler=scaler) if verify else ""
     snap = Snapshot.capture(model, optimizer, scaler=scaler, scheduler=scheduler,
@@ -165,15 +167,14 @@ def sweep_torch(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any] |
                         return evaluate(model, loss_fn, held_out, device)
                     return _evaluate_forward(model, forward, held_out)
 
-        record = sweep(step, start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
-                       diverge=diverge, extend=extend, max_skipped=max_skipped, probe=probe,
-                       probe_every=val_every, on_update=on_update)
+        record = sweep(step, **cfg.stop_rules(), probe=probe, probe_every=val_every,
+                       on_update=on_update)
     finally:
         snap.restore()
     if verify and checksum(model, optimizer, scaler=scaler) != before:
         raise RuntimeError("lrkit range test: the restored state differs from the original; "
                            "please report this as a bug")
-    return record, ratios, micro
+    return TorchSweep(record, ratios, micro)
 
 
 def _evaluate_forward(model: Any, forward: Callable[[Any, Any], Any],
