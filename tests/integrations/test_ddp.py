@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import subprocess
@@ -84,3 +85,52 @@ def test_lightning_ddp_strategy_and_torchrun_hf_trainer(tmp_path):
     # the real runs afterwards: 256 examples, 2 ranks x 16 per step = 8 steps each
     assert ranks[0]["pl_steps"] == ranks[1]["pl_steps"] == 8
     assert ranks[0]["hf_steps"] == ranks[1]["hf_steps"] == 8
+
+
+@pytest.mark.slow
+def test_doctor_callbacks_in_lightning_ddp_and_a_torchrun_hf_trainer(tmp_path):
+    pytest.importorskip("lightning.pytorch")
+    pytest.importorskip("transformers")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+           "--master_addr=127.0.0.1", f"--master_port={free_port()}",
+           str(WORKER.with_name("doctor_ddp_worker.py")), str(tmp_path)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"doctor{r}.json").read_text()) for r in (0, 1)]
+    pl = [r["pl"] for r in ranks]
+    # the ranks trained different halves of each batch: their own losses differ ...
+    assert pl[0]["raw"] != pl[1]["raw"]
+    # ... and the doctor diagnosed their mean, on both ranks
+    n = len(pl[0]["losses"])
+    assert n >= 20 and pl[0]["losses"] == pl[1]["losses"]
+    finite = [i for i in range(n) if math.isfinite(pl[0]["raw"][i] + pl[1]["raw"][i])]
+    assert len(finite) >= 10
+    for i in finite:
+        mean = (pl[0]["raw"][i] + pl[1]["raw"][i]) / 2
+        assert pl[0]["losses"][i] == pytest.approx(mean, rel=1e-6)
+    # one decision on every rank: the same findings, reported at the same update, and
+    # training stopped at the same step, long before the 30 epochs (240 updates)
+    assert pl[0]["kinds"] and pl[0]["kinds"] == pl[1]["kinds"]
+    assert pl[0]["reported_at"] == pl[1]["reported_at"]
+    assert pl[0]["stopped"] and pl[1]["stopped"]
+    assert pl[0]["global_step"] == pl[1]["global_step"] < 240
+    assert pl[0]["weights"] == pl[1]["weights"]
+    # reported once, by rank 0 only
+    assert len(ranks[0]["pl_warnings"]) == len(pl[0]["kinds"]) and not ranks[1]["pl_warnings"]
+    assert "stopping the run" in ranks[0]["pl_warnings"][0]
+
+    hf = [r["hf"] for r in ranks]
+    assert hf[0]["world"] == 2
+    # the Trainer logs the mean over processes: the same curve on both ranks
+    assert hf[0]["losses"] == hf[1]["losses"] and len(hf[0]["losses"]) >= 12
+    assert hf[0]["kinds"] and hf[0]["kinds"] == hf[1]["kinds"]
+    assert hf[0]["reported_at"] == hf[1]["reported_at"]
+    # act lowered the LR by the same factor on both ranks (scheduler's base LRs too), so
+    # DDP's weights stayed identical
+    assert hf[0]["base_lrs"] == hf[1]["base_lrs"] and hf[0]["base_lrs"][0] < 3.0
+    assert hf[0]["last_lr"] == hf[1]["last_lr"]
+    assert hf[0]["weights"] == hf[1]["weights"]
+    assert hf[0]["global_step"] == hf[1]["global_step"]
+    assert ranks[0]["hf_warnings"] and not ranks[1]["hf_warnings"]
+    assert "LR multiplied by" in " ".join(ranks[0]["hf_warnings"])
