@@ -134,3 +134,34 @@ def test_doctor_callbacks_in_lightning_ddp_and_a_torchrun_hf_trainer(tmp_path):
     assert hf[0]["global_step"] == hf[1]["global_step"]
     assert ranks[0]["hf_warnings"] and not ranks[1]["hf_warnings"]
     assert "LR multiplied by" in " ".join(ranks[0]["hf_warnings"])
+
+
+@pytest.mark.slow
+def test_accelerate_launch_hf_trainer_find_and_doctor(tmp_path):
+    """``accelerate launch`` itself (2 CPU processes, gloo). Its ``--cpu`` flag starts one
+    process; ``--multi_gpu`` starts N through torch's elastic launcher, and a Trainer with
+    ``use_cpu=True`` then runs accelerate's MULTI_CPU (gloo) set-up."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1",
+           "--main_process_port", str(free_port()),
+           str(WORKER.with_name("accelerate_worker.py")), str(tmp_path)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"accelerate{r}.json").read_text()) for r in (0, 1)]
+    for r in ranks:
+        assert r["world"] == 2 and r["distributed"] == "DistributedType.MULTI_CPU"
+        assert r["restored"]
+    # find: the same curve (the loss the Trainer averages over processes) and suggestion
+    assert ranks[0]["find"] == ranks[1]["find"] and len(ranks[0]["find"]) >= 10
+    assert ranks[0]["suggestion"] == ranks[1]["suggestion"] > 0
+    # the doctor: the same curve and finding on both, and both stopped at the same update
+    assert ranks[0]["losses"] == ranks[1]["losses"]
+    assert ranks[0]["kinds"] and ranks[0]["kinds"] == ranks[1]["kinds"]
+    assert ranks[0]["reported_at"] == ranks[1]["reported_at"]
+    assert ranks[0]["global_step"] == ranks[1]["global_step"] < 32
+    assert done.stdout.count("lrkit doctor at update") + done.stderr.count(
+        "lrkit doctor at update") == len(ranks[0]["kinds"])  # said once, by rank 0
