@@ -182,6 +182,10 @@ class Executor:
         if self.in_process:
             return [trainer(task, float(lr), int(seed), int(steps))
                     for lr, seed, steps in specs]
+        if len(specs) == 1 and self.backend == "local" and self.storage is None:
+            # one run (a ladder extension): a pool would only add its start-up; trained
+            # here with the one thread a local worker uses, so the result is the same
+            return [_one_thread(trainer, task, specs[0])]
         from lrkit.compare.execute import Unit
 
         units = [Unit(key=key, entry=0, lr=float(lr), seed=int(seed), steps=int(steps),
@@ -203,6 +207,20 @@ class Executor:
         doc = self._execute(task, _Doc(compute), [unit], 1, "local")[key]
         # every process (the one that computed it too) continues from the stored copy
         return _stored_copy(doc)
+
+
+def _one_thread(trainer: TrainerFn, task: Task, spec: Spec) -> TrainResult:
+    """``trainer`` on ``spec`` with one torch thread, as in a local worker process."""
+    from lrkit._deps import require
+
+    torch = require("torch", extra="torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        lr, seed, steps = spec
+        return trainer(task, float(lr), int(seed), int(steps))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _stored_copy(doc: Any) -> Any:

@@ -227,9 +227,12 @@ def _run_serial(ctx: Context, todo: Sequence[Unit], store: Store, emit: Event,
 def _drain(events: Any, by_key: dict[str, Unit], emit: Event, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            kind, key, info = events.get(timeout=0.2)
+            item = events.get(timeout=0.2)
         except (queue_module.Empty, EOFError, OSError):
             continue
+        if item is None:  # the pool is done: stop now, not at the next timeout
+            break
+        kind, key, info = item
         if key in by_key:
             emit(kind, by_key[key], info)
 
@@ -267,6 +270,7 @@ def _run_pool(ctx: Context, todo: Sequence[Unit], store: Store, workers: int, em
         raise
     finally:
         stop.set()
+        events.put(None)
         drainer.join(timeout=2)
         _CTX, _EVENTS = None, None
 
