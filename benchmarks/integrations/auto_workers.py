@@ -74,7 +74,8 @@ def main() -> None:
         if len(keys) != 1:
             sys.exit(f"{name}: the pick or cost differs between the paths or repeats")
         lr, cost, trials = keys.pop()
-        row = {"task": name.rsplit("/", 1)[-1], "lr": lr, "cost_runs": cost, "candidate_runs": len(trials),
+        row = {"task": name.rsplit("/", 1)[-1], "lr": lr, "cost_runs": cost,
+               "candidate_runs": len(trials),
                "wall_in_process_s": round(statistics.median(walls["in_process"]), 2),
                "wall_2_workers_s": round(statistics.median(walls["workers_2"]), 2),
                "walls": {k: [round(v, 2) for v in vs] for k, vs in walls.items()}}
