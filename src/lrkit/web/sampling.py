@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 from numpy.typing import NDArray
 
-from lrkit.errors import ConfigError
+from lrkit._check import INPUT as check
 from lrkit.schedules import Schedule
 
 __all__ = ["MAX_POINTS", "MAX_STEPS", "PROBE_BUDGET", "Curve", "probe_steps", "sample_curve"]
@@ -81,10 +81,10 @@ def sample_curve(schedule: Schedule, n: int, max_points: int = MAX_POINTS,
     >>> c.step, c.lr, c.downsampled
     ([0, 1, 2, 3, 4, 5, 6], [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25], False)
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_STEPS:
-        raise ConfigError(f"steps = {n!r}: must be an integer between 1 and {MAX_STEPS:,}; "
-                          "pass the number of updates to plot")
-    n = int(n)
+    n = check.count("steps", n, exact=True, example="1000")
+    if n > MAX_STEPS:
+        raise check.fail("steps", n, f"must be at most {MAX_STEPS:,}",
+                         "pass the number of updates to plot")
     probes = probe_steps(n, max(budget, max_points))
     lrs = np.asarray(schedule(probes.astype(np.float64)), dtype=np.float64)
     if len(probes) <= max_points:
