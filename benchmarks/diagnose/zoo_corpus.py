@@ -48,6 +48,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from oracle_labels import oracle_label  # noqa: E402
+
 #: LR multipliers of the corpus runs: half decades from 0.01x to 100x, 1000x, 0.5x and 2x.
 MULTIPLIERS = [0.01, 0.031623, 0.1, 0.316228, 0.5, 1.0, 2.0, 3.162278, 10.0, 31.622777, 100.0,
                1000.0]
@@ -212,6 +215,57 @@ def own_oracle(pair: Pair, task: Any, cache: TraceCache) -> dict[str, float]:
             score(lr)
     best = min(scores, key=lambda k: scores[k])
     return {"lr": best, "loss": scores[best]}
+
+
+def zoo_entries(root: Path) -> dict[str, dict[str, Any]]:
+    """The zoo oracle's full entries (grid losses, noise floor), when it exists."""
+    f = root / "benchmarks" / "zoo" / "oracle.json"
+    if not f.exists():
+        return {}
+    pairs_: dict[str, dict[str, Any]] = json.loads(f.read_text()).get("pairs", {})
+    return pairs_
+
+
+def pair_version(pair: Pair) -> str:
+    """The zoo harness's fingerprint of the pair's definition ("" for a built-in task)."""
+    try:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from zoo import harness  # type: ignore[import-not-found,unused-ignore]
+
+        return str(harness.version(pair.name))
+    except (ImportError, KeyError, ValueError):
+        return ""
+
+
+def centre(pair: Pair, task: Any, cache: TraceCache, zoo: dict[str, dict[str, float]],
+           entries: dict[str, dict[str, Any]]) -> tuple[dict[str, float], str]:
+    """({"lr", "loss"}, where from) the LR the corpus multiplies, recorded per pair.
+
+    The first corpus (before the zoo's oracle existed) centred on a seed-0 half-decade
+    grid; its traces stay valid as long as the pair's definition is unchanged, so the
+    centre is kept in ``traces/<pair>/centre.json`` with the pair's version. A pair
+    whose definition changed is re-traced (its old traces and views are moved aside).
+    """
+    folder = cache.root / pair.name
+    f = folder / "centre.json"
+    version = pair_version(pair)
+    if f.exists():
+        rec = json.loads(f.read_text())
+        if rec.get("version", version) == version:
+            return {"lr": rec["lr"], "loss": rec["loss"]}, rec["from"]
+        stale = folder.with_name(folder.name + f".stale-{rec.get('version')}")
+        folder.rename(stale)
+        for view in (cache.root.parent / "runs").glob(f"{pair.name}-m*"):
+            view.rename(stale / view.name)
+    if pair.name in zoo:
+        orc, src = zoo[pair.name], "zoo"
+    else:
+        orc, src = own_oracle(pair, task, cache), "grid"
+    folder.mkdir(parents=True, exist_ok=True)
+    f.write_text(json.dumps({"lr": orc["lr"], "loss": orc["loss"], "from": src,
+                             "version": version}))
+    _ = entries
+    return orc, src
 
 
 # ----------------------------------------------------------------------------- labels
@@ -445,6 +499,7 @@ def main() -> None:
     if args.only:
         found = [p for p in found if p.name in set(args.only)]
     zoo = zoo_oracle(root)
+    entries = zoo_entries(root)
     cache = TraceCache(args.out)
     labels: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -453,12 +508,15 @@ def main() -> None:
             print(f"time budget spent; stopped before {pair.name}", flush=True)
             break
         task = pair.make()
-        orc = zoo.get(pair.name) or own_oracle(pair, task, cache)
-        oracle_from = "zoo" if pair.name in zoo else "grid"
+        orc, oracle_from = centre(pair, task, cache, zoo, entries)
         for m in MULTIPLIERS:
             lr = orc["lr"] * m
             t = cache.get(pair, task, lr, args.seed)
-            cls, r = label(m, t, orc["loss"])
+            if pair.name in entries:  # the zoo oracle's multi-seed regret curve
+                blew = t["diverged"] or t["final_val"] > t["init_val"]
+                cls, r = oracle_label(entries[pair.name], lr, blew)
+            else:
+                cls, r = label(m, t, orc["loss"])
             rid = f"{pair.name}-m{m:g}-s{args.seed}"
             total = len(t["loss"])
             for view in views_for(rid, int(t["epochs"]) * int(t["steps_per_epoch"]),
@@ -472,6 +530,7 @@ def main() -> None:
                     "split": pair.split, "source": source, "schedule": t["schedule"],
                     "optimizer": t["optimizer"], "lr": lr, "oracle_lr": orc["lr"],
                     "oracle_loss": orc["loss"], "oracle_from": oracle_from,
+                    "eta_star": entries.get(pair.name, {}).get("eta_star", orc["lr"]),
                     "multiplier": m, "seed": args.seed, "lr_class": cls, "regret": r,
                     "diverged": t["diverged"], "steps": total,
                     "steps_per_epoch": t["steps_per_epoch"], "epochs": t["epochs"],
