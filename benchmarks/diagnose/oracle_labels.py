@@ -33,6 +33,7 @@ curve ``R(lr) = (L(lr) - L_sel(eta*)) / scale`` (the harness's scale,
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -73,7 +74,7 @@ def curve_regret(entry: dict[str, Any], lr: float) -> tuple[float, bool]:
         return curve[0][1], x >= curve[0][0] - 1e-9
     if x >= curve[-1][0]:
         return curve[-1][1], x <= curve[-1][0] + 1e-9
-    for (x0, r0), (x1, r1) in zip(curve, curve[1:], strict=False):
+    for (x0, r0), (x1, r1) in itertools.pairwise(curve):
         if x0 <= x <= x1:
             if math.isfinite(r0) and math.isfinite(r1):
                 return r0 + (r1 - r0) * (x - x0) / (x1 - x0), True

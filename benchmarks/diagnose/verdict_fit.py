@@ -11,7 +11,8 @@ temperature chosen by leave-one-family-out within dev), and reports in Markdown:
 * prefixes: how early a too-high run is caught (first prefix judged too high);
 * dev numbers, labelled dev.
 
-``--write`` stores the dev-fitted weights in ``src/lrkit/diagnose/verdict_weights.py``.
+``--write`` stores the shipped design's dev-fitted weights in
+``src/lrkit/diagnose/verdict_weights.json``.
 
 Usage::
 
@@ -22,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import pickle
@@ -43,6 +45,8 @@ from lrkit.diagnose.verdict import (
     DECAYED,
     FEATURES,
     MIN_POINTS,
+    Model,
+    TreeVerdictModel,
     VerdictModel,
     curve_features,
 )
@@ -51,7 +55,7 @@ from lrkit.errors import LrkitError
 LABELS = {"too_high": "too_high", "too_low": "too_low", "healthy": "ok"}
 PREFIXES = (0.25, 0.5, 0.75, 1.0)
 EARLY = tuple(round(0.1 * k, 1) for k in range(1, 11))
-WEIGHTS_FILE = Path(__file__).resolve().parents[2] / "src/lrkit/diagnose/verdict_weights.py"
+WEIGHTS_FILE = Path(__file__).resolve().parents[2] / "src/lrkit/diagnose/verdict_weights.json"
 
 
 def truncate(curves: list[Curve], frac: float) -> list[Curve]:
@@ -99,26 +103,45 @@ def rules(rc: RunCurves) -> tuple[str, bool, list[Finding]]:
     return _rule_verdict(list(found.values())), crit, list(found.values())
 
 
-def load(corpora: list[Path]) -> list[dict[str, Any]]:
-    """One row per log: its label record, per prefix its features, point count, lrkit 1's
-    rule verdict and whether a conclusive (critical too-high) finding fired."""
+def _key(corpus: Path, rec: dict[str, Any]) -> tuple[str, str, str]:
+    """A log's identity in the features cache: the same id at another LR is another log
+    (a pair re-traced after its definition changed keeps its ids)."""
+    return str(corpus), rec["id"], f"{float(rec['lr']):.9g}"
+
+
+def log_features(corpus: Path, rec: dict[str, Any]) -> dict[float, Any]:
+    """Per prefix: (features, point count, lrkit 1's rule verdict, whether a conclusive
+    critical too-high finding fired)."""
+    curves = read_logs(corpus / "runs" / rec["id"])
+    curves = next(iter(split_runs(curves).values()))
+    feats = {}
+    for frac in sorted(set(PREFIXES) | set(EARLY)):
+        part = truncate(curves, frac)
+        try:
+            rc = RunCurves.build(part)
+        except LrkitError:  # a prefix with no loss logged yet
+            continue
+        old, crit, found = rules(rc)
+        with np.errstate(all="ignore"):
+            f = curve_features(rc, frac, found)
+        feats[frac] = (f, len(rc.y), old, crit)
+    return feats
+
+
+def load(corpora: list[Path], cache: dict[tuple[str, str, str], Any] | None = None
+         ) -> list[dict[str, Any]]:
+    """One row per log: its label record (read fresh from ``labels.json``, so a relabelled
+    corpus needs no new features) and, per prefix, its features from ``cache`` or
+    computed now (and added to ``cache``)."""
     rows = []
+    cache = {} if cache is None else cache
     for corpus in corpora:
         meta = json.loads((corpus / "labels.json").read_text())
         for rec in meta["runs"]:
-            curves = read_logs(corpus / "runs" / rec["id"])
-            curves = next(iter(split_runs(curves).values()))
-            feats = {}
-            for frac in sorted(set(PREFIXES) | set(EARLY)):
-                part = truncate(curves, frac)
-                try:
-                    rc = RunCurves.build(part)
-                except LrkitError:  # a prefix with no loss logged yet
-                    continue
-                old, crit, found = rules(rc)
-                with np.errstate(all="ignore"):
-                    f = curve_features(rc, frac, found)
-                feats[frac] = (f, len(rc.y), old, crit)
+            key = _key(corpus, rec)
+            if key not in cache:
+                cache[key] = log_features(corpus, rec)
+            feats = cache[key]
             rows.append(rec | {"feats": feats, "v1": feats[1.0][2] if 1.0 in feats else "ok",
                                "corpus": str(corpus)})
     return rows
@@ -159,13 +182,61 @@ def fit(rows: list[dict[str, Any]], names: tuple[str, ...], c: float,
                         temperature=temperature)
 
 
+#: Design C's tree ensembles tried on dev: (iterations, depth, learning rate, the prefixes
+#: trained on).
+TREE_PARAMS: tuple[tuple[int, int, float, tuple[float, ...]], ...] = (
+    (200, 3, 0.05, PREFIXES), (200, 3, 0.05, (1.0,)), (200, 3, 0.05, (0.5, 1.0)))
+
+
+def fit_trees(rows: list[dict[str, Any]], names: tuple[str, ...],
+              params: tuple[int, int, float, tuple[float, ...]] = TREE_PARAMS[0],
+              temperature: float = 1.0) -> TreeVerdictModel:
+    """Gradient-boosted trees (class-balanced) on ``rows``' prefixes, exported to lrkit's
+    dependency-free :class:`TreeVerdictModel`."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    iters, depth, rate, fracs = params
+    x, y, _w = _xy(rows, names, fracs)
+    clf = HistGradientBoostingClassifier(max_iter=iters, max_depth=depth, learning_rate=rate,
+                                         class_weight="balanced", early_stopping=False,
+                                         random_state=0)
+    clf.fit(x, y)
+    assert list(clf.classes_) == list(range(len(CLASSES))), clf.classes_
+    trees = []
+    for it in clf._predictors:
+        per_class = []
+        for pred in it:
+            nd = pred.nodes
+            per_class.append((
+                [int(f) if not leaf else -1 for f, leaf in zip(nd["feature_idx"], nd["is_leaf"],
+                                                               strict=True)],
+                [round(float(t), 6) for t in nd["num_threshold"]],
+                [int(v) for v in nd["left"]], [int(v) for v in nd["right"]],
+                [round(float(v), 6) for v in nd["value"]]))
+        trees.append(tuple(per_class))
+    base = [float(v) for v in np.ravel(clf._baseline_prediction)]
+    return TreeVerdictModel(classes=CLASSES, names=names, baseline=tuple(base),
+                            trees=tuple(trees), temperature=temperature)
+
+
+def logits(model: Model, f: dict[str, float]) -> np.ndarray:
+    """The model's class logits before the temperature."""
+    if isinstance(model, TreeVerdictModel):
+        return model._logits(f)
+    return np.asarray(model.coef) @ model._z(f) + np.asarray(model.intercept)
+
+
+#: Never "too low" on a run a rule found unstable (``judge`` does the same): the verdict
+#: falls back to ok. Set per design by main().
+SAFE: dict[str, Any] = {"on": True, "to": "ok"}
 VETO = {"value": 0.3, "low": 0.0}  # set by main() from dev; see choose
-#: A false "too low" on a healthy run counts this many errors when the knobs are chosen:
-#: its advice (raise the LR) is the one that can make a good run diverge (issue 16).
+#: A false "too low" on a healthy run, and advice the wrong way (too high told to raise,
+#: too low told to lower), count this many errors when the knobs are chosen: a raise can
+#: make a good run diverge (issue 16), and backwards advice moves away from the best LR.
 FALSE_RAISE_COST = 2.0
 
 
-def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0,
+def predict(model: Model, r: dict[str, Any], frac: float = 1.0,
             veto: float | None = None, low: float | None = None) -> tuple[str, float]:
     """(label, probability) for one row at one prefix, as ``diagnose`` decides it: the
     rules' verdict unless the model gives it less than ``veto``, then the model's; and,
@@ -186,6 +257,8 @@ def predict(model: VerdictModel, r: dict[str, Any], frac: float = 1.0,
     if label == "too_low" and (f["decay"] >= DECAYED or f["progress"] < 1.0) and \
             p["too_low"] < low:
         label = "ok"
+    if label == "too_low" and f["rule_high"] > 0 and SAFE["on"]:
+        label = SAFE["to"]  # never "raise" on a run a rule found unstable (as judge does)
     return label, p[label]
 
 
@@ -193,16 +266,18 @@ def families(rows: list[dict[str, Any]]) -> list[str]:
     return sorted({r["family"] for r in rows})
 
 
-def lofo(rows: list[dict[str, Any]], names: tuple[str, ...], c: float,
-         veto: float | None = None, low: float | None = None
+def lofo(rows: list[dict[str, Any]], names: tuple[str, ...], c: Any,
+         veto: float | None = None, low: float | None = None, fitter: Any = None
          ) -> list[tuple[dict[str, Any], str, float]]:
-    """Leave-one-family-out predictions (full logs) over ``rows``."""
+    """Leave-one-family-out predictions (full logs) over ``rows``; ``fitter(rows, names,
+    c)`` fits a model (default: the logistic :func:`fit`)."""
+    fitter = fit if fitter is None else fitter
     out = []
     for fam in families(rows):
         train = [r for r in rows if r["family"] != fam]
         if not any(r["lr_class"] in LABELS for r in train):
             continue
-        model = fit(train, names, c)
+        model = fitter(train, names, c)
         out += [(r, *predict(model, r, veto=veto, low=low)) for r in rows
                 if r["family"] == fam]
     return out
@@ -219,7 +294,8 @@ def nll(preds: list[tuple[dict[str, Any], dict[str, float]]], t: float) -> float
 
 def choose(dev: list[dict[str, Any]], names: tuple[str, ...],
            vetoes: tuple[float, ...] = (0.0,), lows: tuple[float, ...] = (
-               0.0, 0.4, 0.5, 0.6, 0.7, 0.8)) -> tuple[float, float, float, float, str]:
+               0.0, 0.4, 0.5, 0.6, 0.7, 0.8), knobs: tuple[Any, ...] = (0.3, 1.0, 3.0),
+           fitter: Any = None) -> tuple[Any, float, float, float, str]:
     """(C, veto, low, temperature, table) chosen by leave-one-family-out within dev.
 
     ``veto`` 0 is lrkit 1 (the rules decide); above 1 the model alone decides. ``low`` is
@@ -229,9 +305,10 @@ def choose(dev: list[dict[str, Any]], names: tuple[str, ...],
     """
     lines = ["| C | veto | too-low needs p >= | dev LOFO accuracy | healthy called too low "
              "| cost |", "|---:|---:|---:|---:|---:|---:|"]
-    best: tuple[float, float, float, float] = (math.inf, 1.0, 0.0, 0.0)
-    for c in (0.3, 1.0, 3.0):
-        models = {fam: fit([r for r in dev if r["family"] != fam], names, c)
+    fitter = fit if fitter is None else fitter
+    best: tuple[float, Any, float, float] = (math.inf, knobs[0], 0.0, 0.0)
+    for c in knobs:
+        models = {fam: fitter([r for r in dev if r["family"] != fam], names, c)
                   for fam in families(dev)}
         for veto in vetoes:
             for low in lows:
@@ -240,9 +317,11 @@ def choose(dev: list[dict[str, Any]], names: tuple[str, ...],
                 wrong = sum(LABELS[r["lr_class"]] != lab for r, lab in got)
                 false_low = sum(r["lr_class"] == "healthy" and lab == "too_low"
                                 for r, lab in got)
-                cost = wrong + (FALSE_RAISE_COST - 1) * false_low
+                backwards = sum((LABELS[r["lr_class"]], lab) in (
+                    ("too_high", "too_low"), ("too_low", "too_high")) for r, lab in got)
+                cost = wrong + (FALSE_RAISE_COST - 1) * (false_low + backwards)
                 if True:
-                    lines.append(f"| {c:g} | {veto:g} | {low:g} | "
+                    lines.append(f"| {c} | {veto:g} | {low:g} | "
                                  f"{100 * (1 - wrong / len(got)):.1f}% | {false_low} | "
                                  f"{cost:g} |")
                 if cost < best[0] - 1e-9:
@@ -254,11 +333,10 @@ def choose(dev: list[dict[str, Any]], names: tuple[str, ...],
         train = [r for r in dev if r["family"] != fam]
         if not any(r["lr_class"] in LABELS for r in train):
             continue
-        model = fit(train, names, c)
+        model = fitter(train, names, c)
         for r in dev:
             if r["family"] == fam and r["lr_class"] in LABELS and 1.0 in r["feats"]:
-                z = model._z(r["feats"][1.0][0])
-                lg = np.asarray(model.coef) @ z + np.asarray(model.intercept)
+                lg = logits(model, r["feats"][1.0][0])
                 held.append((r, dict(zip(CLASSES, lg, strict=True))))
     temps = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
     t = min(temps, key=lambda t: nll(held, t)) if held else 1.0
@@ -285,7 +363,7 @@ def prf(pairs: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def score(rows: list[dict[str, Any]], model: VerdictModel, title: str) -> list[str]:
+def score(rows: list[dict[str, Any]], model: Model, title: str) -> list[str]:
     scored = [r for r in rows if r["lr_class"] in LABELS]
     pairs = [(LABELS[r["lr_class"]], predict(model, r)[0]) for r in scored]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in scored]
@@ -330,7 +408,7 @@ def score(rows: list[dict[str, Any]], model: VerdictModel, title: str) -> list[s
     return out
 
 
-def early(rows: list[dict[str, Any]], model: VerdictModel) -> list[str]:
+def early(rows: list[dict[str, Any]], model: Model) -> list[str]:
     """When each problem is first caught, as a fraction of the run's updates."""
     out = ["| class | runs | caught by 25% | 50% | 75% | 100% | median first catch |",
            "|---|---:|---:|---:|---:|---:|---:|"]
@@ -356,17 +434,65 @@ def early(rows: list[dict[str, Any]], model: VerdictModel) -> list[str]:
     return out
 
 
-def write_weights(model: VerdictModel, meta: dict[str, Any]) -> None:
-    w = {"classes": list(model.classes), "names": list(model.names),
-         "mean": [round(v, 6) for v in model.mean], "scale": [round(v, 6) for v in model.scale],
-         "coef": [[round(v, 6) for v in row] for row in model.coef],
-         "intercept": [round(v, 6) for v in model.intercept],
-         "temperature": model.temperature, "meta": meta}
-    WEIGHTS_FILE.write_text(
-        '"""The verdict model\'s weights, fitted on the dev families only.\n\n'
-        "Generated by ``benchmarks/diagnose/verdict_fit.py --write``; do not edit by hand.\n"
-        '"""\n\nfrom typing import Any\n\nWEIGHTS: dict[str, Any] = ' +
-        json.dumps(w, indent=1) + "\n")
+def write_weights(model: Model, meta: dict[str, Any]) -> None:
+    """Store ``model`` as the shipped ``verdict_weights.json`` (compact JSON)."""
+    w: dict[str, Any] = {"classes": list(model.classes), "names": list(model.names),
+                         "temperature": model.temperature, "meta": meta}
+    if isinstance(model, TreeVerdictModel):
+        w |= {"kind": "trees", "baseline": [round(v, 6) for v in model.baseline],
+              "trees": [[list(map(list, t)) for t in it] for it in model.trees]}
+    else:
+        w |= {"kind": "logistic", "mean": [round(v, 6) for v in model.mean],
+              "scale": [round(v, 6) for v in model.scale],
+              "coef": [[round(v, 6) for v in row] for row in model.coef],
+              "intercept": [round(v, 6) for v in model.intercept]}
+    WEIGHTS_FILE.write_text(json.dumps(w, separators=(",", ":")) + "\n")
+
+
+def ceiling(dev: list[dict[str, Any]], names: tuple[str, ...]) -> list[str]:
+    """How separable the classes are from these features at all (dev only): gradient-
+    boosted trees on full logs, scored (a) leaving one family out, (b) leaving one pair
+    out, (c) leaving one run out (both views of it; the model has seen the same pair at
+    the other LRs) -- (c) is an optimistic ceiling for one curve's information; plus
+    accuracy by distance from eta* and how often two loggers' views of one run agree."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    sc = [r for r in dev if r["lr_class"] in LABELS and 1.0 in r["feats"]]
+    x = np.array([[r["feats"][1.0][0][k] for k in names] for r in sc])
+    y = np.array([CLASSES.index(LABELS[r["lr_class"]]) for r in sc])
+    out = ["| held out | accuracy | too high recall | too low recall | healthy recall |",
+           "|---|---:|---:|---:|---:|"]
+    preds = {}
+    for title, key in (("one family", "family"), ("one pair", "task"),
+                       ("one run (both its views)", "run")):
+        groups = np.array([r[key] for r in sc])
+        pred = np.zeros(len(y), dtype=int)
+        for g in np.unique(groups):
+            te = groups == g
+            clf = HistGradientBoostingClassifier(max_iter=200, max_depth=3,
+                                                 learning_rate=0.05, class_weight="balanced",
+                                                 early_stopping=False, random_state=0)
+            clf.fit(x[~te], y[~te])
+            pred[te] = clf.predict(x[te])
+        preds[key] = pred
+        rec = [100 * np.mean(pred[y == k] == k) for k in range(len(CLASSES))]
+        out.append(f"| {title} | {100 * np.mean(pred == y):.1f}% | {rec[0]:.0f}% | "
+                   f"{rec[1]:.0f}% | {rec[2]:.0f}% |")
+    pred = preds["run"]
+    rel = np.array([math.log10(r["lr"] / r["eta_star"]) for r in sc])
+    out += ["", "Leave-one-run-out accuracy by the run's LR against eta* (dev): " + ", ".join(
+        f"{lo:+g}..{hi:+g} decades {100 * np.mean(pred[m] == y[m]):.0f}% ({int(m.sum())})"
+        for lo, hi in ((-9, -1.25), (-1.25, -0.25), (-0.25, 0.25), (0.25, 1.25), (1.25, 9))
+        if (m := (rel >= lo) & (rel < hi)).any())]
+    by_run: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(sc):
+        by_run[r["run"]].append(i)
+    pairs_ = [v for v in by_run.values() if len(v) == 2]
+    for key, title in (("family", "leave-one-family-out"), ("run", "leave-one-run-out")):
+        agree = np.mean([preds[key][a] == preds[key][b] for a, b in pairs_])
+        out.append(f"Two loggers' views of the same run get the same verdict ({title}): "
+                   f"{100 * agree:.0f}% of {len(pairs_)} runs.")
+    return out
 
 
 def main() -> None:
@@ -374,31 +500,46 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, nargs="+", required=True)
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
-    parser.add_argument("--rows", type=Path, help="cache the logs' features in this pickle "
-                        "(delete it after changing the features)")
+    parser.add_argument("--rows", type=Path, help="cache the logs' features in this pickle, "
+                        "keyed by corpus, log id and LR (delete it after changing the "
+                        "features; labels are always read fresh)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
+    cache: dict[tuple[str, str, str], Any] = {}
     if args.rows is not None and args.rows.exists():
-        rows = pickle.loads(args.rows.read_bytes())
-    else:
-        rows = load(args.corpus)
-        if args.rows is not None:
-            args.rows.write_bytes(pickle.dumps(rows))
+        cache = pickle.loads(args.rows.read_bytes())
+    known = len(cache)
+    rows = load(args.corpus, cache)
+    if args.rows is not None and len(cache) != known:
+        args.rows.write_bytes(pickle.dumps(cache))
     names = tuple(args.features or FEATURES)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
-    # Design B, for comparison: the model alone (no rules' verdict, no bar on too_low).
-    cb, _vb, _lb, tb, _tb = choose(dev, names, vetoes=(1.01,), lows=(0.0,))
-    VETO["value"], VETO["low"] = 1.01, 0.0
-    model_b = fit(dev, names, cb, tb)
-    design_b = score(test, model_b, f"Design B (model alone, C={cb:g}): test families")
-    lofo_b = lofo(rows, names, cb, 1.01, 0.0)
-    # Design A, shipped: the rules decide; the model gives the probability and holds a
-    # "too low" (raise the LR) to a probability bar.
-    c, veto, low, t, ctable = choose(dev, names)
-    VETO["value"], VETO["low"] = veto, low
-    model = fit(dev, names, c, t)
+    v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
+    designs: dict[str, dict[str, Any]] = {
+        # D, shipped: gradient-boosted trees decide unless they give the rules' verdict at
+        # least the veto; never "too low" (raise) on a run a rule found unstable.
+        "D": dict(vetoes=(0.2, 0.3, 0.4, 1.01), lows=(0.6, 0.7, 0.8),
+                  knobs=(TREE_PARAMS[2],), fitter=fit_trees, safe=True),
+        # C: gradient-boosted trees alone decide; a too-low verdict under a decayed LR or
+        # in progress needs the chosen probability (scored once, then D was chosen on dev).
+        "C": dict(vetoes=(1.01,), lows=(0.0, 0.6, 0.7, 0.8), knobs=TREE_PARAMS,
+                  fitter=fit_trees),
+        # A, round 1's: the rules decide; the logistic model gives the probability and
+        # bars an unlikely too-low.
+        "A": dict(vetoes=(0.0,), lows=(0.0, 0.4, 0.5, 0.6, 0.7, 0.8), knobs=(0.3, 1.0, 3.0),
+                  fitter=fit),
+        # B: the logistic model alone.
+        "B": dict(vetoes=(1.01,), lows=(0.0, 0.6, 0.7, 0.8), knobs=(0.3, 1.0, 3.0),
+                  fitter=fit),
+    }
+    titles = {"D": "Design D (shipped): gradient-boosted trees decide, the rules' verdict "
+                   "stands when the trees give it the veto, no raise on an unstable run",
+              "C": "Design C: gradient-boosted trees alone decide",
+              "A": "Design A (round 1's): the rules decide, a logistic model gives the "
+                   "probability and bars an unlikely too-low",
+              "B": "Design B: the logistic model alone"}
     split = sorted({(r["family"], r["split"], r["task"]) for r in rows})
     out = [f"Corpora: {', '.join(str(p) for p in args.corpus)}; {len(rows)} logs of "
            f"{len({r['run'] for r in rows})} runs; machine {platform.node()} "
@@ -406,34 +547,45 @@ def main() -> None:
            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
            "Split by family (the zoo's own): " + "; ".join(
                f"{f} [{s}] {tk}" for f, s, tk in split), "",
-           f"Model: {len(names)} features, L2 C={c:g}, veto {veto:g}, too-low needs "
-           f"p >= {low:g}, temperature {t:g} (all chosen by leave-one-family-out within "
-           "dev). The verdict is the rules' unless the model gives it a probability under "
-           "the veto; then the model's; a too-low verdict needs the stated probability.", "",
-           ctable, ""]
-    out += ["## Design A (shipped): the rules decide, the model gives the probability and, "
-            "under a decayed LR, bars an unlikely too-low", ""]
-    out += score(test, model, "Test families")
-    out += ["", "### Leave-one-family-out (all families, full logs)", ""]
-    preds = lofo(rows, names, c, veto, low)
-    out += prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in preds if r["lr_class"] in LABELS])
-    v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
-    out += ["", "lrkit 1 (rules) on the same logs (nothing fitted, so LOFO is plain "
-            f"accuracy): {100 * np.mean([t == p for t, p in v1]):.1f}%."]
-    out += ["", "### How early (test families; prefixes of 10%, 20%, ... of the updates)", ""]
-    out += early(test, model)
-    out += ["", *score(dev, model, "Dev families (fitted here: dev numbers)")]
-    out += ["", "## Design B: the model alone (reported once, not shipped)", "", *design_b,
-            "", "### Design B: leave-one-family-out", "",
-            *prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in lofo_b
-                  if r["lr_class"] in LABELS])]
+           "Labels: " + ", ".join(f"{s} {k} {v}" for (s, k), v in sorted(Counter(
+               (r["split"], r["lr_class"]) for r in rows).items())), "",
+           f"lrkit 1 (rules, nothing fitted) on every scored log: "
+           f"{100 * np.mean([t == p for t, p in v1]):.1f}% (this is also its LOFO).", ""]
+    shipped: tuple[Model, dict[str, Any]] | None = None
+    for key, kw in designs.items():
+        fitter = kw["fitter"]
+        SAFE["on"] = bool(kw.get("safe", False))
+        c, veto, low, t, ctable = choose(dev, names, vetoes=kw["vetoes"], lows=kw["lows"],
+                                         knobs=kw["knobs"], fitter=fitter)
+        VETO["value"], VETO["low"] = veto, low
+        model = fitter(dev, names, c)
+        model = dataclasses.replace(model, temperature=t)
+        out += [f"## {titles[key]}", "",
+                f"Knobs chosen by leave-one-family-out within dev: {c}, veto {veto:g}, "
+                f"too-low needs p >= {low:g}, temperature {t:g}.", "", ctable, ""]
+        out += score(test, model, f"{key}: test families")
+        out += ["", f"### {key}: leave-one-family-out (all families, full logs)", ""]
+        preds = lofo(rows, names, c, veto, low, fitter)
+        out += prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in preds
+                    if r["lr_class"] in LABELS])
+        out += ["", f"### {key}: how early (test families; prefixes of 10%, 20%, ... of "
+                "the updates)", ""]
+        out += early(test, model)
+        out += ["", *score(dev, model, f"{key}: dev families (fitted here: dev numbers)"), ""]
+        if shipped is None:
+            shipped = (model, {"knobs": str(c), "temperature": t, "veto": veto, "low": low,
+                               "no_raise_when_unstable": SAFE["on"]})
+    out += ["## How separable the classes are from one curve (dev only)", "",
+            *ceiling(dev, names), ""]
     out += ["", f"Scored in {time.perf_counter() - started:.0f} s."]
     print("\n".join(out))
-    if args.write:
-        write_weights(model, {"C": c, "temperature": t, "veto": veto, "low": low,
-                              "corpora": [str(p) for p in args.corpus],
-                              "dev_families": sorted({r["family"] for r in dev}),
-                              "fitted": time.strftime("%Y-%m-%d", time.gmtime())})
+    if args.write and shipped is not None:
+        model, knobs = shipped
+        VETO["value"], VETO["low"] = knobs["veto"], knobs["low"]
+        write_weights(model, knobs | {
+            "corpora": [str(p) for p in args.corpus],
+            "dev_families": sorted({r["family"] for r in dev}),
+            "fitted": time.strftime("%Y-%m-%d", time.gmtime())})
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from oracle_labels import oracle_label  # noqa: E402
+from oracle_labels import oracle_label
 
 #: LR multipliers of the corpus runs: half decades from 0.01x to 100x, 1000x, 0.5x and 2x.
 MULTIPLIERS = [0.01, 0.031623, 0.1, 0.316228, 0.5, 1.0, 2.0, 3.162278, 10.0, 31.622777, 100.0,

@@ -11,7 +11,14 @@ import pytest
 from lrkit.diagnose import Curve, diagnose, diagnose_curves
 from lrkit.diagnose.advice import raise_bound
 from lrkit.diagnose.run_curves import RunCurves
-from lrkit.diagnose.verdict import CLASSES, FEATURES, MIN_POINTS, curve_features, judge
+from lrkit.diagnose.verdict import (
+    CLASSES,
+    FEATURES,
+    MIN_POINTS,
+    curve_features,
+    judge,
+    load_model,
+)
 from lrkit.errors import ConfigError
 
 RNG = np.random.default_rng(7)
@@ -71,7 +78,22 @@ def test_a_prefix_is_judged_as_a_run_in_progress() -> None:
     y = 2.3 - 0.004 * t + 0.005 * RNG.standard_normal(200)
     early = diagnose_curves(_curves(y), progress=0.25)
     assert early.progress == 0.25
-    assert early.probabilities != diagnose_curves(_curves(y)).probabilities
+    # the model sees how much of the run the curve covers, and in progress a "too low"
+    # (raise) needs the fitted bar: a loss still falling at 25% of a run is expected
+    v = judge(RunCurves.build(_curves(y)), 0.25)
+    assert v.features["progress"] == 0.25 and v.label == early.verdict
+    assert v.label != "too_low" or v.probabilities["too_low"] >= load_model().low
+
+
+def test_tree_model_is_a_valid_classifier_on_every_feature_extreme() -> None:
+    # the shipped trees are evaluated by lrkit itself: every corner of the feature box
+    # gives a probability distribution, and the reasons name real features
+    model = load_model()
+    for fill in (-1e9, 0.0, 1e9):
+        feats = dict.fromkeys(FEATURES, fill)
+        p = model.proba(feats)
+        assert set(p) == set(CLASSES) and math.isclose(sum(p.values()), 1.0)
+        assert all(name in FEATURES for name, _ in model.pulls(feats, "ok"))
 
 
 def test_raise_bound_follows_the_curves_own_stability() -> None:
