@@ -106,7 +106,9 @@ class Executor:
             processes of one call meet without being told).
         task_ref: the task's reference (built-in name or ``file.py:factory``), which Ray
             workers load instead of unpickling the task; ``auto`` fills it when given one.
-        poll_seconds: how often a storage process looks for runs others are training.
+        poll_seconds: how often a storage process looks for runs others are training
+            (auto's batches are short and follow each other, so more often than
+            compare's 2 s).
 
     Raises:
         ConfigError: bad ``workers``, ``backend``, ``storage`` or ``poll_seconds``.
@@ -117,7 +119,7 @@ class Executor:
     storage: str | None = None
     study: str | None = None
     task_ref: str | None = None
-    poll_seconds: float = 2.0
+    poll_seconds: float = 0.5
     _stores: dict[str, Any] = dataclasses.field(default_factory=dict, init=False,
                                                 repr=False)
 
