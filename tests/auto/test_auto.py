@@ -92,7 +92,7 @@ def test_a_bad_budget_is_one_config_error() -> None:
 @pytest.mark.slow  # real training: the whole auto pipeline
 def test_cli_writes_json_and_a_report(tmp_path, capsys) -> None:
     report = tmp_path / "report"
-    main(["auto", "--task", "breast-cancer-logreg", "--budget", "0.4", "--no-curvature",
+    main(["auto", "--task", "breast-cancer-logreg", "--budget", "1", "--no-curvature",
           "--report", str(report), "--json"])  # success returns normally
     doc = json.loads(capsys.readouterr().out)
     assert doc["lr"] > 0 and doc["report"] == str(report / "index.html")

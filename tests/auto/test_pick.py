@@ -20,9 +20,10 @@ from lrkit.auto.design import Design
 
 from ._helpers import regression_task
 
-# the pick with every correction off: the fit's minimum is the answer
+# the pick with every correction off: the fit's minimum is the answer (no scout: the
+# ladder centres on the prior and finds the bowl itself; no rounding to the LR grid)
 PLAIN = Design(range_test=False, curvature=False, horizon_probe=False, horizon_alpha=0.0,
-               lean=0.0)
+               lean=0.0, scout=False, grid=0, horizon_margin=0.0)
 
 
 def bowl(best: float, width: float = 1.0):
@@ -65,11 +66,11 @@ def test_the_risk_aware_offset_leans_low_only_when_the_high_side_is_steeper() ->
 
 def test_with_no_corrections_the_pick_is_the_curves_minimum_between_grid_points() -> None:
     task = regression_task()
-    # the prior for SGD+momentum is 0.1: the ladder is 0.025 .. 0.2; the bowl's floor is
-    # at 0.07, between two candidates
+    # the prior for SGD+momentum is 0.1: the ladder is 0.05 .. 0.2; the bowl's floor is
+    # at 0.07, between two candidates (0.05 is the best: the ladder grows one step down)
     rec = auto(task, design=PLAIN, trainer=fake_trainer(bowl(0.07)))
     assert rec.lr == pytest.approx(0.07, rel=1e-6)
-    assert rec.stage("search").data["extensions"] == 0
+    assert rec.stage("search").data["extensions"] == 1
     assert all(s.name != "range test" for s in rec.stages)
 
 
@@ -87,6 +88,21 @@ def test_the_ladder_grows_past_the_edge_that_holds_the_best() -> None:
     assert rec.lr == pytest.approx(0.005, rel=1e-6)
 
 
+@pytest.mark.parametrize("best", [0.0004, 0.07, 3.0])
+def test_the_scout_centres_the_ladder_on_the_bowl_at_no_more_than_the_budget(best) -> None:
+    # short coarse runs find the bowl (here up to 8 octaves from the prior, 0.1), the
+    # ladder of longer runs around it resolves it; the pick is rounded to 2**(1/4) steps
+    # (a wide bowl: a loss 3x the best counts as a blow-up, which caps the choice)
+    design = Design(range_test=False, horizon_alpha=0.0)
+    rec = auto(regression_task(epochs=30), design=design,
+               trainer=fake_trainer(bowl(best, width=3.0)))
+    scout = [t for t in rec.trials if t.rung == 2]
+    ladder = [t for t in rec.trials if t.rung == 0]
+    assert scout and ladder and max(t.steps for t in scout) < min(t.steps for t in ladder)
+    assert best / 2 ** 0.25 <= rec.lr <= best * 2 ** 0.25
+    assert rec.cost_runs <= 2.0
+
+
 def test_the_choice_never_exceeds_the_lowest_unstable_lr() -> None:
     # the loss keeps falling up to 0.4 and diverges from there: the fit would go higher
     def cliff(lr: float) -> float:
@@ -96,6 +112,15 @@ def test_the_choice_never_exceeds_the_lowest_unstable_lr() -> None:
     choice = rec.stage("choice").data
     assert choice["ceilings"]["unstable search run"] == pytest.approx(0.4)
     assert rec.lr <= 0.4 * DEFAULT_DESIGN.ceiling_factor
+    # a full run destabilises at a lower LR than a short one: with the horizon margin the
+    # ceiling drops by margin octaves per octave of extrapolation (here 1 per octave)
+    task = regression_task()
+    rec = auto(task, design=Design(**{**PLAIN.to_dict(), "horizon_margin": 1.0}),
+               trainer=fake_trainer(cliff))
+    steps = rec.stage("search").data["steps"]
+    ceiling = rec.stage("choice").data["ceilings"]["unstable search run"]
+    assert ceiling == pytest.approx(0.4 * steps / task.total_steps)
+    assert rec.lr <= ceiling
     # a blow-up (finite but 3x the best) counts as unstable too
     def blowup(lr: float) -> float:
         return 10.0 if lr >= 0.4 else 1.0 - 0.1 * math.log2(lr)
@@ -127,7 +152,8 @@ def test_an_uncertain_steep_estimate_buys_more_blocks_up_to_the_max_budget() -> 
     def noise(lr: float, seed: int) -> float:  # each seed moves the minimum by an octave
         return 4.0 * math.log2(lr / 0.1) * (1 if seed % 2 else -1)
 
-    design = Design(range_test=False, curvature=False, horizon_probe=False)
+    design = Design(range_test=False, curvature=False, horizon_probe=False, blocks=2,
+                    max_blocks=4, scout=False)
     rec = auto(regression_task(), design=design, budget=1.0, max_budget=2.5,
                trainer=fake_trainer(curve, noise=noise))
     search = rec.stage("search")
@@ -174,3 +200,16 @@ def test_an_injected_cache_trains_each_run_once() -> None:
     assert n == len(first.trials) == len(set(calls))
     second = auto(regression_task(), design=PLAIN, trainer=counting, cache=cache)
     assert len(calls) == n and second.lr == first.lr and second.cost_runs == first.cost_runs
+
+
+def test_a_search_with_no_validation_signal_ranks_by_the_training_loss() -> None:
+    # the docs tutorial's wine MLP: its validation rows are one class the short runs have
+    # not learned yet, so every run ends above the untrained validation loss; the training
+    # loss still has its bowl (here at 0.07)
+    train_bowl = bowl(0.07, width=3.0)
+    rec = auto(regression_task(epochs=30),
+               design=Design(range_test=False, horizon_alpha=0.0),
+               trainer=fake_trainer(lambda lr: 100.0 + lr, train_curve=train_bowl))
+    assert 0.07 / 2 ** 0.25 <= rec.lr <= 0.07 * 2 ** 0.25
+    assert all(t.metric == "train" for t in rec.trials)
+    assert any("ranked by their training loss" in n for n in rec.notes)

@@ -1,8 +1,8 @@
 """``lrkit.auto``: one LR recommendation for a task, near the oracle, at a stated cost.
 
 >>> from lrkit.auto import DEFAULT_DESIGN, Recommendation, auto
->>> callable(auto), DEFAULT_DESIGN.blocks
-(True, 2)
+>>> callable(auto), DEFAULT_DESIGN.blocks, DEFAULT_DESIGN.scout
+(True, 1, True)
 """
 
 from lrkit.auto.design import DEFAULT_DESIGN, Design, fit_to_budget

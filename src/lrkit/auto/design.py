@@ -35,9 +35,18 @@ class Design:
         range_share: ... and to this share of the budget (short runs).
         range_floor_steps: the shortest sweep worth running; below it the test is dropped.
         range_test_trust: below this confidence the centre is pulled towards the prior.
+        prior_octaves: the centre stays within this many octaves of the textbook LR.
         curvature: measure the sharpness ceiling for SGD-family optimizers (reported, and
             compared in the disagreement note; it bounds nothing).
         curvature_hvps, curvature_batches: its Hessian-vector products and batches.
+        scout: before the ladder, locate the bowl with short runs (``scout_fraction`` of a
+            run) on a coarse ladder (factor ``scout_ratio``) around the range test's
+            centre, grown past an edge that holds the best; the ladder is then centred on
+            the scout's minimum.
+        scout_fraction, scout_ratio, scout_candidates: its run length (share of a run),
+            spacing and initial size.
+        scout_extend: how many LRs the scout may add past an edge (in growing steps) and
+            in the gaps beside its best; the plan reserves one.
         ladder_low, ladder_high: the ladder, in octaves (factor ``ladder_ratio``) around the
             centre.
         ladder_ratio: the ratio between neighbouring candidates.
@@ -67,6 +76,12 @@ class Design:
             minimiser (0 = take the estimate, 1 = the risk-aware choice).
         ceiling_factor: the choice stays below this multiple of the lowest LR that was seen
             to be unstable (range-test divergence, a diverged or blown-up search run).
+        horizon_margin: a search run's instability caps the choice a further this many
+            octaves lower per octave between the search run's length and the full run's
+            (a longer run destabilises at a lower LR).
+        grid: the ladder's centre sits on the grid ``2**(k/grid)`` and the choice is
+            rounded to ``2**(k/(2*grid))`` (0: no rounding); runs of the same LR are then
+            shared between calls and seeds through a run cache.
         cap_tested: also cap the choice at the highest LR the search trained without
             instability (no extrapolation above what was seen to train).
         blowup: a search run whose loss ends above this multiple of the pooled best counts
@@ -74,30 +89,38 @@ class Design:
         adaptive_threshold: add a block while the expected regret from the estimate's
             spread exceeds this (relative loss).
         note_decades: stages that disagree with the choice by more than this are named.
+        train_share: the share of the budget planned for training updates (the rest
+            covers validation passes and a range test that runs past its planned end).
     """
 
     range_test: bool = True
     range_fraction: float = 0.1
-    range_min_steps: int = 40
+    range_min_steps: int = 30
     range_max_steps: int = 100
-    range_share: float = 0.2
-    range_floor_steps: int = 12
+    range_share: float = 0.15
+    range_floor_steps: int = 20
     range_test_trust: float = 0.5
-    curvature: bool = True
+    prior_octaves: float = 6.0
+    curvature: bool = False
     curvature_hvps: int = 12
     curvature_batches: int = 2
-    ladder_low: int = -2
+    scout: bool = True
+    scout_fraction: float = 0.05
+    scout_ratio: float = 4.0
+    scout_candidates: int = 3
+    scout_extend: int = 4
+    ladder_low: int = -1
     ladder_high: int = 1
     ladder_ratio: float = 2.0
     min_candidates: int = 3
-    blocks: int = 2
-    max_blocks: int = 4
+    blocks: int = 1
+    max_blocks: int = 1
     max_rung: float = 0.25
     min_rung_steps: int = 8
-    extend_max: int = 8
-    horizon_probe: bool = True
+    extend_max: int = 0
+    horizon_probe: bool = False
     horizon_ratio: float = 0.25
-    horizon_alpha: float = 0.5
+    horizon_alpha: float = 0.2
     horizon_prior_sd: float = 0.35
     horizon_min_fraction: float = 1 / 64
     slope_min: float = -1.0
@@ -106,12 +129,15 @@ class Design:
     smooth: bool = True
     fit_window: int = 2
     seed_sd: float = 0.4
-    lean: float = 1.0
+    lean: float = 0.0
     ceiling_factor: float = 1.0
+    horizon_margin: float = 1.0
+    grid: int = 2
     cap_tested: bool = True
     blowup: float = 3.0
     adaptive_threshold: float = 0.05
     note_decades: float = 1.0
+    train_share: float = 0.78
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -130,9 +156,10 @@ class Design:
         if self.ladder_low > self.ladder_high:
             raise ConfigError(f"design.ladder_low = {self.ladder_low}: must be <= ladder_high "
                               f"= {self.ladder_high}; pass e.g. -3 and 2")
-        if not 1 <= self.blocks <= self.max_blocks:
-            raise ConfigError(f"design.blocks = {self.blocks}: must be in 1..max_blocks "
-                              f"({self.max_blocks}); pass e.g. 2")
+        if self.blocks < 1 or self.max_blocks < 1:
+            raise ConfigError(f"design.blocks = {self.blocks}, max_blocks = "
+                              f"{self.max_blocks}: both must be >= 1 (max_blocks below "
+                              "blocks runs blocks); pass e.g. 2")
         if self.ladder_ratio <= 1:
             raise ConfigError(f"design.ladder_ratio = {self.ladder_ratio}: must be > 1; "
                               "pass e.g. 2")
@@ -175,6 +202,7 @@ class Fitted:
         design: the design as it will run (knobs the budget could not afford switched off).
         range_steps: updates of the range test's sweep (0 when it does not run).
         rung_steps: updates of each search run.
+        scout_steps: updates of each scout run (0 when the scout does not run).
         n_candidates: candidates on the initial ladder.
         dropped: one line per thing the budget dropped or shortened, for the output.
     """
@@ -184,13 +212,11 @@ class Fitted:
     rung_steps: int
     n_candidates: int
     dropped: tuple[str, ...]
+    scout_steps: int = 0
 
 
 # the shortest horizon-probe run: shorter ones measure the first few updates, not a horizon
 _PROBE_MIN_STEPS = 4
-# the share of the budget planned for training: the rest covers validation passes and a
-# range test that runs past its planned end
-_TRAIN_SHARE = 0.85
 
 
 def _curvature_cost(design: Design, total_steps: int) -> float:
@@ -208,11 +234,12 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
     test goes, and last the search runs shorten below ``min_rung_steps`` (to 4 updates).
     Nothing is refused: on a tiny task the plan may cost more than the budget, and says so.
 
-    >>> f = fit_to_budget(DEFAULT_DESIGN, 92, 1.0)
-    >>> f.range_steps, f.design.curvature, f.n_candidates, f.rung_steps >= 8
-    (18, False, 3, True)
-    >>> fit_to_budget(DEFAULT_DESIGN, 5000, 1.0).dropped
-    ()
+    >>> f = fit_to_budget(DEFAULT_DESIGN, 300, 1.0)
+    >>> f.range_steps, f.scout_steps, f.n_candidates, f.rung_steps, f.dropped
+    (30, 15, 3, 48, ())
+    >>> f = fit_to_budget(DEFAULT_DESIGN, 92, 1.0)  # no room for a range test or a scout
+    >>> f.range_steps, f.scout_steps, f.n_candidates, f.rung_steps
+    (0, 0, 3, 23)
     """
     T = int(total_steps)
     d = design
@@ -228,19 +255,25 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
     n_cand = d.n_candidates
     low, high = d.ladder_low, d.ladder_high
     blocks, probe = d.blocks, d.horizon_probe
+    scout_steps = max(d.min_rung_steps, round(d.scout_fraction * T)) if d.scout else 0
 
     def search_runs() -> float:
         return blocks * n_cand + (n_cand * d.horizon_ratio if probe else 0.0)
 
     def rung() -> int:
-        left = _TRAIN_SHARE * budget * T - range_steps \
+        left = d.train_share * budget * T - range_steps \
+            - (d.scout_candidates + 1) * scout_steps \
             - (_curvature_cost(d, T) * T if curv else 0.0)
-        return int(min(d.max_rung * T, left / search_runs())) if left > 0 else 0
+        return int(min(round(d.max_rung * T), left / search_runs())) if left > 0 else 0
 
     steps = rung()
     if curv and steps < d.min_rung_steps:
         curv = False
         dropped.append("curvature skipped (its HVPs would shorten the search runs)")
+        steps = rung()
+    if scout_steps and (steps < d.min_rung_steps or steps < 2 * scout_steps):
+        scout_steps = 0
+        dropped.append("scout skipped (too few updates for both scout and ladder runs)")
         steps = rung()
     while steps < d.min_rung_steps and n_cand > d.min_candidates:
         # narrow the ladder from the side farther from the centre (the top first)
@@ -277,5 +310,6 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
     fitted = dataclasses.replace(d, curvature=curv, ladder_low=low, ladder_high=high,
                                  blocks=blocks, horizon_probe=probe,
                                  max_blocks=max(blocks, d.max_blocks),
-                                 range_test=range_steps > 0)
-    return Fitted(fitted, range_steps, min(steps, T), n_cand, tuple(dropped))
+                                 range_test=range_steps > 0, scout=scout_steps > 0)
+    return Fitted(fitted, range_steps, min(steps, T), n_cand, tuple(dropped),
+                  min(scout_steps, T))

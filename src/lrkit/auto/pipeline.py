@@ -3,25 +3,31 @@
 The stages, each a ``Stage`` in the result (name, one-line summary, cost, numbers):
 
 1. **budget** — the design (``lrkit.auto.design``) fitted to the task's budget: a short
-   run gets a shorter range test, no curvature, fewer candidates or one block, and the
-   stage says what was dropped. Nothing is refused.
+   run gets a shorter range test, no scout, fewer candidates, and the stage says what was
+   dropped. Nothing is refused.
 2. **prior** — the calculator's textbook LR for the task's optimizer (free).
 3. **range test** — ``lrkit.rangetest.find`` on a short sweep; its constant-LR suggestion
-   mapped to the schedule's peak centres the ladder (pulled towards the prior when the
-   test doubts its own curve), and the LR where the sweep diverged caps the choice.
-4. **curvature** — SGD family only, where the budget affords it: the sharpness at
-   initialisation and the stability ceiling it implies (reported; it bounds nothing).
-5. **search** — a factor-2 ladder of peak LRs on compressed runs, in common-random-number
-   blocks (every candidate of a block shares its seed: initial weights, data order,
-   dropout). The ladder grows past an edge that holds the best. A shorter copy of block 0
-   (the horizon probe) measures how the best LR moves with the run's length on this task.
-   More blocks are trained, up to ``max_budget``, while the estimate's spread times the
-   curve's steepness says a miss would cost more than ``adaptive_threshold``.
-6. **choice** — the minimum of a quadratic fitted to the pooled losses (not the best grid
-   point), moved down for the full run's longer horizon (the probe's slope shrunk towards
-   the prior), then leaned low by the amount that minimises the expected regret given the
-   spread and the two sides' steepness, and never above the stability ceiling (the
-   range test's divergence point and any unstable search run).
+   mapped to the schedule's peak is where the search starts (pulled towards the prior when
+   the test doubts its own curve, and kept within ``prior_octaves`` of it), and the LR
+   where the sweep diverged caps the ladder and the choice.
+4. **curvature** — optional (off by default: it cost up to a third of a run and bounded
+   nothing): the sharpness at initialisation and the stability ceiling it implies.
+5. **search** — first a *scout*: short runs (``scout_fraction`` of a run) on a coarse
+   ladder (factor 4) around the range test's centre and towards the prior, grown past an
+   edge that holds the best, to find the bowl; then a factor-2 *ladder* of three longer
+   runs (the rest of the budget: about a fifth of a run each) centred on the scout's
+   minimum. Every run of a stage shares one seed (common random numbers: initial weights,
+   data order, dropout). When no run beats the untrained model's validation loss, the
+   candidates are ranked by their training loss instead, and the output says so.
+6. **choice** — the minimum of a quadratic fitted to the ladder's losses (not the best
+   grid point), moved down for the full run's longer horizon by a prior slope
+   (``horizon_alpha`` octaves per octave of length, measured across the zoo's dev pairs
+   by ``benchmarks/auto/horizon.py``), never above the stability ceiling, and rounded to
+   ``2**(1/4)`` steps. The ceiling is the lowest LR seen unstable (the range test's
+   divergence; a search run that diverged or ended above three times the best loss) moved
+   down by ``horizon_margin`` octaves per octave between that run's length and the full
+   run's (a longer run destabilises at a lower LR), and the highest LR a search run
+   trained stably (no extrapolation past what was seen to train).
 
 Cost is gradient work in units of the user's full run: every candidate's updates, the
 range test, the HVPs (two gradients each) and validation passes (a third each),
@@ -42,7 +48,7 @@ from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
 from lrkit.auto.prior import Prior, optimizer_prior
 from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer, run_key
-from lrkit.auto.search import Trial, extend_edges, pooled, run_block
+from lrkit.auto.search import Trial, best_lr, by_train_loss, extend_edges, pooled, run_block
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
@@ -180,10 +186,10 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     Raises:
         ConfigError: a bad task reference or budget.
 
-    >>> rec = auto("breast-cancer-logreg", budget=0.5, curvature=False)
+    >>> rec = auto("breast-cancer-logreg")
     >>> [s.name for s in rec.stages]
     ['budget', 'prior', 'range test', 'search', 'choice']
-    >>> rec.lr > 0 and rec.cost_runs <= 1.0
+    >>> rec.lr > 0 and rec.cost_runs <= 2.0  # about 1, never above max_budget (2)
     True
     """
     started = time.perf_counter()
@@ -221,6 +227,10 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         stages.append(Stage("range test", rt["summary"], rt["cost_runs"], rt["data"]))
         notify("range test", spent)
     centre, unsure = _ladder_center(rt["data"] if rt else None, prior, d.range_test_trust)
+    # zoo pairs' best LRs lie within 11 octaves of the textbook value: a range-test centre
+    # further out is a failed sweep (a flat loss), not a finding
+    centre = _on_grid(min(max(centre, prior.lr / 2.0 ** d.prior_octaves),
+                          prior.lr * 2.0 ** d.prior_octaves), d.grid)
 
     curv: Stage | None = None
     if d.curvature:
@@ -234,26 +244,47 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     # the range test's divergence point caps the ladder and the choice: it is a constant
     # LR that blew up within a few updates, so a peak above it is not worth a run
     rt_ceiling = rt["data"]["diverged_at"] if rt and rt["data"]["diverged_at"] else math.inf
-    ladder = [centre * d.ladder_ratio ** k for k in range(d.ladder_low, d.ladder_high + 1)]
-    ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
     steps = fitted.rung_steps
     seeds = [seed + b for b in range(d.blocks)]
+    trials: list[Trial] = []
+    scout: list[Trial] = []
 
     def tick(t: Trial) -> None:
-        notify("search", spent + sum(x.cost_runs for x in trials) + t.cost_runs)
+        notify("search", spent + sum(x.cost_runs for x in trials + scout) + t.cost_runs)
 
-    trials: list[Trial] = []
+    # the untrained model's validation loss: a search in which no run beats it has no
+    # validation signal at its length (the val set may hold what training reaches late)
+    untrained = runner.memo(run_key(task, 0.0, seed, 0) + "/untrained",
+                            lambda: {"loss": _untrained_loss(task, seed)})["loss"]
+    pre_search = spent
+    spent += _eval_cost(task)
+    metric = "val"
+    if d.scout:
+        scout, centre, metric = _scout(task, runner, centre, prior.lr, seeds[0],
+                                       fitted.scout_steps, steps, d, rt_ceiling, tick,
+                                       untrained)
+        spent += sum(t.cost_runs for t in scout)
+    ladder = [centre * d.ladder_ratio ** k for k in range(d.ladder_low, d.ladder_high + 1)]
+    ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
     trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
-                        on_trial=tick)
+                        on_trial=tick, metric=metric)
+    if metric == "val" and _no_signal(trials, untrained):
+        metric, trials = "train", by_train_loss(trials)
+    if metric == "train":
+        notes.append(f"no search run improved on the untrained model's validation loss "
+                     f"({untrained:.4g}): candidates were ranked by their training loss "
+                     "(check that the validation set resembles the training data)")
     # extensions are paid from what the plan leaves under max_budget
     one = trials[0].cost_runs if trials else steps / task.total_steps
     planned = (d.blocks - 1) * len(ladder) * one + (
         len(ladder) * one * d.horizon_ratio if d.horizon_probe else 0.0)
     afford = int((top - spent - sum(t.cost_runs for t in trials) - planned)
                  / (one * d.blocks))
+    # without a scout the ladder has to find the bowl itself: it may grow as far
+    most = d.extend_max if d.scout else max(d.extend_max, d.scout_extend)
     trials = extend_edges(task, runner, trials, seeds=seeds[:1], steps=steps,
-                          ratio=d.ladder_ratio, most=max(0, min(d.extend_max, afford)),
-                          ceiling=rt_ceiling, on_trial=tick)
+                          ratio=d.ladder_ratio, most=max(0, min(most, afford)),
+                          ceiling=rt_ceiling, on_trial=tick, metric=metric)
     extensions = len({t.lr for t in trials}) - len(ladder)
     # the other blocks train block 0's LRs near its best: far ones only located the bowl
     local = _local_ladder(trials, d)
@@ -294,11 +325,12 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
                                    extensions, top - spent)
         extensions += more
         est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
-    if est is not None and not added:
+    if est is not None and not added and d.max_blocks > d.blocks:
         added.append(f"stopped at {len(seeds)} block(s): expected miss from the spread "
                      f"{est['fit_regret']:.1%} <= {d.adaptive_threshold:.0%}")
-    search_cost = sum(t.cost_runs for t in trials + probe)
-    spent += search_cost
+    # the search stage's cost: the untrained loss's validation pass, scout, ladder, probe
+    search_cost = _eval_cost(task) + sum(t.cost_runs for t in trials + probe + scout)
+    spent = pre_search + search_cost
     n_lrs = len({t.lr for t in trials if t.rung == 0})
     stages.append(Stage(
         "search",
@@ -306,16 +338,20 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         + (" (range test unsure: pulled towards the prior)" if unsure else "")
         + f" x {len(seeds)} seeded block(s) at {steps} updates ({steps / task.total_steps:.0%}"
         f" of a run)" + (f", ladder extended {extensions}x past an edge" if extensions else "")
-        + (f", horizon probe at {probe_steps} updates" if probe else "") + "; "
+        + (f", horizon probe at {probe_steps} updates" if probe else "")
+        + (f", centred by a scout of {len(scout)} LRs at {fitted.scout_steps} updates"
+           if scout else "") + "; "
         + "; ".join(added),
         search_cost,
         {"center": centre, "ladder": sorted({t.lr for t in trials if t.rung == 0}),
          "steps": steps, "probe_steps": probe_steps if probe else 0, "blocks": len(seeds),
+         "scout_steps": fitted.scout_steps if scout else 0,
+         "scout_curve": [[lr, loss] for lr, loss in pooled(scout, rung=2)],
          "seeds": seeds, "extensions": extensions, "budget_reasons": added,
          "curve": [[lr, loss] for lr, loss in pooled(trials)]}))
-    trials += probe
+    trials += probe + scout
 
-    ceilings = _ceilings(rt_ceiling, trials, d)
+    ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps)
     choice = _choose(est, ceilings, centre, d)
     stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
     notes += [f"budget: {line}" for line in added if "added" in line or "pass" in line]
@@ -344,6 +380,65 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
                  {"budget": budget, "max_budget": max_budget, "total_steps": task.total_steps,
                   "range_steps": fitted.range_steps, "rung_steps": fitted.rung_steps,
                   "n_candidates": fitted.n_candidates, "dropped": list(fitted.dropped)})
+
+
+def _scout(task: Task, runner: Runner, centre: float, prior: float, seed: int, steps: int,
+           main_steps: int, d: Design, ceiling: float,
+           tick: Callable[[Trial], None], untrained: float) -> tuple[list[Trial], float, str]:
+    """Short runs on a coarse ladder (factor ``scout_ratio``) around ``centre``, grown past
+    an edge that holds the best; returns them and the ladder's new centre: the scout's
+    minimum moved down for the ladder's longer runs (``horizon_alpha``), on the grid."""
+    half = d.scout_candidates // 2
+    lrs = [centre * d.scout_ratio ** k for k in range(-half, d.scout_candidates - half)]
+    # a range test far from the textbook LR is as often a failed sweep as a finding: the
+    # coarse ladder also reaches towards the prior (up to scout_candidates more runs)
+    step = math.log2(d.scout_ratio)
+    toward = round(math.log2(prior / centre) / step)
+    for _ in range(min(abs(toward), d.scout_candidates)):
+        edge = max(lrs) if toward > 0 else min(lrs)
+        lrs.append(edge * d.scout_ratio ** (1 if toward > 0 else -1))
+    lrs = sorted(lr for lr in lrs if lr < ceiling) or [ceiling / d.scout_ratio]
+    runs = run_block(task, runner, lrs, block=0, seed=seed, steps=steps, rung=2, on_trial=tick)
+    metric = "val"
+    if _no_signal(runs, untrained):
+        metric, runs = "train", by_train_loss(runs)
+    # past an edge in growing steps (a range test can be many octaves off), then the
+    # gaps beside the best halved down to the scout's spacing
+    runs = extend_edges(task, runner, runs, seeds=[seed], steps=steps, ratio=d.scout_ratio,
+                        most=d.scout_extend, ceiling=ceiling, rung=2, on_trial=tick,
+                        metric=metric)
+    curve = pooled(runs, rung=2)
+    if not any(math.isfinite(loss) for _, loss in curve):
+        return runs, _on_grid(min(lrs) / d.scout_ratio, d.grid), metric
+    best = math.log2(best_lr(curve))
+    m = smooth_minimum([math.log2(lr) for lr, _ in curve], [loss for _, loss in curve],
+                       window=2 * math.log2(d.scout_ratio))
+    x = m.x if m.fitted else best
+    shift = d.horizon_alpha * max(0.0, math.log2(main_steps / steps))
+    return runs, _on_grid(2.0 ** (x - shift), d.grid), metric
+
+
+def _no_signal(trials: list[Trial], untrained: float) -> bool:
+    """True when no finite run ended below the untrained model's validation loss."""
+    return math.isfinite(untrained) and not any(
+        math.isfinite(t.loss) and t.loss < untrained * (1 - 1e-3) for t in trials)
+
+
+def _untrained_loss(task: Task, seed: int) -> float:
+    """The validation loss of the model as ``train(task, lr, seed)`` initialises it."""
+    from lrkit.device import evaluate, model_device
+    from lrkit.tasks import seeded_rng
+    from lrkit.tasks.data import fixed_batches
+
+    with seeded_rng(seed):
+        model = task.model()
+    return float(evaluate(model, task.loss_fn, fixed_batches(task.val_data, 512),
+                          model_device(model), task.forward))
+
+
+def _eval_cost(task: Task) -> float:
+    """One validation pass in runs (a forward pass is a third of an update)."""
+    return len(task.val_data) / (3.0 * task.batch_size) / task.total_steps
 
 
 def _extend_all(task: Task, runner: Runner, trials: list[Trial], seeds: list[int],
@@ -454,9 +549,11 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
             "fit_regret": fit_regret}
 
 
-def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design) -> dict[str, float]:
+def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
+              total_steps: int) -> dict[str, float]:
     """The lowest LR seen unstable: the range test's divergence, and any search run that
-    diverged or ended above ``blowup`` times the best loss of its block."""
+    diverged or ended above ``blowup`` times the best loss of its block, moved down by
+    ``horizon_margin`` octaves per octave between that run's length and the full run's."""
     out: dict[str, float] = {}
     if math.isfinite(rt_ceiling):
         out["range test divergence"] = rt_ceiling
@@ -470,7 +567,14 @@ def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design) -> dict[str, fl
         and t.lr > min(x.lr for x in trials if x.block == t.block and x.rung == t.rung
                        and x.loss == best[(t.block, t.rung)]))]
     if unstable:
-        out["unstable search run"] = min(unstable)
+        # a full run destabilises at a lower LR than a short one (sharpness grows as it
+        # trains; more updates at the peak LR): the longer the extrapolation, the wider
+        # the margin
+        lowest = min(unstable)
+        length = min(t.steps for t in trials if t.lr == lowest and (
+            not math.isfinite(t.loss) or t.lr in unstable))
+        octaves = max(0.0, math.log2(total_steps / max(length, 1)))
+        out["unstable search run"] = lowest / 2.0 ** (d.horizon_margin * octaves)
     stable = [t.lr for t in trials if math.isfinite(t.loss) and t.lr not in unstable]
     if d.cap_tested and stable:
         # a ceiling is a factor above the cap: leave room for ceiling_factor
@@ -492,12 +596,12 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
     lean = min(0.0, d.lean * risk_offset(spread, k_low=est["k_low_eff"],
                                          k_high=est["k_high_eff"]))
     x = est["x"] - est["shift"] + lean
-    lr = 2.0 ** x
+    lr = _on_grid(2.0 ** x, 2 * d.grid)
     cap = min(ceilings.values(), default=math.inf) * d.ceiling_factor
     capped_by = ""
-    if lr > cap:
+    if lr > cap * 1.0001:
         capped_by = min(ceilings, key=lambda k: ceilings[k])
-        lr = cap
+        lr = _on_grid(cap, 2 * d.grid, down=True)
     probe = ("measured slope " + f"{est['measured_slope']:+.2f}" + " shrunk to "
              if est["measured_slope"] is not None else "prior slope ")
     summary = (f"LR {lr:.3g}: the fit's minimum {2 ** est['x']:.3g} at {est['fraction']:.0%} "
@@ -512,6 +616,19 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
                  "ceiling": cap if math.isfinite(cap) else None, "capped_by": capped_by,
                  "fit_lr": 2 ** est["x"]})
     return {"lr": lr, "fallback": False, "summary": summary, "data": data}
+
+
+def _on_grid(lr: float, per_octave: int, down: bool = False) -> float:
+    """``lr`` rounded to the grid ``2**(k/per_octave)`` (``down``: the point at or below).
+
+    >>> _on_grid(0.3, 2), _on_grid(0.3, 0), _on_grid(1.2, 4, down=True)
+    (0.3535533905932738, 0.3, 1.189207115002721)
+    """
+    if per_octave <= 0 or not (math.isfinite(lr) and lr > 0):
+        return lr
+    k = math.log2(lr) * per_octave
+    k = math.floor(k + 1e-9) if down else round(k)
+    return 2.0 ** (k / per_octave)
 
 
 def _disagreements(lr: float, prior: Prior, rt: dict[str, Any] | None, curv: Stage | None,

@@ -57,18 +57,21 @@ def default_trainer(task: Task, lr: float, seed: int, total_steps: int) -> Train
 
 
 def fake_trainer(curve: Callable[[float], float], *,
-                 noise: Callable[[float, int], float] | None = None) -> Trainer:
+                 noise: Callable[[float, int], float] | None = None,
+                 train_curve: Callable[[float], float] | None = None) -> Trainer:
     """A trainer that trains nothing: the final loss is ``curve(lr)`` (+ ``noise(lr, seed)``).
 
     For tests of the pick logic: a known loss-against-LR curve, exactly, in microseconds.
-    A non-finite value is a diverged run.
+    A non-finite value is a diverged run. The training loss is ``train_curve(lr)`` (default:
+    the validation loss).
     """
 
     def trainer(task: Task, lr: float, seed: int, total_steps: int) -> TrainResult:
         loss = float(curve(lr)) + (0.0 if noise is None else float(noise(lr, seed)))
         diverged = not math.isfinite(loss)
         final = math.inf if diverged else loss
-        return TrainResult(val_losses=[final], train_losses=[final], final_val_loss=final,
+        fit = final if train_curve is None else float(train_curve(lr))
+        return TrainResult(val_losses=[final], train_losses=[fit], final_val_loss=final,
                            diverged=diverged, steps=int(total_steps), seconds=0.0,
                            lr=float(lr), seed=int(seed))
 

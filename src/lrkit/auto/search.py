@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from lrkit.auto.runs import Runner
 from lrkit.tasks import Task, TrainResult
 
-__all__ = ["Trial", "extend_edges", "pooled", "run_block", "run_many", "successive_halving"]
+__all__ = ["Trial", "best_lr", "by_train_loss", "extend_edges", "pooled", "run_block",
+           "run_many", "successive_halving"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Trial:
 
     Attributes:
         lr: the peak LR of the schedule.
-        rung: 0 for the search's runs, 1 for the shorter horizon probe.
+        rung: 0 for the search's runs, 1 for the shorter horizon probe, 2 for the scout.
         steps: updates trained (the schedule spans exactly this many).
         val_losses: validation loss after each (possibly partial) epoch.
         loss: the final validation loss, ``inf`` if the run diverged.
@@ -44,6 +45,9 @@ class Trial:
             pass counts a third of an update) over the real run's updates.
         block: the common-random-number block (its seed is the pipeline's seed + block).
         seed: the run's seed.
+        train_loss: the mean training loss of its last epoch (``inf`` if it diverged).
+        metric: what ``loss`` holds: ``"val"`` (the final validation loss) or ``"train"``
+            (``train_loss``: used when no run improved on the untrained validation loss).
     """
 
     lr: float
@@ -54,6 +58,8 @@ class Trial:
     cost_runs: float
     block: int = 0
     seed: int = 0
+    train_loss: float = math.inf
+    metric: str = "val"
 
 
 def _eval_updates(task: Task, n_evals: int) -> float:
@@ -62,23 +68,28 @@ def _eval_updates(task: Task, n_evals: int) -> float:
 
 
 def _trial(task: Task, result: TrainResult, lr: float, *, block: int, seed: int,
-           rung: int) -> Trial:
-    """Score one trained candidate."""
+           rung: int, metric: str = "val") -> Trial:
+    """Score one trained candidate by ``metric`` (its final validation or training loss)."""
     work = result.steps + _eval_updates(task, len(result.val_losses))
+    val = result.final_val_loss if math.isfinite(result.final_val_loss) else math.inf
+    last = result.train_losses[-1] if result.train_losses else math.inf
+    train_loss = last if math.isfinite(last) and math.isfinite(val) else math.inf
     return Trial(lr=float(lr), rung=rung, steps=result.steps,
                  val_losses=tuple(result.val_losses),
-                 loss=result.final_val_loss if math.isfinite(result.final_val_loss)
-                 else math.inf, cost_runs=work / task.total_steps, block=block, seed=seed)
+                 loss=train_loss if metric == "train" else val,
+                 cost_runs=work / task.total_steps, block=block, seed=seed,
+                 train_loss=train_loss, metric=metric)
 
 
 def run_many(task: Task, runner: Runner, jobs: Sequence[tuple[float, int, int]], *,
              steps: int, rung: int = 0,
-             on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+             on_trial: Callable[[Trial], None] | None = None,
+             metric: str = "val") -> list[Trial]:
     """Train independent candidates ``(lr, block, seed)`` as one batch (the runner's
     executor may train them at once) and score them, in that order."""
     def score(i: int, result: TrainResult) -> Trial:
         lr, block, seed = jobs[i]
-        return _trial(task, result, lr, block=block, seed=seed, rung=rung)
+        return _trial(task, result, lr, block=block, seed=seed, rung=rung, metric=metric)
 
     results = runner.train_many(
         task, [(lr, seed, steps) for lr, _, seed in jobs],
@@ -87,19 +98,26 @@ def run_many(task: Task, runner: Runner, jobs: Sequence[tuple[float, int, int]],
 
 
 def run_one(task: Task, runner: Runner, lr: float, *, block: int, seed: int, steps: int,
-            rung: int = 0, on_trial: Callable[[Trial], None] | None = None) -> Trial:
-    """Train one candidate (through the runner's cache) and score it."""
+            rung: int = 0, on_trial: Callable[[Trial], None] | None = None,
+            metric: str = "val") -> Trial:
+    """Train one candidate (through the runner's cache) and score it by ``metric``."""
     return run_many(task, runner, [(lr, block, seed)], steps=steps, rung=rung,
-                    on_trial=on_trial)[0]
+                    on_trial=on_trial, metric=metric)[0]
 
 
 def run_block(task: Task, runner: Runner, lrs: Sequence[float], *, block: int, seed: int,
               steps: int, rung: int = 0,
-              on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+              on_trial: Callable[[Trial], None] | None = None,
+              metric: str = "val") -> list[Trial]:
     """Train every LR of ``lrs`` with one seed (a common-random-number block), as one
     batch."""
     return run_many(task, runner, [(lr, block, seed) for lr in lrs], steps=steps, rung=rung,
-                    on_trial=on_trial)
+                    on_trial=on_trial, metric=metric)
+
+
+def by_train_loss(trials: Sequence[Trial]) -> list[Trial]:
+    """``trials`` scored by their training loss instead (``metric="train"``)."""
+    return [dataclasses.replace(t, loss=t.train_loss, metric="train") for t in trials]
 
 
 def pooled(trials: Sequence[Trial], rung: int = 0) -> list[tuple[float, float]]:
@@ -124,6 +142,21 @@ def pooled(trials: Sequence[Trial], rung: int = 0) -> list[tuple[float, float]]:
             for lr, v in sorted(by_lr.items()) if set(v) == blocks]
 
 
+def best_lr(curve: Sequence[tuple[float, float]], tie: float = 1e-3) -> float:
+    """The LR of the lowest loss; on a flat curve (every loss within ``tie``, relative, of
+    the lowest) the highest LR: LRs that all leave the loss where it was are not training
+    yet, so a flat curve points up, not down.
+
+    >>> best_lr([(1.0, 2.0), (2.0, 2.0), (4.0, 2.0)]), best_lr([(1.0, 1.0), (2.0, 2.0)])
+    (4.0, 1.0)
+    """
+    finite = [(lr, loss) for lr, loss in curve if math.isfinite(loss)]
+    low = min(loss for _, loss in finite)
+    if all(loss - low <= tie * abs(low) for _, loss in finite):
+        return max(lr for lr, _ in finite)
+    return min(finite, key=lambda p: (p[1], p[0]))[0]
+
+
 def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
              reach: dict[str, int], fill: bool = True) -> float | None:
     """The next LR that brackets or resolves the minimum of ``curve``, or None when done.
@@ -135,7 +168,7 @@ def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
     finite = [(lr, loss) for lr, loss in curve if math.isfinite(loss)]
     if len(curve) < 2 or not finite:
         return None
-    best = min(finite, key=lambda p: (p[1], p[0]))[0]
+    best = best_lr(finite)
     lrs = [lr for lr, _ in curve]
     i = lrs.index(best)
     if i == len(lrs) - 1:
@@ -162,7 +195,8 @@ def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
 def extend_edges(task: Task, runner: Runner, trials: list[Trial], *, seeds: Sequence[int],
                  steps: int, ratio: float, most: int, ceiling: float = math.inf,
                  rung: int = 0, fill: bool = True,
-                 on_trial: Callable[[Trial], None] | None = None) -> list[Trial]:
+                 on_trial: Callable[[Trial], None] | None = None,
+                 metric: str = "val") -> list[Trial]:
     """Grow the ladder past an edge that holds the best, then close the gaps beside it.
 
     Every block (``seeds[b]`` is block b's seed) trains each new LR, so the blocks keep one
@@ -179,7 +213,7 @@ def extend_edges(task: Task, runner: Runner, trials: list[Trial], *, seeds: Sequ
         have = {t.block for t in trials if t.rung == rung and t.lr == new}
         trials += run_many(task, runner, [(new, b, s) for b, s in enumerate(seeds)
                                           if b not in have],
-                           steps=steps, rung=rung, on_trial=on_trial)
+                           steps=steps, rung=rung, on_trial=on_trial, metric=metric)
     return trials
 
 
