@@ -351,7 +351,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
          "curve": [[lr, loss] for lr, loss in pooled(trials)]}))
     trials += probe + scout
 
-    ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps)
+    ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps, untrained)
     choice = _choose(est, ceilings, centre, d)
     stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
     notes += [f"budget: {line}" for line in added if "added" in line or "pass" in line]
@@ -550,10 +550,12 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
 
 
 def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
-              total_steps: int) -> dict[str, float]:
-    """The lowest LR seen unstable: the range test's divergence, and any search run that
-    diverged or ended above ``blowup`` times the best loss of its block, moved down by
-    ``horizon_margin`` octaves per octave between that run's length and the full run's."""
+              total_steps: int, untrained: float = math.inf) -> dict[str, float]:
+    """The lowest LR seen unstable: the range test's divergence, and any search run above
+    the best of its stage that diverged, ended above ``blowup`` times that best, or ended
+    above the untrained model's validation loss (worse than not training: the zoo's own
+    definition of a divergence), moved down by ``horizon_margin`` octaves per octave
+    between that run's length and the full run's."""
     out: dict[str, float] = {}
     if math.isfinite(rt_ceiling):
         out["range test divergence"] = rt_ceiling
@@ -562,10 +564,14 @@ def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
         if math.isfinite(t.loss):
             key = (t.block, t.rung)
             best[key] = min(best.get(key, math.inf), t.loss)
+    def worse(t: Trial) -> bool:
+        ref = best.get((t.block, t.rung), 0.0)
+        return (ref > 0 and t.loss > d.blowup * ref) or (
+            t.metric == "val" and t.loss > untrained > ref)
+
     unstable = [t.lr for t in trials if not math.isfinite(t.loss) or (
-        best.get((t.block, t.rung), 0.0) > 0 and t.loss > d.blowup * best[(t.block, t.rung)]
-        and t.lr > min(x.lr for x in trials if x.block == t.block and x.rung == t.rung
-                       and x.loss == best[(t.block, t.rung)]))]
+        worse(t) and t.lr > min(x.lr for x in trials if x.block == t.block
+                                and x.rung == t.rung and x.loss == best[(t.block, t.rung)]))]
     if unstable:
         # a full run destabilises at a lower LR than a short one (sharpness grows as it
         # trains; more updates at the peak LR): the longer the extrapolation, the wider
