@@ -29,7 +29,7 @@ postgres_url = _tune.postgres_url  # initdb + pg_ctl on 127.0.0.1, removed at th
 SCRIPT = """
 import dataclasses, json, sys
 from lrkit.auto import Executor, auto
-rec = auto(sys.argv[1], budget=0.5, curvature=False,
+rec = auto(sys.argv[1], budget=1.0, curvature=False,
            executor=Executor(storage=sys.argv[2], poll_seconds=0.2))
 print(json.dumps({"lr": rec.lr, "cost_runs": rec.cost_runs,
                   "trials": [dataclasses.astuple(t) for t in rec.trials],
@@ -45,7 +45,7 @@ def _in_process() -> dict:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the subprocesses (OMP_NUM_THREADS=1) and local workers
     try:
-        rec = auto(TASK, budget=0.5, curvature=False)
+        rec = auto(TASK, budget=1.0, curvature=False)
     finally:
         torch.set_num_threads(threads)
     # through JSON, as the subprocesses print it (tuples become lists)
@@ -96,7 +96,7 @@ def test_local_ray_gives_the_in_process_recommendation() -> None:
              configure_logging=False)
     try:
         # the task travels as its file reference and is loaded on the Ray worker
-        rec = auto(TASK, budget=0.5, curvature=False,
+        rec = auto(TASK, budget=1.0, curvature=False,
                    executor=Executor(backend="ray", workers=2))
     finally:
         ray.shutdown()
