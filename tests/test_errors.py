@@ -86,13 +86,6 @@ def test_every_raise_site_names_the_parameter_the_rule_and_the_fix(where, line, 
         assert "; " in text, f"{where}:{line}: {text!r} gives no '; <fix>'"
 
 
-# Library raise sites whose message still opens with a CLI flag (from Python too); owned
-# by the auto executor's author. Any other library site must name the Python parameter and
-# let the CLI spell it (a structured error, or ``lrkit._check``).
-FLAG_HEAD_YET = {("auto/executor.py", "--workers"), ("auto/executor.py", "--backend"),
-                 ("auto/executor.py", "--storage")}
-
-
 def _flag_head(call: ast.Call) -> str | None:
     """The CLI flag a raise site names as its parameter, or None."""
     if call.args:
@@ -112,7 +105,7 @@ LIBRARY_SITES = [(w, n, c) for w, n, c in SITES if not w.startswith("cli/")]
                          ids=[f"{w}:{n}" for w, n, _ in LIBRARY_SITES])
 def test_a_library_error_names_the_python_parameter_not_a_flag(where, line, call):
     head = _flag_head(call)
-    assert head is None or (where, head) in FLAG_HEAD_YET, (
+    assert head is None, (
         f"{where}:{line}: opens with {head} from Python; build the error from its parts "
         "(parameter='python_name', ...) so the CLI spells the flag")
 

@@ -29,7 +29,7 @@ in-process path with ``OMP_NUM_THREADS=1`` (or ``torch.set_num_threads(1)``) to 
 >>> Executor(workers=0)
 Traceback (most recent call last):
 ...
-lrkit.errors.ConfigError: --workers = 0: must be an integer >= 1; pass e.g. 2
+lrkit.errors.ConfigError: workers = 0: must be >= 1; pass e.g. 2
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lrkit._check import INPUT as check
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, TrainResult
 
@@ -53,24 +54,6 @@ Spec = tuple[float, int, int]
 TrainerFn = Callable[[Task, float, int, int], TrainResult]
 
 
-def _record(result: TrainResult) -> dict[str, Any]:
-    """A TrainResult as a JSON-ready record (the store writes inf as a string)."""
-    return {"val_losses": [float(v) for v in result.val_losses],
-            "train_losses": [float(v) for v in result.train_losses],
-            "final_val_loss": float(result.final_val_loss), "diverged": bool(result.diverged),
-            "steps": int(result.steps), "seconds": float(result.seconds),
-            "lr": float(result.lr), "seed": int(result.seed)}
-
-
-def _result(record: dict[str, Any]) -> TrainResult:
-    return TrainResult(val_losses=[float(v) for v in record["val_losses"]],
-                       train_losses=[float(v) for v in record["train_losses"]],
-                       final_val_loss=float(record["final_val_loss"]),
-                       diverged=bool(record["diverged"]), steps=int(record["steps"]),
-                       seconds=float(record["seconds"]), lr=float(record["lr"]),
-                       seed=int(record["seed"]))
-
-
 @dataclasses.dataclass(frozen=True)
 class _Candidate:
     """compare's ``work`` hook for one candidate: train it, return its record (picklable
@@ -79,7 +62,7 @@ class _Candidate:
     trainer: TrainerFn
 
     def __call__(self, task: Task, unit: Any) -> dict[str, Any]:
-        return _record(self.trainer(task, unit.lr, unit.seed, unit.steps))
+        return self.trainer(task, unit.lr, unit.seed, unit.steps).to_record()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,22 +107,17 @@ class Executor:
                                                 repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) \
-                or self.workers < 1:
-            raise ConfigError(f"--workers = {self.workers!r}: must be an integer >= 1; "
-                              "pass e.g. 2")
+        # the same checks as compare's backends (lrkit.compare.execute), named per surface
+        check.count("workers", self.workers, example="2", exact=True)
         if self.backend not in BACKENDS:
-            raise ConfigError(f"--backend = {self.backend!r}: unknown; use one of "
-                              f"{', '.join(BACKENDS)}")
+            raise check.fail("backend", self.backend, "unknown",
+                             f"use one of {', '.join(BACKENDS)}")
         if self.storage is not None and (not isinstance(self.storage, str) or
                                          self.storage.strip() in ("", "memory", ":memory:")):
-                raise ConfigError(f"--storage = {self.storage!r}: an in-memory study is not "
-                                  "shared with other processes; pass postgresql://USER:PW@"
-                                  "HOST/DB (many machines) or sqlite:///auto.db (this one)")
-        if isinstance(self.poll_seconds, bool) or not isinstance(
-                self.poll_seconds, int | float) or not (0 < self.poll_seconds < math.inf):
-            raise ConfigError(f"poll_seconds = {self.poll_seconds!r}: must be a number > 0; "
-                              "pass e.g. 2.0")
+            raise check.fail("storage", self.storage, "an in-memory study is not shared with "
+                             "other processes", "pass postgresql://USER:PW@HOST/DB (many "
+                             "machines) or sqlite:///auto.db (this one)")
+        check.positive("poll_seconds", self.poll_seconds, example="2.0")
 
     @property
     def in_process(self) -> bool:
@@ -194,7 +172,7 @@ class Executor:
                       label=f"lr={lr:.4g} seed {seed} ({steps} updates)")
                  for key, (lr, seed, steps) in zip(keys, specs, strict=True)]
         records = self._execute(task, _Candidate(trainer), units, self.workers, self.backend)
-        return [_result(records[key]) for key in keys]
+        return [TrainResult.from_record(records[key]) for key in keys]
 
     def memo(self, task: Task, key: str, compute: Callable[[], dict[str, Any]]
              ) -> dict[str, Any]:

@@ -111,12 +111,20 @@ class MemoryRunCache:
         self._runs[key] = result
 
 
+def _row(key: str, result: TrainResult) -> dict[str, Any]:
+    """The run cache's line for ``result``: its record (``TrainResult.to_record``) with
+    null for a non-finite loss (JSON has no inf), the short key ``final`` the cache files
+    have always used, and seconds to 0.1 ms."""
+    record = result.to_record()
+    final = record.pop("final_val_loss")
+    record["seconds"] = round(record["seconds"], 4)
+    return {"key": key, **record, "final": _finite(final),
+            "val_losses": [_finite(v) for v in record["val_losses"]],
+            "train_losses": [_finite(v) for v in record["train_losses"]]}
+
+
 def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
-
-
-def _value(x: Any) -> float:
-    return math.inf if x is None else float(x)
 
 
 class JsonlRunCache(MemoryRunCache):
@@ -137,20 +145,11 @@ class JsonlRunCache(MemoryRunCache):
                 if "doc" in row:
                     self._docs[row["key"]] = row["doc"]
                     continue
-                self._runs[row["key"]] = TrainResult(
-                    val_losses=[_value(v) for v in row["val_losses"]],
-                    train_losses=[_value(v) for v in row["train_losses"]],
-                    final_val_loss=_value(row["final"]), diverged=row["diverged"],
-                    steps=row["steps"], seconds=row["seconds"], lr=row["lr"],
-                    seed=row["seed"])
+                self._runs[row["key"]] = TrainResult.from_record(row)
 
     def put(self, key: str, result: TrainResult) -> None:
         """Keep ``result`` under ``key`` and append it to the file."""
-        row = {"key": key, "lr": result.lr, "seed": result.seed, "steps": result.steps,
-               "final": _finite(result.final_val_loss), "diverged": result.diverged,
-               "seconds": round(result.seconds, 4),
-               "val_losses": [_finite(v) for v in result.val_losses],
-               "train_losses": [_finite(v) for v in result.train_losses]}
+        row = _row(key, result)
         self._append(row)
         super().put(key, result)
 

@@ -52,6 +52,46 @@ class TrainResult:
     lr: float = math.nan
     seed: int = 0
 
+    def to_record(self) -> dict[str, Any]:
+        """This result as a dict of plain numbers (the one conversion to a record).
+
+        A non-finite loss stays a float: each store writes it its own way (compare's
+        stores as a string, auto's run cache as null), and ``from_record`` reads both.
+
+        >>> r = TrainResult([0.5, math.inf], [0.4, 0.6], math.inf, True, 20, 0.1, 0.3, 1)
+        >>> TrainResult.from_record(r.to_record()) == r
+        True
+        """
+        return {"val_losses": [float(v) for v in self.val_losses],
+                "train_losses": [float(v) for v in self.train_losses],
+                "final_val_loss": float(self.final_val_loss), "diverged": bool(self.diverged),
+                "steps": int(self.steps), "seconds": float(self.seconds),
+                "lr": float(self.lr), "seed": int(self.seed)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> TrainResult:
+        """The result a record holds (``to_record``'s, or a JSON copy of it).
+
+        A loss written as null or as a string (``"inf"``) is read back as a float (null:
+        inf, how a JSON file without inf keeps a diverged loss); ``final`` is accepted
+        for ``final_val_loss`` (auto's run-cache files name it so).
+
+        >>> TrainResult.from_record({"val_losses": [None], "train_losses": [1.0],
+        ...     "final": None, "diverged": True, "steps": 3, "seconds": 0.0}).final_val_loss
+        inf
+        """
+        final = record["final_val_loss"] if "final_val_loss" in record else record["final"]
+        return cls(val_losses=[_loss(v) for v in record["val_losses"]],
+                   train_losses=[_loss(v) for v in record["train_losses"]],
+                   final_val_loss=_loss(final), diverged=bool(record["diverged"]),
+                   steps=int(record["steps"]), seconds=float(record["seconds"]),
+                   lr=float(record.get("lr", math.nan)), seed=int(record.get("seed", 0)))
+
+
+def _loss(value: Any) -> float:
+    """A stored loss as a float; JSON has no inf, so null stands for it."""
+    return math.inf if value is None else float(value)
+
 
 def _check_args(lr: Any, seed: Any, epochs: Any, total_steps: Any, train_fraction: Any) -> None:
     check.positive("lr", lr, example="0.01")
