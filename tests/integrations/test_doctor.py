@@ -130,3 +130,21 @@ def test_bad_options_are_one_line_errors():
         Doctor(overhead=2)
     with pytest.raises(ConfigError, match="min_points = 3"):
         Doctor(min_points=3)
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"overhead": True}, "overhead = True: must be a number"),
+    ({"overhead": 1.0}, "overhead = 1.0: must lie in (0, 1); pass e.g. 0.005"),
+    ({"min_points": 30.0}, "min_points = 30.0: must be an integer; pass e.g. 30"),
+    ({"min_points": 9}, "min_points = 9: must be >= 10"),
+    ({"steps_per_epoch": 0}, "steps_per_epoch = 0: must be positive"),
+    ({"total_steps": False}, "total_steps = False: must be an integer"),
+    ({"total_steps": 0}, "total_steps = 0: must be >= 1"),
+])
+def test_the_doctors_numeric_options_use_the_shared_checks(kwargs, words):
+    # lrkit._check's rules and fixes, with the Python name from Python and a flag on the CLI
+    with pytest.raises(ConfigError) as err:
+        Doctor(**kwargs)
+    assert str(err.value).startswith(words), str(err.value)
+    name = next(iter(kwargs))
+    assert err.value.render("cli").startswith("--" + name.replace("_", "-") + " = ")

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from lrkit._check import INPUT as check
 from lrkit.diagnose.advice import fmt_lr
 from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.diagnosis import Diagnosis, diagnose_curves
@@ -124,15 +125,12 @@ class Doctor:
         if mode not in MODES:
             raise ConfigError(f"mode = {mode!r}: unknown doctor mode; use one of "
                               f"{', '.join(MODES)}")
-        if not (isinstance(overhead, int | float) and 0 < overhead < 1):
-            raise ConfigError(f"overhead = {overhead!r}: must be between 0 and 1; pass e.g. "
-                              "0.005 (half a percent of the training time)")
-        if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 10:
-            raise ConfigError(f"min_points = {min_points!r}: must be an integer >= 10; "
-                              "pass e.g. 30")
-        if steps_per_epoch is not None and not (steps_per_epoch > 0):
-            raise ConfigError(f"steps_per_epoch = {steps_per_epoch!r}: must be > 0; pass "
-                              "the number of updates per epoch or leave it out")
+        check.fraction("overhead", overhead, low_open=True, high_open=True,
+                       example="0.005 (half a percent of the training time)")
+        check.count("min_points", min_points, minimum=10, example="30", exact=True)
+        if steps_per_epoch is not None:
+            check.positive("steps_per_epoch", steps_per_epoch,
+                           example="the updates per epoch, or leave it out")
         self.mode = mode
         self.optimizer = optimizer
         self.scheduler = scheduler
@@ -140,10 +138,9 @@ class Doctor:
         self.min_points = min_points
         self.model_kind = model_kind
         self.steps_per_epoch = steps_per_epoch
-        if total_steps is not None and (isinstance(total_steps, bool) or
-                                        not isinstance(total_steps, int) or total_steps < 1):
-            raise ConfigError(f"total_steps = {total_steps!r}: must be an integer >= 1; pass "
-                              "the number of updates of the run or leave it out")
+        if total_steps is not None:
+            check.count("total_steps", total_steps, exact=True,
+                        example="the updates of the run, or leave it out")
         self.total_steps = total_steps
         self.diagnosis: Diagnosis | None = None
         self.on_finding = on_finding
