@@ -29,7 +29,7 @@ import re
 from typing import Any, Literal
 
 __all__ = ["SURFACES", "ConfigError", "DataError", "LrkitError", "MissingDependencyError",
-           "SpecError", "Surface", "UserCodeError", "clip_message", "spell"]
+           "SpecError", "Surface", "UserCodeError", "clip_message", "respell", "spell"]
 
 #: Longest message the CLI prints or the web API answers: messages quote the input, and
 #: an uploaded file or a pasted value can be megabytes (one line stays one line).
@@ -42,6 +42,8 @@ SURFACES: tuple[Surface, ...] = ("python", "cli", "web")
 _UNSET: Any = object()
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 _FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+# a quoted span opens and closes off a word (an apostrophe inside one is no quote)
+_QUOTED = re.compile(r"(?<!\w)'[^']*'(?!\w)")
 
 
 def spell(parameter: str, surface: Surface) -> str:
@@ -59,21 +61,30 @@ def spell(parameter: str, surface: Surface) -> str:
     return parameter
 
 
-def _respell(text: str, surface: Surface) -> str:
-    """Other parameters named in a rule or fix: written as flags, read as names off the CLI.
+def respell(text: str, surface: Surface) -> str:
+    """Parameters named in a text (a rule, a fix, a warning): written as flags, read as
+    names off the CLI.
 
-    A command in quotes is one to type, and keeps its flags.
+    A command in quotes is one to type, and keeps its flags; an apostrophe is not a quote.
 
-    >>> _respell("needs --batch-size too", "web")
+    >>> respell("needs --batch-size too", "web")
     'needs batch_size too'
-    >>> _respell("pass --calc, the output of 'lrkit calc --json'", "python")
+    >>> respell("pass --calc, the output of 'lrkit calc --json'", "python")
     "pass calc, the output of 'lrkit calc --json'"
+    >>> respell("AdamW's range (e.g. --optimizer momentum)", "python")
+    "AdamW's range (e.g. optimizer momentum)"
     """
     if surface == "cli":
         return text
-    parts = text.split("'")
-    parts[::2] = [_FLAG.sub(lambda m: m.group(1).replace("-", "_"), part) for part in parts[::2]]
-    return "'".join(parts)
+    out, start = [], 0
+    for quoted in _QUOTED.finditer(text):
+        out += [_names(text[start:quoted.start()]), quoted.group()]
+        start = quoted.end()
+    return "".join([*out, _names(text[start:])])
+
+
+def _names(text: str) -> str:
+    return _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
 
 
 class LrkitError(Exception):
@@ -114,9 +125,9 @@ class LrkitError(Exception):
     def _compose(self, surface: Surface) -> str:
         name = self._names.get(surface) or spell(self.parameter or "input", surface)
         head = f"{name} = {self.value!r}" if self._has_value else name
-        tail = f"; {_respell(self.fix, surface)}" if self.fix else ""
+        tail = f"; {respell(self.fix, surface)}" if self.fix else ""
         note = f" {self._cli_note}" if self._cli_note and surface == "cli" else ""
-        return f"{head}: {_respell(self.rule or 'is not valid', surface)}{tail}{note}"
+        return f"{head}: {respell(self.rule or 'is not valid', surface)}{tail}{note}"
 
     def render(self, surface: Surface = "python") -> str:
         """The message with the parameter named as ``surface`` spells it.

@@ -64,7 +64,7 @@ def calc(*, as_json: bool = False, plot: Path | None = None, log_scale: bool = F
 
         plot_recommendation(rec, plot, log_scale=log_scale)
     if as_json:
-        echo_json(rec.to_dict())
+        echo_json(rec.to_dict("cli"))
         return
     _print_summary(rec)
     if plot is not None:
@@ -140,7 +140,7 @@ def _print_summary(rec: Recommendation) -> None:
     console.print("[bold]rules used[/bold]")
     for i, rule in enumerate(rec.rules, 1):
         console.print(f" {i}. {rule.detail}\n    [dim]{rule.title}: {rule.source}[/dim]")
-    for warning in rec.warnings:
+    for warning in rec.warnings_for("cli"):
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 

@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from lrkit._check import INPUT as check
-from lrkit.errors import spell
+from lrkit.errors import respell, spell
 from lrkit.rules.curvature import optimal_step, stability_ceiling
 from lrkit.rules.evidence import evidence
 from lrkit.rules.finetune import FINETUNE_FACTOR, ULMFIT_DECAY, layer_rates
@@ -148,8 +148,11 @@ def calculate(inp: CalcInput) -> Calculation:
         steps_per_epoch=steps_per_epoch, epochs=epochs, batch_size=batch, lr_range=lr_range,
         max_stable_lr=ceiling, layer_lrs=layer_lrs, scaling_law=law_doc,
         estimated_convergence_epoch=conv_epoch, estimated_convergence_step=conv_step,
-        convergence=convergence, rules=tuple(trail.rules), warnings=tuple(trail.warnings),
-        schedule_spec=spec, schedule_steps=out_steps, schedule_lrs=out_lrs, inputs=inp)
+        convergence=convergence, rules=tuple(trail.rules),
+        # written with flags (as errors' rules and fixes are); read with Python names
+        warnings=tuple(respell(w, "python") for w in trail.warnings),
+        flag_warnings=tuple(trail.warnings), schedule_spec=spec, schedule_steps=out_steps,
+        schedule_lrs=out_lrs, inputs=inp)
 
 
 def _law(inp: CalcInput, trail: _Trail) -> LawResult | None:

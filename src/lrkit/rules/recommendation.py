@@ -14,6 +14,7 @@ import dataclasses
 import math
 from typing import Any
 
+from lrkit.errors import Surface, respell
 from lrkit.rules.evidence import evidence
 from lrkit.rules.inputs import CalcInput
 
@@ -83,10 +84,13 @@ class Calculation:
         estimated_convergence_step: Same, in updates.
         convergence: How the estimate was made: method, definition, detail.
         rules: Every rule applied, in order.
-        warnings: Extrapolations, conflicts and ignored inputs.
+        warnings: Extrapolations, conflicts and ignored inputs, naming other inputs by
+            their Python names (``warnings_for("cli")``: by their flags).
         schedule_spec: The schedule as an lrkit JSON spec (None without a run length).
         schedule_steps, schedule_lrs: The schedule sampled over the run (downsampled).
         inputs: The CalcInput this answers.
+        flag_warnings: The warnings as written, other inputs named by their CLI flags (the
+            form ``warnings_for`` respells; empty: ``warnings`` is the only form).
     """
 
     initial_lr: float
@@ -114,9 +118,25 @@ class Calculation:
     schedule_steps: tuple[int, ...]
     schedule_lrs: tuple[float, ...]
     inputs: CalcInput
+    flag_warnings: tuple[str, ...] = dataclasses.field(default=(), repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` document (NaN/inf never appear: missing values are None)."""
+    def warnings_for(self, surface: Surface = "python") -> tuple[str, ...]:
+        """The warnings with the inputs they name spelled as ``surface`` spells them, like
+        the errors (``lrkit.errors``): ``batch_size`` from Python and the web, ``--batch-size``
+        on the CLI.
+
+        >>> from lrkit.rules import CalcInput, calculate
+        >>> rec = calculate(CalcInput(epochs=10))
+        >>> rec.warnings[0]
+        'epochs needs steps_per_epoch or dataset_size to count updates'
+        >>> rec.warnings_for("cli")[0]
+        '--epochs needs --steps-per-epoch or --dataset-size to count updates'
+        """
+        return tuple(respell(w, surface) for w in self.flag_warnings or self.warnings)
+
+    def to_dict(self, surface: Surface = "python") -> dict[str, Any]:
+        """The ``--json`` document (NaN/inf never appear: missing values are None), with
+        the warnings spelled for ``surface`` (see ``warnings_for``)."""
         return {
             "initial_lr": self.initial_lr,
             "final_lr": self.final_lr,
@@ -138,7 +158,7 @@ class Calculation:
             "estimated_convergence_step": self.estimated_convergence_step,
             "convergence": dict(self.convergence),
             "rules": [r.to_dict() for r in self.rules],
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings_for(surface)),
             "schedule": {"step": list(self.schedule_steps), "lr": list(self.schedule_lrs),
                          "spec": self.schedule_spec},
             "inputs": self.inputs.to_dict(),

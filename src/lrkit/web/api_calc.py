@@ -39,7 +39,7 @@ def calculate_doc(values: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(parameter="max_points", value=points,
                           rule=f"the web app plots at most {MAX_POINTS} points",
                           fix=f"pass max_points <= {MAX_POINTS}")
-    return calculate(CalcInput.from_dict(values)).to_dict()
+    return calculate(CalcInput.from_dict(values)).to_dict("web")
 
 
 def make_router() -> APIRouter:
