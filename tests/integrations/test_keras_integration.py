@@ -12,6 +12,7 @@ keras = pytest.importorskip("keras")
 import lrkit.integrations.keras as lrk  # noqa: E402
 from lrkit.diagnose import diagnose  # noqa: E402
 from lrkit.errors import ConfigError  # noqa: E402
+from lrkit.rangetest import SweepSettings  # noqa: E402
 
 
 def data(n: int = 512):
@@ -64,6 +65,24 @@ def test_bad_input():
         lrk.find(model(), x, y[:3])
     with pytest.raises(ConfigError, match="model = "):
         lrk.find(object(), x, y)
+    with pytest.raises(ConfigError, match=r"^batch_size = 0: must be >= 1; pass e.g. 32$"):
+        lrk.find(model(), x, y, batch_size=0)
+    with pytest.raises(ConfigError, match=r"^batch_size = 32.0: must be an integer"):
+        lrk.find(model(), x, y, batch_size=32.0)
+
+
+def test_find_takes_the_sweep_settings_object():
+    x, y = data(128)
+    quick = SweepSettings(start_lr=1e-5, end_lr=1.0, steps=12)
+    by_object = lrk.find(model(), x, y, settings=quick)
+    by_keywords = lrk.find(model(), x, y, start_lr=1e-5, end_lr=1.0, steps=12)
+    assert by_object.lrs == by_keywords.lrs and by_object.losses == by_keywords.losses
+    assert lrk.find(model(), x, y, settings=quick, start_lr=1e-3).lrs[0] == pytest.approx(1e-3)
+    with pytest.raises(TypeError, match="did you mean 'steps'"):
+        lrk.find(model(), x, y, settings=quick, stps=5)
+    with pytest.raises(ConfigError, match=r"^settings.accumulation_steps = 2: the Keras find "
+                                          "takes the accumulation from the optimizer"):
+        lrk.find(model(), x, y, settings=SweepSettings(accumulation_steps=2))
 
 
 def test_doctor_callback_stop_and_agreement(tmp_path, caplog):

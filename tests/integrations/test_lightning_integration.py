@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 import lrkit.integrations.lightning as lrl  # noqa: E402
 from lrkit.errors import ConfigError  # noqa: E402
-from lrkit.rangetest import checksum, range_test  # noqa: E402
+from lrkit.rangetest import SweepSettings, checksum, range_test  # noqa: E402
 
 
 def data(n: int = 256, seed: int = 0) -> TensorDataset:
@@ -114,6 +114,21 @@ def test_keeps_param_group_ratios_and_rejects_bad_input():
         lrl.find(trainer(), Net())
     with pytest.raises(ConfigError, match="end_lr"):
         lrl.find(trainer(), Net(), datamodule=DM(), start_lr=1.0, end_lr=0.1)
+
+
+def test_find_takes_the_sweep_settings_object():
+    quick = SweepSettings(start_lr=1e-4, end_lr=1.0, steps=10)
+
+    def run(**kw):
+        torch.manual_seed(0)
+        return lrl.find(trainer(), Net(), datamodule=DM(shuffle=False), **kw)
+
+    by_object, by_keywords = run(settings=quick), run(start_lr=1e-4, end_lr=1.0, steps=10)
+    assert by_object.lrs == by_keywords.lrs and by_object.losses == by_keywords.losses
+    assert run(settings=quick, start_lr=1e-3).lrs[0] == pytest.approx(1e-3)
+    with pytest.raises(ConfigError, match=r"^settings.val_every = 5: the Lightning find has no "
+                                          "validation probe"):
+        run(settings=SweepSettings(val_every=5))
 
 
 def test_restores_on_error():

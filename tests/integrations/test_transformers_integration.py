@@ -13,7 +13,7 @@ transformers = pytest.importorskip("transformers")
 import lrkit.integrations.transformers as lrh  # noqa: E402
 from lrkit.diagnose import diagnose  # noqa: E402
 from lrkit.errors import ConfigError  # noqa: E402
-from lrkit.rangetest import checksum  # noqa: E402
+from lrkit.rangetest import SweepSettings, checksum  # noqa: E402
 
 
 class Tokens(torch.utils.data.Dataset):
@@ -76,6 +76,18 @@ def test_find_with_your_own_optimizer_keeps_its_state(tmp_path):
 def test_bad_input():
     with pytest.raises(ConfigError, match="trainer = "):
         lrh.find(object())
+
+
+def test_find_takes_the_sweep_settings_object(tmp_path):
+    quick = SweepSettings(start_lr=1e-5, end_lr=1.0, steps=10)
+    by_object = lrh.find(make_trainer(tmp_path), settings=quick)
+    by_keywords = lrh.find(make_trainer(tmp_path), start_lr=1e-5, end_lr=1.0, steps=10)
+    assert by_object.lrs == by_keywords.lrs and by_object.losses == by_keywords.losses
+    assert lrh.find(make_trainer(tmp_path), settings=quick,
+                    start_lr=1e-3).lrs[0] == pytest.approx(1e-3)
+    with pytest.raises(ConfigError, match=r"^settings.accumulation_steps = 2: the Transformers "
+                                          "find takes the accumulation from TrainingArguments"):
+        lrh.find(make_trainer(tmp_path), settings=SweepSettings(accumulation_steps=2))
 
 
 def test_doctor_callback_agrees_with_diagnose_on_trainer_state(tmp_path, caplog):

@@ -31,12 +31,14 @@ from typing import Any
 
 import numpy as np
 
+from lrkit._check import INPUT as check
 from lrkit._deps import require
 from lrkit.errors import ConfigError
 from lrkit.integrations.doctor import Doctor
 from lrkit.rangetest.api import _result, _settings
 from lrkit.rangetest.result import RangeTestResult
 from lrkit.rangetest.runner import sweep
+from lrkit.rangetest.settings import SweepSettings
 
 __all__ = ["LRDoctorCallback", "find", "task_from_keras"]
 
@@ -142,22 +144,26 @@ def _batches(x: Any, y: Any, batch_size: int, seed: int) -> Iterator[tuple[Any, 
             yield xs[idx], ys[idx]
 
 
-def find(model: Any, x: Any, y: Any, *, batch_size: int = 32, start_lr: float = 1e-7,
-         end_lr: float = 10.0, steps: int = 100, mode: str = "exp", rule: str = "lrkit",
-         diverge: float = 2.0, extend: float = 100.0, max_skipped: int = 50, seed: int = 0,
-         schedule: str | dict[str, Any] | None = None,
-         total_steps: int | None = None) -> RangeTestResult:
+def find(model: Any, x: Any, y: Any, *, settings: SweepSettings | None = None,
+         batch_size: int = 32, rule: str = "lrkit", seed: int = 0,
+         schedule: str | dict[str, Any] | None = None, total_steps: int | None = None,
+         **sweep_settings: Any) -> RangeTestResult:
     """LR range test on a compiled Keras model with its own ``train_on_batch``.
 
     Args:
         model: a compiled ``keras.Model`` (``model.compile(optimizer=..., loss=...)``).
         x, y: the training inputs and targets (arrays with one row per example).
         batch_size: examples per batch (Keras's ``fit`` default is 32).
-        start_lr, end_lr, steps, mode, rule, diverge, extend, max_skipped: the sweep, as
-            in ``lrkit.rangetest.range_test``.
+        settings: the sweep (``lrkit.rangetest.SweepSettings``: ``start_lr``, ``end_lr``,
+            ``steps``, ``mode``, ``diverge``, ``extend``, ``max_skipped``); each may also
+            be given as a keyword (``steps=50``), which replaces the field of ``settings``.
+            The accumulation is the optimizer's ``gradient_accumulation_steps``;
+            there is no validation probe.
+        rule: the suggestion rule (``lrkit.rangetest.RULES``).
         seed: the batch order of the sweep (its own generator; the global RNGs are left
             as they were).
         schedule, total_steps: the real run's schedule shape and length, for ``peak_lr``.
+        sweep_settings: fields of ``SweepSettings``, as keywords.
 
     Returns:
         The RangeTestResult.
@@ -165,6 +171,8 @@ def find(model: Any, x: Any, y: Any, *, batch_size: int = 32, start_lr: float = 
     Raises:
         ConfigError: an uncompiled model, mismatched data or a bad sweep argument.
     """
+    sweep_args = SweepSettings.of(settings, **sweep_settings).framework_only(
+        "Keras", "the optimizer's gradient_accumulation_steps")
     keras = _keras()
     if not isinstance(model, keras.Model):
         raise ConfigError(f"model = {type(model).__name__}: must be a keras.Model; pass the "
@@ -172,8 +180,7 @@ def find(model: Any, x: Any, y: Any, *, batch_size: int = 32, start_lr: float = 
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
         raise ConfigError("model: is not compiled; call model.compile(optimizer=..., "
                           "loss=...) first")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"batch_size = {batch_size!r}: must be an integer >= 1; pass e.g. 32")
+    check.count("batch_size", batch_size, example="32", exact=True)
     batches = _batches(x, y, batch_size, seed)
     if not model.built:
         xb, _ = next(_batches(x, y, batch_size, seed))
@@ -204,11 +211,11 @@ def find(model: Any, x: Any, y: Any, *, batch_size: int = 32, start_lr: float = 
                 return None  # the loss scaler skipped the update
             return sum(losses) / len(losses)
 
-        record = sweep(step, start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode,
-                       diverge=diverge, extend=extend, max_skipped=max_skipped)
+        record = sweep(step, **sweep_args.stop_rules())
     return _result([record], rule, [1.0], micro, None, schedule, total_steps,
-                   _settings(framework="keras", start_lr=start_lr, end_lr=end_lr,
-                             steps=steps, mode=mode, accumulation_steps=accumulation,
+                   _settings(framework="keras", start_lr=sweep_args.start_lr,
+                             end_lr=sweep_args.end_lr, steps=sweep_args.steps,
+                             mode=sweep_args.mode, accumulation_steps=accumulation,
                              batch_size=batch_size, seed=seed))
 
 

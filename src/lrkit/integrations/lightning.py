@@ -36,6 +36,7 @@ from lrkit.integrations.doctor import Doctor, scale_lr
 from lrkit.rangetest.api import _result, _settings
 from lrkit.rangetest.result import RangeTestResult
 from lrkit.rangetest.runner import Sweep
+from lrkit.rangetest.settings import SweepSettings
 from lrkit.rangetest.state import Snapshot
 
 __all__ = ["LRDoctor", "find", "task_from_lightning"]
@@ -201,10 +202,9 @@ _MISSING = object()
 
 
 def find(trainer: Any, module: Any, datamodule: Any = None, *, train_dataloaders: Any = None,
-         start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 100, mode: str = "exp",
-         rule: str = "lrkit", diverge: float = 2.0, extend: float = 100.0,
-         max_skipped: int = 50, schedule: str | dict[str, Any] | None = None,
-         total_steps: int | None = None) -> RangeTestResult:
+         settings: SweepSettings | None = None, rule: str = "lrkit",
+         schedule: str | dict[str, Any] | None = None, total_steps: int | None = None,
+         **sweep_settings: Any) -> RangeTestResult:
     """LR range test on a LightningModule through Lightning's own training loop.
 
     Args:
@@ -215,9 +215,14 @@ def find(trainer: Any, module: Any, datamodule: Any = None, *, train_dataloaders
             schedulers it returns are not stepped during the sweep).
         datamodule: your ``LightningDataModule`` (or pass ``train_dataloaders=``).
         train_dataloaders: a DataLoader, when there is no datamodule.
-        start_lr, end_lr, steps, mode, rule, diverge, extend, max_skipped: the sweep, as
-            in ``lrkit.rangetest.range_test``.
+        settings: the sweep (``lrkit.rangetest.SweepSettings``: ``start_lr``, ``end_lr``,
+            ``steps``, ``mode``, ``diverge``, ``extend``, ``max_skipped``); each may also
+            be given as a keyword (``steps=50``), which replaces the field of ``settings``.
+            The accumulation is the Trainer's ``accumulate_grad_batches``;
+            there is no validation probe.
+        rule: the suggestion rule (``lrkit.rangetest.RULES``).
         schedule, total_steps: the real run's schedule shape and length, for ``peak_lr``.
+        sweep_settings: fields of ``SweepSettings``, as keywords.
 
     Returns:
         The RangeTestResult (identical on every rank under DDP; rank 0 logs it).
@@ -226,6 +231,8 @@ def find(trainer: Any, module: Any, datamodule: Any = None, *, train_dataloaders
         ConfigError: an unsupported strategy, several optimizers, a training step that
             returns no loss, or a bad sweep argument.
     """
+    sweep_args = SweepSettings.of(settings, **sweep_settings).framework_only(
+        "Lightning", "the Trainer's accumulate_grad_batches")
     pl = _pl()
     if not isinstance(trainer, pl.Trainer):
         raise ConfigError(f"trainer = {type(trainer).__name__}: must be a lightning Trainer; "
@@ -236,18 +243,17 @@ def find(trainer: Any, module: Any, datamodule: Any = None, *, train_dataloaders
     if datamodule is None and train_dataloaders is None and not _has_loader(module):
         raise ConfigError("datamodule = None: no training data; pass datamodule= or "
                           "train_dataloaders=, or define train_dataloader() on the module")
-    sweep = Sweep(start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode, diverge=diverge,
-                  extend=extend, max_skipped=max_skipped)
+    sweep = Sweep(**sweep_args.stop_rules())
     callback = _SweepCallback(sweep)
     snap = Snapshot.capture(module)
     module_attrs, dm_attrs = _attrs(module), _attrs(datamodule)
     child_attrs = [(m, _attrs(m)) for m in module.modules() if m is not module]
     with tempfile.TemporaryDirectory(prefix="lrkit-find-") as root:
-        settings = _trainer_settings(trainer, callback,
-                                     sweep.max_updates + 10 * max_skipped, root)
+        private_args = _trainer_settings(
+            trainer, callback, sweep.max_updates + 10 * sweep_args.max_skipped, root)
         try:
             with _quiet():
-                private = pl.Trainer(**settings)
+                private = pl.Trainer(**private_args)
                 private.fit(module, datamodule=datamodule, train_dataloaders=train_dataloaders)
         finally:
             snap.restore()
@@ -261,8 +267,10 @@ def find(trainer: Any, module: Any, datamodule: Any = None, *, train_dataloaders
                           "training_step returns a loss and the data is not empty")
     accumulation = int(trainer.accumulate_grad_batches)
     result = _result([record], rule, callback.ratios or [1.0], callback.micro, None, schedule,
-                     total_steps, _settings(framework="lightning", start_lr=start_lr,
-                                            end_lr=end_lr, steps=steps, mode=mode,
+                     total_steps, _settings(framework="lightning",
+                                            start_lr=sweep_args.start_lr,
+                                            end_lr=sweep_args.end_lr, steps=sweep_args.steps,
+                                            mode=sweep_args.mode,
                                             accumulation_steps=accumulation,
                                             precision=str(trainer.precision)))
     if _dist.rank() == 0:

@@ -36,6 +36,7 @@ from lrkit.integrations.doctor import Doctor, scale_lr
 from lrkit.rangetest.api import _result, _settings
 from lrkit.rangetest.result import RangeTestResult
 from lrkit.rangetest.runner import Sweep
+from lrkit.rangetest.settings import SweepSettings
 from lrkit.rangetest.state import Snapshot
 
 __all__ = ["LRDoctorCallback", "find", "task_from_trainer"]
@@ -129,18 +130,22 @@ def _kept(trainer: Any) -> Iterator[None]:
         trainer.control = saved["control"]
 
 
-def find(trainer: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: int = 100,
-         mode: str = "exp", rule: str = "lrkit", diverge: float = 2.0, extend: float = 100.0,
-         max_skipped: int = 50, schedule: str | dict[str, Any] | None = None,
-         total_steps: int | None = None) -> RangeTestResult:
+def find(trainer: Any, *, settings: SweepSettings | None = None, rule: str = "lrkit",
+         schedule: str | dict[str, Any] | None = None, total_steps: int | None = None,
+         **sweep_settings: Any) -> RangeTestResult:
     """LR range test on a Hugging Face ``Trainer`` through its own training loop.
 
     Args:
         trainer: your ``transformers.Trainer`` (with its train_dataset), before or
             between ``train()`` calls.
-        start_lr, end_lr, steps, mode, rule, diverge, extend, max_skipped: the sweep, as
-            in ``lrkit.rangetest.range_test``.
+        settings: the sweep (``lrkit.rangetest.SweepSettings``: ``start_lr``, ``end_lr``,
+            ``steps``, ``mode``, ``diverge``, ``extend``, ``max_skipped``); each may also
+            be given as a keyword (``steps=50``), which replaces the field of ``settings``.
+            The accumulation is ``TrainingArguments.gradient_accumulation_steps``;
+            there is no validation probe.
+        rule: the suggestion rule (``lrkit.rangetest.RULES``).
         schedule, total_steps: the real run's schedule shape and length, for ``peak_lr``.
+        sweep_settings: fields of ``SweepSettings``, as keywords.
 
     Returns:
         The RangeTestResult (the same on every process under DDP; rank 0 logs it).
@@ -148,6 +153,8 @@ def find(trainer: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: i
     Raises:
         ConfigError: not a Trainer, no training data, or a bad sweep argument.
     """
+    sweep_args = SweepSettings.of(settings, **sweep_settings).framework_only(
+        "Transformers", "TrainingArguments.gradient_accumulation_steps")
     hf = _hf()
     if not isinstance(trainer, hf.Trainer):
         raise ConfigError(f"trainer = {type(trainer).__name__}: must be a transformers.Trainer;"
@@ -155,8 +162,7 @@ def find(trainer: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: i
     if trainer.train_dataset is None:
         raise ConfigError("trainer.train_dataset = None: nothing to train on; build the "
                           "Trainer with train_dataset=...")
-    sweep = Sweep(start_lr=start_lr, end_lr=end_lr, steps=steps, mode=mode, diverge=diverge,
-                  extend=extend, max_skipped=max_skipped)
+    sweep = Sweep(**sweep_args.stop_rules())
     callback = _SweepCallback(sweep, trainer)
     accumulation = int(trainer.args.gradient_accumulation_steps)
     with _kept(trainer):
@@ -166,7 +172,7 @@ def find(trainer: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: i
         kept_args = dict(vars(args))
         from transformers.trainer_utils import IntervalStrategy, SaveStrategy
 
-        args.max_steps = sweep.max_updates + 10 * max_skipped
+        args.max_steps = sweep.max_updates + 10 * sweep_args.max_skipped
         args.logging_strategy, args.logging_steps = IntervalStrategy.STEPS, 1
         args.logging_first_step = False
         args.logging_nan_inf_filter = False  # a NaN is the sweep's stop signal, not noise
@@ -186,8 +192,10 @@ def find(trainer: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, steps: i
                           "model returns a loss and train_dataset is not empty")
     micro = (record.updates + record.skipped) * accumulation
     result = _result([record], rule, callback.ratios or [1.0], micro, None, schedule,
-                     total_steps, _settings(framework="transformers", start_lr=start_lr,
-                                            end_lr=end_lr, steps=steps, mode=mode,
+                     total_steps, _settings(framework="transformers",
+                                            start_lr=sweep_args.start_lr,
+                                            end_lr=sweep_args.end_lr, steps=sweep_args.steps,
+                                            mode=sweep_args.mode,
                                             accumulation_steps=accumulation))
     if _dist.rank() == 0:
         log.info("lrkit range test (HF Trainer): suggested LR %.3g (range %.3g-%.3g)",

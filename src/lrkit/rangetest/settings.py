@@ -21,6 +21,7 @@ import difflib
 from typing import Any
 
 from lrkit._check import INPUT as check
+from lrkit.errors import ConfigError
 from lrkit.rangetest.runner import check_stop_args, check_sweep_args
 
 __all__ = ["SweepSettings"]
@@ -86,3 +87,26 @@ class SweepSettings:
         return {"start_lr": self.start_lr, "end_lr": self.end_lr, "steps": self.steps,
                 "mode": self.mode, "diverge": self.diverge, "extend": self.extend,
                 "max_skipped": self.max_skipped}
+
+    def framework_only(self, framework: str, accumulation: str) -> SweepSettings:
+        """These settings, for a framework's own loop (Lightning, Transformers, Keras).
+
+        The framework sets the gradient accumulation itself and has no validation probe:
+        a ``settings`` asking for either is refused rather than silently ignored.
+
+        >>> SweepSettings(accumulation_steps=2).framework_only("Keras", "the optimizer")
+        Traceback (most recent call last):
+        ...
+        lrkit.errors.ConfigError: settings.accumulation_steps = 2: the Keras find takes the \
+accumulation from the optimizer; leave it at 1
+        """
+        if self.accumulation_steps != 1:
+            raise ConfigError(parameter="settings.accumulation_steps",
+                              value=self.accumulation_steps,
+                              rule=f"the {framework} find takes the accumulation from "
+                                   f"{accumulation}", fix="leave it at 1")
+        if self.val_every:
+            raise ConfigError(parameter="settings.val_every", value=self.val_every,
+                              rule=f"the {framework} find has no validation probe",
+                              fix="leave it at 0")
+        return self
