@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import torch
+from ddp_exit import finish
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -38,11 +39,8 @@ def main(out: str) -> None:
         "world": tr.args.world_size, "distributed": str(tr.accelerator.distributed_type),
         "losses": d.losses, "kinds": [f.kind for f in d.findings],
         "reported_at": d.reported_at, "global_step": tr.state.global_step}))
-    import torch.distributed as dist
-
-    if dist.is_initialized():  # after both ranks' last collective (see framework_ddp_worker)
-        dist.barrier()
-        dist.destroy_process_group()
+    # inside main: its DDP objects must never be freed (see ddp_exit.py)
+    finish()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import time
 
 import torch
 import torch.distributed as dist
+from ddp_exit import finish
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from lrkit.integrations.torch import Doctor, find
@@ -61,10 +62,8 @@ def main(out: str) -> None:
                    "stop": res.stop_reasons, "restored": restored, "doctor_stop": stopped_at,
                    "kinds": [f.kind for f in doctor.findings],
                    "world": dist.get_world_size()}, fh)
-    # Both ranks leave their last collective before either tears the group down: a rank
-    # that destroys it while the other is still inside one makes gloo abort the process.
-    dist.barrier()
-    dist.destroy_process_group()
+    # inside main: its DDP objects must never be freed (see ddp_exit.py)
+    finish()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import torch
+from ddp_exit import finish
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -102,13 +103,8 @@ def main(out: str) -> None:
     result["hf"] = hf_run(rank, out)
     result["hf_warnings"] = list(counter.messages)
     Path(out, f"doctor{rank}.json").write_text(json.dumps(result))
-    # Lightning and accelerate leave the gloo group alive; tearing it down together, after
-    # both ranks' last collective, keeps its threads from aborting the process at exit.
-    import torch.distributed as dist
-
-    if dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    # inside main: its DDP objects must never be freed (see ddp_exit.py)
+    finish()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import torch
+from ddp_exit import finish
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -49,13 +50,8 @@ def main(out: str) -> None:
         "pl": pl.losses, "pl_restored": pl_restored, "pl_steps": tr.global_step,
         "hf": hf.losses, "hf_restored": hf_restored, "hf_steps": hf_trainer.state.global_step,
         "hf_world": hf_trainer.args.world_size}))
-    # Lightning and accelerate leave the gloo group alive; tearing it down together, after
-    # both ranks' last collective, keeps its threads from aborting the process at exit.
-    import torch.distributed as dist
-
-    if dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    # inside main: its DDP objects must never be freed (see ddp_exit.py)
+    finish()
 
 
 if __name__ == "__main__":
