@@ -54,7 +54,7 @@ def test_probabilities_are_a_distribution_and_name_their_reasons() -> None:
 
 
 def test_too_few_points_is_not_enough_data() -> None:
-    d = diagnose_curves(_curves(np.array([2.3, 2.2, 2.1])))
+    d = diagnose_curves(_curves(np.linspace(2.3, 2.1, MIN_POINTS - 1)))
     assert d.verdict == "not_enough_data" and d.probability is None
     assert d.suggested_lr is None
     assert any(f"at least {MIN_POINTS}" in n for n in d.notes)

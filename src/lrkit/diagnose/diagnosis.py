@@ -332,8 +332,8 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
     ...           Curve.of("lr", np.full(100, 0.01), steps=steps)]
     >>> diagnose_curves(curves[:1], progress=0.02).verdict
     'ok'
-    >>> d = diagnose_curves([c.__class__.of(c.name, c.values[:3], steps=c.steps[:3])
-    ...                      for c in curves], progress=0.03)
+    >>> d = diagnose_curves([c.__class__.of(c.name, c.values[:2], steps=c.steps[:2])
+    ...                      for c in curves], progress=0.02)
     >>> d.verdict, d.probability
     ('not_enough_data', None)
     """

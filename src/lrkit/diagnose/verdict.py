@@ -12,10 +12,11 @@ probability per class. The rules' verdict stands when the model gives it at leas
 fitted ``veto``; otherwise the model's most probable class wins. Under a logged LR that
 decayed, or on a run still in progress, ``too_low`` needs at least the fitted ``low``
 probability, because there a still-falling loss is as often the schedule annealing a good
-LR (or simply expected); and a run on which a rule found spikes, oscillation or a blow-up
-is never called ``too_low``: the advice (raise the LR) is the one that can make a good run
-diverge. The features that pushed the verdict most are reported in words a person can
-check against the plot.
+LR (or simply expected); a run on which a rule found spikes, oscillation or a blow-up is
+never called ``too_low``: the advice (raise the LR) is the one that can make a good run
+diverge. (A fitted ``guard`` can also turn a too-high or too-low verdict whose opposite
+keeps that much probability into ``ok``; the shipped weights leave it off.) The features
+that pushed the verdict most are reported in words a person can check against the plot.
 
 A run too short or too sparsely logged to judge (fewer than ``MIN_POINTS`` finite loss
 points) gets ``not_enough_data`` instead of a guess.
@@ -51,7 +52,7 @@ __all__ = ["CLASSES", "DECAYED", "FEATURES", "MIN_POINTS", "Model", "TreeVerdict
 #: The model's classes (``ok`` is a healthy LR).
 CLASSES = ("too_high", "too_low", "ok")
 #: Fewer finite points of the diagnosed loss than this: ``not_enough_data``.
-MIN_POINTS = 5
+MIN_POINTS = 3
 #: A logged LR that ended at most half its peak has decayed: there a loss still falling
 #: at the end is the schedule annealing as often as an LR too low (issue 16), and a
 #: ``too_low`` verdict needs the model's fitted probability ``low``.
@@ -434,6 +435,11 @@ def judge(rc: RunCurves, progress: float = 1.0, findings: Sequence[Finding] = ()
     # there is the advice that makes a run diverge, whatever the shape says otherwise.
     if label == "too_low" and feats["rule_high"] > 0 and \
             model.meta.get("no_raise_when_unstable", False):
+        label = "ok"
+    # Advice the wrong way moves away from the best LR: when the opposite problem is still
+    # likely (at least the fitted ``guard``), say neither.
+    other = {"too_low": "too_high", "too_high": "too_low"}.get(label)
+    if other is not None and p[other] >= float(model.meta.get("guard", 1.01)):
         label = "ok"
     reasons = tuple(f"{FEATURES[name]}: {feats[name]:.3g}"
                     for name, push in model.pulls(feats, label)[:3] if push > 0)
