@@ -89,7 +89,7 @@ INPUTS = [
     (["calc", "--batch-size", "32", "--loss-history", "{wide}"], "not a readable CSV"),
     (["calc", "--batch-size", "32", "--loss-history", "{deep}"], "nested too deeply"),
     (["diagnose", "{long}"], "cannot be looked up"),
-    (["diagnose", "{log}", "--model-kind", "banana"], "unknown model kind"),
+    (["diagnose", "{log}", "--model-kind", "banana"], "--model-kind = 'banana': unknown name"),
     (["diagnose", "{fifo}"], ""),
 ]
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lrkit._check import INPUT
 from lrkit.diagnose.advice import fmt_lr, raise_bound, scaled
 from lrkit.diagnose.convergence import Convergence, estimate_convergence, per_epoch
 from lrkit.diagnose.curves import Curve
@@ -337,16 +338,13 @@ def diagnose_curves(curves: Sequence[Curve], metric: str | None = None, *,
     >>> d.verdict, d.probability
     ('not_enough_data', None)
     """
-    if progress is not None and not (isinstance(progress, int | float) and
-                                     0 < progress <= 1):
-        raise ConfigError(f"progress = {progress!r}: must be in (0, 1], the fraction of the "
-                          "planned run the curves cover; pass e.g. step / total_steps")
-    if model_kind is not None and str(model_kind).lower() not in MODEL_KINDS:
-        raise ConfigError(f"model_kind = {str(model_kind)[:40]!r}: unknown model kind; use "
-                          f"one of {', '.join(MODEL_KINDS)}")
-    if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
-        raise ConfigError(f"tolerance = {tolerance!r}: must be between 0 and 1; "
-                          "pass e.g. 0.01 (1% of the remaining improvement per epoch)")
+    if progress is not None:  # the fraction of the planned run the curves cover
+        progress = INPUT.fraction("progress", progress, low_open=True,
+                                  example="step / total_steps")
+    if model_kind is not None:
+        model_kind = INPUT.lookup("model_kind", model_kind, MODEL_KINDS)
+    tolerance = INPUT.fraction("tolerance", tolerance, low_open=True, high_open=True,
+                               example="0.01 (1% of the remaining improvement per epoch)")
     runs = split_runs(curves)
     notes: list[str] = []
     if run is None:
