@@ -1,0 +1,63 @@
+"""The regret floor of LR selection on the zoo: a full-length grid search on one tool seed.
+
+For each pair: full runs (the pair's real length) of a half-octave grid eta*/8 .. 4 eta*
+(11 LRs, on the grid 2**(k/2); ``horizon.py``'s runs, shared through the run cache) on
+tool seed 1000, the grid point with the lowest final validation loss picked, and that pick
+scored exactly like every method (``zoo.score``: the 6 scoring seeds against L*). This
+selection costs 11 runs, knows where eta* is to within the grid, and trains at the real
+horizon: what it misses is seed noise alone. No method spending about one run can be
+expected to beat it; its regrets bound what the goal lines can ask of one.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/floor.py --split test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import HERE, exact
+from horizon import main as horizon_main
+from study import _quantile
+
+from lrkit.tasks.zoo import zoo_pairs
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=("dev", "test"), default="test")
+    ap.add_argument("--out", default="")
+    args = ap.parse_args(argv)
+    out = Path(args.out or HERE / f"floor_{args.split}.json")
+    runs = HERE / "cache" / f"horizon_{args.split}_f1.json"
+    horizon_main(["--split", args.split, "--seeds", "1", "--fractions", "1.0",
+                  "--out", str(runs)])
+    data = json.loads(runs.read_text())
+    rows = []
+    for pair in [p.name for p in zoo_pairs(args.split)]:
+        curve = [(r["lr"], r["loss"] if r["loss"] is not None else math.inf)
+                 for r in data[pair]["runs"]]
+        pick = min(curve, key=lambda p: (p[1], p[0]))[0]
+        scored = exact(pair, pick)
+        rows.append({"pair": pair, "lr": pick, "eta_star": data[pair]["eta_star"],
+                     "regret": scored["regret"], "diverged": scored["diverged"]})
+        print(f"{pair:30s} pick {pick:.4g} eta* {data[pair]['eta_star']:.4g} "
+              f"regret {scored['regret']:.3f}", file=sys.stderr, flush=True)
+    regrets = [r["regret"] for r in rows]
+    summary = {"pairs": len(rows), "median": _quantile(regrets, 0.5),
+               "p90": _quantile(regrets, 0.9), "worst": max(regrets),
+               "divergences": sum(1 for v in regrets if not math.isfinite(v)),
+               "cost_runs": 11}
+    out.write_text(json.dumps({"split": args.split, "summary": summary, "rows": rows},
+                              indent=1) + "\n")
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
