@@ -114,7 +114,7 @@ def test_cli_bad_budget_is_one_line_and_exit_2(capsys) -> None:
         main(["auto", "--task", "breast-cancer-logreg", "--budget", "-1"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("lrkit: error: budget = -1.0") and "\n" not in err
+    assert err.startswith("lrkit: error: --budget = -1.0") and "\n" not in err
 
 
 def test_report_folder_that_cannot_be_created_is_a_config_error(tmp_path) -> None:

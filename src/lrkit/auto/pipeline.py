@@ -148,11 +148,12 @@ def check_budget(task: Task | None, budget: Any, max_budget: Any = None) -> None
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
                 math.isfinite(value) and value >= MIN_BUDGET):
-            raise ConfigError(f"{name} = {value!r}: must be a number >= {MIN_BUDGET:g} "
-                              "(training-run equivalents); pass e.g. 1.0")
+            raise ConfigError(parameter=name, value=value,
+                              rule=f"must be a number >= {MIN_BUDGET:g} (training-run "
+                                   "equivalents)", fix="pass e.g. 1.0")
     if max_budget is not None and max_budget < budget:
-        raise ConfigError(f"max_budget = {max_budget!r}: must be >= budget ({budget!r}); "
-                          f"pass e.g. {2 * budget:g}")
+        raise ConfigError(parameter="max_budget", value=max_budget,
+                          rule=f"must be >= --budget ({budget!r})", fix=f"pass e.g. {2 * budget:g}")
 
 
 def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = None,
