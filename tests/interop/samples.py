@@ -1,64 +1,16 @@
-"""One or more lrkit schedules of every registered family, for the adapter tests."""
+"""One or more lrkit schedules of every registered family, for the adapter tests.
+
+Read from the families' ``interop_examples`` (name -> spec string, declared on each class),
+so a new family brings its adapter samples with it; ``test_lowering`` fails for a family
+that declares none.
+"""
 
 from __future__ import annotations
 
-from lrkit.schedules import (
-    WSD,
-    Constant,
-    Cosine,
-    CosineRestarts,
-    Cyclic,
-    Exponential,
-    ExponentialWarmup,
-    Interpolate,
-    InverseSqrt,
-    InverseTime,
-    Join,
-    LinearWarmup,
-    MultiStep,
-    Noam,
-    OneCycle,
-    Piecewise,
-    Polynomial,
-    Product,
-    Scaled,
-    Schedule,
-    Step,
-    Tanh,
-    parse,
-)
+from lrkit.schedules import Schedule, families, parse
 
 SAMPLES: dict[str, Schedule] = {
-    "constant": Constant(0.05),
-    "step": Step(0.1, step_size=7, gamma=0.5),
-    "multistep": MultiStep(0.1, milestones=[10, 10, 40], gamma=0.3),
-    "piecewise": Piecewise(boundaries=[0, 15, 50], lrs=[0.2, 0.1, 0.05, 0.01]),
-    "interpolate": Interpolate(steps=[0, 20, 20, 60], lrs=[0.0, 0.1, 0.05, 0.001], kind="cosine"),
-    "interpolate_linear": Interpolate(steps=[5, 30, 90], lrs=[0.01, 0.1, 0.0]),
-    "exponential": Exponential(0.1, decay_rate=0.5, decay_steps=9, staircase=True,
-                               transition_begin=6, end_lr=0.01),
-    "exponential_growth": Exponential(0.001, decay_rate=1.1, decay_steps=2, end_lr=0.02),
-    "inverse_time": InverseTime(0.1, decay_rate=0.5, decay_steps=10),
-    "polynomial": Polynomial(0.1, total_steps=30, end_lr=0.001, power=2.0, cycle=True),
-    "linear_warmup": LinearWarmup(0.0, 0.1, warmup_steps=25),
-    "exponential_warmup": ExponentialWarmup(1e-4, 0.1, warmup_steps=40),
-    "cosine": Cosine(0.1, total_steps=45, end_lr=0.005, after_end="periodic"),
-    "cosine_hold": Cosine(0.1, total_steps=45, exponent=2.0),
-    "cosine_restarts": CosineRestarts(0.1, cycle_steps=3, cycle_mult=2, peak_decay=0.7,
-                                      end_lr=0.001),
-    "cosine_restarts_equal": CosineRestarts(0.1, cycle_steps=6.5),
-    "cyclic": Cyclic(0.01, 0.1, step_size_up=6, step_size_down=9, mode="triangular2"),
-    "cyclic_exp": Cyclic(0.01, 0.1, step_size_up=5, mode="exp_range", gamma=0.98),
-    "onecycle": OneCycle(0.1, total_steps=100, pct_start=0.25, three_phase=True),
-    "onecycle_linear": OneCycle(0.1, total_steps=100, anneal="linear"),
-    "inverse_sqrt": InverseSqrt(0.1, timescale=10),
-    "noam": Noam(d_model=64, warmup_steps=20),
-    "wsd": WSD(0.1, total_steps=100, decay_steps=30, end_lr=0.001, decay_shape="1-sqrt"),
-    "wsd_exp": WSD(0.1, total_steps=100, decay_steps=30, decay_shape="exponential"),
-    "tanh": Tanh(0.1, total_steps=80, end_lr=0.001),
-    "join": parse("cosine(peak_lr=0.1, total_steps=100, warmup_steps=10)"),
-    "join_nested": Join([Constant(0.02), Join([LinearWarmup(0.02, 0.1, 10),
-                                               Step(0.1, step_size=20, gamma=0.5)], [10])], [5]),
-    "scaled": Scaled(Cosine(1.0, total_steps=50), 0.1),
-    "product": Product(CosineRestarts(0.1, cycle_steps=20), Exponential(1.0, decay_rate=0.98)),
+    name: parse(spec)
+    for cls in families().values()
+    for name, spec in cls.interop_examples.items()
 }

@@ -25,11 +25,17 @@ PROBE = np.array([0, 1, 2, 7, 49.5, 50, 99, 100, 101, 250, 299, 300, 301, 599, 6
 
 def test_every_registered_family_has_an_example():
     missing = sorted(set(families()) - set(EXAMPLES))
-    assert not missing, f"add examples for {missing} to tests/schedules/_examples.py"
+    assert not missing, (f"{missing}: declare examples = ('spec', ...) on the class; the "
+                         "contract and property tests run over them")
 
 
-def test_the_example_table_names_only_registered_families():
-    assert set(EXAMPLES) <= set(families())
+def test_every_registered_family_has_adapter_samples_with_unique_names():
+    # interop_examples name the adapter tests' cases, so a name used twice would hide one
+    names = [name for cls in families().values() for name in cls.interop_examples]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    missing = sorted(f for f, cls in families().items() if not cls.interop_examples)
+    assert not missing, (f"{missing}: declare interop_examples = {{'name': 'spec'}} on the "
+                         "class; the adapter tests in tests/interop run over them")
 
 
 @pytest.mark.parametrize("family", sorted(EXAMPLES))

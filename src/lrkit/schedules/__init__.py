@@ -11,8 +11,11 @@ spec (``to_spec`` / ``from_spec``) or a compact string (``parse``).
 
 A family is one class in one module: a frozen dataclass registered with ``@register``,
 its formula written once as ``expr(ops, t)`` (numpy, jax and Keras all evaluate it) and
-its height declared as ``lr_parameter``; ``tests/schedules/test_contract.py`` fails when
-any of that is missing.
+its height declared as ``lr_parameter`` and the parameters the shared tests run it with
+declared as ``examples`` and ``interop_examples``; ``tests/schedules/test_contract.py``
+fails when any of that is missing. Besides its module, a new family needs hand-computed
+values in ``tests/schedules/test_values.py`` and a section in ``docs/schedules.md`` (tests
+fail without either), and a new module must be imported here, which is what registers it.
 """
 
 from lrkit.schedules.base import Schedule, as_steps, families, lr_parameters

@@ -77,6 +77,11 @@ class Schedule:
     family: ClassVar[str] = ""
     # the field lrkit sets to a chosen LR (None: the family fixes its rates itself)
     lr_parameter: ClassVar[str | None] = None
+    # spec strings the shared tests run the family with, so a new family brings its own
+    # test parameters: ``examples`` feed the contract and property tests (the first must
+    # build this family itself), ``interop_examples`` (name -> spec) the adapter tests
+    examples: ClassVar[tuple[str, ...]] = ()
+    interop_examples: ClassVar[dict[str, str]] = {}
 
     @overload
     def __call__(self, step: int | float) -> float: ...

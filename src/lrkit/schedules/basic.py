@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -44,6 +45,10 @@ class Constant(Schedule):
     """
 
     lr_parameter = "base_lr"
+    examples = ("constant(base_lr=0.1)",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "constant": "constant(base_lr=0.05)",
+    }
 
     base_lr: float
 
@@ -66,6 +71,13 @@ class Step(Schedule):
     """
 
     lr_parameter = "base_lr"
+    examples = (
+        "step(base_lr=0.1, step_size=30, gamma=0.1)",
+        "step(base_lr=1, step_size=2.5, gamma=0.5)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "step": "step(base_lr=0.1, step_size=7, gamma=0.5)",
+    }
 
     base_lr: float
     step_size: float
@@ -94,6 +106,10 @@ class MultiStep(Schedule):
     """
 
     lr_parameter = "base_lr"
+    examples = ("multistep(base_lr=0.1, milestones=[30, 60, 60, 90], gamma=0.1)",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "multistep": "multistep(base_lr=0.1, milestones=[10, 10, 40], gamma=0.3)",
+    }
 
     base_lr: float
     milestones: Sequence[int]
@@ -129,6 +145,10 @@ class Piecewise(Schedule):
     """
 
     lr_parameter = None
+    examples = ("piecewise(boundaries=[100, 200], lrs=[0.1, 0.01, 0.001])",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "piecewise": "piecewise(boundaries=[0, 15, 50], lrs=[0.2, 0.1, 0.05, 0.01])",
+    }
 
     boundaries: Sequence[int]
     lrs: Sequence[float]
@@ -179,6 +199,14 @@ class Interpolate(Schedule):
     """
 
     lr_parameter = None
+    examples = (
+        "interpolate(steps=[0, 100, 1000], lrs=[0, 0.1, 0.001])",
+        "interpolate(steps=[10, 10, 50], lrs=[0.5, 0.1, 0.2], kind=cosine)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "interpolate": "interpolate(steps=[0, 20, 20, 60], lrs=[0, 0.1, 0.05, 0.001], kind=cosine)",
+        "interpolate_linear": "interpolate(steps=[5, 30, 90], lrs=[0.01, 0.1, 0])",
+    }
 
     steps: Sequence[int]
     lrs: Sequence[float]
@@ -230,6 +258,21 @@ class Exponential(Schedule):
     """
 
     lr_parameter = "init_lr"
+    examples = (
+        "exponential(init_lr=0.1, decay_rate=0.5, decay_steps=1000)",
+        "exponential(init_lr=0.1, decay_rate=0.9, decay_steps=7, staircase=true, "
+        "transition_begin=50, end_lr=0.01)",
+        "exponential(init_lr=0.001, decay_rate=1.5, decay_steps=10, end_lr=0.1)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "exponential": (
+            "exponential(init_lr=0.1, decay_rate=0.5, decay_steps=9, staircase=true, "
+            "transition_begin=6, end_lr=0.01)"
+        ),
+        "exponential_growth": (
+            "exponential(init_lr=0.001, decay_rate=1.1, decay_steps=2, end_lr=0.02)"
+        ),
+    }
 
     init_lr: float
     decay_rate: float
@@ -273,6 +316,13 @@ class InverseTime(Schedule):
     """
 
     lr_parameter = "init_lr"
+    examples = (
+        "inverse_time(init_lr=0.1, decay_rate=0.5, decay_steps=100)",
+        "inverse_time(init_lr=0.1, decay_rate=2, decay_steps=3, staircase=true)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "inverse_time": "inverse_time(init_lr=0.1, decay_rate=0.5, decay_steps=10)",
+    }
 
     init_lr: float
     decay_rate: float
@@ -308,6 +358,14 @@ class Polynomial(Schedule):
     """
 
     lr_parameter = "init_lr"
+    examples = (
+        "polynomial(init_lr=0.1, total_steps=1000, end_lr=0.001, power=2)",
+        "polynomial(init_lr=0.1, total_steps=300, power=0.5, cycle=true)",
+        "linear(init_lr=0.1, end_lr=0.01, total_steps=500)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "polynomial": "polynomial(init_lr=0.1, total_steps=30, end_lr=0.001, power=2, cycle=true)",
+    }
 
     init_lr: float
     total_steps: float
@@ -387,6 +445,10 @@ class LinearWarmup(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = ("linear_warmup(init_lr=0, peak_lr=0.1, warmup_steps=500)",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "linear_warmup": "linear_warmup(init_lr=0, peak_lr=0.1, warmup_steps=25)",
+    }
 
     init_lr: float
     peak_lr: float
@@ -425,6 +487,10 @@ class ExponentialWarmup(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = ("exponential_warmup(init_lr=1e-6, peak_lr=1, warmup_steps=100)",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "exponential_warmup": "exponential_warmup(init_lr=0.0001, peak_lr=0.1, warmup_steps=40)",
+    }
 
     init_lr: float
     peak_lr: float

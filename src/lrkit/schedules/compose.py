@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -40,6 +41,20 @@ class Join(Schedule):
     """
 
     lr_parameter = None  # each piece fixes its own rates
+    examples = (
+        "join(pieces=[linear_warmup(init_lr=0, peak_lr=0.1, warmup_steps=100), "
+        "cosine(peak_lr=0.1, total_steps=900)], boundaries=[100])",
+        "join(pieces=[constant(base_lr=0.1), constant(base_lr=0.05), linear(init_lr=0.05, "
+        "total_steps=100)], boundaries=[300, 600])",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "join": "cosine(peak_lr=0.1, total_steps=100, warmup_steps=10)",
+        "join_nested": (
+            "join(pieces=[constant(base_lr=0.02), join(pieces=[linear_warmup(init_lr=0.02, "
+            "peak_lr=0.1, warmup_steps=10), step(base_lr=0.1, step_size=20, gamma=0.5)], "
+            "boundaries=[10])], boundaries=[5])"
+        ),
+    }
 
     pieces: Sequence[Schedule]
     boundaries: Sequence[int]
@@ -86,6 +101,10 @@ class Scaled(Schedule):
     """
 
     lr_parameter = None  # the factor scales a schedule whose own LR is fixed
+    examples = ("scaled(schedule=cosine(peak_lr=1, total_steps=1000), factor=0.1)",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "scaled": "scaled(schedule=cosine(peak_lr=1, total_steps=50), factor=0.1)",
+    }
 
     schedule: Schedule
     factor: float
@@ -115,6 +134,16 @@ class Product(Schedule):
     """
 
     lr_parameter = None
+    examples = (
+        "product(first=cosine_restarts(peak_lr=1, cycle_steps=100), "
+        "second=exponential(init_lr=0.1, decay_rate=0.5, decay_steps=1000))",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "product": (
+            "product(first=cosine_restarts(peak_lr=0.1, cycle_steps=20), "
+            "second=exponential(init_lr=1, decay_rate=0.98))"
+        ),
+    }
 
     first: Schedule
     second: Schedule

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 
@@ -41,6 +42,15 @@ class Cosine(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = (
+        "cosine(peak_lr=0.1, total_steps=1000)",
+        "cosine(peak_lr=0.1, total_steps=1000, end_lr=0.001, exponent=2, after_end=periodic)",
+        "cosine(peak_lr=0.1, total_steps=1000, warmup_steps=100)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "cosine": "cosine(peak_lr=0.1, total_steps=45, end_lr=0.005, after_end=periodic)",
+        "cosine_hold": "cosine(peak_lr=0.1, total_steps=45, exponent=2)",
+    }
 
     peak_lr: float
     total_steps: float
@@ -89,6 +99,18 @@ class CosineRestarts(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = (
+        "cosine_restarts(peak_lr=0.1, cycle_steps=100)",
+        "cosine_restarts(peak_lr=0.1, cycle_steps=10, cycle_mult=3, peak_decay=0.7, end_lr=0.001)",
+        "cosine_restarts(peak_lr=0.1, cycle_steps=7, cycle_mult=1.5)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "cosine_restarts": (
+            "cosine_restarts(peak_lr=0.1, cycle_steps=3, cycle_mult=2, peak_decay=0.7, "
+            "end_lr=0.001)"
+        ),
+        "cosine_restarts_equal": "cosine_restarts(peak_lr=0.1, cycle_steps=6.5)",
+    }
 
     peak_lr: float
     cycle_steps: float

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
@@ -38,6 +39,22 @@ class Cyclic(Schedule):
     """
 
     lr_parameter = "max_lr"
+    examples = (
+        "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=200)",
+        "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=100, step_size_down=300, "
+        "mode=triangular2)",
+        "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode=exp_range, gamma=0.999)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "cyclic": (
+            "cyclic(base_lr=0.01, max_lr=0.1, step_size_up=6, step_size_down=9, "
+            "mode=triangular2, scale_mode=cycle)"
+        ),
+        "cyclic_exp": (
+            "cyclic(base_lr=0.01, max_lr=0.1, step_size_up=5, mode=exp_range, gamma=0.98, "
+            "scale_mode=iterations)"
+        ),
+    }
 
     base_lr: float
     max_lr: float
@@ -116,6 +133,15 @@ class OneCycle(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = (
+        "onecycle(peak_lr=0.1, total_steps=1000)",
+        "onecycle(peak_lr=0.1, total_steps=1000, pct_start=0.25, three_phase=true, "
+        "anneal=linear, div_factor=10, final_div_factor=100)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "onecycle": "onecycle(peak_lr=0.1, total_steps=100, pct_start=0.25, three_phase=true)",
+        "onecycle_linear": "onecycle(peak_lr=0.1, total_steps=100, anneal=linear)",
+    }
 
     peak_lr: float
     total_steps: int

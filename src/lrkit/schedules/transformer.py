@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import ClassVar
 
 from lrkit._check import PART as check
 from lrkit.schedules._frozen import settle
@@ -29,6 +30,13 @@ class InverseSqrt(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = (
+        "inverse_sqrt(peak_lr=0.1, timescale=100)",
+        "inverse_sqrt(peak_lr=0.1, timescale=400, warmup_steps=400)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "inverse_sqrt": "inverse_sqrt(peak_lr=0.1, timescale=10)",
+    }
 
     peak_lr: float
     timescale: float = 10_000
@@ -56,6 +64,10 @@ class Noam(Schedule):
     """
 
     lr_parameter = None
+    examples = ("noam(d_model=512, warmup_steps=4000)",)
+    interop_examples: ClassVar[dict[str, str]] = {
+        "noam": "noam(d_model=64, warmup_steps=20)",
+    }
 
     d_model: int
     warmup_steps: int
@@ -103,6 +115,17 @@ class WSD(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = (
+        "wsd(peak_lr=0.1, total_steps=1000, decay_steps=200)",
+        "wsd(peak_lr=0.1, total_steps=1000, decay_steps=100, end_lr=0.001, decay_shape=cosine, "
+        "warmup_steps=50)",
+        "wsd(peak_lr=0.1, total_steps=1000, decay_steps=100, decay_shape=linear)",
+        "wsd(peak_lr=0.1, total_steps=1000, decay_steps=300, decay_shape=exponential)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "wsd": "wsd(peak_lr=0.1, total_steps=100, decay_steps=30, end_lr=0.001)",
+        "wsd_exp": "wsd(peak_lr=0.1, total_steps=100, decay_steps=30, decay_shape=exponential)",
+    }
 
     peak_lr: float
     total_steps: float
@@ -143,6 +166,13 @@ class Tanh(Schedule):
     """
 
     lr_parameter = "peak_lr"
+    examples = (
+        "tanh(peak_lr=0.1, total_steps=1000)",
+        "tanh(peak_lr=0.1, total_steps=1000, end_lr=0.001, lower=-5, upper=5)",
+    )
+    interop_examples: ClassVar[dict[str, str]] = {
+        "tanh": "tanh(peak_lr=0.1, total_steps=80, end_lr=0.001)",
+    }
 
     peak_lr: float
     total_steps: float
