@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import json
 import pickle
+import pkgutil
 import re
 
 import numpy as np
@@ -27,6 +29,20 @@ def test_every_registered_family_has_an_example():
     missing = sorted(set(families()) - set(EXAMPLES))
     assert not missing, (f"{missing}: declare examples = ('spec', ...) on the class; the "
                          "contract and property tests run over them")
+
+
+def test_every_family_module_is_imported_by_the_package():
+    # registration happens when lrkit.schedules imports a module: a family in a module it
+    # does not import would be missing from parse, the adapters and every test table
+    import lrkit.schedules as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"lrkit.schedules.{module.name}")
+    unexported = sorted(name for name, cls in families().items()
+                        if getattr(package, cls.__name__, None) is not cls)
+    assert not unexported, (f"{unexported}: import the class in lrkit/schedules/__init__.py "
+                            "and add it to __all__")
+    assert all(cls.__name__ in package.__all__ for cls in families().values())
 
 
 def test_every_registered_family_has_adapter_samples_with_unique_names():

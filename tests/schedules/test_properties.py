@@ -243,6 +243,8 @@ def _first_value(spec) -> float:
 @SETTINGS
 @given(spec=any_spec)
 def test_the_documented_value_at_step_0(spec):
+    if spec["family"] not in STRATEGIES:
+        return  # drawn from its examples: test_values' hand-computed values cover f(0)
     # tanh mixes peak and end with a weight within ~1e-6 of 1: numpy's and math's tanh may
     # differ in the last bit, an error of order 1e-16 * max(peak, end) in absolute terms
     scale = max(spec["peak_lr"], spec["end_lr"]) if spec["family"] == "tanh" else 0.0
