@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import inspect
 import json
 import pickle
-import pkgutil
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,16 +32,21 @@ def test_every_registered_family_has_an_example():
 
 def test_every_family_module_is_imported_by_the_package():
     # registration happens when lrkit.schedules imports a module: a family in a module it
-    # does not import would be missing from parse, the adapters and every test table
+    # does not import would be missing from parse, the adapters and every test table. Read
+    # the sources rather than importing, so a stray module cannot register mid-session.
     import lrkit.schedules as package
 
-    for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"lrkit.schedules.{module.name}")
-    unexported = sorted(name for name, cls in families().items()
-                        if getattr(package, cls.__name__, None) is not cls)
+    folder = Path(package.__file__).parent
+    init = (folder / "__init__.py").read_text(encoding="utf-8")
+    unimported = sorted(path.name for path in folder.glob("*.py")
+                        if "@register(" in path.read_text(encoding="utf-8")
+                        and f"from lrkit.schedules.{path.stem} import" not in init)
+    assert not unimported, f"{unimported}: import its classes in lrkit/schedules/__init__.py"
+    unexported = sorted(cls.__name__ for cls in families().values()
+                        if getattr(package, cls.__name__, None) is not cls
+                        or cls.__name__ not in package.__all__)
     assert not unexported, (f"{unexported}: import the class in lrkit/schedules/__init__.py "
                             "and add it to __all__")
-    assert all(cls.__name__ in package.__all__ for cls in families().values())
 
 
 def test_every_registered_family_has_adapter_samples_with_unique_names():
