@@ -150,8 +150,9 @@ class Executor:
     def _execute(self, task: Task, work: Any, units: list[Any], workers: int,
                  backend: str) -> dict[str, dict[str, Any]]:
         from lrkit.compare.execute import Context, execute
+        from lrkit.compare.store import MemoryStore
 
-        store = self._store(task) if self.storage is not None else _memory_store()
+        store = self._store(task) if self.storage is not None else MemoryStore()
         ctx = Context(task, (), task_ref=self.task_ref, work=work)
         return execute(ctx, units, store, workers=workers, backend=backend,
                        poll_seconds=self.poll_seconds)
@@ -215,24 +216,6 @@ def _study_name(task: Task) -> str:
         json.dumps(task.schedule, sort_keys=True)
     ident = json.dumps([task.name, schedule, task.batch_size, task.total_steps])
     return "auto-" + hashlib.sha1(ident.encode()).hexdigest()[:12]
-
-
-def _memory_store() -> Any:
-    from lrkit.compare.store import Store
-
-    class MemoryStore(Store):
-        """compare's store interface in a dict: one batch of this process."""
-
-        def __init__(self) -> None:
-            self._rows: dict[str, dict[str, Any]] = {}
-
-        def load(self) -> dict[str, dict[str, Any]]:
-            return dict(self._rows)
-
-        def put(self, key: str, record: dict[str, Any]) -> None:
-            self._rows[key] = record
-
-    return MemoryStore()
 
 
 def as_executor(executor: Executor | None, task_ref: str | None = None) -> Executor:

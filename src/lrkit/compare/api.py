@@ -39,7 +39,7 @@ from lrkit.compare.entries import Entry, entries
 from lrkit.compare.execute import Context, Event, Unit, execute
 from lrkit.compare.shapes import split_list
 from lrkit.compare.stats import ALPHA, Paired, paired, spread
-from lrkit.compare.store import JsonlStore, OptunaStore, Store, unit_key
+from lrkit.compare.store import JsonlStore, MemoryStore, OptunaStore, Store, unit_key
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
@@ -205,24 +205,8 @@ def _open_store(store: str | Path | Store | None, storage: str | None, study: st
     if isinstance(store, Store):
         return store
     if store is None:
-        return _MemoryStore()
+        return MemoryStore()
     return JsonlStore(store)
-
-
-class _MemoryStore(Store):
-    """A store that forgets when the process ends (``store=None``)."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, dict[str, Any]] = {}
-
-    def load(self) -> dict[str, dict[str, Any]]:
-        return dict(self._rows)
-
-    def put(self, key: str, record: dict[str, Any]) -> None:
-        self._rows[key] = record
-
-    def describe(self) -> str:
-        return "memory (not resumable)"
 
 
 def _check(seeds: Any, budget: Any, grid: Any, select_seed: Any) -> list[int]:

@@ -32,7 +32,7 @@ from typing import Any
 
 from lrkit.errors import ConfigError
 
-__all__ = ["JsonlStore", "OptunaStore", "Store", "unit_key"]
+__all__ = ["JsonlStore", "MemoryStore", "OptunaStore", "Store", "unit_key"]
 
 
 def unit_key(*parts: Any) -> str:
@@ -86,6 +86,27 @@ class Store:
 
     def describe(self) -> str:
         return type(self).__name__
+
+
+class MemoryStore(Store):
+    """Finished units in a dict: forgotten when the process ends (compare's ``store=None``,
+    auto's in-process batches).
+
+    >>> m = MemoryStore(); m.put("a", {"loss": 1.0}); m.load()
+    {'a': {'loss': 1.0}}
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        return dict(self._rows)
+
+    def put(self, key: str, record: dict[str, Any]) -> None:
+        self._rows[key] = record
+
+    def describe(self) -> str:
+        return "memory (not resumable)"
 
 
 class JsonlStore(Store):

@@ -217,8 +217,25 @@ def _val_features(rc: RunCurves, f: dict[str, float], start: float, end: float,
             f["val_late"] = _clip((at - run_best[-1]) / (start - run_best[-1]), -1.0, 2.0)
 
 
+class _FittedCuts:
+    """The two probabilities fitted on dev beside a model's weights (in its ``meta``)."""
+
+    meta: dict[str, Any]
+
+    @property
+    def veto(self) -> float:
+        """Below this probability the rules' verdict gives way to the model's (fitted)."""
+        return float(self.meta.get("veto", 1.01))
+
+    @property
+    def low(self) -> float:
+        """The probability a ``too_low`` verdict needs under a decayed LR or in progress
+        (fitted; a false "raise" can make a good run diverge, so it is held higher)."""
+        return float(self.meta.get("low", 0.0))
+
+
 @dataclass(frozen=True)
-class VerdictModel:
+class VerdictModel(_FittedCuts):
     """A multinomial logistic model over standardised features, with a temperature.
 
     ``p = softmax((coef @ ((x - mean) / scale) + intercept) / temperature)``.
@@ -232,17 +249,6 @@ class VerdictModel:
     intercept: tuple[float, ...]
     temperature: float = 1.0
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def veto(self) -> float:
-        """Below this probability the rules' verdict gives way to the model's (fitted)."""
-        return float(self.meta.get("veto", 1.01))
-
-    @property
-    def low(self) -> float:
-        """The probability a ``too_low`` verdict needs (fitted; a false "raise" can make a
-        good run diverge, so it is held to a higher bar)."""
-        return float(self.meta.get("low", 0.0))
 
     def _z(self, feats: dict[str, float]) -> np.ndarray:
         x = np.array([feats[n] for n in self.names], dtype=np.float64)
@@ -268,7 +274,7 @@ class VerdictModel:
 
 
 @dataclass(frozen=True)
-class TreeVerdictModel:
+class TreeVerdictModel(_FittedCuts):
     """Gradient-boosted trees over the raw features (no scaling needed), with a temperature.
 
     ``trees[i][k]`` is iteration ``i``'s tree for class ``k``, as five lists: the feature
@@ -290,16 +296,6 @@ class TreeVerdictModel:
     trees: tuple[tuple[tuple[list[Any], ...], ...], ...]
     temperature: float = 1.0
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def veto(self) -> float:
-        """Below this probability the rules' verdict gives way to the model's (fitted)."""
-        return float(self.meta.get("veto", 1.01))
-
-    @property
-    def low(self) -> float:
-        """The probability a ``too_low`` verdict needs under a decayed LR or in progress."""
-        return float(self.meta.get("low", 0.0))
 
     def _walk(self, x: list[float], tree: tuple[list[Any], ...],
               push: np.ndarray | None = None) -> float:
