@@ -27,15 +27,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def torchrun(worker: str, out: Path, timeout: float = 300) -> None:
+    """Run ``worker`` (a file next to this one) under torchrun: 2 processes, gloo, one
+    torch thread each; it writes its results into ``out``."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+           "--master_addr=127.0.0.1", f"--master_port={free_port()}",
+           str(WORKER.with_name(worker)), str(out)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 @pytest.mark.slow
 def test_range_test_and_doctor_under_torchrun(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join(sys.path)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={free_port()}", str(WORKER),
-           str(tmp_path)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
+    torchrun(WORKER.name, tmp_path, timeout=240)
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert ranks[0]["world"] == 2
     # every rank: the same averaged curve, the same stop, its own state back
@@ -70,12 +75,7 @@ def test_range_test_and_doctor_under_torchrun(tmp_path):
 def test_lightning_ddp_strategy_and_torchrun_hf_trainer(tmp_path):
     pytest.importorskip("lightning.pytorch")
     pytest.importorskip("transformers")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={free_port()}",
-           str(WORKER.with_name("framework_ddp_worker.py")), str(tmp_path)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    torchrun("framework_ddp_worker.py", tmp_path)
     ranks = [json.loads((tmp_path / f"frameworks{r}.json").read_text()) for r in (0, 1)]
     for key in ("pl", "hf"):
         # the loss each rank recorded is the mean over both: the same curve on both ranks
@@ -91,12 +91,7 @@ def test_lightning_ddp_strategy_and_torchrun_hf_trainer(tmp_path):
 def test_doctor_callbacks_in_lightning_ddp_and_a_torchrun_hf_trainer(tmp_path):
     pytest.importorskip("lightning.pytorch")
     pytest.importorskip("transformers")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-           "--master_addr=127.0.0.1", f"--master_port={free_port()}",
-           str(WORKER.with_name("doctor_ddp_worker.py")), str(tmp_path)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    torchrun("doctor_ddp_worker.py", tmp_path)
     ranks = [json.loads((tmp_path / f"doctor{r}.json").read_text()) for r in (0, 1)]
     pl = [r["pl"] for r in ranks]
     # the ranks trained different halves of each batch: their own losses differ ...
