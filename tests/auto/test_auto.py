@@ -109,6 +109,17 @@ def test_cli_prints_the_notes_and_takes_max_budget(capsys) -> None:
     assert "recommended peak LR" in out and "how close:" in out
 
 
+def test_cli_curvature_flag_switches_the_stage_on_and_off(capsys) -> None:
+    # off as shipped; --curvature turns it on, --no-curvature keeps it off
+    stages = {}
+    for flag in ("--curvature", "--no-curvature", None):
+        main(["auto", "--task", "breast-cancer-logreg", "--budget", "1", "--no-report",
+              "--json", *([flag] if flag else [])])
+        stages[flag] = [s["name"] for s in json.loads(capsys.readouterr().out)["stages"]]
+    assert "curvature" in stages["--curvature"]
+    assert "curvature" not in stages["--no-curvature"] and "curvature" not in stages[None]
+
+
 def test_cli_bad_budget_is_one_line_and_exit_2(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["auto", "--task", "breast-cancer-logreg", "--budget", "-1"])

@@ -136,7 +136,7 @@ def test_a_task_file_imports_its_sibling_modules(tmp_path, monkeypatch) -> None:
 def test_auto_runs_every_stage_through_the_hook(tmp_path, capsys) -> None:
     import json
 
-    from lrkit.auto import Design, auto
+    from lrkit.auto import auto
     from tests.cli._invoke import run_cli
 
     path = tmp_path / "weighted.py"
@@ -147,7 +147,7 @@ def test_auto_runs_every_stage_through_the_hook(tmp_path, capsys) -> None:
     doc = json.loads(out)
     assert "range test" in {s["name"] for s in doc["stages"]} and doc["lr"] > 0
     # the curvature stage is off by default; switched on, it measures through the hook too
-    rec = auto(load_task(f"{path}:make_task"), design=Design(curvature=True))
+    rec = auto(load_task(f"{path}:make_task"), curvature=True)
     curvature = rec.stage("curvature")
     assert curvature is not None and curvature.data["sharpness"] > 0
 
@@ -170,7 +170,7 @@ def test_an_op_without_a_second_derivative_is_a_one_line_error() -> None:
     try:
         report = measure_task(task, n_batches=1, max_hvps=3)
     except ConfigError as err:
-        assert "no second derivative" in str(err) and "--no-curvature" in str(err)
+        assert "no second derivative" in str(err) and "--curvature" in str(err)
     else:  # a torch build whose fused attention has a double backward measures it
         assert report.sharpness.value >= 0
 

@@ -157,7 +157,7 @@ def check_budget(task: Task | None, budget: Any, max_budget: Any = None) -> None
 
 
 def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = None,
-         seed: int = 0, curvature: bool = True, design: Design = DEFAULT_DESIGN,
+         seed: int = 0, curvature: bool | None = None, design: Design = DEFAULT_DESIGN,
          trainer: Trainer | None = None, cache: RunCache | None = None,
          progress: Callable[[str, float], None] | None = None,
          executor: Executor | None = None) -> Recommendation:
@@ -171,7 +171,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         max_budget: the most it may spend when a miss would be costly (default: twice
             ``budget``).
         seed: seed of block 0 (block b uses ``seed + b``).
-        curvature: measure the sharpness ceiling (SGD family, when the budget affords it).
+        curvature: measure the sharpness ceiling (SGD family, when the budget affords
+            it): True or False overrides the design's ``curvature`` (off as shipped).
         design: the pipeline's knobs (``lrkit.auto.design.DEFAULT_DESIGN`` ships).
         trainer: ``(task, lr, seed, total_steps) -> TrainResult`` (default
             ``lrkit.tasks.train``); the range test and curvature use the task directly.
@@ -202,8 +203,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
                           "lrkit.auto.design.Design; pass e.g. DEFAULT_DESIGN")
     check_budget(task, budget, max_budget)
     top = 2.0 * budget if max_budget is None else float(max_budget)
-    if not curvature:
-        design = dataclasses.replace(design, curvature=False)
+    if curvature is not None:
+        design = dataclasses.replace(design, curvature=bool(curvature))
     notify = progress or (lambda stage, cost: None)
     runner = Runner(trainer or default_trainer, cache, executor=executor)
     stages: list[Stage] = []

@@ -35,8 +35,10 @@ def auto(
                                             "twice --budget)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every run of the pipeline.",
                              callback=bounded(0, MAX_SEED, example="0")),
-    curvature: bool = typer.Option(True, "--curvature/--no-curvature",
-                                   help="Measure the sharpness ceiling."),
+    curvature: bool | None = typer.Option(
+        None, "--curvature/--no-curvature",
+        help="Measure the sharpness ceiling (off unless asked: it cost up to a third of a "
+             "run and bounded no pick on the zoo's dev tasks)."),
     report: Path | None = typer.Option(Path("lrkit-report"), "--report",
                                        help="Folder of the HTML report."),
     no_report: bool = typer.Option(False, "--no-report", help="Write no report."),

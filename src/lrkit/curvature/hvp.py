@@ -73,7 +73,7 @@ def _no_second_derivative(err: RuntimeError) -> Exception:
     return ConfigError(f"model: uses {op}, which has no second derivative, so its curvature "
                        "cannot be measured; use an implementation without it (a Hugging "
                        "Face model: attn_implementation='eager'), or skip the curvature "
-                       "stage (lrkit auto --no-curvature)")
+                       "stage (it is off in lrkit auto unless --curvature is given)")
 
 
 class HessianOperator:
