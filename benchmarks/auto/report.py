@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from study import _fmt, plot, summarise
+from study import plot, summarise, summary_row
 
 
 def combined(split: str) -> dict[str, tuple[str, dict]]:
@@ -39,12 +39,7 @@ def rows_table(split: str) -> str:
     for name in methods:
         mine = [r for r in rows if r["method"] == name]
         key = "exact" if any(r.get("exact") is not None for r in mine) else "proxy"
-        s = summarise(mine, key)
-        refused = f", {s['refused']} refused" if s["refused"] else ""
-        out.append(f"| {name} | {key} | {s['scored']} ({s['pairs']}{refused}) | "
-                   f"{_fmt(s['median'])} | {_fmt(s['p90'])} | {_fmt(s['worst'])} | "
-                   f"{s['divergences']} | {_fmt(s['median_octaves'], False)} | "
-                   f"{_fmt(s['median_cost'], False)} | {_fmt(s['max_cost'], False)} |")
+        out.append(summary_row(name, summarise(mine, key), key))
     return "\n".join(out)
 
 

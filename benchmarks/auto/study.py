@@ -80,13 +80,18 @@ def table(summaries: dict[str, dict[str, Any]], label: str) -> str:
     lines = [f"| method | selections (pairs) | median regret | 90th pct | worst | divergences "
              f"| median octave error | median cost | max cost |  ({label})",
              "|---|---|---|---|---|---|---|---|---|"]
-    for name, s in summaries.items():
-        refused = f", {s['refused']} refused" if s["refused"] else ""
-        lines.append(f"| {name} | {s['scored']} ({s['pairs']}{refused}) | {_fmt(s['median'])} "
-                     f"| {_fmt(s['p90'])} | {_fmt(s['worst'])} | {s['divergences']} | "
-                     f"{_fmt(s['median_octaves'], False)} | {_fmt(s['median_cost'], False)} | "
-                     f"{_fmt(s['max_cost'], False)} |")
+    lines += [summary_row(name, s) for name, s in summaries.items()]
     return "\n".join(lines)
+
+
+def summary_row(name: str, s: dict[str, Any], scoring: str | None = None) -> str:
+    """One method's table row (with a scoring column when ``scoring`` is given)."""
+    refused = f", {s['refused']} refused" if s["refused"] else ""
+    head = f"| {name} | " + (f"{scoring} | " if scoring else "")
+    return (f"{head}{s['scored']} ({s['pairs']}{refused}) | {_fmt(s['median'])} | "
+            f"{_fmt(s['p90'])} | {_fmt(s['worst'])} | {s['divergences']} | "
+            f"{_fmt(s['median_octaves'], False)} | {_fmt(s['median_cost'], False)} | "
+            f"{_fmt(s['max_cost'], False)} |")
 
 
 def main(argv: list[str] | None = None) -> int:
