@@ -129,6 +129,21 @@ def test_the_choice_never_exceeds_the_lowest_unstable_lr() -> None:
     assert rec.lr < 0.4
 
 
+def test_the_range_tests_divergence_gets_the_same_horizon_margin() -> None:
+    # a 100-update sweep that blew up at 1.0, for a 400-update run: two octaves of
+    # extrapolation at one octave per octave put the ceiling at 0.25; no margin, at 1.0
+    from lrkit.auto.pipeline import _ceilings
+
+    margin = Design(horizon_margin=1.0)
+    assert _ceilings(1.0, [], margin, 400, rt_steps=100) == {
+        "range test divergence": pytest.approx(0.25)}
+    assert _ceilings(1.0, [], Design(horizon_margin=0.0), 400, rt_steps=100)[
+        "range test divergence"] == pytest.approx(1.0)
+    # a sweep as long as the run needs no margin
+    assert _ceilings(1.0, [], margin, 400, rt_steps=400)[
+        "range test divergence"] == pytest.approx(1.0)
+
+
 def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
     # issue 13: SGD-momentum, cosine, MSE, best LR 0.1; the old auto picked 0.0015. Here the
     # curve is steep above 0.1 and the blocks disagree by a seed-dependent shift

@@ -76,9 +76,9 @@ class Design:
             minimiser (0 = take the estimate, 1 = the risk-aware choice).
         ceiling_factor: the choice stays below this multiple of the lowest LR that was seen
             to be unstable (range-test divergence, a diverged or blown-up search run).
-        horizon_margin: a search run's instability caps the choice a further this many
-            octaves lower per octave between the search run's length and the full run's
-            (a longer run destabilises at a lower LR).
+        horizon_margin: the range test's or a search run's instability caps the choice a
+            further this many octaves lower per octave between that run's length and the
+            full run's (a longer run destabilises at a lower LR).
         grid: the ladder's centre sits on the grid ``2**(k/grid)`` and the choice is
             rounded to ``2**(k/(2*grid))`` (0: no rounding); runs of the same LR are then
             shared between calls and seeds through a run cache.

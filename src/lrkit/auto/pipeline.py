@@ -48,7 +48,15 @@ from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
 from lrkit.auto.prior import Prior, optimizer_prior
 from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer, run_key
-from lrkit.auto.search import Trial, best_lr, by_train_loss, extend_edges, pooled, run_block
+from lrkit.auto.search import (
+    Trial,
+    best_lr,
+    by_train_loss,
+    eval_updates,
+    extend_edges,
+    pooled,
+    run_block,
+)
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
 
@@ -268,6 +276,11 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         spent += sum(t.cost_runs for t in scout)
     ladder = [centre * d.ladder_ratio ** k for k in range(d.ladder_low, d.ladder_high + 1)]
     ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
+    # the plan kept a share of the budget back for what it could not know in advance;
+    # the range test's, the scout's and the validation passes' real costs are known now,
+    # so the ladder's runs take what is left (longer runs see further: never shorter)
+    n_runs = len(ladder) * (d.blocks + (d.horizon_ratio if d.horizon_probe else 0.0))
+    steps = _fill_budget(task, steps, budget - spent, n_runs, d.max_rung)
     trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
                         on_trial=tick, metric=metric)
     if metric == "val" and _no_signal(trials, untrained):
@@ -353,7 +366,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
          "curve": [[lr, loss] for lr, loss in pooled(trials)]}))
     trials += probe + scout
 
-    ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps, untrained)
+    rt_steps = rt["data"]["steps"] if rt else 0
+    ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps, untrained, rt_steps)
     choice = _choose(est, ceilings, centre, d)
     stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
     notes += [f"budget: {line}" for line in added if "added" in line or "pass" in line]
@@ -436,6 +450,29 @@ def _untrained_loss(task: Task, seed: int) -> float:
         model = task.model()
     return float(evaluate(model, task.loss_fn, fixed_batches(task.val_data, 512),
                           model_device(model), task.forward))
+
+
+def _fill_budget(task: Task, planned: int, left: float, n_runs: float,
+                 max_rung: float) -> int:
+    """The longest search run, from ``planned`` up to ``max_rung`` of a run, of which
+    ``n_runs`` with their validation passes (one per epoch begun) cost at most ``left``
+    runs of ``task``.
+
+    >>> from lrkit.tasks import builtin_tasks
+    >>> task = builtin_tasks()["breast-cancer-logreg"]()
+    >>> task.total_steps, task.steps_per_epoch
+    (260, 26)
+    >>> _fill_budget(task, 40, 0.8, 3, 0.25), _fill_budget(task, 40, 0.3, 3, 0.25)
+    (60, 40)
+    """
+    T = task.total_steps
+    best = planned
+    for steps in range(planned + 1, int(max_rung * T) + 1):
+        evals = math.ceil(steps / task.steps_per_epoch)
+        if n_runs * (steps + eval_updates(task, evals)) / T > left + 1e-12:
+            break
+        best = steps
+    return best
 
 
 def _eval_cost(task: Task) -> float:
@@ -552,15 +589,24 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
 
 
 def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
-              total_steps: int, untrained: float = math.inf) -> dict[str, float]:
+              total_steps: int, untrained: float = math.inf,
+              rt_steps: int = 0) -> dict[str, float]:
     """The lowest LR seen unstable: the range test's divergence, and any search run above
     the best of its stage that diverged, ended above ``blowup`` times that best, or ended
     above the untrained model's validation loss (worse than not training: the zoo's own
-    definition of a divergence), moved down by ``horizon_margin`` octaves per octave
-    between that run's length and the full run's."""
+    definition of a divergence), each moved down by ``horizon_margin`` octaves per octave
+    between the length of the run that showed it and the full run's."""
+
+    def margin(steps: int) -> float:
+        # a full run destabilises at a lower LR than a short one (sharpness grows as it
+        # trains; more updates at the peak LR): the longer the extrapolation, the wider
+        return 2.0 ** (d.horizon_margin * max(0.0, math.log2(total_steps / max(steps, 1))))
+
     out: dict[str, float] = {}
     if math.isfinite(rt_ceiling):
-        out["range test divergence"] = rt_ceiling
+        # the sweep's divergence is the shortest-horizon instability of all: the same
+        # margin as a search run's, counted from the sweep's length
+        out["range test divergence"] = rt_ceiling / margin(rt_steps or total_steps)
     best: dict[tuple[int, int], float] = {}
     for t in trials:
         if math.isfinite(t.loss):
@@ -575,14 +621,10 @@ def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
         worse(t) and t.lr > min(x.lr for x in trials if x.block == t.block
                                 and x.rung == t.rung and x.loss == best[(t.block, t.rung)]))]
     if unstable:
-        # a full run destabilises at a lower LR than a short one (sharpness grows as it
-        # trains; more updates at the peak LR): the longer the extrapolation, the wider
-        # the margin
         lowest = min(unstable)
         length = min(t.steps for t in trials if t.lr == lowest and (
             not math.isfinite(t.loss) or t.lr in unstable))
-        octaves = max(0.0, math.log2(total_steps / max(length, 1)))
-        out["unstable search run"] = lowest / 2.0 ** (d.horizon_margin * octaves)
+        out["unstable search run"] = lowest / margin(length)
     stable = [t.lr for t in trials if math.isfinite(t.loss) and t.lr not in unstable]
     if d.cap_tested and stable:
         # a ceiling is a factor above the cap: leave room for ceiling_factor

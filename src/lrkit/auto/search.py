@@ -28,7 +28,7 @@ from lrkit.auto.runs import Runner
 from lrkit.tasks import Task, TrainResult
 
 __all__ = ["Trial", "best_lr", "by_train_loss", "extend_edges", "pooled", "run_block",
-           "run_many", "successive_halving"]
+           "eval_updates", "run_many", "successive_halving"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Trial:
     metric: str = "val"
 
 
-def _eval_updates(task: Task, n_evals: int) -> float:
+def eval_updates(task: Task, n_evals: int) -> float:
     """Validation passes in update-equivalents (a forward pass is a third of an update)."""
     return n_evals * len(task.val_data) / (3.0 * task.batch_size)
 
@@ -70,7 +70,7 @@ def _eval_updates(task: Task, n_evals: int) -> float:
 def _trial(task: Task, result: TrainResult, lr: float, *, block: int, seed: int,
            rung: int, metric: str = "val") -> Trial:
     """Score one trained candidate by ``metric`` (its final validation or training loss)."""
-    work = result.steps + _eval_updates(task, len(result.val_losses))
+    work = result.steps + eval_updates(task, len(result.val_losses))
     val = result.final_val_loss if math.isfinite(result.final_val_loss) else math.inf
     last = result.train_losses[-1] if result.train_losses else math.inf
     train_loss = last if math.isfinite(last) and math.isfinite(val) else math.inf
