@@ -15,8 +15,9 @@ The stages, each a ``Stage`` in the result (name, one-line summary, cost, number
 5. **search** — first a *scout*: short runs (``scout_fraction`` of a run) on a coarse
    ladder (factor 4) around the range test's centre and towards the prior, grown past an
    edge that holds the best, to find the bowl; then a factor-2 *ladder* of three longer
-   runs (the rest of the budget: about a fifth of a run each) centred on the scout's
-   minimum. Every run of a stage shares one seed (common random numbers: initial weights,
+   runs centred on the scout's minimum. They take what the budget has left once the
+   range test's, the scout's and the validation passes' real costs are known (a sixth
+   of a run each, median on the zoo; at most ``max_rung``). Every run of a stage shares one seed (common random numbers: initial weights,
    data order, dropout). When no run beats the untrained model's validation loss, the
    candidates are ranked by their training loss instead, and the output says so.
 6. **choice** — the minimum of a quadratic fitted to the ladder's losses (not the best
@@ -24,9 +25,9 @@ The stages, each a ``Stage`` in the result (name, one-line summary, cost, number
    (``horizon_alpha`` octaves per octave of length, measured across the zoo's dev pairs
    by ``benchmarks/auto/horizon.py``), never above the stability ceiling, and rounded to
    ``2**(1/4)`` steps. The ceiling is the lowest LR seen unstable (the range test's
-   divergence; a search run that diverged or ended above three times the best loss) moved
-   down by ``horizon_margin`` octaves per octave between that run's length and the full
-   run's (a longer run destabilises at a lower LR), and the highest LR a search run
+   divergence; a search run that diverged or ended above three times the best loss), each
+   moved down by ``horizon_margin`` octaves per octave between the length of the sweep or
+   run that showed it and the full run's (a longer run destabilises at a lower LR), and the highest LR a search run
    trained stably (no extrapolation past what was seen to train).
 
 Cost is gradient work in units of the user's full run: every candidate's updates, the

@@ -27,8 +27,17 @@ from collections.abc import Callable, Sequence
 from lrkit.auto.runs import Runner
 from lrkit.tasks import Task, TrainResult
 
-__all__ = ["Trial", "best_lr", "by_train_loss", "extend_edges", "pooled", "run_block",
-           "eval_updates", "run_many", "successive_halving"]
+__all__ = [
+    "Trial",
+    "best_lr",
+    "by_train_loss",
+    "eval_updates",
+    "extend_edges",
+    "pooled",
+    "run_block",
+    "run_many",
+    "successive_halving",
+]
 
 
 @dataclasses.dataclass(frozen=True)
