@@ -17,9 +17,10 @@ The stages, each a ``Stage`` in the result (name, one-line summary, cost, number
    edge that holds the best, to find the bowl; then a factor-2 *ladder* of three longer
    runs centred on the scout's minimum. They take what the budget has left once the
    range test's, the scout's and the validation passes' real costs are known (a sixth
-   of a run each, median on the zoo; at most ``max_rung``). Every run of a stage shares one seed (common random numbers: initial weights,
-   data order, dropout). When no run beats the untrained model's validation loss, the
-   candidates are ranked by their training loss instead, and the output says so.
+   of a run each, median on the zoo; at most ``max_rung``). Every run of a stage shares
+   one seed (common random numbers: initial weights, data order, dropout). When no run
+   beats the untrained model's validation loss, the candidates are ranked by their
+   training loss instead, and the output says so.
 6. **choice** — the minimum of a quadratic fitted to the ladder's losses (not the best
    grid point), moved down for the full run's longer horizon by a prior slope
    (``horizon_alpha`` octaves per octave of length, measured across the zoo's dev pairs
@@ -27,8 +28,9 @@ The stages, each a ``Stage`` in the result (name, one-line summary, cost, number
    ``2**(1/4)`` steps. The ceiling is the lowest LR seen unstable (the range test's
    divergence; a search run that diverged or ended above three times the best loss), each
    moved down by ``horizon_margin`` octaves per octave between the length of the sweep or
-   run that showed it and the full run's (a longer run destabilises at a lower LR), and the highest LR a search run
-   trained stably (no extrapolation past what was seen to train).
+   run that showed it and the full run's (a longer run destabilises at a lower LR), and
+   the highest LR a search run trained stably (no extrapolation past what was seen to
+   train).
 
 Cost is gradient work in units of the user's full run: every candidate's updates, the
 range test, the HVPs (two gradients each) and validation passes (a third each),
