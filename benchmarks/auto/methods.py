@@ -139,6 +139,12 @@ def _auto_cost(pair: str, seed: int) -> float:
                   tag=design_tag(DEFAULT_DESIGN)).cost_runs
 
 
+def selection_tag(name: str, pair: str, seed: int) -> str:
+    """The selection cache's tag for a baseline: an equal-cost method's selection is
+    redone whenever the cost of the shipped auto it must match changes."""
+    return f"cost={_auto_cost(pair, seed):.4f}" if name in EQUAL_COST else ""
+
+
 def design_tag(design: Design) -> str:
     """The design's knobs and the pipeline's source: either changing re-runs a selection."""
     from pathlib import Path
@@ -192,6 +198,9 @@ def m_successive_halving(pair: str, seed: int) -> Selection:
     best = min(last, key=lambda tr: tr.loss).lr if last else math.nan
     return Selection(float(best), sum(tr.cost_runs for tr in trials), 0.0, {})
 
+
+# methods whose budget is what the shipped auto spent on the same (pair, seed)
+EQUAL_COST = frozenset({"random search (equal cost)", "successive halving (equal cost)"})
 
 # name -> (method, deterministic: one selection per pair serves every seed)
 METHODS: dict[str, tuple[Callable[[str, int], Selection], bool]] = {

@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import HERE, exact, octaves, proxy_regret, select, zoo
-from methods import METHODS, auto_method, design_tag
+from methods import METHODS, auto_method, design_tag, selection_tag
 
 from lrkit.auto import DEFAULT_DESIGN, Design
 from lrkit.tasks.zoo import zoo_pairs
@@ -121,12 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         wanted = args.pairs.split(",")
         pairs = [p for p in pairs if p in wanted]
     seeds = list(zoo.TOOL_SEEDS[: args.seeds])
-    methods: dict[str, tuple[Any, bool, str]] = {}
+    methods: dict[str, tuple[Any, bool, str | None]] = {}
     for name in [m.strip() for m in args.methods.split(",") if m.strip()]:
         if name not in METHODS:
             ap.error(f"--methods: unknown method {name!r}")
         fn, det = METHODS[name]
-        tag = design_tag(DEFAULT_DESIGN) if name == "lrkit auto" else ""
+        tag = design_tag(DEFAULT_DESIGN) if name == "lrkit auto" else None
         methods[name] = (fn, det, tag)
     for knobs in args.design:
         design = Design.from_dict({**DEFAULT_DESIGN.to_dict(), **json.loads(knobs)})
@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, (fn, det, tag) in methods.items():
             for seed in (seeds[:1] if det else seeds):
                 try:
-                    sel = select(name, fn, pair, seed, tag)
+                    sel = select(name, fn, pair, seed,
+                                 tag if tag is not None else selection_tag(name, pair, seed))
                 except KeyError:  # an LR-free optimizer scores itself: no oracle yet
                     continue
                 info = {k: v for k, v in sel.info.items() if k != "curve"}  # keep it small
@@ -224,7 +225,8 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
             if det and seed != seeds[0]:
                 continue
             for pair in pairs:
-                sel = select(name, fn, pair, seed, tag)
+                sel = select(name, fn, pair, seed,
+                             tag if tag is not None else selection_tag(name, pair, seed))
                 if math.isfinite(sel.lr):
                     for s in zoo.SCORE_SEEDS:
                         zoo.run(pair, sel.lr, s)
