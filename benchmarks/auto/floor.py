@@ -8,7 +8,15 @@ selection costs 11 runs, knows where eta* is to within the grid, and trains at t
 horizon: what it misses is seed noise alone. No method spending about one run can be
 expected to beat it; its regrets bound what the goal lines can ask of one.
 
+``--fraction F --seeds N`` asks the same of compressed runs: the grid trained at F of the
+length on N tool seeds (11 F N runs), the pooled best moved down by the shipped design's
+horizon slope (``horizon_alpha`` octaves per octave of length, fitted on dev) and rounded
+to ``2**(k/4)``, as auto's choice is. It bounds any method that sees only runs of that
+length and shifts their best by one slope, however many it trains.
+
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/floor.py --split test
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/floor.py --split test \
+        --fraction 0.25 --seeds 2
 """
 
 from __future__ import annotations
@@ -25,24 +33,34 @@ from harness import HERE, exact
 from horizon import main as horizon_main
 from study import _quantile
 
+from lrkit.auto import DEFAULT_DESIGN
 from lrkit.tasks.zoo import zoo_pairs
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("dev", "test"), default="test")
+    ap.add_argument("--fraction", type=float, default=1.0,
+                    help="the runs' share of the pair's length (1: full runs)")
+    ap.add_argument("--seeds", type=int, default=1, help="tool seeds pooled per LR")
     ap.add_argument("--out", default="")
     args = ap.parse_args(argv)
-    out = Path(args.out or HERE / f"floor_{args.split}.json")
-    runs = HERE / "cache" / f"horizon_{args.split}_f1.json"
-    horizon_main(["--split", args.split, "--seeds", "1", "--fractions", "1.0",
+    f, n = args.fraction, args.seeds
+    tail = "" if (f, n) == (1.0, 1) else f"_f{f:g}_s{n}"
+    out = Path(args.out or HERE / f"floor_{args.split}{tail}.json")
+    runs = HERE / "cache" / f"horizon_{args.split}{tail or '_f1'}.json"
+    horizon_main(["--split", args.split, "--seeds", str(n), "--fractions", str(f),
                   "--out", str(runs)])
     data = json.loads(runs.read_text())
+    shift = DEFAULT_DESIGN.horizon_alpha * math.log2(1 / f)
     rows = []
     for pair in [p.name for p in zoo_pairs(args.split)]:
-        curve = [(r["lr"], r["loss"] if r["loss"] is not None else math.inf)
-                 for r in data[pair]["runs"]]
-        pick = min(curve, key=lambda p: (p[1], p[0]))[0]
+        pooled: dict[float, list[float]] = {}
+        for r in data[pair]["runs"]:
+            pooled.setdefault(r["lr"], []).append(r["loss"] if r["loss"] is not None
+                                                  else math.inf)
+        best = min(pooled, key=lambda lr: (sum(pooled[lr]) / len(pooled[lr]), lr))
+        pick = 2.0 ** (round(4 * (math.log2(best) - shift)) / 4)
         scored = exact(pair, pick)
         rows.append({"pair": pair, "lr": pick, "eta_star": data[pair]["eta_star"],
                      "regret": scored["regret"], "diverged": scored["diverged"]})
@@ -52,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"pairs": len(rows), "median": _quantile(regrets, 0.5),
                "p90": _quantile(regrets, 0.9), "worst": max(regrets),
                "divergences": sum(1 for v in regrets if not math.isfinite(v)),
-               "cost_runs": 11}
+               "cost_runs": 11 * f * n, "fraction": f, "seeds": n, "shift_octaves": shift}
     out.write_text(json.dumps({"split": args.split, "summary": summary, "rows": rows},
                               indent=1) + "\n")
     print(json.dumps(summary))
