@@ -660,9 +660,11 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
     summary = (f"LR {lr:.3g}: the fit's minimum {2 ** est['x']:.3g} at {est['fraction']:.0%} "
                f"of a run{'' if est['fitted'] else ' (best point: no convex fit)'}, / "
                f"{2 ** est['shift']:.3g} for the full horizon ({probe}{est['slope']:+.2f} "
-               f"octaves per octave of length), leaned {lean:+.2f} octaves for a spread of "
-               f"{spread:.2f} octaves (steepness low {est['k_low']:.3f}, high "
-               f"{est['k_high']:.3f} per octave^2)"
+               f"octaves per octave of length)"
+               # the lean is off in the shipped design: name it only when it moved the pick
+               + (f", leaned {lean:+.2f} octaves for a spread of {spread:.2f} octaves "
+                  f"(steepness low {est['k_low']:.3f}, high {est['k_high']:.3f} per "
+                  "octave^2)" if lean else "")
                + (f"; capped at {cap:.3g} by the {capped_by}" if capped_by else ""))
     data = {k: v for k, v in est.items()}
     data.update({"lr": lr, "lean": lean, "spread": spread, "ceilings": ceilings,
