@@ -86,6 +86,9 @@ class Design:
             instability (no extrapolation above what was seen to train).
         blowup: a search run whose loss ends above this multiple of the pooled best counts
             as unstable.
+        unstable_progress: when above 0, a search run above the best of its stage counts
+            as unstable when it made less than this share of the best run's progress from
+            the untrained validation loss (scale-free), instead of the ``blowup`` rule.
         adaptive_threshold: add a block while the expected regret from the estimate's
             spread exceeds this (relative loss).
         note_decades: stages that disagree with the choice by more than this are named.
@@ -135,6 +138,7 @@ class Design:
     grid: int = 2
     cap_tested: bool = True
     blowup: float = 3.0
+    unstable_progress: float = 0.0
     adaptive_threshold: float = 0.05
     note_decades: float = 1.0
     train_share: float = 0.78

@@ -617,6 +617,10 @@ def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
             best[key] = min(best.get(key, math.inf), t.loss)
     def worse(t: Trial) -> bool:
         ref = best.get((t.block, t.rung), 0.0)
+        if d.unstable_progress > 0 and t.metric == "val" and math.isfinite(untrained) \
+                and untrained > ref:
+            # scale-free: the share of the best run's progress from the untrained loss
+            return untrained - t.loss < d.unstable_progress * (untrained - ref)
         return (ref > 0 and t.loss > d.blowup * ref) or (
             t.metric == "val" and t.loss > untrained > ref)
 
