@@ -17,6 +17,7 @@ from lrkit.auto import (
     steepness,
 )
 from lrkit.auto.design import Design
+from lrkit.auto.search import Trial
 
 from ._helpers import regression_task
 
@@ -142,6 +143,23 @@ def test_the_range_tests_divergence_gets_the_same_horizon_margin() -> None:
     # a sweep as long as the run needs no margin
     assert _ceilings(1.0, [], margin, 400, rt_steps=400)[
         "range test divergence"] == pytest.approx(1.0)
+
+
+def test_unstable_progress_judges_a_run_by_its_share_of_the_best_runs_progress() -> None:
+    from lrkit.auto.pipeline import _ceilings
+
+    def trial(lr: float, loss: float) -> Trial:
+        return Trial(lr=lr, rung=0, steps=100, val_losses=(loss,), loss=loss, cost_runs=0.1)
+
+    # untrained 2.0, best 0.5: the run at 0.4 ends at 1.4, under 3x the best (stable by the
+    # blow-up rule) but with 40% of the best run's progress (unstable at a 50% share)
+    trials = [trial(0.1, 0.5), trial(0.4, 1.4)]
+    plain = Design(horizon_margin=0.0)
+    assert "unstable search run" not in _ceilings(math.inf, trials, plain, 100, 2.0)
+    by_progress = Design(horizon_margin=0.0, unstable_progress=0.5)
+    assert _ceilings(math.inf, trials, by_progress, 100, 2.0)["unstable search run"] == 0.4
+    assert "unstable search run" not in _ceilings(
+        math.inf, trials, Design(horizon_margin=0.0, unstable_progress=0.3), 100, 2.0)
 
 
 def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
