@@ -282,7 +282,9 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     # the plan kept a share of the budget back for what it could not know in advance;
     # the range test's, the scout's and the validation passes' real costs are known now,
     # so the ladder's runs take what is left (longer runs see further: never shorter)
-    n_runs = len(ladder) * (d.blocks + (d.horizon_ratio if d.horizon_probe else 0.0))
+    # (the extensions past an edge that holds the best are planned for too)
+    n_runs = (len(ladder) + d.extend_max) * d.blocks + (
+        len(ladder) * d.horizon_ratio if d.horizon_probe else 0.0)
     steps = _fill_budget(task, steps, budget - spent, n_runs, d.max_rung)
     trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
                         on_trial=tick, metric=metric)
