@@ -281,8 +281,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
     # the plan kept a share of the budget back for what it could not know in advance;
     # the range test's, the scout's and the validation passes' real costs are known now,
-    # so the ladder's runs take what is left (longer runs see further: never shorter)
-    # (the extensions past an edge that holds the best are planned for too)
+    # so the ladder's runs (and any planned extensions) take what is left: longer runs
+    # see further, and never shorter than planned
     n_runs = (len(ladder) + d.extend_max) * d.blocks + (
         len(ladder) * d.horizon_ratio if d.horizon_probe else 0.0)
     steps = _fill_budget(task, steps, budget - spent, n_runs, d.max_rung)
@@ -393,8 +393,8 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
     d = fitted.design
     plan = (f"{task.total_steps} updates a run; budget {budget:g} (up to {max_budget:g}): "
             + (f"{fitted.range_steps}-update range test, " if fitted.range_steps else "")
-            + f"{fitted.n_candidates} LRs x {d.blocks} block(s) of {fitted.rung_steps}-update "
-            "runs")
+            + f"{fitted.n_candidates} LRs x {d.blocks} block(s) of runs of at least "
+            f"{fitted.rung_steps} updates (the search takes what the budget leaves)")
     if fitted.dropped:
         plan += "; dropped for the budget: " + "; ".join(fitted.dropped)
     return Stage("budget", plan, 0.0,
