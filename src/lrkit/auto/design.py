@@ -58,6 +58,7 @@ class Design:
         min_rung_steps: the shortest search run worth training, in updates.
         extend_max: how many LRs the ladder may add past an edge that holds the best (in
             growing steps) and in the gaps beside the best.
+        extend_up: the ladder may also grow upwards (off: only past its low edge).
         horizon_probe: also train block 0's ladder at ``horizon_ratio`` of its length and
             measure how the best LR moves with the horizon on this task.
         horizon_ratio: the probe's length relative to the main runs.
@@ -121,6 +122,7 @@ class Design:
     max_rung: float = 0.25
     min_rung_steps: int = 8
     extend_max: int = 0
+    extend_up: bool = True
     horizon_probe: bool = False
     horizon_ratio: float = 0.25
     horizon_alpha: float = 0.2

@@ -302,16 +302,19 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
                  / (one * d.blocks))
     # without a scout the ladder has to find the bowl itself: it may grow as far
     most = d.extend_max if d.scout else max(d.extend_max, d.scout_extend)
+    # extend_up off: grow only downwards (a pick too high costs more than one too low)
+    up_to = rt_ceiling if d.extend_up or not d.scout else \
+        min(rt_ceiling, max(t.lr for t in trials) * 1.0001)
     trials = extend_edges(task, runner, trials, seeds=seeds[:1], steps=steps,
                           ratio=d.ladder_ratio, most=max(0, min(most, afford)),
-                          ceiling=rt_ceiling, on_trial=tick, metric=metric)
+                          ceiling=up_to, on_trial=tick, metric=metric)
     extensions = len({t.lr for t in trials}) - len(ladder)
     # the other blocks train block 0's LRs near its best: far ones only located the bowl
     local = _local_ladder(trials, d)
     for b in range(1, d.blocks):
         trials += run_block(task, runner, local, block=b, seed=seeds[b], steps=steps,
                             on_trial=tick)
-    trials, more = _extend_all(task, runner, trials, seeds, steps, d, rt_ceiling, tick,
+    trials, more = _extend_all(task, runner, trials, seeds, steps, d, up_to, tick,
                                extensions, top - spent)
     extensions += more
 
@@ -341,7 +344,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         seeds.append(seed + len(seeds))
         trials += run_block(task, runner, [lr for lr, _ in pooled(trials)],
                             block=len(seeds) - 1, seed=seeds[-1], steps=steps, on_trial=tick)
-        trials, more = _extend_all(task, runner, trials, seeds, steps, d, rt_ceiling, tick,
+        trials, more = _extend_all(task, runner, trials, seeds, steps, d, up_to, tick,
                                    extensions, top - spent)
         extensions += more
         est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
