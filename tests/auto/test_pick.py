@@ -162,6 +162,24 @@ def test_unstable_progress_judges_a_run_by_its_share_of_the_best_runs_progress()
         math.inf, trials, Design(horizon_margin=0.0, unstable_progress=0.3), 100, 2.0)
 
 
+def test_extend_up_off_grows_the_ladder_only_downwards() -> None:
+    # the loss keeps falling towards LR 1000: the ladder's best sits at its top edge
+    # (20 epochs: long enough for the scout, without which the ladder must grow both ways)
+    def falling(lr: float) -> float:
+        return 1.0 + 0.1 * (math.log2(lr) - math.log2(1000.0)) ** 2
+
+    def top_of_ladder(extend_up: bool) -> tuple[float, float]:
+        design = Design(extend_max=2, extend_up=extend_up)
+        rec = auto(regression_task(epochs=20), design=design, trainer=fake_trainer(falling))
+        ladder = [t.lr for t in rec.trials if t.rung == 0]
+        return max(ladder[:3]), max(ladder)
+
+    first, grown = top_of_ladder(True)
+    assert grown > first  # the default grows past the top edge
+    first, grown = top_of_ladder(False)
+    assert grown == first
+
+
 def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
     # issue 13: SGD-momentum, cosine, MSE, best LR 0.1; the old auto picked 0.0015. Here the
     # curve is steep above 0.1 and the blocks disagree by a seed-dependent shift

@@ -58,7 +58,8 @@ class Design:
         min_rung_steps: the shortest search run worth training, in updates.
         extend_max: how many LRs the ladder may add past an edge that holds the best (in
             growing steps) and in the gaps beside the best.
-        extend_up: the ladder may also grow upwards (off: only past its low edge).
+        extend_up: the ladder may also grow upwards (off: only past its low edge; without
+            a scout it grows both ways, as it must find the bowl itself).
         horizon_probe: also train block 0's ladder at ``horizon_ratio`` of its length and
             measure how the best LR moves with the horizon on this task.
         horizon_ratio: the probe's length relative to the main runs.
