@@ -56,6 +56,9 @@ class Design:
         max_blocks: the most blocks the adaptive budget may run.
         max_rung: the longest search run, as a share of a real run.
         min_rung_steps: the shortest search run worth training, in updates.
+        fill_down: the ladder's runs may also shorten below the plan (to
+            ``min_rung_steps``) when the stages before them spent more than planned (on by
+            default: a selection then costs its budget).
         extend_max: how many LRs the ladder may add past an edge that holds the best (in
             growing steps) and in the gaps beside the best.
         extend_up: the ladder may also grow upwards (off: only past its low edge; without
@@ -121,6 +124,7 @@ class Design:
     blocks: int = 1
     max_blocks: int = 1
     max_rung: float = 0.25
+    fill_down: bool = True
     min_rung_steps: int = 8
     extend_max: int = 0
     extend_up: bool = True

@@ -17,10 +17,11 @@ The stages, each a ``Stage`` in the result (name, one-line summary, cost, number
    edge that holds the best, to find the bowl; then a factor-2 *ladder* of three longer
    runs centred on the scout's minimum. They take what the budget has left once the
    range test's, the scout's and the validation passes' real costs are known (a sixth
-   of a run each, median on the zoo; at most ``max_rung``). Every run of a stage shares
-   one seed (common random numbers: initial weights, data order, dropout). When no run
-   beats the untrained model's validation loss, the candidates are ranked by their
-   training loss instead, and the output says so.
+   of a run each, median on the zoo; at most ``max_rung``, at least ``min_rung_steps``),
+   so a selection costs its budget, and more only where those floors bind. Every run of
+   a stage shares one seed (common random numbers: initial weights, data order,
+   dropout). When no run beats the untrained model's validation loss, the candidates are
+   ranked by their training loss instead, and the output says so.
 6. **choice** — the minimum of a quadratic fitted to the ladder's losses (not the best
    grid point), moved down for the full run's longer horizon by a prior slope
    (``horizon_alpha`` octaves per octave of length, measured across the zoo's dev pairs
@@ -281,11 +282,12 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
     # the plan kept a share of the budget back for what it could not know in advance;
     # the range test's, the scout's and the validation passes' real costs are known now,
-    # so the ladder's runs (and any planned extensions) take what is left: longer runs
-    # see further, and never shorter than planned
+    # so the ladder's runs (and any planned extensions) take what is left: longer when
+    # the plan was cautious (longer runs see further), shorter when the scout grew
     n_runs = (len(ladder) + d.extend_max) * d.blocks + (
         len(ladder) * d.horizon_ratio if d.horizon_probe else 0.0)
-    steps = _fill_budget(task, steps, budget - spent, n_runs, d.max_rung)
+    floor = min(steps, d.min_rung_steps) if d.fill_down else steps
+    steps = _fill_budget(task, floor, budget - spent, n_runs, d.max_rung)
     trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
                         on_trial=tick, metric=metric)
     if metric == "val" and _no_signal(trials, untrained):
@@ -462,9 +464,9 @@ def _untrained_loss(task: Task, seed: int) -> float:
 
 def _fill_budget(task: Task, planned: int, left: float, n_runs: float,
                  max_rung: float) -> int:
-    """The longest search run, from ``planned`` up to ``max_rung`` of a run, of which
-    ``n_runs`` with their validation passes (one per epoch begun) cost at most ``left``
-    runs of ``task``.
+    """The longest search run, from ``planned`` (a floor) up to ``max_rung`` of a run, of
+    which ``n_runs`` with their validation passes (one per epoch begun) cost at most
+    ``left`` runs of ``task``.
 
     >>> from lrkit.tasks import builtin_tasks
     >>> task = builtin_tasks()["breast-cancer-logreg"]()
