@@ -398,8 +398,9 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
     d = fitted.design
     plan = (f"{task.total_steps} updates a run; budget {budget:g} (up to {max_budget:g}): "
             + (f"{fitted.range_steps}-update range test, " if fitted.range_steps else "")
-            + f"{fitted.n_candidates} LRs x {d.blocks} block(s) of runs of at least "
-            f"{fitted.rung_steps} updates (the search takes what the budget leaves)")
+            + f"{fitted.n_candidates} LRs x {d.blocks} block(s) of runs of about "
+            f"{fitted.rung_steps} updates (sized to what the budget leaves once the "
+            "earlier stages ran)")
     if fitted.dropped:
         plan += "; dropped for the budget: " + "; ".join(fitted.dropped)
     return Stage("budget", plan, 0.0,
