@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/auto/report.py test
 
 One row per method: exact scores where the method was scored exactly, else the proxy,
-and the column says which.
+and the column says which. A second table gives, per auto design, the length of its
+ladder runs and where their best sat (an edge or inside).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from study import plot, summarise, summary_row
+from study import _quantile, plot, summarise, summary_row
 
 
 def combined(split: str) -> dict[str, tuple[str, dict]]:
@@ -43,9 +44,28 @@ def rows_table(split: str) -> str:
     return "\n".join(out)
 
 
+def search_table(split: str) -> str:
+    """Per auto design: the ladder runs' length (share of a run) and where its best sat."""
+    doc = json.loads((Path(__file__).resolve().parent / f"results_{split}.json").read_text())
+    out = ["| design | ladder run length, median / 90th pct (share of a run) | ladder's best "
+           "at the low edge / inside / at the high edge |", "|---|---|---|"]
+    for name in dict.fromkeys(r["method"] for r in doc["rows"]):
+        infos = [r["info"] for r in doc["rows"] if r["method"] == name]
+        fractions = sorted(i["fraction"] for i in infos if i.get("fraction"))
+        if not fractions:
+            continue
+        where = [i.get("ladder_best") for i in infos]
+        out.append(f"| {name} | {_quantile(fractions, 0.5):.3f} / "
+                   f"{_quantile(fractions, 0.9):.3f} | {where.count('low')} / "
+                   f"{where.count('inside')} / {where.count('high')} |")
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
     split = sys.argv[1] if len(sys.argv) > 1 else "test"
     print(rows_table(split))
+    print()
+    print(search_table(split))
     if len(sys.argv) > 2:  # a PNG path: the regret-vs-cost plot of the same rows
         plot({f"{k} ({key})": s for k, (key, s) in combined(split).items()},
              Path(sys.argv[2]), f"{split} split (exact where marked, else proxy)")

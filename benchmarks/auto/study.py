@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                 except KeyError:  # an LR-free optimizer scores itself: no oracle yet
                     continue
                 info = {k: v for k, v in sel.info.items() if k != "curve"}  # keep it small
+                if sel.info.get("curve"):
+                    info["ladder_best"] = ladder_best(sel.info["curve"])
                 row: dict[str, Any] = {"method": name, "pair": pair, "seed": seed,
                                        "lr": sel.lr if math.isfinite(sel.lr) else None,
                                        "cost_runs": sel.cost_runs, "seconds": sel.seconds,
@@ -214,6 +216,17 @@ def plot(summaries: dict[str, dict[str, Any]], path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def ladder_best(curve: list[list[float]]) -> str:
+    """Where the ladder's best run sits: "low" or "high" edge, or "inside".
+
+    >>> ladder_best([[0.1, 2.0], [0.2, 1.0], [0.4, 1.5]]), ladder_best([[0.1, 1.0], [0.2, 2.0]])
+    ('inside', 'low')
+    """
+    losses = [loss for _, loss in curve]
+    i = losses.index(min(losses))
+    return "low" if i == 0 else "high" if i == len(losses) - 1 else "inside"
 
 
 def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int:
