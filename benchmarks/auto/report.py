@@ -4,7 +4,8 @@
 
 One row per method: exact scores where the method was scored exactly, else the proxy,
 and the column says which. A second table gives, per auto design, the length of its
-ladder runs and where their best sat (an edge or inside).
+ladder runs, where their best sat (an edge or inside) and how often it spent more
+than one run.
 """
 
 from __future__ import annotations
@@ -48,16 +49,20 @@ def search_table(split: str) -> str:
     """Per auto design: the ladder runs' length (share of a run) and where its best sat."""
     doc = json.loads((Path(__file__).resolve().parent / f"results_{split}.json").read_text())
     out = ["| design | ladder run length, median / 90th pct (share of a run) | ladder's best "
-           "at the low edge / inside / at the high edge |", "|---|---|---|"]
+           "at the low edge / inside / at the high edge | cost: 90th pct, selections above "
+           "1 run |", "|---|---|---|---|"]
     for name in dict.fromkeys(r["method"] for r in doc["rows"]):
         infos = [r["info"] for r in doc["rows"] if r["method"] == name]
         fractions = sorted(i["fraction"] for i in infos if i.get("fraction"))
         if not fractions:
             continue
         where = [i.get("ladder_best") for i in infos]
+        costs = [r["cost_runs"] for r in doc["rows"] if r["method"] == name]
+        over = sum(1 for c in costs if c > 1.0 + 1e-9)
         out.append(f"| {name} | {_quantile(fractions, 0.5):.3f} / "
                    f"{_quantile(fractions, 0.9):.3f} | {where.count('low')} / "
-                   f"{where.count('inside')} / {where.count('high')} |")
+                   f"{where.count('inside')} / {where.count('high')} | "
+                   f"{_quantile(costs, 0.9):.2f}, {over} of {len(costs)} |")
     return "\n".join(out)
 
 
