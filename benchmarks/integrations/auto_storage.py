@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).with_name("auto_storage.json")
-TASK = f"{ROOT}/tests/auto/executor_tasks.py:slow_logreg"
+TASK = f"{ROOT}/tests/fixtures/slow_tasks.py:slow_logreg_cosine"
 POLLS = (2.0, 0.5)
 
 

@@ -36,7 +36,8 @@ from lrkit.tasks import Task, load_task
 # where the cores are not the bottleneck
 TASKS = ("digits-mlp", "zoo:sines-gru-adam-cos", "zoo:digits-resnet-nest-wcos",
          "zoo:text-transformer-adamw-wcos", "zoo:text-transformer-adamw-wcos x8",
-         f"{Path(__file__).resolve().parents[2]}/tests/auto/executor_tasks.py:slow_logreg x4")
+         f"{Path(__file__).resolve().parents[2]}/tests/fixtures/slow_tasks.py:"
+         "slow_logreg_cosine x4")
 REPEATS = 3
 OUT = Path(__file__).with_name("auto_workers.json")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-TASK = f"{HERE / 'executor_tasks.py'}:slow_logreg"
+TASK = f"{HERE.parent / 'fixtures/slow_tasks.py'}:slow_logreg_cosine"
 
 _spec = importlib.util.spec_from_file_location(
     "_lrkit_tune_fixtures_auto", HERE.parent / "tune" / "conftest.py")

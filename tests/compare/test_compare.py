@@ -85,8 +85,9 @@ def test_a_partial_store_is_continued_without_redoing_units(task, tmp_path) -> N
 def test_killing_the_cli_and_rerunning_continues(tmp_path) -> None:
     store = tmp_path / "runs.jsonl"
     args = [sys.executable, "-m", "lrkit.cli.app", "compare", "--task",
-            f"{HERE / 'tasks.py'}:slow_logreg", "--schedules", "constant,cosine", "--seeds",
-            "2", "--grid", "0.1,1", "--store", str(store), "--no-report", "--json"]
+            f"{ROOT / 'tests/fixtures/slow_tasks.py'}:slow_logreg", "--schedules",
+            "constant,cosine", "--seeds", "2", "--grid", "0.1,1", "--store", str(store),
+            "--no-report", "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 60

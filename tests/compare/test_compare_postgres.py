@@ -29,7 +29,7 @@ def test_two_processes_train_each_unit_once_and_agree(postgres_url: str) -> None
 
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1] / "src"), "OMP_NUM_THREADS": "1",
            "LRKIT_TEST_DELAY": "0.02"}
-    task = f"{HERE / 'tasks.py'}:slow_logreg"
+    task = f"{HERE.parent / 'fixtures/slow_tasks.py'}:slow_logreg"
     procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, task, postgres_url], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
