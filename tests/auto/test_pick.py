@@ -180,6 +180,23 @@ def test_extend_up_off_grows_the_ladder_only_downwards() -> None:
     assert grown == first
 
 
+def test_a_scout_that_grew_shortens_the_ladder_so_the_budget_holds() -> None:
+    # the best LR is 1e-6, decades below where the search starts: the scout grows past
+    # its edge several times and spends more than its plan reserved
+    def far_below(lr: float) -> float:
+        return 1.0 + 0.1 * (math.log2(lr) - math.log2(1e-6)) ** 2
+
+    def run(fill_down: bool) -> tuple[float, int]:
+        rec = auto(regression_task(epochs=20), design=Design(fill_down=fill_down),
+                   trainer=fake_trainer(far_below))
+        return rec.cost_runs, rec.stage("search").data["steps"]
+
+    cost, steps = run(True)
+    cost_planned, steps_planned = run(False)
+    assert cost_planned > 1.0 >= cost  # without it the plan's ladder overspends
+    assert steps < steps_planned
+
+
 def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
     # issue 13: SGD-momentum, cosine, MSE, best LR 0.1; the old auto picked 0.0015. Here the
     # curve is steep above 0.1 and the blocks disagree by a seed-dependent shift
