@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import HERE, exact
 from horizon import main as horizon_main
-from study import _quantile
+from study import quantile
 
 from lrkit.auto import DEFAULT_DESIGN
 from lrkit.tasks.zoo import zoo_pairs
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{pair:30s} pick {pick:.4g} eta* {data[pair]['eta_star']:.4g} "
               f"regret {scored['regret']:.3f}", file=sys.stderr, flush=True)
     regrets = [r["regret"] for r in rows]
-    summary = {"pairs": len(rows), "median": _quantile(regrets, 0.5),
-               "p90": _quantile(regrets, 0.9), "worst": max(regrets),
+    summary = {"pairs": len(rows), "median": quantile(regrets, 0.5),
+               "p90": quantile(regrets, 0.9), "worst": max(regrets),
                "divergences": sum(1 for v in regrets if not math.isfinite(v)),
                "cost_runs": 11 * f * n, "fraction": f, "seeds": n, "shift_octaves": shift}
     out.write_text(json.dumps({"split": args.split, "summary": summary, "rows": rows},

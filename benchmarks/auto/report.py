@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from study import _quantile, plot, summarise, summary_row
+from study import plot, quantile, summarise, summary_row
 
 
 def combined(split: str) -> dict[str, tuple[str, dict]]:
@@ -59,10 +59,10 @@ def search_table(split: str) -> str:
         where = [i.get("ladder_best") for i in infos]
         costs = [r["cost_runs"] for r in doc["rows"] if r["method"] == name]
         over = sum(1 for c in costs if c > 1.0 + 1e-9)
-        out.append(f"| {name} | {_quantile(fractions, 0.5):.3f} / "
-                   f"{_quantile(fractions, 0.9):.3f} | {where.count('low')} / "
+        out.append(f"| {name} | {quantile(fractions, 0.5):.3f} / "
+                   f"{quantile(fractions, 0.9):.3f} | {where.count('low')} / "
                    f"{where.count('inside')} / {where.count('high')} | "
-                   f"{_quantile(costs, 0.9):.2f}, {over} of {len(costs)} |")
+                   f"{quantile(costs, 0.9):.2f}, {over} of {len(costs)} |")
     return "\n".join(out)
 
 

@@ -29,14 +29,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import HERE, exact, octaves, proxy_regret, select, zoo
+from harness import HERE, Selection, exact, octaves, proxy_regret, select, zoo
 from methods import METHODS, auto_method, design_tag, selection_tag
 
 from lrkit.auto import DEFAULT_DESIGN, Design
 from lrkit.tasks.zoo import zoo_pairs
 
 
-def _quantile(values: list[float], q: float) -> float:
+def _select(name: str, fn: Any, tag: str | None, pair: str, seed: int) -> Selection:
+    """``select``, tagged by the method's design (``tag``) or else by what it must match."""
+    return select(name, fn, pair, seed,
+                  tag if tag is not None else selection_tag(name, pair, seed))
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile, linear between order statistics; an infinite neighbour (a
+    divergence's regret) is returned as it is rather than interpolated into NaN.
+
+    >>> quantile([1.0, 2.0, 3.0], 0.5), quantile([1.0, math.inf], 0.9)
+    (2.0, inf)
+    """
     if not values:
         return math.nan
     ordered = sorted(values)
@@ -59,11 +71,11 @@ def summarise(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
     return {"selections": len(rows), "scored": len(scored),
             "refused": sum(1 for r in rows if r["lr"] is None and "regret" not in r["info"]),
             "pairs": len({r["pair"] for r in scored}),
-            "median": _quantile(regrets, 0.5), "p90": _quantile(regrets, 0.9),
+            "median": quantile(regrets, 0.5), "p90": quantile(regrets, 0.9),
             "worst": max(regrets, default=math.nan),
             "divergences": sum(1 for v in regrets if not math.isfinite(v)),
-            "median_octaves": _quantile(octs, 0.5), "p90_octaves": _quantile(octs, 0.9),
-            "median_cost": _quantile(costs, 0.5), "max_cost": max(costs, default=math.nan),
+            "median_octaves": quantile(octs, 0.5), "p90_octaves": quantile(octs, 0.9),
+            "median_cost": quantile(costs, 0.5), "max_cost": max(costs, default=math.nan),
             "mean": statistics.fmean([min(v, 100.0) for v in regrets]) if regrets
             else math.nan}
 
@@ -144,8 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, (fn, det, tag) in methods.items():
             for seed in (seeds[:1] if det else seeds):
                 try:
-                    sel = select(name, fn, pair, seed,
-                                 tag if tag is not None else selection_tag(name, pair, seed))
+                    sel = _select(name, fn, tag, pair, seed)
                 except KeyError:  # an LR-free optimizer scores itself: no oracle yet
                     continue
                 info = {k: v for k, v in sel.info.items() if k != "curve"}  # keep it small
@@ -238,8 +249,7 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
             if det and seed != seeds[0]:
                 continue
             for pair in pairs:
-                sel = select(name, fn, pair, seed,
-                             tag if tag is not None else selection_tag(name, pair, seed))
+                sel = _select(name, fn, tag, pair, seed)
                 if math.isfinite(sel.lr):
                     for s in zoo.SCORE_SEEDS:
                         zoo.run(pair, sel.lr, s)
