@@ -27,8 +27,14 @@ _spec.loader.exec_module(_tune)
 postgres_url = _tune.postgres_url  # initdb + pg_ctl on 127.0.0.1, removed at the end
 
 SCRIPT = """
-import dataclasses, json, sys
+import dataclasses, json, os, pathlib, sys, time
 from lrkit.auto import Executor, auto
+# start together: a worker still importing torch would find every unit taken
+barrier = pathlib.Path(sys.argv[3])
+(barrier / str(os.getpid())).touch()
+deadline = time.time() + 120
+while len(list(barrier.iterdir())) < 2 and time.time() < deadline:
+    time.sleep(0.05)
 rec = auto(sys.argv[1], budget=1.0, curvature=False,
            executor=Executor(storage=sys.argv[2], poll_seconds=0.2))
 print(json.dumps({"lr": rec.lr, "cost_runs": rec.cost_runs,
@@ -57,13 +63,19 @@ def _in_process() -> dict:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_two_processes_share_the_candidates_and_agree_with_in_process(postgres_url) -> None:
+def test_two_processes_share_the_candidates_and_agree_with_in_process(postgres_url,
+                                                                     tmp_path) -> None:
     import optuna
 
     from lrkit.tune.storage import open_storage
 
-    env = {**os.environ, "PYTHONPATH": str(HERE.parents[1] / "src"), "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, TASK, postgres_url], env=env,
+    # 0.05 s a batch: each unit (8-update runs on this 160-update task) lasts about two
+    # of the workers' 0.2 s polls, so one worker cannot drain a stage before the other
+    # looks (at the default 0.004 s it could, and the test failed about 1 time in 5)
+    env = {**os.environ, "PYTHONPATH": str(HERE.parents[1] / "src"), "OMP_NUM_THREADS": "1",
+           "LRKIT_TEST_DELAY": "0.05"}
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, TASK, postgres_url,
+                               str(tmp_path)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
