@@ -108,7 +108,7 @@ def summary_row(name: str, s: dict[str, Any], scoring: str | None = None) -> str
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=("dev", "test"), required=True)
+    ap.add_argument("--split", choices=("dev", "test", "holdout"), required=True)
     ap.add_argument("--seeds", type=int, default=5, help="tool seeds per pair (1000, ...)")
     ap.add_argument("--methods", default="lrkit auto",
                     help=f"comma-separated, from: {', '.join(METHODS)}")

@@ -45,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from zoo import harness
 from zoo.harness import FRESH_SEEDS, SCALE_FLOOR, SCORE_SEEDS, SELECT_SEEDS
 
+from lrkit.tasks.zoo import SPLITS
+
 K_SPAN = 17  # initial grid k in [-17, 17]: 35 points, 5.1 decades
 K_MAX = 40  # never beyond 2**20 x the textbook LR either way
 EDGE = 2  # "near an edge": within this many points
@@ -205,7 +207,7 @@ def table(entries: dict[str, dict[str, Any]]) -> str:
 def summary(entries: dict[str, dict[str, Any]]) -> str:
     """Counts, noise floors and flags per split, as markdown lines."""
     lines = []
-    for split in ("dev", "test"):
+    for split in SPLITS:
         es = [e for e in entries.values() if e["split"] == split]
         if not es:
             continue
@@ -228,7 +230,7 @@ def summary(entries: dict[str, dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", nargs="*", help="pair names (default: every pair)")
-    parser.add_argument("--split", choices=["dev", "test"])
+    parser.add_argument("--split", choices=SPLITS)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--table", action="store_true", help="print oracle.json's table only")
     parser.add_argument("--prune-cache", action="store_true",

@@ -15,7 +15,7 @@ import torch
 
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task, train
-from lrkit.tasks.zoo import FAMILY_SPLIT, ZOO, ZooPair, zoo_pairs
+from lrkit.tasks.zoo import FAMILY_SPLIT, SPLITS, ZOO, ZooPair, zoo_pairs
 from lrkit.tasks.zoo.families import OPTIMIZERS
 
 SPLIT_JSON = Path(__file__).resolve().parents[2] / "benchmarks" / "zoo" / "split.json"
@@ -28,7 +28,7 @@ def test_api_shape():
         "name", "family", "split", "make", "description"]
     assert len(ZOO) >= 40
     for name, pair in ZOO.items():
-        assert pair.name == name and pair.split in ("dev", "test")
+        assert pair.name == name and pair.split in SPLITS
         assert pair.family in FAMILY_SPLIT and pair.description
     with pytest.raises(dataclasses.FrozenInstanceError):
         ZOO[next(iter(ZOO))].name = "x"  # type: ignore[misc]
@@ -68,6 +68,16 @@ def test_no_family_straddles_the_split_and_json_agrees():
     assert recorded["families"] == {f: s for f, (s, _) in FAMILY_SPLIT.items()}
     assert recorded["dev"] == [p.name for p in zoo_pairs("dev")]
     assert recorded["test"] == [p.name for p in zoo_pairs("test")]
+    assert recorded["holdout"] == [p.name for p in zoo_pairs("holdout")]
+
+
+def test_the_holdout_is_new_families_of_kinds_the_halves_cover_thinly():
+    holdout = zoo_pairs("holdout")
+    assert len(holdout) >= 10 and len({p.family for p in holdout}) >= 5
+    seen = {p.family for p in ZOO.values() if p.split != "holdout"}
+    assert not {p.family for p in holdout} & seen
+    kinds = {type(m).__name__ for p in holdout for m in p.make().model().modules()}
+    assert {"LSTM", "LayerNorm", "Tanh"} <= kinds
 
 
 def _parts(pair: ZooPair) -> tuple[str, str]:
@@ -90,7 +100,7 @@ def test_both_halves_are_varied():
 
 
 def test_model_kinds_cover_the_issue():
-    kinds: dict[str, set[str]] = {"dev": set(), "test": set()}
+    kinds: dict[str, set[str]] = {split: set() for split in SPLITS}
     for pair in ZOO.values():
         model = pair.make().model()
         names = {type(m).__name__ for m in model.modules()}

@@ -1,4 +1,4 @@
-"""``python -m lrkit.tasks.zoo [dev|test]``: list the zoo's pairs (name, split, description)."""
+"""``python -m lrkit.tasks.zoo [dev|test|holdout]``: one line per pair: name, split, what."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for p in pairs:
-        print(f"{p.name:34s} {p.split:4s}  {p.description}")
+        print(f"{p.name:34s} {p.split:7s}  {p.description}")
     return 0
 
 

@@ -162,6 +162,34 @@ def _sines() -> Arrays:
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
 
+def _quantiles() -> Arrays:
+    x, y = _sk("make_gaussian_quantiles")(n_samples=2000, n_features=6, n_classes=3,
+                                          random_state=_SEED)
+    return _split(x, y, classify=True)
+
+
+def _hastie() -> Arrays:
+    x, y = _sk("make_hastie_10_2")(n_samples=2000, random_state=_SEED)
+    return _split(x, (y > 0).astype(np.int64), classify=True)
+
+
+def _friedman3() -> Arrays:
+    x, y = _sk("make_friedman3")(n_samples=2000, noise=0.1, random_state=_SEED)
+    return _split(x, y.reshape(-1, 1), classify=False)
+
+
+def _swissroll() -> Arrays:
+    """Where a point sits along the roll (its t) from its noisy 3-D position."""
+    x, t = _sk("make_swiss_roll")(n_samples=2000, noise=0.5, random_state=_SEED)
+    return _split(x, t.reshape(-1, 1), classify=False)
+
+
+def _digits_rows() -> Arrays:
+    """The 8x8 digits as sequences of 8 rows of 8 pixels (standardised per pixel)."""
+    x_tr, y_tr, x_va, y_va = _bundled("digits")
+    return x_tr.reshape(-1, 8, 8), y_tr, x_va.reshape(-1, 8, 8), y_va
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -176,7 +204,9 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "blobs": _blobs, "breast_cancer": lambda: _bundled("breast_cancer"),
     "cancer_ae": _cancer_ae, "circles": _circles, "classif4": _classif4,
     "diabetes": lambda: _bundled("diabetes"), "digits": lambda: _bundled("digits"),
-    "digits_ae": _digits_ae, "friedman": _friedman, "illcond": _illcond,
+    "digits_ae": _digits_ae, "digits_rows": _digits_rows, "friedman": _friedman,
+    "friedman3": _friedman3, "hastie": _hastie, "illcond": _illcond, "quantiles": _quantiles,
+    "swissroll": _swissroll,
     "imbalanced": _imbalanced, "iris2": _iris2, "logmap": _logmap, "moons": _moons,
     "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
 }

@@ -128,6 +128,12 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "text-transformer": lambda: _text("difflib", 32,
                                       functools.partial(models.CharTransformer, 32)),
     "digits-ae": lambda: _regressor("digits_ae", lambda i, o: models.autoencoder([i, 32, 8])),
+    "quantiles-mlp": lambda: _classifier("quantiles", lambda i, o: models.mlp([i, 64, 64, o])),
+    "hastie-resmlp": lambda: _classifier("hastie", lambda i, o: models.ResMLP(i, o)),
+    "friedman3-tanhmlp": lambda: _regressor(
+        "friedman3", lambda i, o: models.mlp([i, 32, 32, o], act="tanh")),
+    "swissroll-mlp": lambda: _regressor("swissroll", lambda i, o: models.mlp([i, 64, 64, o])),
+    "digits-lstm": lambda: _seq("digits_rows", "lstm", 32, "class"),
     "cancer-dae": lambda: _regressor("cancer_ae",
                                      lambda i, o: models.autoencoder([i, 16, 4], noise=0.3)),
 }
