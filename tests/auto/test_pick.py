@@ -197,6 +197,53 @@ def test_a_scout_that_grew_shortens_the_ladder_so_the_budget_holds() -> None:
     assert steps < steps_planned
 
 
+def _slow_start_trainer(task, long_blowup: bool):
+    """Short runs (under 30% of the run) above 0.3 sit at the untrained loss (a slow start
+    that reads as instability); longer runs follow a bowl at 0.2, or blow up above 0.1."""
+    from lrkit.auto.pipeline import _untrained_loss
+    from lrkit.tasks import TrainResult
+
+    untrained = _untrained_loss(task, 0)
+
+    def trainer(task, lr: float, seed: int, total_steps: int) -> TrainResult:
+        short = total_steps <= 0.3 * task.total_steps
+        if short and lr > 0.3:
+            loss = 1.02 * untrained
+        elif not short and long_blowup and lr > 0.1:
+            loss = 10 * untrained
+        else:
+            loss = 0.1 * untrained * (1 + (math.log2(lr / 0.2)) ** 2)
+        return TrainResult(val_losses=[loss], train_losses=[loss], final_val_loss=loss,
+                           diverged=False, steps=total_steps, seconds=0.0, lr=lr, seed=seed)
+
+    return trainer
+
+
+@pytest.mark.parametrize("long_blowup", [False, True])
+def test_a_ceiling_far_below_the_fit_is_confirmed_by_longer_runs(long_blowup) -> None:
+    # ladder runs of a tenth of the run: the ceiling drops 3.3 octaves below the slow start
+    task = regression_task(epochs=24)
+    design = Design(**{**PLAIN.to_dict(), "horizon_margin": 1.0, "grid": 2, "max_rung": 0.1,
+                       "confirm_octaves": 0.0})
+    capped = auto(task, design=design, trainer=_slow_start_trainer(task, long_blowup))
+    assert capped.stage("choice").data["capped_by"] == "unstable search run"
+    assert capped.lr < 0.2 / 2 and capped.stage("confirm") is None
+    confirm = Design(**{**design.to_dict(), "confirm_octaves": DEFAULT_DESIGN.confirm_octaves})
+    rec = auto(task, design=confirm, trainer=_slow_start_trainer(task, long_blowup))
+    stage = rec.stage("confirm")
+    assert stage is not None and stage.cost_runs > 0
+    runs = [t for t in rec.trials if t.rung == 3]
+    assert len(runs) == 3 and min(t.steps for t in runs) > 0.3 * task.total_steps
+    assert rec.cost_runs <= 2.0 + 1e-9  # paid from what max_budget leaves
+    if long_blowup:  # the longer runs find the instability too, above the capped pick:
+        # the pick rises only to their own ceiling (0.105 blew up at 45% of the run)
+        steps = runs[0].steps
+        ceiling = 0.105 * steps / task.total_steps
+        assert capped.lr <= rec.lr <= ceiling and "unstable from 0.105" in stage.summary
+    else:  # they show the slow start was no instability: the pick is the fit's again
+        assert rec.lr == rec.stage("choice").data["uncapped_lr"] > 2 * capped.lr
+
+
 def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
     # issue 13: SGD-momentum, cosine, MSE, best LR 0.1; the old auto picked 0.0015. Here the
     # curve is steep above 0.1 and the blocks disagree by a seed-dependent shift

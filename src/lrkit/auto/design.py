@@ -94,6 +94,13 @@ class Design:
         unstable_progress: when above 0, a search run above the best of its stage counts
             as unstable when it made less than this share of the best run's progress from
             the untrained validation loss (scale-free), instead of the ``blowup`` rule.
+        confirm_octaves: when a stability ceiling holds the choice more than this many
+            octaves below the fit's pick, train the capped pick, the fit's pick and their
+            midpoint again at a longer length (``confirm_rung`` of a run at most, paid
+            from what ``max_budget`` leaves) and take their best, moved down for its
+            horizon, never below the capped pick (0: off). A short run that ended at the
+            untrained loss may be slow to start, not unstable: the longer runs tell.
+        confirm_rung: the longest confirmation run, as a share of the full run.
         adaptive_threshold: add a block while the expected regret from the estimate's
             spread exceeds this (relative loss).
         note_decades: stages that disagree with the choice by more than this are named.
@@ -146,6 +153,8 @@ class Design:
     cap_tested: bool = True
     blowup: float = 3.0
     unstable_progress: float = 0.0
+    confirm_octaves: float = 1.0
+    confirm_rung: float = 0.5
     adaptive_threshold: float = 0.05
     note_decades: float = 1.0
     train_share: float = 0.78
@@ -174,6 +183,9 @@ class Design:
         if self.ladder_ratio <= 1:
             raise ConfigError(f"design.ladder_ratio = {self.ladder_ratio}: must be > 1; "
                               "pass e.g. 2")
+        if not 0 < self.confirm_rung <= 1:
+            raise ConfigError(f"design.confirm_rung = {self.confirm_rung}: must be in (0, 1]; "
+                              "pass e.g. 0.5")
         if not 0 < self.max_rung <= 1:
             raise ConfigError(f"design.max_rung = {self.max_rung}: must be in (0, 1]; "
                               "pass e.g. 0.25")

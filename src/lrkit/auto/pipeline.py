@@ -380,6 +380,16 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps, untrained, rt_steps)
     choice = _choose(est, ceilings, centre, d)
     stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
+    confirmed = None if choice["fallback"] else _confirm(
+        task, runner, choice, d, seeds[0], steps, top - spent, untrained, rt_ceiling, metric,
+        tick)
+    if confirmed is not None:
+        stage, runs, lr = confirmed
+        stages.append(stage)
+        trials += runs
+        spent += stage.cost_runs
+        choice["lr"] = lr
+        notify("confirm", spent)
     notes += [f"budget: {line}" for line in added if "added" in line or "pass" in line]
     notes += _disagreements(choice["lr"], prior, rt, curv, est, d)
     notify("choice", spent)
@@ -661,7 +671,7 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
     lean = min(0.0, d.lean * risk_offset(spread, k_low=est["k_low_eff"],
                                          k_high=est["k_high_eff"]))
     x = est["x"] - est["shift"] + lean
-    lr = _on_grid(2.0 ** x, 2 * d.grid)
+    lr = uncapped = _on_grid(2.0 ** x, 2 * d.grid)
     cap = min(ceilings.values(), default=math.inf) * d.ceiling_factor
     capped_by = ""
     if lr > cap * 1.0001:
@@ -681,8 +691,66 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
     data = {k: v for k, v in est.items()}
     data.update({"lr": lr, "lean": lean, "spread": spread, "ceilings": ceilings,
                  "ceiling": cap if math.isfinite(cap) else None, "capped_by": capped_by,
-                 "fit_lr": 2 ** est["x"]})
+                 "fit_lr": 2 ** est["x"], "uncapped_lr": uncapped})
     return {"lr": lr, "fallback": False, "summary": summary, "data": data}
+
+
+def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed: int,
+             steps: int, room: float, untrained: float, rt_ceiling: float, metric: str,
+             tick: Callable[[Trial], None]) -> tuple[Stage, list[Trial], float] | None:
+    """When a ceiling held the choice well below the fit's pick, train both and their
+    midpoint at a longer length; returns the stage, its runs and the LR they support
+    (None when the gap is small, the budget has no room, or there is nothing to test).
+
+    The ceiling came from a short run that looked unstable, extrapolated to the full
+    horizon; a run that merely sat at the untrained loss after a few updates may be slow
+    to start rather than unstable, and longer runs of the candidates settle which.
+    """
+    low, high = choice["lr"], choice["data"].get("uncapped_lr", choice["lr"])
+    gap = math.log2(high / low)
+    if d.confirm_octaves <= 0 or gap <= d.confirm_octaves:
+        return None
+    lrs = sorted({_on_grid(low * 2.0 ** (gap * k / 2), 2 * d.grid) for k in range(3)})
+    lrs = [lr for lr in lrs if lr < rt_ceiling]
+    T = task.total_steps
+    length = _fill_budget(task, steps, room, len(lrs), d.confirm_rung)
+    if len(lrs) < 2 or len(lrs) * (length + eval_updates(
+            task, math.ceil(length / task.steps_per_epoch))) / T > room + 1e-9:
+        return None
+    runs = run_block(task, runner, lrs, block=0, seed=seed, steps=length, rung=3,
+                     on_trial=tick, metric=metric)
+    # the same tests as the search's (_ceilings): above the best run, a divergence, a
+    # blow-up or worse than not training is unstable, and so is everything above it
+    finite = [t for t in runs if math.isfinite(t.loss)]
+    top_run = min(finite, key=lambda t: t.loss, default=None)
+
+    def failed(t: Trial) -> bool:
+        if top_run is None:
+            return True
+        return t.lr > top_run.lr and (
+            not math.isfinite(t.loss) or t.loss > d.blowup * top_run.loss
+            or (metric == "val" and t.loss > untrained > top_run.loss))
+
+    unstable = [t.lr for t in runs if failed(t)]
+    stable = [t for t in finite if t.lr < min(unstable, default=math.inf)]
+    # an instability these runs show is extrapolated like the search's (horizon_margin)
+    ceiling = min(unstable, default=math.inf) / 2.0 ** (d.horizon_margin * math.log2(T / length))
+    lr, why = low, "no longer run trained stably above the capped pick"
+    if stable:
+        best = min(stable, key=lambda t: t.loss)
+        shift = min(choice["data"]["slope"] * math.log2(T / length), d.max_shift)
+        lr = max(low, _on_grid(min(best.lr * 2.0 ** -shift, ceiling), 2 * d.grid, down=True))
+        why = (f"best {best.lr:.3g} at {length} updates, / {2 ** shift:.3g} for the full "
+               "horizon")
+    summary = (f"the ceiling held the pick {gap:.1f} octaves below the fit: "
+               f"{len(lrs)} LRs ({', '.join(f'{x:.3g}' for x in lrs)}) at {length} updates "
+               f"({length / T:.0%} of a run): {why}"
+               + (f"; unstable from {min(unstable):.3g} (ceiling {ceiling:.3g})" if unstable
+                  else "")
+               + f" -> LR {lr:.3g}")
+    data = {"lrs": lrs, "steps": length, "curve": [[t.lr, t.loss] for t in runs],
+            "unstable_from": min(unstable, default=None), "lr": lr, "gap_octaves": gap}
+    return Stage("confirm", summary, sum(t.cost_runs for t in runs), data), runs, lr
 
 
 def _on_grid(lr: float, per_octave: int, down: bool = False) -> float:
