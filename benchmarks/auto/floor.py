@@ -34,12 +34,12 @@ from horizon import main as horizon_main
 from study import quantile
 
 from lrkit.auto import DEFAULT_DESIGN
-from lrkit.tasks.zoo import zoo_pairs
+from lrkit.tasks.zoo import SPLITS, zoo_pairs
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=("dev", "test", "holdout"), default="test")
+    ap.add_argument("--split", choices=SPLITS, default="test")
     ap.add_argument("--fraction", type=float, default=1.0,
                     help="the runs' share of the pair's length (1: full runs)")
     ap.add_argument("--seeds", type=int, default=1, help="tool seeds pooled per LR")

@@ -26,7 +26,7 @@ from harness import HERE, zoo
 from methods import run_cache
 
 from lrkit.auto import Runner
-from lrkit.tasks.zoo import zoo_pairs
+from lrkit.tasks.zoo import SPLITS, zoo_pairs
 
 FRACTIONS = (0.25, 0.5, 1.0, 0.125)
 
@@ -39,7 +39,7 @@ def grid(eta: float, low: int = -6, high: int = 4) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=("dev", "test", "holdout"), default="dev")
+    ap.add_argument("--split", choices=SPLITS, default="dev")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--pairs", default="")
     ap.add_argument("--fractions", default=",".join(map(str, FRACTIONS)))

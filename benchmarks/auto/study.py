@@ -33,7 +33,7 @@ from harness import HERE, Selection, exact, octaves, proxy_regret, select, zoo
 from methods import METHODS, auto_method, design_tag, selection_tag
 
 from lrkit.auto import DEFAULT_DESIGN, Design
-from lrkit.tasks.zoo import zoo_pairs
+from lrkit.tasks.zoo import SPLITS, zoo_pairs
 
 
 def _select(name: str, fn: Any, tag: str | None, pair: str, seed: int) -> Selection:
@@ -108,7 +108,7 @@ def summary_row(name: str, s: dict[str, Any], scoring: str | None = None) -> str
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=("dev", "test", "holdout"), required=True)
+    ap.add_argument("--split", choices=SPLITS, required=True)
     ap.add_argument("--seeds", type=int, default=5, help="tool seeds per pair (1000, ...)")
     ap.add_argument("--methods", default="lrkit auto",
                     help=f"comma-separated, from: {', '.join(METHODS)}")

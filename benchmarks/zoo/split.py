@@ -22,12 +22,13 @@ def record() -> dict[str, object]:
     return {
         "how": "by family (one model on one data set), assigned by hand before any pair was "
                "run: families grouped by kind and each kind dealt out to both halves; "
-               "holdout families added 2026-12-05, once the test half had been read; "
+               "holdout families added 2026-12-05, once the test half had been read, and "
+               "holdout2 ones once holdout had been read; "
                "see lrkit.tasks.zoo's docstring",
         "families": {f: s for f, (s, _) in sorted(FAMILY_SPLIT.items())},
         "dev": [p.name for p in zoo_pairs("dev")],
         "test": [p.name for p in zoo_pairs("test")],
-        "holdout": [p.name for p in zoo_pairs("holdout")],
+        **{split: [p.name for p in zoo_pairs(split)] for split in ("holdout", "holdout2")},
     }
 
 

@@ -68,16 +68,18 @@ def test_no_family_straddles_the_split_and_json_agrees():
     assert recorded["families"] == {f: s for f, (s, _) in FAMILY_SPLIT.items()}
     assert recorded["dev"] == [p.name for p in zoo_pairs("dev")]
     assert recorded["test"] == [p.name for p in zoo_pairs("test")]
-    assert recorded["holdout"] == [p.name for p in zoo_pairs("holdout")]
+    for split in ("holdout", "holdout2"):
+        assert recorded[split] == [p.name for p in zoo_pairs(split)]
 
 
-def test_the_holdout_is_new_families_of_kinds_the_halves_cover_thinly():
-    holdout = zoo_pairs("holdout")
-    assert len(holdout) >= 10 and len({p.family for p in holdout}) >= 5
-    seen = {p.family for p in ZOO.values() if p.split != "holdout"}
-    assert not {p.family for p in holdout} & seen
-    kinds = {type(m).__name__ for p in holdout for m in p.make().model().modules()}
-    assert {"LSTM", "LayerNorm", "Tanh"} <= kinds
+@pytest.mark.parametrize(("split", "kinds"), [("holdout", {"LSTM", "LayerNorm", "Tanh"}),
+                                              ("holdout2", {"LayerNorm", "Tanh", "Dropout"})])
+def test_each_holdout_is_new_families(split, kinds):
+    fresh = zoo_pairs(split)
+    assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4
+    seen = {p.family for p in ZOO.values() if p.split != split}
+    assert not {p.family for p in fresh} & seen
+    assert kinds <= {type(m).__name__ for p in fresh for m in p.make().model().modules()}
 
 
 def _parts(pair: ZooPair) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""The task zoo: 63 small, varied task/schedule pairs split once into dev, test and holdout.
+"""The task zoo: 71 small, varied task/schedule pairs, split by family into dev, test and two
+holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -20,14 +21,17 @@ split, and a test keeps the two in agreement.
 failures had been read: it was no longer unseen. Five more families (``holdout``) were
 added on 2026-12-05, chosen for kinds the other halves cover thinly (a sequence model over
 image rows, MSE regression nets, a residual net on a hard synthetic boundary), before any
-method had run on them. They are scored, never read for ideas.
+method had run on them. They are scored, never read for ideas. Once holdout's per-pair
+results had been read, four more (``holdout2``: a multi-label MLP with a binary
+cross-entropy, a residual net on Friedman #2, a deep narrow tanh net on an S-curve, a
+sparse linear regression) were added the same way.
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
 >>> {p.family for p in zoo_pairs("dev")} & {p.family for p in zoo_pairs("test")}
 set()
->>> len(zoo_pairs("holdout"))
-10
+>>> len(zoo_pairs("holdout")), len(zoo_pairs("holdout2"))
+(10, 8)
 """
 
 from __future__ import annotations
@@ -44,8 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
-Split = Literal["dev", "test", "holdout"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "holdout")
+Split = Literal["dev", "test", "holdout", "holdout2"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "holdout", "holdout2")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,8 +59,8 @@ class ZooPair:
     Attributes:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
-        split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` (score
-            only; added once the test half had been read).
+        split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
+            ``"holdout2"`` (score only; each added once the split before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
     """
@@ -107,6 +111,14 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
                                  "swiss roll (1500/500)"),
     "digits-lstm": ("holdout", "LSTM (32 units) reading the 8x8 digits row by row "
                                "(1347/450)"),
+    "multilabel-mlp": ("holdout2", "MLP 20-64-5 with dropout 0.1, binary cross-entropy, on "
+                                   "5-label make_multilabel_classification (1500/500)"),
+    "friedman2-resmlp": ("holdout2", "residual LayerNorm MLP, MSE, on Friedman #2 with "
+                                     "noise (1500/500)"),
+    "scurve-deepmlp": ("holdout2", "deep narrow tanh MLP (5 x 32), MSE: a point's place "
+                                   "along a noisy S-curve (1500/500)"),
+    "sparse-linreg": ("holdout2", "linear regression, MSE, on a sparse noisy linear target "
+                                  "(4 of 10 features) (1500/500)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -175,6 +187,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("swissroll-mlp", "sgd", "lin", 16, 5, 0.0),
     ("digits-lstm", "adam", "cos", 32, 4, 0.0),
     ("digits-lstm", "mom", "step", 64, 6, 0.0),
+    ("multilabel-mlp", "adam", "cos", 32, 8, 0.0),
+    ("multilabel-mlp", "sgd", "step", 16, 6, 0.0),
+    ("friedman2-resmlp", "rmsprop", "wcos", 64, 12, 0.0),
+    ("friedman2-resmlp", "nest", "const", 32, 5, 0.0),
+    ("scurve-deepmlp", "adamw", "cos", 32, 8, 0.01),
+    ("scurve-deepmlp", "mom", "lin", 64, 15, 0.0),
+    ("sparse-linreg", "adagrad", "wsd", 16, 4, 0.0),
+    ("sparse-linreg", "radam", "const", 128, 30, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

@@ -1,4 +1,4 @@
-"""``python -m lrkit.tasks.zoo [dev|test|holdout]``: one line per pair: name, split, what."""
+"""``python -m lrkit.tasks.zoo [SPLIT]``: one line per pair (name, split, description)."""
 
 from __future__ import annotations
 

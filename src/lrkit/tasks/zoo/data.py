@@ -28,14 +28,15 @@ Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _SEED = 0
 
 
-def _split(x: np.ndarray, y: np.ndarray, *, classify: bool, val: float = 0.25) -> Arrays:
+def _split(x: np.ndarray, y: np.ndarray, *, classify: bool, val: float = 0.25,
+           scale_target: bool = True) -> Arrays:
     model_selection = require("sklearn.model_selection", extra="torch")
     x_tr, x_va, y_tr, y_va = model_selection.train_test_split(
         x, y, test_size=val, random_state=_SEED, stratify=y if classify else None)
     mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
     std[std == 0] = 1.0  # digits' constant border pixels
     x_tr, x_va = (x_tr - mean) / std, (x_va - mean) / std
-    if not classify:  # targets on unit scale, so an untrained net's MSE is ~1
+    if not classify and scale_target:  # unit scale: an untrained net's MSE is ~1
         y_mean, y_std = y_tr.mean(axis=0), y_tr.std(axis=0)
         y_tr, y_va = (y_tr - y_mean) / y_std, (y_va - y_mean) / y_std
     return x_tr, y_tr, x_va, y_va
@@ -190,6 +191,30 @@ def _digits_rows() -> Arrays:
     return x_tr.reshape(-1, 8, 8), y_tr, x_va.reshape(-1, 8, 8), y_va
 
 
+def _multilabel() -> Arrays:
+    """20 count features, 5 labels per example, each present or not (multi-label)."""
+    x, y = _sk("make_multilabel_classification")(n_samples=2000, n_features=20, n_classes=5,
+                                                 n_labels=2, random_state=_SEED)
+    return _split(x, y.astype(np.float64), classify=False, scale_target=False)  # 0/1 stay
+
+
+def _friedman2() -> Arrays:
+    x, y = _sk("make_friedman2")(n_samples=2000, noise=50.0, random_state=_SEED)
+    return _split(x, y.reshape(-1, 1), classify=False)
+
+
+def _scurve() -> Arrays:
+    """Where a point sits along a noisy S-shaped sheet (its t) from its 3-D position."""
+    x, t = _sk("make_s_curve")(n_samples=2000, noise=0.2, random_state=_SEED)
+    return _split(x, t.reshape(-1, 1), classify=False)
+
+
+def _sparse_linear() -> Arrays:
+    """A linear target of 4 of 10 features, with noise: most inputs are distractors."""
+    x, y = _sk("make_sparse_uncorrelated")(n_samples=2000, n_features=10, random_state=_SEED)
+    return _split(x, y.reshape(-1, 1), classify=False)
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -206,7 +231,8 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "diabetes": lambda: _bundled("diabetes"), "digits": lambda: _bundled("digits"),
     "digits_ae": _digits_ae, "digits_rows": _digits_rows, "friedman": _friedman,
     "friedman3": _friedman3, "hastie": _hastie, "illcond": _illcond, "quantiles": _quantiles,
-    "swissroll": _swissroll,
+    "swissroll": _swissroll, "multilabel": _multilabel, "friedman2": _friedman2,
+    "scurve": _scurve, "sparse_linear": _sparse_linear,
     "imbalanced": _imbalanced, "iris2": _iris2, "logmap": _logmap, "moons": _moons,
     "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
 }

@@ -77,6 +77,13 @@ def _regressor(data: str, make: Callable[[int, int], nn.Module]) -> Parts:
     return train, val, functools.partial(make, x.shape[1], n_out), functional.mse_loss
 
 
+def _multilabel(data: str, make: Callable[[int, int], nn.Module]) -> Parts:
+    train, val = tensors(data, target="binary")
+    x, y = arrays(data)[0], arrays(data)[1]
+    return (train, val, functools.partial(make, x.shape[1], y.shape[1]),
+            functional.binary_cross_entropy_with_logits)
+
+
 def _linear(n_in: int, n_out: int) -> nn.Module:
     return nn.Linear(n_in, n_out)
 
@@ -134,6 +141,12 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
         "friedman3", lambda i, o: models.mlp([i, 32, 32, o], act="tanh")),
     "swissroll-mlp": lambda: _regressor("swissroll", lambda i, o: models.mlp([i, 64, 64, o])),
     "digits-lstm": lambda: _seq("digits_rows", "lstm", 32, "class"),
+    "multilabel-mlp": lambda: _multilabel("multilabel",
+                                          lambda i, o: models.mlp([i, 64, o], dropout=0.1)),
+    "friedman2-resmlp": lambda: _regressor("friedman2", lambda i, o: models.ResMLP(i, o)),
+    "scurve-deepmlp": lambda: _regressor(
+        "scurve", lambda i, o: models.mlp([i, *[32] * 5, o], act="tanh")),
+    "sparse-linreg": lambda: _regressor("sparse_linear", _linear),
     "cancer-dae": lambda: _regressor("cancer_ae",
                                      lambda i, o: models.autoencoder([i, 16, 4], noise=0.3)),
 }
