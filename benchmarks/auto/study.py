@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", default="", help="comma-separated subset of the split")
     ap.add_argument("--select-only", action="store_true", help="warm the caches, no scores")
     ap.add_argument("--write-measured", action="store_true",
-                    help="write src/lrkit/auto/measured_regret.json (test split, exact)")
+                    help="write src/lrkit/auto/measured_regret.json (exact; pooled over "
+                         "the test split and the holdouts)")
     ap.add_argument("--out", default="", help="results JSON (default results_<split>.json)")
     ap.add_argument("--plot", default="", help="write a regret-vs-cost PNG here")
     ap.add_argument("--prescore", action="store_true",
@@ -188,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:6.0f}s] {pair}", file=sys.stderr, flush=True)
 
     out = Path(args.out) if args.out else HERE / f"results_{args.split}.json"
+    shipped = methods["lrkit auto"][2] if "lrkit auto" in methods else None
     out.write_text(json.dumps({"split": args.split, "seeds": seeds, "score": args.score,
-                               "date": date.today().isoformat(), "rows": rows},
-                              indent=0, default=str) + "\n")
+                               "date": date.today().isoformat(), "auto_design": shipped,
+                               "rows": rows}, indent=0, default=str) + "\n")
     for key in (["proxy", "exact"] if args.score == "both" else [args.score]):
         summaries = {name: summarise([r for r in rows if r["method"] == name], key)
                      for name in methods}
@@ -258,17 +260,36 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
     return 0
 
 
+# the splits no knob was fitted on: what auto's "how close" line quotes, pooled
+MEASURED_SPLITS = ("test", "holdout", "holdout2")
+
+
 def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    """The shipped design's exact test-split numbers -> src/lrkit/auto/measured_regret.json."""
-    if args.split != "test" or args.score not in ("exact", "both"):
-        raise SystemExit("--write-measured needs --split test --score exact")
+    """The shipped design's exact numbers on every split in ``MEASURED_SPLITS``, pooled ->
+    src/lrkit/auto/measured_regret.json: this run's rows for its own split, the saved
+    ``results_<split>.json`` of the others (which must hold the same shipped design)."""
+    if args.split not in MEASURED_SPLITS or args.score not in ("exact", "both"):
+        raise SystemExit(f"--write-measured needs --split one of {MEASURED_SPLITS} "
+                         "--score exact")
     import subprocess
 
+    tag = design_tag(DEFAULT_DESIGN)
     mine = [r for r in rows if r["method"] == "lrkit auto" and r.get("exact") is not None]
+    for split in MEASURED_SPLITS:
+        path = HERE / f"results_{split}.json"
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        if split == args.split:
+            continue
+        if saved.get("auto_design") != tag:
+            raise SystemExit(f"--write-measured: {path.name} does not hold the shipped design; "
+                             f"run study.py --split {split} --score both first")
+        mine += [r for r in saved["rows"]
+                 if r["method"] == "lrkit auto" and r.get("exact") is not None]
     s = summarise(mine, "exact")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=HERE).stdout.strip()
-    doc = {"source": "benchmarks/auto/study.py --split test --score exact",
+    doc = {"source": "benchmarks/auto/study.py --score exact --write-measured, pooled over "
+                     + ", ".join(MEASURED_SPLITS),
            "date": date.today().isoformat(), "commit": commit,
            "budgets": [{"budget": 1.0, "selections": s["scored"], "refused": 0,
                         "tasks": s["pairs"], "mean_regret": s["mean"],

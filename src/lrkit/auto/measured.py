@@ -5,11 +5,12 @@ runs it exists to save. A model of the compressed runs was no guide either (the 
 design's parabola depth had a median of 0.004% where the measured median regret was 4%,
 rank correlation -0.18). So it quotes the measurement: regret (L - L*) / L* and octave
 error |log2(lr / eta*)| of the shipped design over every selection of
-``benchmarks/auto/study.py --split test --score exact``: the task zoo's *test* pairs
-(``lrkit.tasks.zoo``), which no knob was fitted on, several tool seeds each, scored on
-the zoo's held-out scoring seeds. The study writes ``measured_regret.json`` beside this
-module; the lookup takes the largest measured budget that does not exceed the one given
-(the smallest when none does).
+``benchmarks/auto/study.py --score exact`` on the task zoo's *test* pairs and its two
+*holdouts* (``lrkit.tasks.zoo``), pooled: no knob was fitted on them (the holdouts were
+added once test had been read for ideas), several tool seeds each, scored on the zoo's
+held-out scoring seeds. The study writes ``measured_regret.json`` beside this module; the
+lookup takes the largest measured budget that does not exceed the one given (the
+smallest when none does).
 
 >>> m = measured_regret(1.0)
 >>> m.budget, m.selections >= 25, 0 <= m.median <= m.p90 <= m.worst
@@ -31,7 +32,7 @@ __all__ = ["MeasuredRegret", "best_measured_budget", "measured_regret"]
 
 @dataclasses.dataclass(frozen=True)
 class MeasuredRegret:
-    """How far ``auto``'s LR landed from the best LR on the zoo's test pairs, at one budget.
+    """How far ``auto``'s LR landed from the best LR on the zoo's held-out pairs, at one budget.
 
     Attributes:
         budget: the budget (runs) it was measured at.
