@@ -230,7 +230,8 @@ def logits(model: Model, f: dict[str, float]) -> np.ndarray:
 #: Never "too low" on a run a rule found unstable (``judge`` does the same): the verdict
 #: falls back to ok. Set per design by main().
 SAFE: dict[str, Any] = {"on": True, "to": "ok"}
-VETO = {"value": 0.3, "low": 0.0, "guard": 1.01}  # set by main() from dev; see choose
+#: Set by main() per design (see choose).
+VETO = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0}
 #: A false "too low" on a healthy run, and advice the wrong way (too high told to raise,
 #: too low told to lower), count this many errors when the knobs are chosen: a raise can
 #: make a good run diverge (issue 16), and backwards advice moves away from the best LR.
@@ -263,6 +264,9 @@ def predict(model: Model, r: dict[str, Any], frac: float = 1.0,
     other = {"too_low": "too_high", "too_high": "too_low"}.get(label)
     if other is not None and p[other] >= VETO.get("guard", 1.01):
         label = "ok"  # the opposite problem is still likely: no advice (as judge does)
+    if label == "too_high" and rule != "too_high" and \
+            p["too_high"] < VETO.get("lower_needs", 0.0) * p["too_low"]:
+        label = "ok"  # the trees' own "lower" needs a margin over too_low (as judge does)
     return label, p[label]
 
 
@@ -504,7 +508,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, nargs="+", required=True)
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
-    parser.add_argument("--designs", nargs="*", default=["D1", "D", "C", "A", "B"],
+    parser.add_argument("--designs", nargs="*", default=["D3", "D1", "D", "C", "A", "B"],
                         help="the designs to score (the first one is shipped by --write)")
     parser.add_argument("--rows", type=Path, help="cache the logs' features in this pickle, "
                         "keyed by corpus, log id and LR (delete it after changing the "
@@ -524,6 +528,11 @@ def main() -> None:
     test = [r for r in rows if r["split"] == "test"]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
     designs: dict[str, dict[str, Any]] = {
+        # D3 (shipped): D1-3 over the 30 features (half_at, half_tau, fall_at, loglog
+        # added), and the trees' own too-high verdict (not the rules') needs 3x the
+        # too-low probability; chosen on dev by feature_study.py (see RESULTS.md).
+        "D3": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
+                   safe=True, guards=(1.01,), lower_needs=3.0),
         # D, shipped: gradient-boosted trees decide unless they give the rules' verdict at
         # least the veto; never "too low" (raise) on a run a rule found unstable.
         "D": dict(vetoes=(0.2, 0.3, 0.4, 1.01), lows=(0.6, 0.7, 0.8),
@@ -546,7 +555,9 @@ def main() -> None:
         "B": dict(vetoes=(1.01,), lows=(0.0, 0.6, 0.7, 0.8), knobs=(0.3, 1.0, 3.0),
                   fitter=fit),
     }
-    titles = {"D1": "Design D1 (shipped): gradient-boosted trees decide, the rules' verdict "
+    titles = {"D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
+                    "verdict needs 3x the too-low probability",
+              "D1": "Design D1-3: gradient-boosted trees decide, the rules' verdict "
                     "stands when the trees give it 0.3, no raise on an unstable run",
               "D": "Design D2: D1's grid plus a guard (no verdict when the opposite "
                    "problem keeps the guard's probability)",
@@ -570,6 +581,7 @@ def main() -> None:
         kw = designs[key]
         fitter = kw["fitter"]
         SAFE["on"] = bool(kw.get("safe", False))
+        VETO["lower_needs"] = float(kw.get("lower_needs", 0.0))
         c, veto, low, guard, t, ctable = choose(
             dev, names, vetoes=kw["vetoes"], lows=kw["lows"], knobs=kw["knobs"],
             fitter=fitter, guards=kw.get("guards", (1.01,)))
@@ -592,7 +604,8 @@ def main() -> None:
         if shipped is None:
             shipped = (model, {"knobs": str(c), "temperature": t, "veto": veto, "low": low,
                                "guard": guard, "min_points": MIN_POINTS,
-                               "no_raise_when_unstable": SAFE["on"]})
+                               "no_raise_when_unstable": SAFE["on"],
+                               "lower_needs": VETO["lower_needs"]})
     out += ["## How separable the classes are from one curve (dev only)", "",
             *ceiling(dev, names), ""]
     out += ["", f"Scored in {time.perf_counter() - started:.0f} s."]

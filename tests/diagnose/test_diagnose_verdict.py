@@ -15,6 +15,7 @@ from lrkit.diagnose.verdict import (
     CLASSES,
     FEATURES,
     MIN_POINTS,
+    TreeVerdictModel,
     curve_features,
     judge,
     load_model,
@@ -41,6 +42,53 @@ def test_features_are_finite_and_scale_free() -> None:
     assert all(math.isfinite(v) for v in a.values())
     for name in FEATURES:
         assert a[name] == pytest.approx(b[name], abs=1e-9), name
+
+
+def test_shape_features_take_their_known_values() -> None:
+    # A power law L = (t + 1)^-0.5 has log-log slope -0.5 everywhere; an exponential
+    # from 2.3 to 0.3 with time constant 50 makes half its drop at t = 50 ln 2 (~35 of
+    # 1000 updates) and falls fastest at its very start.
+    t = np.arange(1000.0)
+    power = curve_features(RunCurves.build(_curves((t + 1.0) ** -0.5)))
+    assert power["loglog"] == pytest.approx(-0.5, abs=0.01)
+    expo = curve_features(RunCurves.build(_curves(0.3 + 2.0 * np.exp(-t / 50))))
+    assert expo["loglog"] == pytest.approx(0.0, abs=0.01)  # converged: flat
+    assert expo["half_at"] == pytest.approx(50 * math.log(2) / 999, abs=0.02)
+    assert expo["half_tau"] == pytest.approx(expo["half_at"], abs=1e-9)  # no LR logged
+    assert expo["fall_at"] < 0.06
+    # A plateau, then a drop centred at 70% of the run (a too-low LR's late start).
+    late = curve_features(RunCurves.build(_curves(1.0 + 1.0 / (1.0 + np.exp((t - 700) / 25)))))
+    assert late["half_at"] == pytest.approx(0.7, abs=0.02)
+    assert late["fall_at"] == pytest.approx(0.7, abs=0.03)
+
+
+def test_half_tau_counts_lr_time() -> None:
+    # The same curve under an LR that halves at update 500: LR time runs at half speed
+    # after it, so a half-drop at update 750 sits at (500 + 125) / 750 of the LR time.
+    t = np.arange(1000.0)
+    y = 1.0 + 1.0 / (1.0 + np.exp((t - 750) / 10))
+    lr = np.where(t < 500, 0.1, 0.05)
+    f = curve_features(RunCurves.build(_curves(y, lr)))
+    assert f["half_at"] == pytest.approx(0.75, abs=0.01)
+    assert f["half_tau"] == pytest.approx(625 / 749.5, abs=0.01)
+
+
+def test_lower_needs_a_margin_over_too_low() -> None:
+    # A model with no trees states p = (too_high 0.5, too_low 0.25, ok 0.25) everywhere:
+    # "too high" wins, at twice the probability of "too low".
+    base = tuple(math.log(v) for v in (0.5, 0.25, 0.25))
+    rc = RunCurves.build(_curves(np.linspace(2.3, 0.3, 50)))
+
+    def verdict(lower_needs: float, rule: str | None = None) -> str:
+        model = TreeVerdictModel(CLASSES, tuple(FEATURES), base, (),
+                                 meta={"lower_needs": lower_needs, "veto": 0.3})
+        return judge(rc, model=model, rule=rule).label
+
+    assert verdict(0.0) == "too_high"
+    assert verdict(1.9) == "too_high"
+    assert verdict(3.0) == "ok"  # too close to "too low" to say "lower"
+    assert verdict(3.0, rule="ok") == "ok"
+    assert verdict(3.0, rule="too_high") == "too_high"  # the rules' evidence stands
 
 
 def test_probabilities_are_a_distribution_and_name_their_reasons() -> None:

@@ -15,8 +15,11 @@ probability, because there a still-falling loss is as often the schedule anneali
 LR (or simply expected); a run on which a rule found spikes, oscillation or a blow-up is
 never called ``too_low``: the advice (raise the LR) is the one that can make a good run
 diverge. (A fitted ``guard`` can also turn a too-high or too-low verdict whose opposite
-keeps that much probability into ``ok``; the shipped weights leave it off.) The features
-that pushed the verdict most are reported in words a person can check against the plot.
+keeps that much probability into ``ok``; the shipped weights leave it off.) The trees' own
+``too_high`` (not the rules') needs ``lower_needs`` times the probability of ``too_low``
+(fitted), so "lower the LR" is not said of a curve that looks nearly as much like an LR
+too low. The features that pushed the verdict most are reported in words a person can
+check against the plot.
 
 A run too short or too sparsely logged to judge (fewer than ``MIN_POINTS`` finite loss
 points) gets ``not_enough_data`` instead of a guess.
@@ -92,6 +95,12 @@ FEATURES: dict[str, str] = {
     "rule_high": "the rules found the LR too high (2: critical, 1: warning, 0: no)",
     "rule_low": "the rules found the LR too low (1: yes, 0: no)",
     "progress": "the fraction of the planned run the log covers",
+    "half_at": "where the loss had made half its drop [share of the updates]",
+    "half_tau": "where the loss had made half its drop [share of the LR time]",
+    "fall_at": "where the smoothed loss fell fastest [share of the updates]; late when a "
+               "too-low LR crawls off its starting plateau",
+    "loglog": "the slope of log loss against log update over the second half; near 0 once "
+              "converged, steep while a too-low LR is still on its way",
 }
 
 
@@ -184,7 +193,47 @@ def curve_features(rc: RunCurves, progress: float = 1.0,
         slope, icpt = np.polyfit(t, half, 1)
         f["swing"] = _clip(float((half - (slope * t + icpt)).std()) / drop, 0.0, 3.0)
     _val_features(rc, f, start, end, scale)
+    _shape_features(rc, trend, start, f)
     return f
+
+
+def _shape_features(rc: RunCurves, trend: np.ndarray, start: float,
+                    f: dict[str, float]) -> None:
+    """Where the drop happened and how fast it still goes (``half_at``, ``half_tau``,
+    ``fall_at``, ``loglog``).
+
+    A run at a fraction of its best LR looks like the first part of a good run: the drop
+    comes later and the loss is still on a steep power law at the end. These say where
+    on that common shape the curve stops.
+
+    >>> from lrkit.diagnose.curves import Curve
+    >>> t = np.arange(1000.0)
+    >>> rc = RunCurves.build([Curve.of("loss", 1 + 1 / (1 + np.exp((t - 600) / 30)),
+    ...                                steps=t)])
+    >>> f = dict.fromkeys(FEATURES, 0.0)
+    >>> _shape_features(rc, rc.y, float(rc.y[0]), f)
+    >>> round(f["half_at"], 2), round(f["fall_at"], 2)
+    (0.6, 0.6)
+    """
+    n = len(trend)
+    best = float(trend.min())
+    half = np.flatnonzero(trend <= start - 0.5 * (start - best))
+    if start > best and half.size:
+        f["half_at"] = float(half[0]) / (n - 1)
+        if rc.tau[-1] > 0:
+            f["half_tau"] = float(rc.tau[half[0]] / rc.tau[-1])
+    else:  # no drop at all: the half point is never reached
+        f["half_at"] = f["half_tau"] = 1.0
+    if n >= 6:
+        # Smoothed twice (10% windows) so one noisy batch is not the fastest fall.
+        pace = np.diff(rolling_mean(trend, odd_window(n, 0.1, 3)))
+        f["fall_at"] = float(np.argmin(pace)) / (n - 2)
+    lo = n // 2
+    if n - lo >= 3 and float(trend[lo:].min()) > 0:
+        # Point index + 1 stands for the update: the slope is the same whatever the
+        # logging interval, as long as the points are evenly spaced.
+        x = np.log(np.arange(lo, n, dtype=np.float64) + 1.0)
+        f["loglog"] = _clip(float(np.polyfit(x, np.log(trend[lo:]), 1)[0]), -5.0, 5.0)
 
 
 def _val_nonfinite(rc: RunCurves) -> bool:
@@ -226,6 +275,14 @@ class _FittedCuts:
     def veto(self) -> float:
         """Below this probability the rules' verdict gives way to the model's (fitted)."""
         return float(self.meta.get("veto", 1.01))
+
+    @property
+    def lower_needs(self) -> float:
+        """How many times the ``too_low`` probability the model's own ``too_high`` verdict
+        needs (fitted; 0 is off; the rules' too-high verdict stands by the veto): a curve
+        nearly as likely too low is mostly a slow, noisy run at a small LR, where "lower
+        the LR" is the wrong way."""
+        return float(self.meta.get("lower_needs", 0.0))
 
     @property
     def low(self) -> float:
@@ -436,6 +493,13 @@ def judge(rc: RunCurves, progress: float = 1.0, findings: Sequence[Finding] = ()
     # likely (at least the fitted ``guard``), say neither.
     other = {"too_low": "too_high", "too_high": "too_low"}.get(label)
     if other is not None and p[other] >= float(model.meta.get("guard", 1.01)):
+        label = "ok"
+    # Most "lower" advice on a too-low run (dev) came from noisy, slow runs at small LRs
+    # whose curve still gave too_low a fair share: the trees' own "lower" needs a clear
+    # margin over it. A too-high verdict of the rules (a blow-up, spikes) is their
+    # evidence, not the curve's shape, and stands as the veto says.
+    if label == "too_high" and rule != "too_high" and \
+            p["too_high"] < model.lower_needs * p["too_low"]:
         label = "ok"
     reasons = tuple(f"{FEATURES[name]}: {feats[name]:.3g}"
                     for name, push in model.pulls(feats, label)[:3] if push > 0)
