@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lrkit.tasks.zoo import FAMILY_SPLIT, zoo_pairs
+from lrkit.tasks.zoo import FAMILY_SPLIT, SPLITS, zoo_pairs
 
 PATH = Path(__file__).with_name("split.json")
 
@@ -23,12 +23,12 @@ def record() -> dict[str, object]:
         "how": "by family (one model on one data set), assigned by hand before any pair was "
                "run: families grouped by kind and each kind dealt out to both halves; "
                "holdout families added 2026-12-05, once the test half had been read, and "
-               "holdout2 ones once holdout had been read; "
+               "holdout2 ones once holdout had been read, holdout3 after holdout2; "
                "see lrkit.tasks.zoo's docstring",
         "families": {f: s for f, (s, _) in sorted(FAMILY_SPLIT.items())},
         "dev": [p.name for p in zoo_pairs("dev")],
         "test": [p.name for p in zoo_pairs("test")],
-        **{split: [p.name for p in zoo_pairs(split)] for split in ("holdout", "holdout2")},
+        **{split: [p.name for p in zoo_pairs(split)] for split in SPLITS[2:]},
     }
 
 

@@ -68,12 +68,13 @@ def test_no_family_straddles_the_split_and_json_agrees():
     assert recorded["families"] == {f: s for f, (s, _) in FAMILY_SPLIT.items()}
     assert recorded["dev"] == [p.name for p in zoo_pairs("dev")]
     assert recorded["test"] == [p.name for p in zoo_pairs("test")]
-    for split in ("holdout", "holdout2"):
+    for split in SPLITS[2:]:
         assert recorded[split] == [p.name for p in zoo_pairs(split)]
 
 
 @pytest.mark.parametrize(("split", "kinds"), [("holdout", {"LSTM", "LayerNorm", "Tanh"}),
-                                              ("holdout2", {"LayerNorm", "Tanh", "Dropout"})])
+                                              ("holdout2", {"LayerNorm", "Tanh", "Dropout"}),
+                                              ("holdout3", {"Tanh", "Dropout"})])
 def test_each_holdout_is_new_families(split, kinds):
     fresh = zoo_pairs(split)
     assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4

@@ -1,5 +1,5 @@
-"""The task zoo: 71 small, varied task/schedule pairs, split by family into dev, test and two
-holdouts.
+"""The task zoo: 79 small, varied task/schedule pairs, split by family into dev, test and
+three holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -24,14 +24,16 @@ image rows, MSE regression nets, a residual net on a hard synthetic boundary), b
 method had run on them. They are scored, never read for ideas. Once holdout's per-pair
 results had been read, four more (``holdout2``: a multi-label MLP with a binary
 cross-entropy, a residual net on Friedman #2, a deep narrow tanh net on an S-curve, a
-sparse linear regression) were added the same way.
+sparse linear regression) were added the same way, and after those four more
+(``holdout3``: 3-bit parity under 5 distractors, a linear model on 56 degree-3 monomials,
+a wide dropout net under 20% label noise, two spirals under a deep tanh net).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
 >>> {p.family for p in zoo_pairs("dev")} & {p.family for p in zoo_pairs("test")}
 set()
->>> len(zoo_pairs("holdout")), len(zoo_pairs("holdout2"))
-(10, 8)
+>>> len(zoo_pairs("holdout")), len(zoo_pairs("holdout2")), len(zoo_pairs("holdout3"))
+(10, 8, 8)
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
-Split = Literal["dev", "test", "holdout", "holdout2"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "holdout", "holdout2")
+Split = Literal["dev", "test", "holdout", "holdout2", "holdout3"]
+SPLITS: tuple[Split, ...] = ("dev", "test", "holdout", "holdout2", "holdout3")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +62,8 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` (score only; each added once the split before it had been read).
+            ``"holdout2"`` / ``"holdout3"`` (score only; each added once the split before it
+            had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
     """
@@ -119,6 +122,13 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
                                    "along a noisy S-curve (1500/500)"),
     "sparse-linreg": ("holdout2", "linear regression, MSE, on a sparse noisy linear target "
                                   "(4 of 10 features) (1500/500)"),
+    "parity-mlp": ("holdout3", "ReLU MLP 8-64-64-2 on the parity of 3 of 8 noisy +-1 "
+                               "inputs (1500/500)"),
+    "poly-linreg": ("holdout3", "linear regression, MSE, on the 55 degree-1..3 monomials of "
+                                "5 inputs (1500/500)"),
+    "noisy-widemlp": ("holdout3", "wide MLP 50-512-2 with dropout 0.3 on make_classification, "
+                                  "20% training label noise (1500/500)"),
+    "spirals-deepmlp": ("holdout3", "deep tanh MLP (4 x 64) on two noisy spirals (1500/500)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -195,6 +205,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("scurve-deepmlp", "mom", "lin", 64, 15, 0.0),
     ("sparse-linreg", "adagrad", "wsd", 16, 4, 0.0),
     ("sparse-linreg", "radam", "const", 128, 30, 0.0),
+    ("parity-mlp", "adam", "const", 32, 10, 0.0),
+    ("parity-mlp", "nest", "cos", 64, 20, 0.0),
+    ("poly-linreg", "sgd", "cos", 32, 8, 0.0),
+    ("poly-linreg", "adam", "lin", 64, 15, 0.0),
+    ("noisy-widemlp", "rmsprop", "1cyc", 64, 10, 0.0),
+    ("noisy-widemlp", "adamw", "wsd", 32, 6, 0.05),
+    ("spirals-deepmlp", "adam", "wcos", 32, 10, 0.0),
+    ("spirals-deepmlp", "mom", "step", 64, 20, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

@@ -215,6 +215,43 @@ def _sparse_linear() -> Arrays:
     return _split(x, y.reshape(-1, 1), classify=False)
 
 
+def _parity() -> Arrays:
+    """The sign-parity of 3 of 8 noisy +-1 inputs (the other 5 distract): no input alone
+    tells anything."""
+    rng = np.random.RandomState(_SEED)
+    bits = rng.choice([-1.0, 1.0], size=(2000, 8))
+    y = (bits[:, :3].prod(axis=1) > 0).astype(np.int64)
+    return _split(bits + rng.normal(0, 0.3, size=bits.shape), y, classify=True)
+
+
+def _poly() -> Arrays:
+    """A sparse linear target of the degree 1-3 monomials of 5 inputs (55 correlated
+    features: a badly conditioned least-squares problem)."""
+    rng = np.random.RandomState(_SEED)
+    x = rng.normal(size=(2000, 5))
+    feats = require("sklearn.preprocessing", extra="torch").PolynomialFeatures(3).fit_transform(x)
+    w = np.where(rng.uniform(size=feats.shape[1]) < 0.3, rng.normal(size=feats.shape[1]), 0.0)
+    y = feats @ w + rng.normal(0, 1.0, size=len(x))
+    return _split(feats[:, 1:], y.reshape(-1, 1), classify=False)
+
+
+def _noisy_wide() -> Arrays:
+    x, y = _sk("make_classification")(n_samples=2000, n_features=50, n_informative=10,
+                                      n_redundant=10, flip_y=0.0, random_state=_SEED)
+    x_tr, y_tr, x_va, y_va = _split(x, y, classify=True)
+    return x_tr, _flip(y_tr, 0.2, 2), x_va, y_va
+
+
+def _spirals() -> Arrays:
+    """Two interleaved noisy spirals, 1.5 turns each."""
+    rng = np.random.RandomState(_SEED)
+    t = np.sqrt(rng.uniform(0, 1, size=1000)) * 3 * np.pi
+    arm = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / (3 * np.pi)
+    x = np.concatenate([arm, -arm]) + rng.normal(0, 0.05, size=(2000, 2))
+    y = np.repeat([0, 1], 1000)
+    return _split(x, y, classify=True)
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -232,7 +269,8 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "digits_ae": _digits_ae, "digits_rows": _digits_rows, "friedman": _friedman,
     "friedman3": _friedman3, "hastie": _hastie, "illcond": _illcond, "quantiles": _quantiles,
     "swissroll": _swissroll, "multilabel": _multilabel, "friedman2": _friedman2,
-    "scurve": _scurve, "sparse_linear": _sparse_linear,
+    "scurve": _scurve, "sparse_linear": _sparse_linear, "parity": _parity, "poly": _poly,
+    "noisy_wide": _noisy_wide, "spirals": _spirals,
     "imbalanced": _imbalanced, "iris2": _iris2, "logmap": _logmap, "moons": _moons,
     "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
 }

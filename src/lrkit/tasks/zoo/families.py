@@ -147,6 +147,12 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "scurve-deepmlp": lambda: _regressor(
         "scurve", lambda i, o: models.mlp([i, *[32] * 5, o], act="tanh")),
     "sparse-linreg": lambda: _regressor("sparse_linear", _linear),
+    "parity-mlp": lambda: _classifier("parity", lambda i, o: models.mlp([i, 64, 64, o])),
+    "poly-linreg": lambda: _regressor("poly", _linear),
+    "noisy-widemlp": lambda: _classifier("noisy_wide",
+                                         lambda i, o: models.mlp([i, 512, o], dropout=0.3)),
+    "spirals-deepmlp": lambda: _classifier(
+        "spirals", lambda i, o: models.mlp([i, *[64] * 4, o], act="tanh")),
     "cancer-dae": lambda: _regressor("cancer_ae",
                                      lambda i, o: models.autoencoder([i, 16, 4], noise=0.3)),
 }
