@@ -261,7 +261,7 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
 
 
 # the splits no knob was fitted on: what auto's "how close" line quotes, pooled
-MEASURED_SPLITS = ("test", "holdout", "holdout2")
+MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3")
 
 
 def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:

@@ -1,5 +1,5 @@
-"""The regret auto states is the zoo's held-out measurement: test and the two holdouts,
-pooled (benchmarks/auto/study.py)."""
+"""The regret auto states is the zoo's held-out measurement: test and the holdouts, pooled
+(benchmarks/auto/study.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from lrkit.auto.measured import best_measured_budget, measured_regret
 from lrkit.cli.app import main
 
 HERE = Path(__file__).resolve().parents[2] / "benchmarks" / "auto"
-RESULTS = [HERE / f"results_{split}.json" for split in ("test", "holdout", "holdout2")]
+RESULTS = [HERE / f"results_{split}.json"
+           for split in ("test", "holdout", "holdout2", "holdout3")]
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -36,7 +37,7 @@ def test_the_shipped_numbers_are_the_held_out_splits_exact_scores_summarised() -
             if r["method"] == "lrkit auto" and r.get("exact") is not None]
     m = measured_regret(1.0)
     regret = [float(r["exact"]) for r in rows]
-    assert m.selections == len(rows) >= 25 + 10 + 8
+    assert m.selections == len(rows) >= 25 + 10 + 8 + 8
     assert m.tasks == len({r["pair"] for r in rows})
     assert m.median == pytest.approx(_quantile(regret, 0.5))
     assert m.p90 == pytest.approx(_quantile(regret, 0.9))

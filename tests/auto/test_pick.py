@@ -244,6 +244,28 @@ def test_a_ceiling_far_below_the_fit_is_confirmed_by_longer_runs(long_blowup) ->
         assert rec.lr == rec.stage("choice").data["uncapped_lr"] > 2 * capped.lr
 
 
+def test_confirm_edge_trains_past_a_ladder_whose_best_was_its_top_run() -> None:
+    from lrkit.auto.pipeline import _confirm
+    from lrkit.auto.runs import Runner
+
+    # the ladder's best was its top run, 0.088, and the pick sat below it at 0.0625; the
+    # longer runs' bowl is at 0.3: the next LR up wins there
+    task = regression_task(epochs=24)
+    choice = {"lr": 0.0625, "data": {"uncapped_lr": 0.0625, "edge": "high", "slope": 0.0,
+                                     "best_x": math.log2(0.088)}}
+
+    def confirm(design: Design):
+        return _confirm(task, Runner(fake_trainer(bowl(0.3)), None), choice, design, seed=0,
+                        steps=20, room=1.0, untrained=math.inf, rt_ceiling=math.inf,
+                        metric="val", tick=lambda t: None)
+
+    assert confirm(DEFAULT_DESIGN) is None  # off as shipped
+    stage, runs, lr = confirm(Design(confirm_edge=True))
+    assert stage.name == "confirm" and "top run" in stage.summary
+    assert min(t.steps for t in runs) > 20 and max(t.lr for t in runs) > 0.088
+    assert lr == max(t.lr for t in runs)
+
+
 def test_the_users_regression_case_is_not_picked_two_decades_low() -> None:
     # issue 13: SGD-momentum, cosine, MSE, best LR 0.1; the old auto picked 0.0015. Here the
     # curve is steep above 0.1 and the blocks disagree by a seed-dependent shift

@@ -101,6 +101,8 @@ class Design:
             horizon, never below the capped pick (0: off). A short run that ended at the
             untrained loss may be slow to start, not unstable: the longer runs tell.
         confirm_rung: the longest confirmation run, as a share of the full run.
+        confirm_edge: also confirm when the ladder's best run is its top one: the pick, that
+            run's LR and the next one up, at the longer length.
         adaptive_threshold: add a block while the expected regret from the estimate's
             spread exceeds this (relative loss).
         note_decades: stages that disagree with the choice by more than this are named.
@@ -155,6 +157,7 @@ class Design:
     unstable_progress: float = 0.0
     confirm_octaves: float = 1.0
     confirm_rung: float = 0.5
+    confirm_edge: bool = False
     adaptive_threshold: float = 0.05
     note_decades: float = 1.0
     train_share: float = 0.78

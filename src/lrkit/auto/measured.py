@@ -5,7 +5,7 @@ runs it exists to save. A model of the compressed runs was no guide either (the 
 design's parabola depth had a median of 0.004% where the measured median regret was 4%,
 rank correlation -0.18). So it quotes the measurement: regret (L - L*) / L* and octave
 error |log2(lr / eta*)| of the shipped design over every selection of
-``benchmarks/auto/study.py --score exact`` on the task zoo's *test* pairs and its two
+``benchmarks/auto/study.py --score exact`` on the task zoo's *test* pairs and its
 *holdouts* (``lrkit.tasks.zoo``), pooled: no knob was fitted on them (the holdouts were
 added once test had been read for ideas), several tool seeds each, scored on the zoo's
 held-out scoring seeds. The study writes ``measured_regret.json`` beside this module; the

@@ -708,9 +708,16 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     """
     low, high = choice["lr"], choice["data"].get("uncapped_lr", choice["lr"])
     gap = math.log2(high / low)
-    if d.confirm_octaves <= 0 or gap <= d.confirm_octaves:
+    if d.confirm_octaves > 0 and gap > d.confirm_octaves:
+        lrs = sorted({_on_grid(low * 2.0 ** (gap * k / 2), 2 * d.grid) for k in range(3)})
+        reason = f"the ceiling held the pick {gap:.1f} octaves below the fit"
+    elif d.confirm_edge and choice["data"].get("edge") == "high":
+        # the ladder's best is its top run: the estimate is a lower bound, not a bracket
+        top = 2.0 ** choice["data"]["best_x"]
+        lrs = sorted({low, _on_grid(top, 2 * d.grid), _on_grid(top * d.ladder_ratio, d.grid)})
+        reason = "the ladder's best was its top run"
+    else:
         return None
-    lrs = sorted({_on_grid(low * 2.0 ** (gap * k / 2), 2 * d.grid) for k in range(3)})
     lrs = [lr for lr in lrs if lr < rt_ceiling]
     T = task.total_steps
     length = _fill_budget(task, steps, room, len(lrs), d.confirm_rung)
@@ -742,9 +749,8 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
         lr = max(low, _on_grid(min(best.lr * 2.0 ** -shift, ceiling), 2 * d.grid, down=True))
         why = (f"best {best.lr:.3g} at {length} updates, / {2 ** shift:.3g} for the full "
                "horizon")
-    summary = (f"the ceiling held the pick {gap:.1f} octaves below the fit: "
-               f"{len(lrs)} LRs ({', '.join(f'{x:.3g}' for x in lrs)}) at {length} updates "
-               f"({length / T:.0%} of a run): {why}"
+    summary = (f"{reason}: {len(lrs)} LRs ({', '.join(f'{x:.3g}' for x in lrs)}) at "
+               f"{length} updates ({length / T:.0%} of a run): {why}"
                + (f"; unstable from {min(unstable):.3g} (ceiling {ceiling:.3g})" if unstable
                   else "")
                + f" -> LR {lr:.3g}")
