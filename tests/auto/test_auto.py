@@ -128,6 +128,21 @@ def test_cli_bad_budget_is_one_line_and_exit_2(capsys) -> None:
     assert err.startswith("lrkit: error: --budget = -1.0") and "\n" not in err
 
 
+def test_cli_design_knobs_reach_the_pipeline_and_a_typo_is_one_line(capsys) -> None:
+    main(["auto", "--task", "breast-cancer-logreg", "--budget", "0.3", "--no-report",
+          "--json", "--design", "confirm_edge=true", "--design", "confirm_rung=0.3"])
+    design = json.loads(capsys.readouterr().out)["design"]
+    assert design["confirm_edge"] is True and design["confirm_rung"] == 0.3
+    for bad, says in (("confirm_edg=true", "unknown knob(s) confirm_edg"),
+                      ("confirm_edge", "must be KNOB=VALUE"),
+                      ("confirm_rung=2", "design.confirm_rung = 2")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["auto", "--task", "breast-cancer-logreg", "--design", bad])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert says in err and "\n" not in err
+
+
 def test_report_folder_that_cannot_be_created_is_a_config_error(tmp_path) -> None:
     from lrkit.report.auto_report import write_report
 

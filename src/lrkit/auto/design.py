@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from typing import Any
 
@@ -218,6 +219,30 @@ class Design:
 
 
 DEFAULT_DESIGN = Design()
+
+
+def design_from_knobs(items: list[str], base: Design = DEFAULT_DESIGN) -> Design:
+    """``base`` with knobs set from ``KNOB=VALUE`` strings (VALUE read as JSON: true,
+    0.3, 2), as the CLI's ``--design`` passes them.
+
+    Raises:
+        ConfigError: an item without ``=``, a value that is not JSON, an unknown knob or a
+            bad value.
+
+    >>> design_from_knobs(["confirm_edge=true", "confirm_rung=0.3"]).confirm_rung
+    0.3
+    """
+    knobs: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            knobs[name.strip()] = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"--design = {item!r}: must be KNOB=VALUE with a JSON value; "
+                              "pass e.g. confirm_edge=true") from None
+    return Design.from_dict({**base.to_dict(), **knobs})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,6 +52,9 @@ def auto(
                                 "flight per CPU). Same runs, pick and cost; less wall-clock."),
     backend: str = typer.Option("local", "--backend", help="local, or ray (ray.init; "
                                 "RAY_ADDRESS for a cluster)."),
+    design: list[str] = typer.Option(
+        [], "--design", help="Set a knob of the pipeline's design, KNOB=VALUE (repeat it), "
+        "e.g. confirm_edge=true: docs/auto.md lists the knobs and what each measured."),
     storage: str | None = typer.Option(
         None, "--storage", help="An Optuna storage URL (postgresql://USER:PW@HOST/DB) shared "
         "by 'lrkit auto' processes started with the same options on several machines: each "
@@ -64,12 +67,14 @@ def auto(
     from rich.progress import BarColumn, Progress, TextColumn
 
     from lrkit.auto import auto as run_auto
+    from lrkit.auto.design import design_from_knobs
     from lrkit.auto.executor import Executor
     from lrkit.auto.measured import best_measured_budget
     from lrkit.auto.pipeline import check_budget
     from lrkit.errors import ConfigError
     from lrkit.tasks import load_task
 
+    knobs = design_from_knobs(design)  # before anything runs: a typo fails in a second
     executor = Executor(workers=workers, backend=backend, storage=storage, task_ref=task)
     if schedule == "auto" and not executor.in_process:
         raise ConfigError("--schedule auto with --workers/--backend/--storage: the shape "
@@ -98,7 +103,8 @@ def auto(
             bar.update(job, completed=min(cost, top), description=f"{loaded.name}: {stage}")
 
         rec = run_auto(loaded, budget=budget, max_budget=max_budget, seed=seed,
-                       curvature=curvature, progress=progress, executor=executor)
+                       curvature=curvature, progress=progress, executor=executor,
+                       design=knobs)
     index = None
     if report is not None and not no_report:
         from lrkit.report.auto_report import write_report
