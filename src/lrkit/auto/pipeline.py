@@ -380,6 +380,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps, untrained, rt_steps)
     choice = _choose(est, ceilings, centre, d)
     stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
+    notify("choice", spent)
     confirmed = None if choice["fallback"] else _confirm(
         task, runner, choice, d, seeds[0], steps, top - spent, untrained, rt_ceiling, metric,
         tick)
@@ -392,7 +393,6 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         notify("confirm", spent)
     notes += [f"budget: {line}" for line in added if "added" in line or "pass" in line]
     notes += _disagreements(choice["lr"], prior, rt, curv, est, d)
-    notify("choice", spent)
     schedule = task.lr_schedule(choice["lr"])
     spec = schedule.to_spec()
     measured = None if choice["fallback"] else measured_regret(budget)
@@ -698,13 +698,16 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
 def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed: int,
              steps: int, room: float, untrained: float, rt_ceiling: float, metric: str,
              tick: Callable[[Trial], None]) -> tuple[Stage, list[Trial], float] | None:
-    """When a ceiling held the choice well below the fit's pick, train both and their
-    midpoint at a longer length; returns the stage, its runs and the LR they support
-    (None when the gap is small, the budget has no room, or there is nothing to test).
+    """Train the choice again beside the LRs the short runs could not settle, at a longer
+    length; returns the stage, its runs and the LR they support (None when there is
+    nothing to settle or the budget has no room).
 
-    The ceiling came from a short run that looked unstable, extrapolated to the full
-    horizon; a run that merely sat at the untrained loss after a few updates may be slow
-    to start rather than unstable, and longer runs of the candidates settle which.
+    Two cases. A ceiling held the choice more than ``confirm_octaves`` below the fit's
+    pick: the ceiling came from a short run that looked unstable, extrapolated to the full
+    horizon, and a run that merely sat at the untrained loss after a few updates may be
+    slow to start rather than unstable; the capped pick, the fit's pick and their midpoint
+    run. Or (``confirm_edge``) the ladder's best was its top run, so the estimate is a
+    lower bound: the choice, that run's LR and the next one up run.
     """
     low, high = choice["lr"], choice["data"].get("uncapped_lr", choice["lr"])
     gap = math.log2(high / low)
@@ -714,7 +717,8 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     elif d.confirm_edge and choice["data"].get("edge") == "high":
         # the ladder's best is its top run: the estimate is a lower bound, not a bracket
         top = 2.0 ** choice["data"]["best_x"]
-        lrs = sorted({low, _on_grid(top, 2 * d.grid), _on_grid(top * d.ladder_ratio, d.grid)})
+        lrs = sorted({low, _on_grid(top, 2 * d.grid),
+                      _on_grid(top * d.ladder_ratio, 2 * d.grid)})
         reason = "the ladder's best was its top run"
     else:
         return None
