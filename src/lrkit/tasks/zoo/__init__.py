@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from lrkit.errors import ConfigError
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3"]
-SPLITS: tuple[Split, ...] = ("dev", "test", "holdout", "holdout2", "holdout3")
+SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
 @dataclasses.dataclass(frozen=True)
