@@ -99,7 +99,8 @@ class SpikeThresholds:
         recovery: ... and the loss comes back within this fraction of the run (else it is
             an explosion).
         span: spikes are measured on a running mean over this many points (per-step logs),
-            so one bad batch does not count.
+            and must hold in a running median over it, so one or two bad batches do not
+            count.
         warn_height: one spike undoing more than this fraction of the progress is a
             warning (two or more always are); smaller single spikes are info.
         min_points: fewer points than this cannot show a spike.
@@ -124,12 +125,17 @@ class OscillationThresholds:
             (chaotic updates).
         progress_sigmas: without chaos, the progress must be this many noise standard
             deviations (else it is the flat / too-low detectors' case).
+        noise_sigmas: ... and the swings must be this many times what the batch noise
+            alone gives the smoothed trend (the batch noise over the square root of the
+            smoothing window): a run that barely moved has a small progress, and its batch
+            noise alone passes ``swing``.
         min_points: fewer points than this are not judged.
     """
 
     swing: float = 0.12
     chaos: float = 0.5
     progress_sigmas: float = 3.0
+    noise_sigmas: float = 3.0
     min_points: int = 12
 
 
@@ -228,6 +234,21 @@ def early_window(y: np.ndarray) -> np.ndarray:
     return y[:max(3, len(y) // 5)]
 
 
+def early_level(y: np.ndarray) -> np.ndarray:
+    """The first fifth of the run (at least 3 points), through a 5-point running *median*
+    on per-step logs: what the explosion rules call a blow-up.
+
+    A blow-up lasts several updates; one bad batch of a heavy-tailed batch loss does not
+    (an autoencoder at 0.01x its best LR logs single batches at 4x its typical loss). A
+    running mean spreads that one batch over its window and lifts it by a fifth of its
+    height, beyond the Gaussian noise of the mean; a running median of 5 moves only when 3
+    of the 5 updates are high, so the batch noise's tail cannot make a blow-up.
+    """
+    if len(y) >= 100:
+        return smooth(y, 5)[:max(3, len(y) // 5)]
+    return y[:max(3, len(y) // 5)]
+
+
 @dataclass(frozen=True)
 class Explosion:
     """What the explosion rules measure on one run (build it with :meth:`measure`).
@@ -260,7 +281,7 @@ class Explosion:
             return None
         start, best, progress = progress_scale(rc)
         k = max(1, min(len(y) // 10, 20))
-        early = early_window(y)
+        early = early_level(y)
         return cls(n=len(y), start=start, best=best, end=float(np.median(y[-k:])),
                    head=float(np.median(y[:max(3, len(y) // 10)])), peak=float(np.max(y)),
                    jump=float(early.max()) - start, noise=step_noise(y),
@@ -376,8 +397,9 @@ def detect_spikes(rc: RunCurves, th: SpikeThresholds = SPIKES) -> Finding | None
         return None
     start, _best, progress = progress_scale(rc)
     # One bad batch is noise, not the LR: an LR spike lasts several updates, so it
-    # survives a short running mean that divides a single-batch outlier by its span.
-    y = rolling_mean(raw, th.span) if len(raw) >= 100 else raw
+    # survives a short running mean that divides a single-batch outlier by its span ...
+    per_step = len(raw) >= 100
+    y = rolling_mean(raw, th.span) if per_step else raw
     base = smooth(y, odd_window(len(y), 0.05, 9))
     resid = y - base
     noise = max(mad(resid), 1e-12)
@@ -385,6 +407,14 @@ def detect_spikes(rc: RunCurves, th: SpikeThresholds = SPIKES) -> Finding | None
     # against everything learned, one early against the little learned by then).
     so_far = np.maximum(start - np.minimum.accumulate(base), 0.05 * progress)
     hot = (resid > th.sigmas * noise) & (resid > th.height * so_far)
+    if per_step:
+        # ... but a heavy-tailed batch loss (an outlier batch at 4-20x the step noise)
+        # lifts the mean beyond its Gaussian noise too: the spike must also hold in a
+        # running median over the span, which moves only when most of its updates are
+        # high, by as many standard deviations of a ``span``-point mean of the step noise.
+        held = smooth(raw, th.span) - base
+        hot &= (held > th.height * so_far) & \
+            (held > th.sigmas * step_noise(raw) / np.sqrt(th.span))
     hot[: max(3, len(y) // 50)] = False  # the first updates are the start, not a spike
     if not hot.any():
         return None
@@ -451,7 +481,13 @@ def detect_oscillation(rc: RunCurves, th: OscillationThresholds = OSCILLATION
     swing = float(detrended.std())
     rel = swing / max(progress, 1e-12)
     improving = slope * len(trend) < -0.5 * swing * 4
-    if not chaotic and (rel < th.swing or improving):
+    # What batch noise alone gives the trend: the batch noise of the second half averaged
+    # over w points. The noise is read off what a 3-point mean removes (for white noise of
+    # sd s that residual has sd s * sqrt(2/3)), robustly: unlike the step-to-step
+    # differences, it holds little of a swing that takes 8 or more points.
+    hf = half - rolling_mean(half, 3) if len(half) >= 3 else np.zeros(1)
+    from_noise = mad(hf) / np.sqrt(2.0 / 3.0) / np.sqrt(w)
+    if not chaotic and (rel < th.swing or improving or swing < th.noise_sigmas * from_noise):
         return None
     ups = int(np.sum(np.diff(np.sign(np.diff(trend))) != 0))
     lr_then = rc.base_lr
@@ -459,7 +495,9 @@ def detect_oscillation(rc: RunCurves, th: OscillationThresholds = OSCILLATION
     idx = len(y) // 2 + np.unique(np.linspace(0, len(half) - 1, 12).round().astype(int))
     ev = evidence_points(x, y, idx) | {"swing_sd": swing, "swing_vs_progress": rel,
                             "turns": ups, "late_slope_per_point": float(slope),
-                            "step_noise_sd": noise, "start_level": start, "chaotic": chaotic}
+                            "step_noise_sd": noise,
+                            "swing_vs_noise": swing / max(from_noise, 1e-12),
+                            "start_level": start, "chaotic": chaotic}
     return Finding(
         kind="oscillation", severity="warning",
         title=f"the loss keeps oscillating in the second half (swings of "
