@@ -80,6 +80,19 @@ def test_act_lowers_the_lr_by_the_advised_factor_and_stop_stops():
     assert not Doctor().should_stop
 
 
+def test_without_a_total_a_check_judges_a_run_in_progress():
+    # 25 updates of a loss that has made 90% of its drop and still falls: a run in
+    # progress, not a finished run that never converged (judged as finished, the verdict
+    # said "too low", and a doctor in "stop" mode stopped a good run)
+    fast, slow = Doctor(), Doctor()
+    for t in range(30):
+        fast.step(2.0 * 0.9 ** t + 0.1, lr=0.5)
+        slow.step(2.0 - 0.005 * t + 0.01 * math.sin(t), lr=1e-4)  # barely moving
+        if t == 24:
+            assert "lr_too_low" not in {f.kind for f in fast.check()}
+    assert "lr_too_low" in {f.kind for f in slow.check()}
+
+
 def test_nan_is_reported_at_once():
     doctor = Doctor()
     for t in range(40):

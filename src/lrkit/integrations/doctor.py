@@ -64,6 +64,7 @@ from lrkit.integrations import _dist
 __all__ = ["MODES", "Doctor", "describe"]
 
 MODES = ("warn", "stop", "act")
+IN_PROGRESS = 0.5  # the progress a check assumes when the run's total is unknown
 
 log = logging.getLogger("lrkit.doctor")
 
@@ -107,8 +108,9 @@ class Doctor:
         model_kind: e.g. ``"transformer"`` (enables the missing-warmup check).
         steps_per_epoch: updates per epoch, when known (some detectors use epochs).
         total_steps: updates the run will make, when known: a check then tells diagnose
-            how far the run is (a loss still falling at 25% of a run is expected). The
-            framework callbacks fill it in.
+            how far the run is (a loss still falling at 25% of a run is expected); when
+            not, a check judges the run as half done (``IN_PROGRESS``). The framework
+            callbacks fill it in.
         on_finding: called as ``on_finding(finding, message)`` for each reported finding.
         kinds: report only these finding kinds (default: every LR-related kind).
 
@@ -273,10 +275,14 @@ class Doctor:
 
         This is ``lrkit diagnose``'s own entry point for a run in progress
         (``diagnose_curves`` with ``progress = updates / total_steps`` when the total is
-        known), so a finding here is one ``lrkit diagnose`` makes on the same log.
+        known, ``IN_PROGRESS`` when not), so a finding here is one ``lrkit diagnose`` makes
+        on the same log at that progress.
         """
         self.checks += 1
-        progress = None
+        # a check always sees a run in progress: with the total unknown it is judged as
+        # half done (the verdict model was fitted on halves and wholes of runs), so a loss
+        # still falling is not read as a finished run that never converged
+        progress = IN_PROGRESS
         if self.total_steps:
             progress = min(1.0, len(self.losses) / float(self.total_steps))
         with np.errstate(all="ignore"):
