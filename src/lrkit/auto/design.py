@@ -221,7 +221,7 @@ class Design:
 DEFAULT_DESIGN = Design()
 
 
-def design_from_knobs(items: list[str], base: Design = DEFAULT_DESIGN) -> Design:
+def design_from_knobs(knobs: list[str], base: Design = DEFAULT_DESIGN) -> Design:
     """``base`` with knobs set from ``KNOB=VALUE`` strings (VALUE read as JSON: true,
     0.3, 2), as the CLI's ``--design`` passes them.
 
@@ -232,17 +232,18 @@ def design_from_knobs(items: list[str], base: Design = DEFAULT_DESIGN) -> Design
     >>> design_from_knobs(["confirm_edge=true", "confirm_rung=0.3"]).confirm_rung
     0.3
     """
-    knobs: dict[str, Any] = {}
-    for item in items:
+    values: dict[str, Any] = {}
+    for item in knobs:
         name, sep, raw = item.partition("=")
         try:
             if not sep or not name.strip():
                 raise ValueError
-            knobs[name.strip()] = json.loads(raw)
+            values[name.strip()] = json.loads(raw)
         except ValueError:
-            raise ConfigError(f"--design = {item!r}: must be KNOB=VALUE with a JSON value; "
-                              "pass e.g. confirm_edge=true") from None
-    return Design.from_dict({**base.to_dict(), **knobs})
+            raise ConfigError(parameter="knobs", value=item, flag="--design",
+                              rule="must be KNOB=VALUE with a JSON value",
+                              fix="pass e.g. confirm_edge=true") from None
+    return Design.from_dict({**base.to_dict(), **values})
 
 
 @dataclasses.dataclass(frozen=True)
