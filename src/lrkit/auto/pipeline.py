@@ -609,30 +609,28 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
             "fit_regret": fit_regret}
 
 
-def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
-              total_steps: int, untrained: float = math.inf,
-              rt_steps: int = 0) -> dict[str, float]:
-    """The lowest LR seen unstable: the range test's divergence, and any search run above
-    the best of its stage that diverged, ended above ``blowup`` times that best, or ended
-    above the untrained model's validation loss (worse than not training: the zoo's own
-    definition of a divergence), each moved down by ``horizon_margin`` octaves per octave
-    between the length of the run that showed it and the full run's."""
+def _margin(d: Design, total_steps: int, steps: int) -> float:
+    """The factor an instability seen in a ``steps``-update run is moved down by for the
+    full run: ``horizon_margin`` octaves per octave of extrapolation (sharpness grows as a
+    run trains, and it spends more updates at the peak LR: a full run destabilises at a
+    lower LR than a short one).
 
-    def margin(steps: int) -> float:
-        # a full run destabilises at a lower LR than a short one (sharpness grows as it
-        # trains; more updates at the peak LR): the longer the extrapolation, the wider
-        return 2.0 ** (d.horizon_margin * max(0.0, math.log2(total_steps / max(steps, 1))))
+    >>> _margin(Design(horizon_margin=1.0), 400, 100), _margin(Design(), 400, 800)
+    (4.0, 1.0)
+    """
+    return 2.0 ** (d.horizon_margin * max(0.0, math.log2(total_steps / max(steps, 1))))
 
-    out: dict[str, float] = {}
-    if math.isfinite(rt_ceiling):
-        # the sweep's divergence is the shortest-horizon instability of all: the same
-        # margin as a search run's, counted from the sweep's length
-        out["range test divergence"] = rt_ceiling / margin(rt_steps or total_steps)
+
+def _unstable_lrs(trials: list[Trial], d: Design, untrained: float = math.inf) -> list[float]:
+    """The LRs of runs that diverged, or that sit above the best run of their stage (block
+    and rung) and ended above ``blowup`` times that best or above the untrained model's
+    validation loss (worse than not training: the zoo's own definition of a divergence)."""
     best: dict[tuple[int, int], float] = {}
     for t in trials:
         if math.isfinite(t.loss):
             key = (t.block, t.rung)
             best[key] = min(best.get(key, math.inf), t.loss)
+
     def worse(t: Trial) -> bool:
         ref = best.get((t.block, t.rung), 0.0)
         if d.unstable_progress > 0 and t.metric == "val" and math.isfinite(untrained) \
@@ -642,14 +640,29 @@ def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
         return (ref > 0 and t.loss > d.blowup * ref) or (
             t.metric == "val" and t.loss > untrained > ref)
 
-    unstable = [t.lr for t in trials if not math.isfinite(t.loss) or (
+    return [t.lr for t in trials if not math.isfinite(t.loss) or (
         worse(t) and t.lr > min(x.lr for x in trials if x.block == t.block
                                 and x.rung == t.rung and x.loss == best[(t.block, t.rung)]))]
+
+
+def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
+              total_steps: int, untrained: float = math.inf,
+              rt_steps: int = 0) -> dict[str, float]:
+    """The lowest LR seen unstable: the range test's divergence and the lowest of
+    ``_unstable_lrs``, each moved down by ``_margin`` for the length of the sweep or run
+    that showed it; and the highest LR a search run trained stably."""
+    out: dict[str, float] = {}
+    if math.isfinite(rt_ceiling):
+        # the sweep's divergence is the shortest-horizon instability of all: the same
+        # margin as a search run's, counted from the sweep's length
+        out["range test divergence"] = rt_ceiling / _margin(d, total_steps,
+                                                            rt_steps or total_steps)
+    unstable = _unstable_lrs(trials, d, untrained)
     if unstable:
         lowest = min(unstable)
         length = min(t.steps for t in trials if t.lr == lowest and (
             not math.isfinite(t.loss) or t.lr in unstable))
-        out["unstable search run"] = lowest / margin(length)
+        out["unstable search run"] = lowest / _margin(d, total_steps, length)
     stable = [t.lr for t in trials if math.isfinite(t.loss) and t.lr not in unstable]
     if d.cap_tested and stable:
         # a ceiling is a factor above the cap: leave room for ceiling_factor
@@ -730,22 +743,10 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
         return None
     runs = run_block(task, runner, lrs, block=0, seed=seed, steps=length, rung=3,
                      on_trial=tick, metric=metric)
-    # the same tests as the search's (_ceilings): above the best run, a divergence, a
-    # blow-up or worse than not training is unstable, and so is everything above it
-    finite = [t for t in runs if math.isfinite(t.loss)]
-    top_run = min(finite, key=lambda t: t.loss, default=None)
-
-    def failed(t: Trial) -> bool:
-        if top_run is None:
-            return True
-        return t.lr > top_run.lr and (
-            not math.isfinite(t.loss) or t.loss > d.blowup * top_run.loss
-            or (metric == "val" and t.loss > untrained > top_run.loss))
-
-    unstable = [t.lr for t in runs if failed(t)]
-    stable = [t for t in finite if t.lr < min(unstable, default=math.inf)]
-    # an instability these runs show is extrapolated like the search's (horizon_margin)
-    ceiling = min(unstable, default=math.inf) / 2.0 ** (d.horizon_margin * math.log2(T / length))
+    # the search's own tests and margin: everything from the lowest unstable LR up is out
+    unstable = _unstable_lrs(runs, d, untrained)
+    stable = [t for t in runs if math.isfinite(t.loss) and t.lr < min(unstable, default=math.inf)]
+    ceiling = min(unstable, default=math.inf) / _margin(d, T, length)
     lr, why = low, "no longer run trained stably above the capped pick"
     if stable:
         best = min(stable, key=lambda t: t.loss)
