@@ -105,9 +105,14 @@ def _classif4() -> Arrays:
     return x_tr, _flip(y_tr, 0.1, 4), x_va, y_va
 
 
-def _friedman() -> Arrays:
-    x, y = _sk("make_friedman1")(n_samples=2000, n_features=10, noise=1.0, random_state=_SEED)
+def _regression(maker: str, **kwargs: Any) -> Arrays:
+    """2,000 examples of a scikit-learn generator's real target (a column), split."""
+    x, y = _sk(maker)(n_samples=2000, random_state=_SEED, **kwargs)
     return _split(x, y.reshape(-1, 1), classify=False)
+
+
+def _friedman() -> Arrays:
+    return _regression("make_friedman1", n_features=10, noise=1.0)
 
 
 def _illcond() -> Arrays:
@@ -175,14 +180,12 @@ def _hastie() -> Arrays:
 
 
 def _friedman3() -> Arrays:
-    x, y = _sk("make_friedman3")(n_samples=2000, noise=0.1, random_state=_SEED)
-    return _split(x, y.reshape(-1, 1), classify=False)
+    return _regression("make_friedman3", noise=0.1)
 
 
 def _swissroll() -> Arrays:
     """Where a point sits along the roll (its t) from its noisy 3-D position."""
-    x, t = _sk("make_swiss_roll")(n_samples=2000, noise=0.5, random_state=_SEED)
-    return _split(x, t.reshape(-1, 1), classify=False)
+    return _regression("make_swiss_roll", noise=0.5)
 
 
 def _digits_rows() -> Arrays:
@@ -199,20 +202,17 @@ def _multilabel() -> Arrays:
 
 
 def _friedman2() -> Arrays:
-    x, y = _sk("make_friedman2")(n_samples=2000, noise=50.0, random_state=_SEED)
-    return _split(x, y.reshape(-1, 1), classify=False)
+    return _regression("make_friedman2", noise=50.0)
 
 
 def _scurve() -> Arrays:
     """Where a point sits along a noisy S-shaped sheet (its t) from its 3-D position."""
-    x, t = _sk("make_s_curve")(n_samples=2000, noise=0.2, random_state=_SEED)
-    return _split(x, t.reshape(-1, 1), classify=False)
+    return _regression("make_s_curve", noise=0.2)
 
 
 def _sparse_linear() -> Arrays:
     """A linear target of 4 of 10 features, with noise: most inputs are distractors."""
-    x, y = _sk("make_sparse_uncorrelated")(n_samples=2000, n_features=10, random_state=_SEED)
-    return _split(x, y.reshape(-1, 1), classify=False)
+    return _regression("make_sparse_uncorrelated", n_features=10)
 
 
 def _parity() -> Arrays:
