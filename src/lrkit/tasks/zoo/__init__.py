@@ -1,5 +1,5 @@
-"""The task zoo: 79 small, varied task/schedule pairs, split by family into dev, test and
-three holdouts.
+"""The task zoo: 87 small, varied task/schedule pairs, split by family into dev, test and
+four holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -26,7 +26,10 @@ results had been read, four more (``holdout2``: a multi-label MLP with a binary
 cross-entropy, a residual net on Friedman #2, a deep narrow tanh net on an S-curve, a
 sparse linear regression) were added the same way, and after those four more
 (``holdout3``: 3-bit parity under 5 distractors, a linear model on 56 degree-3 monomials,
-a wide dropout net under 20% label noise, two spirals under a deep tanh net).
+a wide dropout net under 20% label noise, two spirals under a deep tanh net). Once holdout3
+had been scored, four more (``holdout4``: a 1-D BatchNorm CNN on noisy wave shapes,
+a bidirectional attention block counting tokens, a BatchNorm MLP on Zipf-sized classes, a
+matrix factorisation of noisy low-rank ratings).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -34,6 +37,8 @@ a wide dropout net under 20% label noise, two spirals under a deep tanh net).
 set()
 >>> len(zoo_pairs("holdout")), len(zoo_pairs("holdout2")), len(zoo_pairs("holdout3"))
 (10, 8, 8)
+>>> len(zoo_pairs("holdout4")), len(ZOO)
+(8, 87)
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
-Split = Literal["dev", "test", "holdout", "holdout2", "holdout3"]
+Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -62,8 +67,8 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ``"holdout3"`` (score only; each added once the split before it
-            had been read).
+            ``"holdout2"`` / ``"holdout3"`` / ``"holdout4"`` (score only; each added once
+            the split before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
     """
@@ -129,6 +134,15 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
     "noisy-widemlp": ("holdout3", "wide MLP 50-512-2 with dropout 0.3 on make_classification, "
                                   "20% training label noise (1500/500)"),
     "spirals-deepmlp": ("holdout3", "deep tanh MLP (4 x 64) on two noisy spirals (1500/500)"),
+    "waveforms-cnn1d": ("holdout4", "1-D CNN (2 conv layers with BatchNorm, global average "
+                                    "pooling) telling 4 noisy wave shapes apart (2000/400)"),
+    "majority-attn": ("holdout4", "one bidirectional transformer encoder layer (width 32, "
+                                  "dropout 0.1), mean-pooled: the most frequent of 10 "
+                                  "tokens in 16 (2000/400)"),
+    "zipf-bnmlp": ("holdout4", "BatchNorm MLP 24-128-128-8 on 8-class make_classification "
+                               "with Zipf-like class sizes (3000/1000)"),
+    "ratings-mf": ("holdout4", "matrix factorisation (rank-16 user/item embeddings and "
+                               "biases), MSE, on noisy rank-3 ratings (6000/2000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -213,6 +227,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("noisy-widemlp", "adamw", "wsd", 32, 6, 0.05),
     ("spirals-deepmlp", "adam", "wcos", 32, 10, 0.0),
     ("spirals-deepmlp", "mom", "step", 64, 20, 0.0),
+    ("waveforms-cnn1d", "nest", "1cyc", 32, 6, 5e-4),
+    ("waveforms-cnn1d", "adamax", "wsd", 64, 8, 0.0),
+    ("majority-attn", "adamw", "wcos", 64, 10, 0.05),
+    ("majority-attn", "radam", "lin", 32, 6, 0.0),
+    ("zipf-bnmlp", "rmsprop", "step", 16, 3, 0.0),
+    ("zipf-bnmlp", "sgd", "cos", 8, 2, 0.0),
+    ("ratings-mf", "adagrad", "const", 256, 10, 0.0),
+    ("ratings-mf", "nadam", "cos", 512, 20, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

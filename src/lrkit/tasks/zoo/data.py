@@ -252,6 +252,69 @@ def _spirals() -> Arrays:
     return _split(x, y, classify=True)
 
 
+def _waveforms() -> Arrays:
+    """Which of 4 wave shapes (sine, square, triangle, sawtooth) a noisy 64-sample window
+    shows; frequency, phase and amplitude are random, so no single sample tells. Shaped
+    ``(n, 1, 64)`` for a 1-D conv net."""
+    rng = np.random.RandomState(_SEED)
+    n, length = 2400, 64
+    y = rng.randint(0, 4, size=n)
+    cycles = rng.uniform(1.5, 5.0, size=(n, 1))
+    phase = rng.uniform(0, 1, size=(n, 1))
+    u = (cycles * np.arange(length)[None, :] / length + phase) % 1.0  # position in a cycle
+    shapes = np.stack([np.sin(2 * np.pi * u), np.where(u < 0.5, 1.0, -1.0),
+                       4 * np.abs(u - 0.5) - 1, 2 * u - 1])
+    x = shapes[y, np.arange(n)] * rng.uniform(0.5, 1.5, size=(n, 1))
+    x = (x + rng.normal(0, 0.45, size=x.shape))[:, None, :]
+    cut = 2000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _majority() -> Arrays:
+    """The most frequent of 10 tokens in a sequence of 16 (ties: the smallest id). One
+    token is favoured per sequence, but only weakly, so the count must be read off the
+    whole sequence. Token ids travel as float32 (exact) like every other zoo input."""
+    rng = np.random.RandomState(_SEED)
+    n, length, vocab = 2400, 16, 10
+    favoured = rng.randint(0, vocab, size=(n, 1))
+    tokens = np.where(rng.uniform(size=(n, length)) < 0.15, favoured,
+                      rng.randint(0, vocab, size=(n, length)))
+    counts = (tokens[:, :, None] == np.arange(vocab)).sum(axis=1)
+    y = counts.argmax(axis=1)
+    x = tokens.astype(np.float64)
+    cut = 2000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _zipf8() -> Arrays:
+    """8 classes of make_classification with Zipf-like frequencies (class k ~ 1/(k+1): the
+    rarest is 8x rarer than the commonest) and 5% of labels at random."""
+    weights = 1.0 / np.arange(1, 9)
+    x, y = _sk("make_classification")(n_samples=4000, n_features=24, n_informative=12,
+                                      n_redundant=4, n_classes=8, n_clusters_per_class=1,
+                                      weights=list(weights / weights.sum()), flip_y=0.05,
+                                      class_sep=1.0, random_state=_SEED)
+    return _split(x, y, classify=True)
+
+
+def _ratings() -> Arrays:
+    """Noisy ratings of a rank-3 user x item matrix (300 users, 200 items, 8,000 of the 60,000
+    entries observed), as ``(user id, item id)`` -> standardised rating: matrix
+    factorisation, with 6,000 ratings for 500 embeddings to fit (it can overfit)."""
+    rng = np.random.RandomState(_SEED)
+    users, items, n = 300, 200, 16000
+    u, v = rng.normal(size=(users, 3)), rng.normal(size=(items, 3))
+    bias_u, bias_i = rng.normal(0, 0.5, size=users), rng.normal(0, 0.5, size=items)
+    cells = rng.choice(users * items, size=n, replace=False)
+    ui, ii = cells // items, cells % items
+    r = (u[ui] * v[ii]).sum(axis=1) + bias_u[ui] + bias_i[ii] + rng.normal(0, 1.0, size=n)
+    x = np.stack([ui, ii], axis=1).astype(np.float64)
+    cut = 12000
+    mean, std = r[:cut].mean(), r[:cut].std()
+    r = ((r - mean) / std).reshape(-1, 1)
+    return x[:cut], r[:cut], x[cut:], r[cut:]
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -273,6 +336,8 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "noisy_wide": _noisy_wide, "spirals": _spirals,
     "imbalanced": _imbalanced, "iris2": _iris2, "logmap": _logmap, "moons": _moons,
     "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
+    "waveforms": _waveforms, "majority": _majority, "zipf8": _zipf8,
+    "ratings": _ratings,
 }
 
 

@@ -155,6 +155,12 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
         "spirals", lambda i, o: models.mlp([i, *[64] * 4, o], act="tanh")),
     "cancer-dae": lambda: _regressor("cancer_ae",
                                      lambda i, o: models.autoencoder([i, 16, 4], noise=0.3)),
+    "waveforms-cnn1d": lambda: _classifier("waveforms", lambda i, o: models.cnn1d(o)),
+    "majority-attn": lambda: _classifier(
+        "majority", lambda i, o: models.TokenAttention(vocab=10, length=i, n_out=o)),
+    "zipf-bnmlp": lambda: _classifier("zipf8", lambda i, o: models.bn_mlp([i, 128, 128, o])),
+    "ratings-mf": lambda: _regressor("ratings",
+                                     lambda i, o: models.MatrixFactorization(300, 200)),
 }
 
 

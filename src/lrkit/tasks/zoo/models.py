@@ -18,8 +18,8 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["CharGRU", "CharTransformer", "ResMLP", "ResNet", "SeqNet", "autoencoder", "cnn",
-           "lm_loss", "mlp"]
+__all__ = ["CharGRU", "CharTransformer", "MatrixFactorization", "ResMLP", "ResNet", "SeqNet",
+           "TokenAttention", "autoencoder", "bn_mlp", "cnn", "cnn1d", "lm_loss", "mlp"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -156,6 +156,80 @@ class CharTransformer(nn.Module):
         h = self.embed(x) + self.pos[:t]
         h = self.body(h, mask=self.mask[:t, :t], is_causal=True)
         return self.head(self.norm(h))
+
+
+def cnn1d(n_out: int, *, channels: int = 16) -> nn.Module:
+    """Two 1-D conv layers with BatchNorm over a 1-channel signal, global average pooling (so
+    the net sees shape, not position), a linear head."""
+    def block(cin: int, cout: int) -> list[nn.Module]:
+        return [nn.Conv1d(cin, cout, 5, padding=2, bias=False), nn.BatchNorm1d(cout),
+                nn.ReLU()]
+
+    return nn.Sequential(*block(1, channels), nn.MaxPool1d(2), *block(channels, 2 * channels),
+                         nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(2 * channels, n_out))
+
+
+def bn_mlp(sizes: list[int]) -> nn.Module:
+    """A ReLU MLP with BatchNorm1d after each hidden linear layer (the zoo's other MLPs have
+    none)."""
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(sizes[:-1]):
+        layers += [nn.Linear(a, b, bias=False), nn.BatchNorm1d(b), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
+
+
+class TokenAttention(nn.Module):
+    """One bidirectional (unmasked) post-LayerNorm attention block over token ids, mean-pooled
+    into a classifier: attention as a sequence classifier, not an LM. Written out rather
+    than ``nn.TransformerEncoderLayer``, whose per-call overhead triples a CPU run.
+
+    Token ids arrive as float32 (the zoo's inputs are all float) and are cast back here.
+    """
+
+    def __init__(self, vocab: int, length: int, n_out: int, width: int = 32,
+                 heads: int = 4, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.heads, self.dropout = heads, dropout
+        self.embed = nn.Embedding(vocab, width)
+        self.pos = nn.Parameter(torch.randn(length, width) * 0.02)
+        self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.ff = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(),
+                                nn.Linear(2 * width, width))
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(width, n_out)
+
+    def forward(self, x: Any) -> Any:
+        h = self.embed(x.long()) + self.pos[:x.shape[1]]
+        b, t, w = h.shape
+        q, k, v = self.qkv(h).view(b, t, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        a = functional.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        h = self.norm1(h + self.drop(self.proj(a.transpose(1, 2).reshape(b, t, w))))
+        h = self.norm2(h + self.drop(self.ff(h)))
+        return self.head(h.mean(dim=1))
+
+
+class MatrixFactorization(nn.Module):
+    """rating(user, item) = <p_user, q_item> + b_user + b_item: embeddings, no hidden layer.
+
+    Inputs are ``(user id, item id)`` float pairs; each update touches only the rows of
+    the batch's users and items (sparse gradients in a dense tensor).
+    """
+
+    def __init__(self, users: int, items: int, rank: int = 16) -> None:
+        super().__init__()
+        self.user, self.item = nn.Embedding(users, rank), nn.Embedding(items, rank)
+        self.user_bias, self.item_bias = nn.Embedding(users, 1), nn.Embedding(items, 1)
+        for table in (self.user, self.item):  # small: <p, q> starts near 0, not ~ rank
+            nn.init.normal_(table.weight, std=0.1)
+        for table in (self.user_bias, self.item_bias):
+            nn.init.zeros_(table.weight)
+
+    def forward(self, x: Any) -> Any:
+        u, i = x[:, 0].long(), x[:, 1].long()
+        dot = (self.user(u) * self.item(i)).sum(dim=1, keepdim=True)
+        return dot + self.user_bias(u) + self.item_bias(i)
 
 
 def lm_loss(logits: Any, targets: Any) -> Any:
