@@ -25,7 +25,7 @@ method had run on them. They are scored, never read for ideas. Once holdout's pe
 results had been read, four more (``holdout2``: a multi-label MLP with a binary
 cross-entropy, a residual net on Friedman #2, a deep narrow tanh net on an S-curve, a
 sparse linear regression) were added the same way, and after those four more
-(``holdout3``: 3-bit parity under 5 distractors, a linear model on 56 degree-3 monomials,
+(``holdout3``: 3-bit parity under 5 distractors, a linear model on 55 degree-1..3 monomials,
 a wide dropout net under 20% label noise, two spirals under a deep tanh net). Once holdout3
 had been scored, four more (``holdout4``: a 1-D BatchNorm CNN on noisy wave shapes,
 a bidirectional attention block counting tokens, a BatchNorm MLP on Zipf-sized classes, a
@@ -269,8 +269,8 @@ ZOO: dict[str, ZooPair] = {p.name: p for p in (_pair(*row) for row in _ROWS)}
 
 
 def zoo_pairs(split: str | None = None) -> list[ZooPair]:
-    """The zoo's pairs in table order: all of them, or those of ``split`` (dev, test or
-    holdout).
+    """The zoo's pairs in table order: all of them, or those of ``split`` (one of
+    ``SPLITS``).
 
     Raises:
         ConfigError: ``split`` is not None or one of ``SPLITS``.
@@ -281,6 +281,7 @@ def zoo_pairs(split: str | None = None) -> list[ZooPair]:
     if split is None:
         return list(ZOO.values())
     if split not in SPLITS:
-        raise ConfigError(f"split = {split!r}: must be 'dev', 'test', 'holdout' or None; "
+        names = ", ".join(repr(s) for s in SPLITS)
+        raise ConfigError(f"split = {split!r}: must be one of {names} or None; "
                           "pass 'test' to score a frozen design")
     return [p for p in ZOO.values() if p.split == split]
