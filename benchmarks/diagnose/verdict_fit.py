@@ -11,13 +11,17 @@ temperature chosen by leave-one-family-out within dev), and reports in Markdown:
 * prefixes: how early a too-high run is caught (first prefix judged too high);
 * dev numbers, labelled dev.
 
+``--dev-only`` reads the dev families alone and reports only dev numbers (in-sample and
+leaving one dev family out), so a design can be fitted, and its weights written, before
+the one look at test.
+
 ``--write`` stores the shipped design's dev-fitted weights in
 ``src/lrkit/diagnose/verdict_weights.json``.
 
 Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diagnose/verdict_fit.py \\
-        --corpus /tmp/lrkit-diag2 [--write]
+        --corpus /tmp/lrkit-diag2 [--dev-only] [--write]
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from lrkit.diagnose.verdict import (
     TreeVerdictModel,
     VerdictModel,
     curve_features,
+    stalled,
 )
 from lrkit.errors import LrkitError
 
@@ -129,16 +134,19 @@ def log_features(corpus: Path, rec: dict[str, Any]) -> dict[float, Any]:
     return feats
 
 
-def load(corpora: list[Path], cache: dict[tuple[str, str, str], Any] | None = None
-         ) -> list[dict[str, Any]]:
-    """One row per log: its label record (read fresh from ``labels.json``, so a relabelled
-    corpus needs no new features) and, per prefix, its features from ``cache`` or
-    computed now (and added to ``cache``)."""
+def load(corpora: list[Path], cache: dict[tuple[str, str, str], Any] | None = None,
+         splits: tuple[str, ...] = ("dev", "test")) -> list[dict[str, Any]]:
+    """One row per log of ``splits``: its label record (read fresh from ``labels.json``,
+    so a relabelled corpus needs no new features) and, per prefix, its features from
+    ``cache`` or computed now (and added to ``cache``). A log of another split is never
+    read (``--dev-only`` passes ``("dev",)``)."""
     rows = []
     cache = {} if cache is None else cache
     for corpus in corpora:
         meta = json.loads((corpus / "labels.json").read_text())
         for rec in meta["runs"]:
+            if rec["split"] not in splits:
+                continue
             key = _key(corpus, rec)
             if key not in cache:
                 cache[key] = log_features(corpus, rec)
@@ -231,7 +239,8 @@ def logits(model: Model, f: dict[str, float]) -> np.ndarray:
 #: falls back to ok. Set per design by main().
 SAFE: dict[str, Any] = {"on": True, "to": "ok"}
 #: Set by main() per design (see choose).
-VETO = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0}
+VETO = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0, "stall_se": 0.0,
+        "stall_half_at": 0.0}
 #: A false "too low" on a healthy run, and advice the wrong way (too high told to raise,
 #: too low told to lower), count this many errors when the knobs are chosen: a raise can
 #: make a good run diverge (issue 16), and backwards advice moves away from the best LR.
@@ -261,6 +270,8 @@ def predict(model: Model, r: dict[str, Any], frac: float = 1.0,
         label = "ok"
     if label == "too_low" and f["rule_high"] > 0 and SAFE["on"]:
         label = SAFE["to"]  # never "raise" on a run a rule found unstable (as judge does)
+    if label == "too_low" and stalled(f, VETO["stall_se"], VETO["stall_half_at"]):
+        label = "ok"  # no "raise" on a loss that stalled rather than crawled (as judge does)
     other = {"too_low": "too_high", "too_high": "too_low"}.get(label)
     if other is not None and p[other] >= VETO.get("guard", 1.01):
         label = "ok"  # the opposite problem is still likely: no advice (as judge does)
@@ -275,17 +286,19 @@ def families(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def lofo(rows: list[dict[str, Any]], names: tuple[str, ...], c: Any,
-         veto: float | None = None, low: float | None = None, fitter: Any = None
-         ) -> list[tuple[dict[str, Any], str, float]]:
+         veto: float | None = None, low: float | None = None, fitter: Any = None,
+         temperature: float = 1.0) -> list[tuple[dict[str, Any], str, float]]:
     """Leave-one-family-out predictions (full logs) over ``rows``; ``fitter(rows, names,
-    c)`` fits a model (default: the logistic :func:`fit`)."""
+    c)`` fits a model (default: the logistic :func:`fit`). The all-family table keeps
+    ``temperature`` 1 (as every round scored it); ``--dev-only`` passes the chosen one, so
+    its numbers match :func:`choose`'s table."""
     fitter = fit if fitter is None else fitter
     out = []
     for fam in families(rows):
         train = [r for r in rows if r["family"] != fam]
         if not any(r["lr_class"] in LABELS for r in train):
             continue
-        model = fitter(train, names, c)
+        model = dataclasses.replace(fitter(train, names, c), temperature=temperature)
         out += [(r, *predict(model, r, veto=veto, low=low)) for r in rows
                 if r["family"] == fam]
     return out
@@ -442,6 +455,27 @@ def early(rows: list[dict[str, Any]], model: Model) -> list[str]:
     return out
 
 
+def dev_lofo_report(dev: list[dict[str, Any]], names: tuple[str, ...], c: Any,
+                    veto: float, low: float, fitter: Any, key: str, t: float) -> list[str]:
+    """``--dev-only``: the chosen knobs (temperature ``t``) leaving one dev family out (a
+    dev score, the nearest thing to test that does not read it), with its wrong-way calls
+    by name."""
+    preds = lofo(dev, names, c, veto, low, fitter, t)
+    pairs = [(LABELS[r["lr_class"]], lab) for r, lab, _p in preds if r["lr_class"] in LABELS]
+    wrong = [r for r, lab, _p in preds if (LABELS.get(r["lr_class"]), lab) in (
+        ("too_high", "too_low"), ("too_low", "too_high"))]
+    decaying = [(r, lab) for r, lab, _p in preds if r["lr_class"] == "healthy" and
+                "constant" not in str(r["schedule"])]
+    n_bad = sum(t != "ok" for t, _ in pairs)
+    return ["", f"### {key}: leave one dev family out (dev numbers; test not read)", "",
+            *prf(pairs), "",
+            f"Suggested LR in the wrong direction (dev LOFO): {len(wrong)} of {n_bad} "
+            "too-high/too-low logs.",
+            f"Healthy runs under a decaying schedule called too low (dev LOFO): "
+            f"{sum(lab == 'too_low' for _r, lab in decaying)} of {len(decaying)}.", "",
+            *[f"- {r['id']} (m={r['multiplier']:g}): label {r['lr_class']}" for r in wrong]]
+
+
 def write_weights(model: Model, meta: dict[str, Any]) -> None:
     """Store ``model`` as the shipped ``verdict_weights.json`` (compact JSON)."""
     w: dict[str, Any] = {"classes": list(model.classes), "names": list(model.names),
@@ -508,8 +542,12 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, nargs="+", required=True)
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
-    parser.add_argument("--designs", nargs="*", default=["D3", "D1", "D", "C", "A", "B"],
+    parser.add_argument("--designs", nargs="*", default=["D5", "D3", "D1", "D", "C", "A", "B"],
                         help="the designs to score (the first one is shipped by --write)")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="fit and report on the dev families alone (in-sample and "
+                        "leaving one dev family out); no test log is read, nothing is "
+                        "scored on test, and the ceiling is skipped")
     parser.add_argument("--rows", type=Path, help="cache the logs' features in this pickle, "
                         "keyed by corpus, log id and LR (delete it after changing the "
                         "features; labels are always read fresh)")
@@ -520,14 +558,28 @@ def main() -> None:
     if args.rows is not None and args.rows.exists():
         cache = pickle.loads(args.rows.read_bytes())
     known = len(cache)
-    rows = load(args.corpus, cache)
+    rows = load(args.corpus, cache, ("dev",) if args.dev_only else ("dev", "test"))
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
-    names = tuple(args.features or FEATURES)
+    # D3's 30 features: half_fall (round 5) is read by D5's stall test, not by its trees.
+    d3_names = tuple(k for k in FEATURES if k != "half_fall")
+    names = tuple(args.features or d3_names)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
     designs: dict[str, dict[str, Any]] = {
+        # D5: D3, and no "raise" on a loss that stalled (made half its drop in the first
+        # 30% of its updates, then fell less than one standard error over its second
+        # half; ``verdict.stalled``); chosen on dev (RESULTS.md, round 5).
+        "D5": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
+                   safe=True, guards=(1.01,), lower_needs=3.0, stall=(1.0, 0.3)),
+        # D5t / D5ft (measured on dev, not shipped): half_fall given to the trees, without
+        # and with D5's stall test.
+        "D5t": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
+                    safe=True, guards=(1.01,), lower_needs=3.0, features=tuple(FEATURES)),
+        "D5ft": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
+                     safe=True, guards=(1.01,), lower_needs=3.0, stall=(1.0, 0.3),
+                     features=tuple(FEATURES)),
         # D3 (shipped): D1-3 over the 30 features (half_at, half_tau, fall_at, loglog
         # added), and the trees' own too-high verdict (not the rules') needs 3x the
         # too-low probability; chosen on dev by feature_study.py (see RESULTS.md).
@@ -555,7 +607,12 @@ def main() -> None:
         "B": dict(vetoes=(1.01,), lows=(0.0, 0.6, 0.7, 0.8), knobs=(0.3, 1.0, 3.0),
                   fitter=fit),
     }
-    titles = {"D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
+    titles = {"D5": "Design D5: D3, and no raise on a loss that stalled (half its drop in "
+                    "the first 30% of its updates, < 1 standard error of fall after "
+                    "half-way)",
+              "D5t": "Design D5t: D3 with half_fall given to the trees",
+              "D5ft": "Design D5ft: D5 with half_fall also given to the trees",
+              "D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
                     "verdict needs 3x the too-low probability",
               "D1": "Design D1-3: gradient-boosted trees decide, the rules' verdict "
                     "stands when the trees give it 0.3, no raise on an unstable run",
@@ -577,11 +634,14 @@ def main() -> None:
            f"lrkit 1 (rules, nothing fitted) on every scored log: "
            f"{100 * np.mean([t == p for t, p in v1]):.1f}% (this is also its LOFO).", ""]
     shipped: tuple[Model, dict[str, Any]] | None = None
+    shipped_names = names
     for key in args.designs:
         kw = designs[key]
         fitter = kw["fitter"]
         SAFE["on"] = bool(kw.get("safe", False))
         VETO["lower_needs"] = float(kw.get("lower_needs", 0.0))
+        VETO["stall_se"], VETO["stall_half_at"] = kw.get("stall", (0.0, 0.0))
+        names = tuple(args.features or kw.get("features", d3_names))
         c, veto, low, guard, t, ctable = choose(
             dev, names, vetoes=kw["vetoes"], lows=kw["lows"], knobs=kw["knobs"],
             fitter=fitter, guards=kw.get("guards", (1.01,)))
@@ -592,22 +652,29 @@ def main() -> None:
                 f"Knobs chosen by leave-one-family-out within dev: {c}, veto {veto:g}, "
                 f"too-low needs p >= {low:g}, guard {guard:g}, temperature {t:g}.", "",
                 ctable, ""]
-        out += score(test, model, f"{key}: test families")
-        out += ["", f"### {key}: leave-one-family-out (all families, full logs)", ""]
-        preds = lofo(rows, names, c, veto, low, fitter)  # VETO["guard"] holds the guard
-        out += prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in preds
-                    if r["lr_class"] in LABELS])
-        out += ["", f"### {key}: how early (test families; prefixes of 10%, 20%, ... of "
-                "the updates)", ""]
-        out += early(test, model)
+        if args.dev_only:
+            out += dev_lofo_report(dev, names, c, veto, low, fitter, key, t)
+        else:
+            out += score(test, model, f"{key}: test families")
+            out += ["", f"### {key}: leave-one-family-out (all families, full logs)", ""]
+            preds = lofo(rows, names, c, veto, low, fitter)  # VETO["guard"]: the guard
+            out += prf([(LABELS[r["lr_class"]], lab) for r, lab, _p in preds
+                        if r["lr_class"] in LABELS])
+            out += ["", f"### {key}: how early (test families; prefixes of 10%, 20%, ... "
+                    "of the updates)", ""]
+            out += early(test, model)
         out += ["", *score(dev, model, f"{key}: dev families (fitted here: dev numbers)"), ""]
         if shipped is None:
             shipped = (model, {"knobs": str(c), "temperature": t, "veto": veto, "low": low,
                                "guard": guard, "min_points": MIN_POINTS,
                                "no_raise_when_unstable": SAFE["on"],
-                               "lower_needs": VETO["lower_needs"]})
-    out += ["## How separable the classes are from one curve (dev only)", "",
-            *ceiling(dev, names), ""]
+                               "lower_needs": VETO["lower_needs"],
+                               "stall_se": VETO["stall_se"],
+                               "stall_half_at": VETO["stall_half_at"]})
+            shipped_names = names
+    if not args.dev_only:
+        out += ["## How separable the classes are from one curve (dev only)", "",
+                *ceiling(dev, shipped_names), ""]
     out += ["", f"Scored in {time.perf_counter() - started:.0f} s."]
     print("\n".join(out))
     if args.write and shipped is not None:
