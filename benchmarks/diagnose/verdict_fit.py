@@ -54,7 +54,6 @@ from lrkit.diagnose.verdict import (
     TreeVerdictModel,
     VerdictModel,
     curve_features,
-    stalled,
 )
 from lrkit.errors import LrkitError
 
@@ -239,8 +238,7 @@ def logits(model: Model, f: dict[str, float]) -> np.ndarray:
 #: falls back to ok. Set per design by main().
 SAFE: dict[str, Any] = {"on": True, "to": "ok"}
 #: Set by main() per design (see choose).
-VETO = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0, "stall_se": 0.0,
-        "stall_half_at": 0.0}
+VETO = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0}
 #: A false "too low" on a healthy run, and advice the wrong way (too high told to raise,
 #: too low told to lower), count this many errors when the knobs are chosen: a raise can
 #: make a good run diverge (issue 16), and backwards advice moves away from the best LR.
@@ -270,8 +268,6 @@ def predict(model: Model, r: dict[str, Any], frac: float = 1.0,
         label = "ok"
     if label == "too_low" and f["rule_high"] > 0 and SAFE["on"]:
         label = SAFE["to"]  # never "raise" on a run a rule found unstable (as judge does)
-    if label == "too_low" and stalled(f, VETO["stall_se"], VETO["stall_half_at"]):
-        label = "ok"  # no "raise" on a loss that stalled rather than crawled (as judge does)
     other = {"too_low": "too_high", "too_high": "too_low"}.get(label)
     if other is not None and p[other] >= VETO.get("guard", 1.01):
         label = "ok"  # the opposite problem is still likely: no advice (as judge does)
@@ -542,7 +538,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, nargs="+", required=True)
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
-    parser.add_argument("--designs", nargs="*", default=["D5", "D3", "D1", "D", "C", "A", "B"],
+    parser.add_argument("--designs", nargs="*", default=["D3", "D1", "D", "C", "A", "B"],
                         help="the designs to score (the first one is shipped by --write)")
     parser.add_argument("--dev-only", action="store_true",
                         help="fit and report on the dev families alone (in-sample and "
@@ -561,25 +557,11 @@ def main() -> None:
     rows = load(args.corpus, cache, ("dev",) if args.dev_only else ("dev", "test"))
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
-    # D3's 30 features: half_fall (round 5) is read by D5's stall test, not by its trees.
-    d3_names = tuple(k for k in FEATURES if k != "half_fall")
-    names = tuple(args.features or d3_names)
+    names = tuple(args.features or FEATURES)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
     designs: dict[str, dict[str, Any]] = {
-        # D5: D3, and no "raise" on a loss that stalled (made half its drop in the first
-        # 30% of its updates, then fell less than one standard error over its second
-        # half; ``verdict.stalled``); chosen on dev (RESULTS.md, round 5).
-        "D5": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
-                   safe=True, guards=(1.01,), lower_needs=3.0, stall=(1.0, 0.3)),
-        # D5t / D5ft (measured on dev, not shipped): half_fall given to the trees, without
-        # and with D5's stall test.
-        "D5t": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
-                    safe=True, guards=(1.01,), lower_needs=3.0, features=tuple(FEATURES)),
-        "D5ft": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
-                     safe=True, guards=(1.01,), lower_needs=3.0, stall=(1.0, 0.3),
-                     features=tuple(FEATURES)),
         # D3 (shipped): D1-3 over the 30 features (half_at, half_tau, fall_at, loglog
         # added), and the trees' own too-high verdict (not the rules') needs 3x the
         # too-low probability; chosen on dev by feature_study.py (see RESULTS.md).
@@ -607,12 +589,7 @@ def main() -> None:
         "B": dict(vetoes=(1.01,), lows=(0.0, 0.6, 0.7, 0.8), knobs=(0.3, 1.0, 3.0),
                   fitter=fit),
     }
-    titles = {"D5": "Design D5: D3, and no raise on a loss that stalled (half its drop in "
-                    "the first 30% of its updates, < 1 standard error of fall after "
-                    "half-way)",
-              "D5t": "Design D5t: D3 with half_fall given to the trees",
-              "D5ft": "Design D5ft: D5 with half_fall also given to the trees",
-              "D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
+    titles = {"D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
                     "verdict needs 3x the too-low probability",
               "D1": "Design D1-3: gradient-boosted trees decide, the rules' verdict "
                     "stands when the trees give it 0.3, no raise on an unstable run",
@@ -634,14 +611,11 @@ def main() -> None:
            f"lrkit 1 (rules, nothing fitted) on every scored log: "
            f"{100 * np.mean([t == p for t, p in v1]):.1f}% (this is also its LOFO).", ""]
     shipped: tuple[Model, dict[str, Any]] | None = None
-    shipped_names = names
     for key in args.designs:
         kw = designs[key]
         fitter = kw["fitter"]
         SAFE["on"] = bool(kw.get("safe", False))
         VETO["lower_needs"] = float(kw.get("lower_needs", 0.0))
-        VETO["stall_se"], VETO["stall_half_at"] = kw.get("stall", (0.0, 0.0))
-        names = tuple(args.features or kw.get("features", d3_names))
         c, veto, low, guard, t, ctable = choose(
             dev, names, vetoes=kw["vetoes"], lows=kw["lows"], knobs=kw["knobs"],
             fitter=fitter, guards=kw.get("guards", (1.01,)))
@@ -668,13 +642,10 @@ def main() -> None:
             shipped = (model, {"knobs": str(c), "temperature": t, "veto": veto, "low": low,
                                "guard": guard, "min_points": MIN_POINTS,
                                "no_raise_when_unstable": SAFE["on"],
-                               "lower_needs": VETO["lower_needs"],
-                               "stall_se": VETO["stall_se"],
-                               "stall_half_at": VETO["stall_half_at"]})
-            shipped_names = names
+                               "lower_needs": VETO["lower_needs"]})
     if not args.dev_only:
         out += ["## How separable the classes are from one curve (dev only)", "",
-                *ceiling(dev, shipped_names), ""]
+                *ceiling(dev, names), ""]
     out += ["", f"Scored in {time.perf_counter() - started:.0f} s."]
     print("\n".join(out))
     if args.write and shipped is not None:

@@ -194,27 +194,6 @@ def _model_finding(rc: RunCurves, v: Verdict, direction: str) -> Finding:
         action="raise the LR", suggested_lr=scaled(rc.base_lr, 3.0), lr_direction="raise")
 
 
-def _stall_finding(rc: RunCurves, v: Verdict) -> Finding:
-    """Why no raise was advised on a curve the model alone found too low: the loss stalled
-    (``verdict.stalled``); the evidence is the curve's thinned points and the two measures."""
-    assert v.stall is not None
-    y, x = rc.y, rc.x
-    idx = np.unique(np.linspace(0, max(len(y) - 1, 0), 12).round().astype(int))[:len(y)]
-    half_at, fall = v.stall["half_at"], v.stall["half_fall_se"]
-    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
-          "probabilities": v.probabilities} | v.stall
-    return Finding(
-        kind="loss_stalled", severity="info",
-        title=f"the loss made half its drop in the first {100 * half_at:.0f}% of its updates, "
-              f"then fell {fall:.2g} standard errors over the second half (the larger of "
-              "the training and validation losses): it stalled",
-        evidence=ev,
-        cause="a loss that stops early sits on a floor: an LR too high stalls this way as "
-              "often as a small one, so the curve gives no evidence for a raise",
-        action="no LR change advised from this curve; to learn which way to go, compare "
-               "short runs at 0.3x and 3x the LR")
-
-
 def _bounded(rc: RunCurves, f: Finding, v: Verdict) -> Finding:
     """A raise capped by what the run's own curve shows is stable (``advice.raise_bound``)."""
     wanted = 10.0 if f.kind == "flat_loss" else 3.0
@@ -258,8 +237,6 @@ def _reconcile(rc: RunCurves, findings: Sequence[Finding], v: Verdict
                          "not reported as an LR problem")
     if verdict == "too_high" and not any(_says(f, "lower") for f in kept):
         kept.append(_model_finding(rc, v, "lower"))
-    if verdict == "ok" and v.stall is not None:
-        kept.append(_stall_finding(rc, v))
     if verdict == "too_low":
         if not any(_says(f, "raise") for f in kept):
             kept.append(_model_finding(rc, v, "raise"))

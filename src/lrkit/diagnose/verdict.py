@@ -18,10 +18,8 @@ diverge. (A fitted ``guard`` can also turn a too-high or too-low verdict whose o
 keeps that much probability into ``ok``; the shipped weights leave it off.) The trees' own
 ``too_high`` (not the rules') needs ``lower_needs`` times the probability of ``too_low``
 (fitted), so "lower the LR" is not said of a curve that looks nearly as much like an LR
-too low. And no ``too_low`` is said of a loss that stalled (:func:`stalled`: half its
-drop early, then no fall beyond its noise), which an LR too high draws as often. The
-features that pushed the verdict most are reported in words a person can check against
-the plot.
+too low. The features that pushed the verdict most are reported in words a person can
+check against the plot.
 
 A run too short or too sparsely logged to judge (fewer than ``MIN_POINTS`` finite loss
 points) gets ``not_enough_data`` instead of a guess.
@@ -51,8 +49,8 @@ from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import odd_window, rolling_mean
 
 __all__ = ["CLASSES", "DECAYED", "FEATURES", "MIN_POINTS", "Model", "TreeVerdictModel",
-           "Verdict", "VerdictModel", "curve_features", "half_fall",
-           "judge", "load_model", "stalled"]
+           "Verdict", "VerdictModel", "curve_features",
+           "judge", "load_model"]
 
 #: The model's classes (``ok`` is a healthy LR).
 CLASSES = ("too_high", "too_low", "ok")
@@ -103,11 +101,6 @@ FEATURES: dict[str, str] = {
                "too-low LR crawls off its starting plateau",
     "loglog": "the slope of log loss against log update over the second half; near 0 once "
               "converged, steep while a too-low LR is still on its way",
-    # Read by the stall test (``stalled``: no raise on a loss that stopped falling); the
-    # shipped trees do not use it (given to them on dev, it did not pay).
-    "half_fall": "the drop over the second half of the run in noise units, of the training "
-                 "or the validation loss, whichever fell more [sign x log10(1 + |drop| / "
-                 "standard error)]; near 0 once the run stalled",
 }
 
 
@@ -194,7 +187,6 @@ def curve_features(rc: RunCurves, progress: float = 1.0,
         se = max(noise / math.sqrt(max(len(last) // 2, 1)), 1e-9 * scale)
         f["still_falling"] = _clip(math.copysign(math.log10(1 + abs(fall) / se), fall),
                                    -4.0, 4.0)
-    f["half_fall"] = max(half_fall(y, noise, scale), _val_half_fall(rc, scale))
     half = trend[n // 2:]
     if len(half) >= 4:
         t = np.arange(len(half), dtype=np.float64)
@@ -203,44 +195,6 @@ def curve_features(rc: RunCurves, progress: float = 1.0,
     _val_features(rc, f, start, end, scale)
     _shape_features(rc, trend, start, f)
     return f
-
-
-def half_fall(y: np.ndarray, noise: float, scale: float) -> float:
-    """How far the loss fell from half-way to the end, in standard errors of the two levels.
-
-    Each level is the median of the same ``k`` points (a tenth of the log, at most 20), so
-    the standard error of their difference is about ``noise * sqrt(2 / k)``. Returned as
-    ``sign x log10(1 + |drop| / se)``: 0.3 is one standard error, 0.48 two; a run too
-    short to tell (fewer than 4 points) gets 4, "still falling".
-
-    >>> t = np.arange(400.0)
-    >>> slow = 2.0 - 0.4 * np.log1p(t) + 0.01 * np.cos(3 * t)
-    >>> flat = 0.5 + 1.5 * np.exp(-t / 10) + 0.01 * np.cos(3 * t)
-    >>> from lrkit.diagnose.detectors.instability import step_noise
-    >>> half_fall(slow, step_noise(slow), 2.0) > 1  # still falling: many errors
-    True
-    >>> abs(half_fall(flat, step_noise(flat), 2.0)) < 0.3  # stalled: within one error
-    True
-    """
-    n = len(y)
-    if n < 4:
-        return 4.0
-    k = max(1, min(n // 10, 20))
-    mid = float(np.median(y[max(n // 2 - k // 2, 0): n // 2 + k // 2 + 1]))
-    fall = mid - float(np.median(y[-k:]))
-    se = max(noise * math.sqrt(2.0 / k), 1e-9 * scale)
-    return _clip(math.copysign(math.log10(1.0 + abs(fall) / se), fall), -4.0, 4.0)
-
-
-def _val_half_fall(rc: RunCurves, scale: float) -> float:
-    """:func:`half_fall` of the validation loss (-4 when none is logged, or fewer than 4
-    points): a run whose training loss stalled in its batch noise can still show its slow
-    progress there."""
-    val = rc.val_loss
-    if val is None or val is rc.loss:
-        return -4.0
-    v = val.values[np.isfinite(val.values)]
-    return half_fall(v, step_noise(v), scale) if len(v) >= 4 else -4.0
 
 
 def _shape_features(rc: RunCurves, trend: np.ndarray, start: float,
@@ -329,18 +283,6 @@ class _FittedCuts:
         nearly as likely too low is mostly a slow, noisy run at a small LR, where "lower
         the LR" is the wrong way."""
         return float(self.meta.get("lower_needs", 0.0))
-
-    @property
-    def stall_se(self) -> float:
-        """A raise needs the loss to have fallen this many standard errors over the second
-        half of the run, unless it made half its drop after ``stall_half_at`` (fitted; 0 is
-        off): see :func:`stalled`."""
-        return float(self.meta.get("stall_se", 0.0))
-
-    @property
-    def stall_half_at(self) -> float:
-        """See :attr:`stall_se` (fitted; 0 is off)."""
-        return float(self.meta.get("stall_half_at", 0.0))
 
     @property
     def low(self) -> float:
@@ -479,30 +421,6 @@ def load_model() -> Model:
                         meta=dict(w.get("meta", {})))
 
 
-def stalled(feats: dict[str, float], within_se: float, half_by: float
-            ) -> dict[str, float] | None:
-    """The evidence that the loss stalled rather than crawled, or None.
-
-    A too-low LR gives a loss still falling, near log-linearly, at the end. A loss that
-    made half its drop in the first ``half_by`` of its updates and then fell less than
-    ``within_se`` standard errors over its second half (nor did the validation loss,
-    ``half_fall`` takes the larger) has stopped: an LR too high settles on the floor its
-    own noise sets in just this way (the GRU language models at 10-100x), so the curve
-    holds no evidence that raising the LR would help.
-
-    >>> stalled({"half_at": 0.05, "half_fall": 0.1}, 1.0, 0.3)
-    {'half_at': 0.05, 'half_fall_se': 0.259}
-    >>> stalled({"half_at": 0.6, "half_fall": 0.1}, 1.0, 0.3) is None
-    True
-    """
-    if within_se <= 0 or half_by <= 0:
-        return None
-    fall_se = math.copysign(10 ** abs(feats["half_fall"]) - 1.0, feats["half_fall"])
-    if feats["half_at"] < half_by and fall_se < within_se:
-        return {"half_at": round(feats["half_at"], 3), "half_fall_se": round(fall_se, 3)}
-    return None
-
-
 @dataclass(frozen=True)
 class Verdict:
     """The model's call on one run.
@@ -513,8 +431,6 @@ class Verdict:
         probabilities: every class's probability.
         reasons: the features that pushed most towards ``label``, in words with values.
         features: every feature's value.
-        stall: when the model said ``too_low`` but the loss had stalled (:func:`stalled`),
-            that evidence; the label is then ``ok`` (no raise).
     """
 
     label: str
@@ -522,13 +438,12 @@ class Verdict:
     probabilities: dict[str, float]
     reasons: tuple[str, ...]
     features: dict[str, float]
-    stall: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict as the ``--json`` document writes it."""
         return {"label": self.label, "probability": self.probability,
                 "probabilities": self.probabilities, "reasons": list(self.reasons),
-                "features": self.features, "stall": self.stall}
+                "features": self.features}
 
 
 _MODEL: Model | None = None
@@ -574,13 +489,6 @@ def judge(rc: RunCurves, progress: float = 1.0, findings: Sequence[Finding] = ()
     if label == "too_low" and feats["rule_high"] > 0 and \
             model.meta.get("no_raise_when_unstable", False):
         label = "ok"
-    # A raise needs a run that crawls: one that dropped early and then stopped falling
-    # stalls as often because its LR is too high (dev: half the too-high runs told to
-    # raise, the GRU language models at 100x and the logistic regression at 31x).
-    stall = stalled(feats, model.stall_se, model.stall_half_at) if label == "too_low" \
-        else None
-    if stall is not None:
-        label = "ok"
     # Advice the wrong way moves away from the best LR: when the opposite problem is still
     # likely (at least the fitted ``guard``), say neither.
     other = {"too_low": "too_high", "too_high": "too_low"}.get(label)
@@ -595,4 +503,4 @@ def judge(rc: RunCurves, progress: float = 1.0, findings: Sequence[Finding] = ()
         label = "ok"
     reasons = tuple(f"{FEATURES[name]}: {feats[name]:.3g}"
                     for name, push in model.pulls(feats, label)[:3] if push > 0)
-    return Verdict(label, p[label], p, reasons, feats, stall)
+    return Verdict(label, p[label], p, reasons, feats)
