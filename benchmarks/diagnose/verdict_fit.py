@@ -54,6 +54,7 @@ from lrkit.diagnose.verdict import (
     TreeVerdictModel,
     VerdictModel,
     curve_features,
+    no_raise,
 )
 from lrkit.errors import LrkitError
 
@@ -238,7 +239,8 @@ def logits(model: Model, f: dict[str, float]) -> np.ndarray:
 #: falls back to ok. Set per design by main().
 SAFE: dict[str, Any] = {"on": True, "to": "ok"}
 #: Set by main() per design (see choose).
-VETO = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0}
+VETO: dict[str, Any] = {"value": 0.3, "low": 0.0, "guard": 1.01, "lower_needs": 0.0,
+                        "worse_to": None}
 #: A false "too low" on a healthy run, and advice the wrong way (too high told to raise,
 #: too low told to lower), count this many errors when the knobs are chosen: a raise can
 #: make a good run diverge (issue 16), and backwards advice moves away from the best LR.
@@ -274,6 +276,8 @@ def predict(model: Model, r: dict[str, Any], frac: float = 1.0,
     if label == "too_high" and rule != "too_high" and \
             p["too_high"] < VETO.get("lower_needs", 0.0) * p["too_low"]:
         label = "ok"  # the trees' own "lower" needs a margin over too_low (as judge does)
+    if label == "too_low" and VETO["worse_to"] is not None and no_raise(f) is not None:
+        label = VETO["worse_to"]  # no raise on a run that lost ground (as judge does)
     return label, p[label]
 
 
@@ -557,11 +561,20 @@ def main() -> None:
     rows = load(args.corpus, cache, ("dev",) if args.dev_only else ("dev", "test"))
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
-    names = tuple(args.features or FEATURES)
+    # D3's 30 features: end_above (round 6) is read by the no-raise guard, not the trees.
+    d3_names = tuple(k for k in FEATURES if k != "end_above")
+    names = tuple(args.features or d3_names)
     dev = [r for r in rows if r["split"] == "dev"]
     test = [r for r in rows if r["split"] == "test"]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
     designs: dict[str, dict[str, Any]] = {
+        # D6: D3's trees and knobs, and never a raise on a run whose loss ended above its
+        # start beyond two standard errors or became NaN/Inf (``verdict.no_raise``, logic,
+        # nothing fitted): the verdict becomes ok (D6) or too_high (D6h).
+        "D6": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
+                   safe=True, guards=(1.01,), lower_needs=3.0, worse_to="ok"),
+        "D6h": dict(vetoes=(0.3,), lows=(0.7,), knobs=(TREE_PARAMS[2],), fitter=fit_trees,
+                    safe=True, guards=(1.01,), lower_needs=3.0, worse_to="too_high"),
         # D3 (shipped): D1-3 over the 30 features (half_at, half_tau, fall_at, loglog
         # added), and the trees' own too-high verdict (not the rules') needs 3x the
         # too-low probability; chosen on dev by feature_study.py (see RESULTS.md).
@@ -589,7 +602,10 @@ def main() -> None:
         "B": dict(vetoes=(1.01,), lows=(0.0, 0.6, 0.7, 0.8), knobs=(0.3, 1.0, 3.0),
                   fitter=fit),
     }
-    titles = {"D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
+    titles = {"D6": "Design D6: D3, and no raise on a run that ended above its start "
+                    "(beyond 2 standard errors) or diverged: the verdict becomes ok",
+              "D6h": "Design D6h: D6, but the verdict becomes too_high",
+              "D3": "Design D3 (shipped): D1-3 over 30 features; the trees' own too-high "
                     "verdict needs 3x the too-low probability",
               "D1": "Design D1-3: gradient-boosted trees decide, the rules' verdict "
                     "stands when the trees give it 0.3, no raise on an unstable run",
@@ -616,6 +632,7 @@ def main() -> None:
         fitter = kw["fitter"]
         SAFE["on"] = bool(kw.get("safe", False))
         VETO["lower_needs"] = float(kw.get("lower_needs", 0.0))
+        VETO["worse_to"] = kw.get("worse_to")
         c, veto, low, guard, t, ctable = choose(
             dev, names, vetoes=kw["vetoes"], lows=kw["lows"], knobs=kw["knobs"],
             fitter=fitter, guards=kw.get("guards", (1.01,)))
@@ -642,7 +659,9 @@ def main() -> None:
             shipped = (model, {"knobs": str(c), "temperature": t, "veto": veto, "low": low,
                                "guard": guard, "min_points": MIN_POINTS,
                                "no_raise_when_unstable": SAFE["on"],
-                               "lower_needs": VETO["lower_needs"]})
+                               "lower_needs": VETO["lower_needs"]}
+                       | ({"no_raise_when_worse": VETO["worse_to"]}
+                          if VETO["worse_to"] is not None else {}))
     if not args.dev_only:
         out += ["## How separable the classes are from one curve (dev only)", "",
                 *ceiling(dev, names), ""]

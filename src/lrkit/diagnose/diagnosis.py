@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from lrkit._check import INPUT
-from lrkit.diagnose.advice import fmt_lr, raise_bound, scaled
+from lrkit.diagnose.advice import fmt_lr, fmt_num, raise_bound, scaled
 from lrkit.diagnose.convergence import Convergence, estimate_convergence, per_epoch
 from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.detectors import DETECTORS, LR_HIGH_KINDS, LR_LOW_KINDS, SUPERSEDES
@@ -194,6 +194,30 @@ def _model_finding(rc: RunCurves, v: Verdict, direction: str) -> Finding:
         action="raise the LR", suggested_lr=scaled(rc.base_lr, 3.0), lr_direction="raise")
 
 
+def _withheld_finding(rc: RunCurves, v: Verdict) -> Finding:
+    """Why no raise was advised on a curve the model found too low: the run lost ground
+    (``verdict.no_raise``). The evidence is the start and end levels, their standard
+    error and the curve's thinned points, to check against the plot."""
+    w = v.withheld or {}
+    y, x = rc.y, rc.x
+    idx = np.unique(np.linspace(0, max(len(y) - 1, 0), 12).round().astype(int))[:len(y)]
+    ev = {"steps": [float(x[i]) for i in idx], "values": [float(y[i]) for i in idx],
+          "probabilities": v.probabilities} | w
+    if w.get("why") == "nonfinite":
+        title = "the loss became NaN/Inf: a run that diverged is never told to raise its LR"
+    else:
+        title = (f"the loss ended at {fmt_num(w['end_level'])}, above where it started "
+                 f"({fmt_num(w['start_level'])}) by {w['rise_se']:.3g} standard errors: "
+                 "a run that lost ground is never told to raise its LR")
+    return Finding(
+        kind="raise_withheld", severity="info", title=title, evidence=ev,
+        cause="the curve's shape looked like an LR too low, but a too-low LR still makes "
+              "progress; a loss that ends higher than it began points to instability or "
+              "a fault, not to a small step",
+        action="no raise advised; check the plot's first and last points, then compare "
+               "short runs at 0.3x and 1x the LR")
+
+
 def _bounded(rc: RunCurves, f: Finding, v: Verdict) -> Finding:
     """A raise capped by what the run's own curve shows is stable (``advice.raise_bound``)."""
     wanted = 10.0 if f.kind == "flat_loss" else 3.0
@@ -237,6 +261,8 @@ def _reconcile(rc: RunCurves, findings: Sequence[Finding], v: Verdict
                          "not reported as an LR problem")
     if verdict == "too_high" and not any(_says(f, "lower") for f in kept):
         kept.append(_model_finding(rc, v, "lower"))
+    if v.withheld is not None and verdict != "too_low":
+        kept.append(_withheld_finding(rc, v))
     if verdict == "too_low":
         if not any(_says(f, "raise") for f in kept):
             kept.append(_model_finding(rc, v, "raise"))
@@ -255,6 +281,9 @@ def _summary(findings: Sequence[Finding], verdict: str) -> str:
         head = "the learning rate is too low"
     elif any(f.lr_related for f in problems):
         head = "the learning-rate schedule needs a fix"
+    elif any(f.kind == "raise_withheld" for f in findings):
+        # the model leaned "too low", but the run lost ground: say so, not "no problem"
+        head = "no LR change advised: the loss ended above where it started"
     elif problems:
         head = "no learning-rate problem found, but see the findings"
     else:

@@ -18,8 +18,10 @@ diverge. (A fitted ``guard`` can also turn a too-high or too-low verdict whose o
 keeps that much probability into ``ok``; the shipped weights leave it off.) The trees' own
 ``too_high`` (not the rules') needs ``lower_needs`` times the probability of ``too_low``
 (fitted), so "lower the LR" is not said of a curve that looks nearly as much like an LR
-too low. The features that pushed the verdict most are reported in words a person can
-check against the plot.
+too low. And no ``too_low`` is ever said of a run whose loss ended above where it started
+(beyond its batch noise, :func:`ended_above`) or became NaN/Inf: a raise cannot help a run
+that lost ground, whatever its shape says (:func:`no_raise`). The features that pushed the
+verdict most are reported in words a person can check against the plot.
 
 A run too short or too sparsely logged to judge (fewer than ``MIN_POINTS`` finite loss
 points) gets ``not_enough_data`` instead of a guess.
@@ -49,8 +51,8 @@ from lrkit.diagnose.run_curves import RunCurves
 from lrkit.diagnose.signals import odd_window, rolling_mean
 
 __all__ = ["CLASSES", "DECAYED", "FEATURES", "MIN_POINTS", "Model", "TreeVerdictModel",
-           "Verdict", "VerdictModel", "curve_features",
-           "judge", "load_model"]
+           "Verdict", "VerdictModel", "curve_features", "ended_above",
+           "judge", "load_model", "no_raise"]
 
 #: The model's classes (``ok`` is a healthy LR).
 CLASSES = ("too_high", "too_low", "ok")
@@ -60,6 +62,11 @@ MIN_POINTS = 3
 #: at the end is the schedule annealing as often as an LR too low (issue 16), and a
 #: ``too_low`` verdict needs the model's fitted probability ``low``.
 DECAYED = 0.5
+
+#: A loss that ended this many standard errors above its start lost ground: no raise.
+#: Not fitted: two standard errors is the usual bar for "beyond the noise", and a flat
+#: run (an LR far too low) crosses it about once in 40 by chance.
+WORSE_SE = 2.0
 
 #: name -> what it measures, in words (the unit is in brackets).
 FEATURES: dict[str, str] = {
@@ -101,6 +108,9 @@ FEATURES: dict[str, str] = {
                "too-low LR crawls off its starting plateau",
     "loglog": "the slope of log loss against log update over the second half; near 0 once "
               "converged, steep while a too-low LR is still on its way",
+    # Read by the no-raise guard (``no_raise``); the shipped trees do not use it.
+    "end_above": "how far the loss ended above its start, in standard errors of the two "
+                 "levels [sign x log10(1 + |rise| / standard error)]; below 0 it ended lower",
 }
 
 
@@ -113,6 +123,38 @@ def _log_ratio(a: float, b: float) -> float:
     if not (a > 0 and b > 0):
         return 0.0 if not (a > 0) else 6.0
     return _clip(math.log10(a / b), -3.0, 6.0)
+
+
+def _signed_log(v: float) -> float:
+    """``sign x log10(1 + |v|)``, clipped to [-4, 4]: a count of standard errors made
+    readable (0.3 is one, 0.48 two, 1.04 ten)."""
+    return _clip(math.copysign(math.log10(1.0 + abs(v)), v), -4.0, 4.0)
+
+
+def ended_above(y: np.ndarray) -> dict[str, float]:
+    """Where the loss started and ended, and how far above its start it ended in standard
+    errors of the difference (negative: it ended lower).
+
+    The start is ``start_level`` (the first points, robust to one noisy first batch), the
+    end the median of the last ``k`` points (a tenth of the log, at most 20), both as the
+    rest of this module measures them. The start may be a single point, so the standard
+    error is ``step_noise * sqrt(1 + 1 / k)``. With no noise measured (fewer than 4
+    points, or a noiseless curve) any rise is many errors: no noise explains it.
+
+    >>> t = np.arange(200.0)
+    >>> worse = 1.0 + 0.5 * t / 200 + 0.02 * np.cos(3 * t)  # drifts up 50%
+    >>> bool(ended_above(worse)["rise_se"] > 10)
+    True
+    >>> bool(ended_above(2.0 - 0.3 * np.log1p(t))["rise_se"] < 0)  # a slow run: lower
+    True
+    """
+    start = start_level(y)
+    k = max(1, min(len(y) // 10, 20))
+    end = float(np.median(y[-k:]))
+    # Floored as elsewhere in this module: on a noiseless curve any rise is many errors.
+    se = max(step_noise(y) * math.sqrt(1.0 + 1.0 / k), 1e-9 * max(abs(start), 1e-12))
+    return {"start_level": start, "end_level": end, "standard_error": se,
+            "rise_se": (end - start) / se}
 
 
 def _at(tau: np.ndarray, trend: np.ndarray, frac: float) -> float:
@@ -167,6 +209,7 @@ def curve_features(rc: RunCurves, progress: float = 1.0,
     f["noise"] = _clip(math.log10(noise / drop + 1e-3), -3.0, 3.0)
     f["drop_ratio"] = _log_ratio(start, end)
     f["first_ratio"] = _log_ratio(float(y[0]), float(y[1]))
+    f["end_above"] = _signed_log(ended_above(y)["rise_se"])
     tau = rc.tau
     total = start - end
     if tau[-1] > 0 and total > 0:
@@ -421,6 +464,29 @@ def load_model() -> Model:
                         meta=dict(w.get("meta", {})))
 
 
+def no_raise(feats: dict[str, float], worse_se: float = WORSE_SE) -> str | None:
+    """Why the curve rules out a raise, or None when it does not.
+
+    An LR too low makes slow progress, but progress: its loss ends below where it started.
+    A loss that ended above its start by more than ``worse_se`` standard errors (the
+    ``end_above`` feature) lost ground, and one that became NaN/Inf diverged; raising the
+    LR of either moves towards the instability that did it. This is a rule of logic, not
+    a fitted cut, so it holds whatever the model makes of the curve's shape.
+
+    >>> no_raise({"nonfinite": 0.0, "end_above": math.log10(1 + 5)})
+    'ended_above_start'
+    >>> no_raise({"nonfinite": 1.0, "end_above": 0.0})
+    'nonfinite'
+    >>> no_raise({"nonfinite": 0.0, "end_above": -1.0}) is None
+    True
+    """
+    if feats["nonfinite"] > 0:
+        return "nonfinite"
+    if feats["end_above"] > math.log10(1.0 + worse_se):
+        return "ended_above_start"
+    return None
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The model's call on one run.
@@ -431,6 +497,9 @@ class Verdict:
         probabilities: every class's probability.
         reasons: the features that pushed most towards ``label``, in words with values.
         features: every feature's value.
+        withheld: when the model said ``too_low`` but the run lost ground
+            (:func:`no_raise`), why no raise is advised: ``why`` and the start and end
+            levels (:func:`ended_above`) a person can check on the plot.
     """
 
     label: str
@@ -438,12 +507,13 @@ class Verdict:
     probabilities: dict[str, float]
     reasons: tuple[str, ...]
     features: dict[str, float]
+    withheld: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict as the ``--json`` document writes it."""
         return {"label": self.label, "probability": self.probability,
                 "probabilities": self.probabilities, "reasons": list(self.reasons),
-                "features": self.features}
+                "features": self.features, "withheld": self.withheld}
 
 
 _MODEL: Model | None = None
@@ -501,6 +571,20 @@ def judge(rc: RunCurves, progress: float = 1.0, findings: Sequence[Finding] = ()
     if label == "too_high" and rule != "too_high" and \
             p["too_high"] < model.lower_needs * p["too_low"]:
         label = "ok"
+    # Last, as logic over every gate above: a run that ended above its start, or
+    # diverged, lost ground, and no shape makes a raise the cure for that.
+    withheld = _withhold(rc, feats) if label == "too_low" else None
+    if withheld is not None:
+        label = str(model.meta.get("no_raise_when_worse", "ok"))
     reasons = tuple(f"{FEATURES[name]}: {feats[name]:.3g}"
                     for name, push in model.pulls(feats, label)[:3] if push > 0)
-    return Verdict(label, p[label], p, reasons, feats)
+    return Verdict(label, p[label], p, reasons, feats, withheld)
+
+
+def _withhold(rc: RunCurves, feats: dict[str, float]) -> dict[str, Any] | None:
+    """:func:`no_raise`'s reason with the levels behind it, or None (a raise may stand)."""
+    why = no_raise(feats)
+    if why is None:
+        return None
+    levels = ended_above(rc.y) if len(rc.y) else {}
+    return {"why": why} | {k: round(float(v), 6) for k, v in levels.items()}
