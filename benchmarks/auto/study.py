@@ -261,7 +261,7 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
 
 
 # the splits no knob was fitted on: what auto's "how close" line quotes, pooled
-MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3")
+MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3", "holdout4")
 
 
 def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
@@ -290,6 +290,7 @@ def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
                             text=True, cwd=HERE).stdout.strip()
     doc = {"source": "benchmarks/auto/study.py --score exact --write-measured, pooled over "
                      + ", ".join(MEASURED_SPLITS),
+           "splits": list(MEASURED_SPLITS),
            "date": date.today().isoformat(), "commit": commit,
            "budgets": [{"budget": 1.0, "selections": s["scored"], "refused": 0,
                         "tasks": s["pairs"], "mean_regret": s["mean"],

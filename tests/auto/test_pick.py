@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -30,6 +32,13 @@ PLAIN = Design(range_test=False, curvature=False, horizon_probe=False, horizon_a
 def bowl(best: float, width: float = 1.0):
     """Loss 1 + ((log2 lr - log2 best) / width)^2: an exact quadratic in octaves."""
     return lambda lr: 1.0 + ((math.log2(lr) - math.log2(best)) / width) ** 2
+
+
+def by_length(short: Callable[[float], float], long: Callable[[float], float]):
+    """A fake trainer whose runs under 50 updates (regression_task(epochs=30)'s scout)
+    follow ``short`` and longer ones ``long``: a horizon effect, exactly."""
+    runs = {False: fake_trainer(short), True: fake_trainer(long)}
+    return lambda task, lr, seed, steps: runs[steps >= 50](task, lr, seed, steps)
 
 
 def test_smooth_minimum_takes_the_fits_vertex_not_the_best_grid_point() -> None:
@@ -163,14 +172,13 @@ def test_unstable_progress_judges_a_run_by_its_share_of_the_best_runs_progress()
 
 
 def test_extend_up_off_grows_the_ladder_only_downwards() -> None:
-    # the loss keeps falling towards LR 1000: the ladder's best sits at its top edge
-    # (20 epochs: long enough for the scout, without which the ladder must grow both ways)
-    def falling(lr: float) -> float:
-        return 1.0 + 0.1 * (math.log2(lr) - math.log2(1000.0)) ** 2
+    # the scout's short runs see a bowl at 0.01, the ladder's longer runs a loss that keeps
+    # falling towards LR 1000: the ladder's best sits at its top edge
+    trainer = by_length(bowl(0.01, width=3.0), bowl(1000.0, width=3.0))
 
     def top_of_ladder(extend_up: bool) -> tuple[float, float]:
-        design = Design(extend_max=2, extend_up=extend_up)
-        rec = auto(regression_task(epochs=20), design=design, trainer=fake_trainer(falling))
+        design = Design(range_test=False, extend_max=1, extend_up=extend_up)
+        rec = auto(regression_task(epochs=30), design=design, trainer=trainer)
         ladder = [t.lr for t in rec.trials if t.rung == 0]
         return max(ladder[:3]), max(ladder)
 
@@ -350,3 +358,23 @@ def test_a_search_with_no_validation_signal_ranks_by_the_training_loss() -> None
     assert 0.07 / 2 ** 0.25 <= rec.lr <= 0.07 * 2 ** 0.25
     assert all(t.metric == "train" for t in rec.trials)
     assert any("ranked by their training loss" in n for n in rec.notes)
+
+
+def test_a_curve_still_falling_at_the_ladders_top_climbs_until_it_turns() -> None:
+    # the scout's short runs see a bowl at 0.01, the ladder's longer runs one at 0.15:
+    # the ladder {c, 2c} and its one extension end at 0.04, still falling (wide bowls far
+    # below the untrained loss: no run counts as unstable)
+    trainer = by_length(lambda lr: 0.01 * bowl(0.01, width=5.0)(lr),
+                        lambda lr: 0.01 * bowl(0.15, width=5.0)(lr))
+    task = regression_task(epochs=30)
+    base = Design(range_test=False, horizon_alpha=0.0, ladder_low=0, ladder_high=1,
+                  extend_max=1, extend_top=0)
+    stuck = auto(task, design=base, trainer=trainer)
+    assert stuck.stage("search").data["extensions"] == 1
+    assert stuck.stage("choice").data["edge"] == "high" and stuck.lr < 0.05
+    climbed = auto(task, design=dataclasses.replace(base, extend_top=4), trainer=trainer)
+    # 0.08, 0.16 and 0.32: at 0.32 the curve turns, so the climb stops short of its four
+    assert climbed.stage("search").data["extensions"] == 1 + 3
+    assert climbed.stage("choice").data["edge"] == ""
+    assert climbed.lr == pytest.approx(0.15, rel=0.2)
+    assert stuck.cost_runs < climbed.cost_runs <= 2.0  # paid from --max-budget

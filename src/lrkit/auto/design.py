@@ -22,7 +22,7 @@ from typing import Any
 
 from lrkit.errors import ConfigError
 
-__all__ = ["DEFAULT_DESIGN", "Design", "Fitted", "fit_to_budget"]
+__all__ = ["DEFAULT_DESIGN", "MIN_RUN_STEPS", "Design", "Fitted", "fit_to_budget"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +62,9 @@ class Design:
             default: a selection then costs its budget).
         extend_max: how many LRs the ladder may add past an edge that holds the best (in
             growing steps) and in the gaps beside the best.
+        extend_top: after that, while the best run is the ladder's top one, add up to this
+            many LRs above it, one ladder step at a time, paid from what ``max_budget``
+            leaves (not planned: the ladder's runs keep their length).
         extend_up: the ladder may also grow upwards (off: only past its low edge; without
             a scout it grows both ways, as it must find the bowl itself).
         horizon_probe: also train block 0's ladder at ``horizon_ratio`` of its length and
@@ -137,6 +140,7 @@ class Design:
     fill_down: bool = True
     min_rung_steps: int = 8
     extend_max: int = 0
+    extend_top: int = 0
     extend_up: bool = True
     horizon_probe: bool = False
     horizon_ratio: float = 0.25
@@ -267,8 +271,9 @@ class Fitted:
     scout_steps: int = 0
 
 
-# the shortest horizon-probe run: shorter ones measure the first few updates, not a horizon
-_PROBE_MIN_STEPS = 4
+# the shortest run of any stage: fewer updates cannot lay out every schedule (a one-cycle
+# has three phases), and a shorter horizon probe measures the first updates, not a horizon
+MIN_RUN_STEPS = 4
 
 
 def _curvature_cost(design: Design, total_steps: int) -> float:
@@ -310,7 +315,8 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
     scout_steps = max(d.min_rung_steps, round(d.scout_fraction * T)) if d.scout else 0
 
     def search_runs() -> float:
-        return blocks * n_cand + (n_cand * d.horizon_ratio if probe else 0.0)
+        # the planned extensions train at the ladder's length too
+        return blocks * (n_cand + d.extend_max) + (n_cand * d.horizon_ratio if probe else 0.0)
 
     def rung() -> int:
         left = d.train_share * budget * T - range_steps \
@@ -337,7 +343,7 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
         steps = rung()
     if n_cand < d.n_candidates:
         dropped.append(f"ladder narrowed to {n_cand} candidates (from {d.n_candidates})")
-    if probe and (steps < d.min_rung_steps or steps * d.horizon_ratio < _PROBE_MIN_STEPS):
+    if probe and (steps < d.min_rung_steps or steps * d.horizon_ratio < MIN_RUN_STEPS):
         probe = False
         dropped.append("horizon probe skipped: the prior horizon slope is used")
         steps = rung()
@@ -354,8 +360,7 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
         range_steps = 0
         steps = rung()
     if steps < d.min_rung_steps:
-        # fewer than 4 updates cannot lay out every schedule (a one-cycle has 3 phases)
-        short = max(_PROBE_MIN_STEPS, steps)
+        short = max(MIN_RUN_STEPS, steps)
         dropped.append(f"search runs of {short} updates (under {d.min_rung_steps}): the "
                        "budget is too small for this task to search well")
         steps = short

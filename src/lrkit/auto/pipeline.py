@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lrkit.auto.design import DEFAULT_DESIGN, Design, Fitted, fit_to_budget
+from lrkit.auto.design import DEFAULT_DESIGN, MIN_RUN_STEPS, Design, Fitted, fit_to_budget
 from lrkit.auto.executor import Executor, as_executor
 from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
@@ -60,6 +60,7 @@ from lrkit.auto.search import (
     extend_edges,
     pooled,
     run_block,
+    run_many,
 )
 from lrkit.errors import ConfigError
 from lrkit.tasks import Task, load_task
@@ -319,9 +320,11 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     trials, more = _extend_all(task, runner, trials, seeds, steps, d, up_to, tick,
                                extensions, top - spent)
     extensions += more
+    more = _climb(task, runner, trials, seeds, steps, d, up_to, tick, top - spent, metric)
+    trials, extensions = trials + more, extensions + len({t.lr for t in more})
 
     probe: list[Trial] = []
-    probe_steps = max(2, round(steps * d.horizon_ratio))
+    probe_steps = max(MIN_RUN_STEPS, round(steps * d.horizon_ratio))
     if d.horizon_probe:
         around = _probe_ladder(trials, d)
         probe = run_block(task, runner, around, block=0, seed=seeds[0], steps=probe_steps,
@@ -408,7 +411,9 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
     d = fitted.design
     plan = (f"{task.total_steps} updates a run; budget {budget:g} (up to {max_budget:g}): "
             + (f"{fitted.range_steps}-update range test, " if fitted.range_steps else "")
-            + f"{fitted.n_candidates} LRs x {d.blocks} block(s) of runs of about "
+            + f"{fitted.n_candidates} LRs"
+            + (f" and {d.extend_max} past the better edge" if d.extend_max else "")
+            + f" x {d.blocks} block(s) of runs of about "
             f"{fitted.rung_steps} updates (sized to what the budget leaves once the "
             "earlier stages ran)")
     if fitted.dropped:
@@ -513,6 +518,27 @@ def _extend_all(task: Task, runner: Runner, trials: list[Trial], seeds: list[int
                           ratio=d.ladder_ratio, most=max(0, min(d.extend_max - done, afford)),
                           ceiling=ceiling, on_trial=tick)
     return trials, len({t.lr for t in trials[before:]})
+
+
+def _climb(task: Task, runner: Runner, trials: list[Trial], seeds: list[int], steps: int,
+           d: Design, ceiling: float, tick: Callable[[Trial], None],
+           room: float, metric: str) -> list[Trial]:
+    """Runs one ladder step above the top while the top holds the pooled best (at most
+    ``extend_top``), within ``room`` runs of cost: a curve still falling at its top edge
+    has not shown where the short runs' bowl is."""
+    new: list[Trial] = []
+    one = next((t.cost_runs for t in trials if t.rung == 0), steps / task.total_steps)
+    for _ in range(d.extend_top):
+        curve = [p for p in pooled(trials + new) if math.isfinite(p[1])]
+        spent = sum(t.cost_runs for t in trials + new)
+        if not curve or best_lr(curve) != curve[-1][0] or spent + one * len(seeds) > room:
+            break
+        lr = curve[-1][0] * d.ladder_ratio
+        if lr >= ceiling:
+            break
+        new += run_many(task, runner, [(lr, b, s) for b, s in enumerate(seeds)],
+                        steps=steps, on_trial=tick, metric=metric)
+    return new
 
 
 def _local_ladder(trials: list[Trial], d: Design) -> list[float]:
