@@ -33,6 +33,7 @@ from harness import HERE, Selection, exact, octaves, proxy_regret, select, zoo
 from methods import METHODS, auto_method, design_tag, selection_tag
 
 from lrkit.auto import DEFAULT_DESIGN, Design
+from lrkit.auto.search import best_at
 from lrkit.tasks.zoo import SPLITS, zoo_pairs
 
 
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 info = {k: v for k, v in sel.info.items() if k != "curve"}  # keep it small
                 if sel.info.get("curve"):
-                    info["ladder_best"] = ladder_best(sel.info["curve"])
+                    info["ladder_best"] = best_at([tuple(p) for p in sel.info["curve"]])
                 row: dict[str, Any] = {"method": name, "pair": pair, "seed": seed,
                                        "lr": sel.lr if math.isfinite(sel.lr) else None,
                                        "cost_runs": sel.cost_runs, "seconds": sel.seconds,
@@ -231,17 +232,6 @@ def plot(summaries: dict[str, dict[str, Any]], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def ladder_best(curve: list[list[float]]) -> str:
-    """Where the ladder's best run sits: "low" or "high" edge, or "inside".
-
-    >>> ladder_best([[0.1, 2.0], [0.2, 1.0], [0.4, 1.5]]), ladder_best([[0.1, 1.0], [0.2, 2.0]])
-    ('inside', 'low')
-    """
-    losses = [loss for _, loss in curve]
-    i = losses.index(min(losses))
-    return "low" if i == 0 else "high" if i == len(losses) - 1 else "inside"
-
-
 def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int:
     """Train the zoo's scoring runs of every cached pick, tool seed by tool seed (so a
     partial pass covers every pair evenly); the oracle is needed only to read them."""
@@ -261,6 +251,8 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
 
 
 # the splits no knob was fitted on: what auto's "how close" line quotes, pooled
+# a pick this far above the best LR's loss is a miss (the top-edge note's count)
+MISS_REGRET = 0.2
 MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3", "holdout4")
 
 
@@ -286,6 +278,15 @@ def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
         mine += [r for r in saved["rows"]
                  if r["method"] == "lrkit auto" and r.get("exact") is not None]
     s = summarise(mine, "exact")
+    # how often a pick missed, by where the search's best run sat: auto's note on a
+    # search whose best run was its highest LR quotes these shares
+    top = [r for r in mine if r["info"].get("ladder_best") == "high"]
+    rest = [r for r in mine if r["info"].get("ladder_best") != "high"]
+    by_best_at = {"miss_regret": MISS_REGRET,
+                  "high": {"selections": len(top),
+                           "misses": sum(r["exact"] > MISS_REGRET for r in top)},
+                  "other": {"selections": len(rest),
+                            "misses": sum(r["exact"] > MISS_REGRET for r in rest)}}
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=HERE).stdout.strip()
     doc = {"source": "benchmarks/auto/study.py --score exact --write-measured, pooled over "
@@ -298,7 +299,7 @@ def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
                         "worst_regret": s["worst"], "median_octaves": s["median_octaves"],
                         "p90_octaves": s["p90_octaves"],
                         "median_cost_runs": s["median_cost"], "max_cost_runs": s["max_cost"],
-                        "divergences": s["divergences"]}]}
+                        "divergences": s["divergences"], "by_best_at": by_best_at}]}
     path = HERE.parents[1] / "src" / "lrkit" / "auto" / "measured_regret.json"
     path.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {path}", file=sys.stderr)

@@ -76,3 +76,14 @@ def test_cli_says_how_close_the_recommendation_is(capsys) -> None:
     assert "how close:" in out and f"median {m.median:.1%}" in out
     # one measured budget: no hint to pay for another
     assert best_measured_budget().budget == m.budget and "for a closer LR" not in out
+
+
+def test_the_top_edge_miss_rates_are_the_held_out_rows_counted() -> None:
+    rows = [r for path in RESULTS for r in json.loads(path.read_text())["rows"]
+            if r["method"] == "lrkit auto" and r.get("exact") is not None]
+    m = measured_regret(1.0)
+    top = [r["exact"] > m.miss_regret for r in rows if r["info"]["ladder_best"] == "high"]
+    rest = [r["exact"] > m.miss_regret for r in rows if r["info"]["ladder_best"] != "high"]
+    assert top and rest
+    assert m.top_edge_miss == pytest.approx(sum(top) / len(top))
+    assert m.other_miss == pytest.approx(sum(rest) / len(rest))

@@ -378,3 +378,24 @@ def test_a_curve_still_falling_at_the_ladders_top_climbs_until_it_turns() -> Non
     assert climbed.stage("choice").data["edge"] == ""
     assert climbed.lr == pytest.approx(0.15, rel=0.2)
     assert stuck.cost_runs < climbed.cost_runs <= 2.0  # paid from --max-budget
+
+
+def test_a_search_whose_best_run_is_its_top_one_says_so_with_the_measured_miss_rates() -> None:
+    # the scout's short runs see a bowl at 0.01, the ladder's longer runs one far above
+    top = auto(regression_task(epochs=30), design=Design(range_test=False),
+               trainer=by_length(bowl(0.01, width=3.0), bowl(1000.0, width=3.0)))
+    assert top.stage("search").data["best_at"] == "high"
+    m = top.measured
+    note = next(n for n in top.notes if n.startswith("the best search run was the highest"))
+    assert f"{m.top_edge_miss:.0%} of such picks" in note and f"({m.other_miss:.0%}" in note
+    assert "confirm_edge" in note
+    # a bowl the ladder brackets: no such note
+    inside = auto(regression_task(epochs=30), design=Design(range_test=False),
+                  trainer=fake_trainer(bowl(0.07, width=3.0)))
+    assert inside.stage("search").data["best_at"] == "inside"
+    assert not any(n.startswith("the best search run was") for n in inside.notes)
+    # with the knob on, the confirm stage does the re-check: no advice to turn it on
+    confirmed = auto(regression_task(epochs=30),
+                     design=Design(range_test=False, confirm_edge=True),
+                     trainer=by_length(bowl(0.01, width=3.0), bowl(1000.0, width=3.0)))
+    assert not any("confirm_edge" in n for n in confirmed.notes)

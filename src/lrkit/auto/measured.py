@@ -26,6 +26,7 @@ import functools
 import json
 import math
 from importlib import resources
+from typing import Any
 
 __all__ = ["MeasuredRegret", "best_measured_budget", "measured_regret"]
 
@@ -42,6 +43,10 @@ class MeasuredRegret:
             loss; ``mean`` is what ``Recommendation.expected_regret`` reports.
         median_octaves, p90_octaves: |log2(lr / eta*)|, eta* the oracle's best LR.
         source: the script that measured it, its date and commit.
+        miss_regret: the regret above which a pick counts as a miss ...
+        top_edge_miss: ... the share of misses among picks whose search's best run was
+            its highest LR (``lrkit.auto.search.best_at``), and ``other_miss`` among the
+            rest (None where not measured).
     """
 
     budget: float
@@ -54,6 +59,9 @@ class MeasuredRegret:
     median_octaves: float
     p90_octaves: float
     source: str
+    miss_regret: float = 0.2
+    top_edge_miss: float | None = None
+    other_miss: float | None = None
 
     def summary(self) -> str:
         """One line for people: the typical and the 90th-percentile outcome."""
@@ -75,8 +83,19 @@ def _table() -> tuple[MeasuredRegret, ...]:
                         mean=b["mean_regret"], median=b["median_regret"],
                         p90=b["p90_regret"], worst=b["worst_regret"],
                         median_octaves=b["median_octaves"], p90_octaves=b["p90_octaves"],
-                        source=source) for b in doc["budgets"]),
+                        source=source, **_edge_rates(b)) for b in doc["budgets"]),
         key=lambda m: m.budget))
+
+
+def _edge_rates(b: dict[str, Any]) -> dict[str, Any]:
+    """The miss shares of one budget's entry: top-edge picks and the rest."""
+    e = b.get("by_best_at")
+    if not e:
+        return {}
+    top, rest = e["high"], e["other"]
+    return {"miss_regret": e["miss_regret"],
+            "top_edge_miss": top["misses"] / top["selections"] if top["selections"] else None,
+            "other_miss": rest["misses"] / rest["selections"] if rest["selections"] else None}
 
 
 def measured_regret(budget: float) -> MeasuredRegret:

@@ -54,6 +54,7 @@ from lrkit.auto.prior import Prior, optimizer_prior
 from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer, run_key
 from lrkit.auto.search import (
     Trial,
+    best_at,
     best_lr,
     by_train_loss,
     eval_updates,
@@ -320,8 +321,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     trials, more = _extend_all(task, runner, trials, seeds, steps, d, up_to, tick,
                                extensions, top - spent)
     extensions += more
-    more = _climb(task, runner, trials, seeds, steps, d, up_to, tick, top - spent, metric)
-    trials, extensions = trials + more, extensions + len({t.lr for t in more})
+    climbed = _climb(task, runner, trials, seeds, steps, d, up_to, tick, top - spent, metric)
+    trials, extensions = trials + climbed, extensions + len({t.lr for t in climbed})
 
     probe: list[Trial] = []
     probe_steps = max(MIN_RUN_STEPS, round(steps * d.horizon_ratio))
@@ -376,7 +377,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
          "scout_steps": fitted.scout_steps if scout else 0,
          "scout_curve": [[lr, loss] for lr, loss in pooled(scout, rung=2)],
          "seeds": seeds, "extensions": extensions, "budget_reasons": added,
-         "curve": [[lr, loss] for lr, loss in pooled(trials)]}))
+         "curve": [[lr, loss] for lr, loss in pooled(trials)],
+         "best_at": best_at(pooled(trials))}))
     trials += probe + scout
 
     rt_steps = rt["data"]["steps"] if rt else 0
@@ -399,12 +401,26 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     schedule = task.lr_schedule(choice["lr"])
     spec = schedule.to_spec()
     measured = None if choice["fallback"] else measured_regret(budget)
+    if measured is not None and not d.confirm_edge and best_at(pooled(trials)) == "high":
+        notes.append(_top_edge_note(measured, max(lr for lr, _ in pooled(trials))))
     return Recommendation(task=task.name, lr=float(choice["lr"]), schedule=spec,
                           warmup_steps=_warmup_steps(spec), cost_runs=round(spent, 4),
                           stages=tuple(stages), trials=tuple(trials),
                           range_test=rt["result"] if rt else None, measured=measured,
                           notes=tuple(notes), seconds=time.perf_counter() - started,
                           design=d.to_dict())
+
+
+def _top_edge_note(m: MeasuredRegret, top: float) -> str:
+    """Say that the search's best run was its highest LR, what such picks measured, and
+    the knob that re-checks them."""
+    rates = (f": on the held-out zoo pairs {m.top_edge_miss:.0%} of such picks missed the "
+             f"best LR's loss by more than {m.miss_regret:.0%} ({m.other_miss:.0%} of the "
+             "others)" if m.top_edge_miss is not None else "")
+    return (f"the best search run was the highest LR tried ({top:.3g}): the short runs had "
+            f"not turned, so this pick is the least certain kind{rates}; the confirm_edge "
+            "knob re-checks it at longer runs, within max_budget "
+            "(`lrkit auto --design confirm_edge=true`)")
 
 
 def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) -> Stage:

@@ -29,6 +29,7 @@ from lrkit.tasks import Task, TrainResult
 
 __all__ = [
     "Trial",
+    "best_at",
     "best_lr",
     "by_train_loss",
     "eval_updates",
@@ -164,6 +165,22 @@ def best_lr(curve: Sequence[tuple[float, float]], tie: float = 1e-3) -> float:
     if all(loss - low <= tie * abs(low) for _, loss in finite):
         return max(lr for lr, _ in finite)
     return min(finite, key=lambda p: (p[1], p[0]))[0]
+
+
+def best_at(curve: Sequence[tuple[float, float]]) -> str:
+    """Where the best run of ``curve`` (sorted by LR) sits: ``"low"`` or ``"high"`` edge,
+    ``"inside"``, or ``""`` when no run is finite. A best run at the top edge means the
+    short runs had not turned: the picks auto is least sure of (``measured_regret``).
+
+    >>> best_at([(0.1, 2.0), (0.2, 1.0), (0.4, 1.5)]), best_at([(0.1, 2.0), (0.2, 1.0)])
+    ('inside', 'high')
+    """
+    finite = [(lr, loss) for lr, loss in curve if math.isfinite(loss)]
+    if not finite:
+        return ""
+    lrs = [lr for lr, _ in curve]
+    i = lrs.index(best_lr(finite))
+    return "low" if i == 0 else "high" if i == len(lrs) - 1 else "inside"
 
 
 def _next_lr(curve: list[tuple[float, float]], ratio: float, ceiling: float,
