@@ -361,6 +361,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     search_cost = _eval_cost(task) + sum(t.cost_runs for t in trials + probe + scout)
     spent = pre_search + search_cost
     n_lrs = len({t.lr for t in trials if t.rung == 0})
+    searched = pooled(trials)  # the search's curve, before the probe, scout and confirm runs
     stages.append(Stage(
         "search",
         f"{n_lrs} LRs around {centre:.3g}"
@@ -377,8 +378,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
          "scout_steps": fitted.scout_steps if scout else 0,
          "scout_curve": [[lr, loss] for lr, loss in pooled(scout, rung=2)],
          "seeds": seeds, "extensions": extensions, "budget_reasons": added,
-         "curve": [[lr, loss] for lr, loss in pooled(trials)],
-         "best_at": best_at(pooled(trials))}))
+         "curve": [[lr, loss] for lr, loss in searched],
+         "best_at": best_at(searched)}))
     trials += probe + scout
 
     rt_steps = rt["data"]["steps"] if rt else 0
@@ -401,8 +402,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     schedule = task.lr_schedule(choice["lr"])
     spec = schedule.to_spec()
     measured = None if choice["fallback"] else measured_regret(budget)
-    if measured is not None and not d.confirm_edge and best_at(pooled(trials)) == "high":
-        notes.append(_top_edge_note(measured, max(lr for lr, _ in pooled(trials))))
+    if measured is not None and not d.confirm_edge and best_at(searched) == "high":
+        notes.append(_top_edge_note(measured, searched[-1][0]))
     return Recommendation(task=task.name, lr=float(choice["lr"]), schedule=spec,
                           warmup_steps=_warmup_steps(spec), cost_runs=round(spent, 4),
                           stages=tuple(stages), trials=tuple(trials),
@@ -545,9 +546,10 @@ def _climb(task: Task, runner: Runner, trials: list[Trial], seeds: list[int], st
     new: list[Trial] = []
     one = next((t.cost_runs for t in trials if t.rung == 0), steps / task.total_steps)
     for _ in range(d.extend_top):
-        curve = [p for p in pooled(trials + new) if math.isfinite(p[1])]
+        curve = pooled(trials + new)
         spent = sum(t.cost_runs for t in trials + new)
-        if not curve or best_lr(curve) != curve[-1][0] or spent + one * len(seeds) > room:
+        # best_at counts a diverged top run as the top: no climb past an instability
+        if best_at(curve) != "high" or spent + one * len(seeds) > room:
             break
         lr = curve[-1][0] * d.ladder_ratio
         if lr >= ceiling:
