@@ -32,10 +32,11 @@ typecheck: $(VENV)/.installed-dev
 test: lint typecheck
 	$(BIN)/python -m pytest
 
-# The fast tier while you work: ruff, then every test not marked slow (real training
-# runs), browser (Chromium) or postgres, on all cores. CI and `make test` still run all.
+# The fast tier while you work: ruff and mypy (both gate CI), then every test not marked
+# slow (real training runs), browser (Chromium) or postgres, on all cores. CI and
+# `make test` still run all.
 FAST_TIER := not slow and not browser and not postgres
-test-fast: lint
+test-fast: lint typecheck
 	$(BIN)/python -m pytest -q -n auto -m "$(FAST_TIER)"
 
 # The documentation site (MkDocs Material + mkdocstrings): built strictly into site/; the
