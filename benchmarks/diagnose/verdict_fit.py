@@ -18,10 +18,17 @@ the one look at test.
 ``--write`` stores the shipped design's dev-fitted weights in
 ``src/lrkit/diagnose/verdict_weights.json``.
 
+``--holdout-corpus`` fits nothing: it loads the shipped weights and cuts
+(``verdict_weights.json``) and scores them, as ``diagnose`` decides, on every log of
+that corpus outside the dev split (e.g. the zoo's holdout families), per split and
+pooled. No dev or test log is read.
+
 Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diagnose/verdict_fit.py \\
         --corpus /tmp/lrkit-diag2 [--dev-only] [--write]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diagnose/verdict_fit.py \\
+        --holdout-corpus /tmp/lrkit-diag-holdout
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ from lrkit.diagnose.verdict import (
     TreeVerdictModel,
     VerdictModel,
     curve_features,
+    load_model,
     no_raise,
 )
 from lrkit.errors import LrkitError
@@ -537,9 +545,61 @@ def ceiling(dev: list[dict[str, Any]], names: tuple[str, ...]) -> list[str]:
     return out
 
 
+def summary(rows: list[dict[str, Any]], model: Model) -> dict[str, Any]:
+    """The headline numbers of ``model`` on ``rows`` (full logs), as one table row."""
+    scored = [r for r in rows if r["lr_class"] in LABELS]
+    pairs = [(LABELS[r["lr_class"]], predict(model, r)[0]) for r in scored]
+    out: dict[str, Any] = {"logs": len(rows), "scored": len(pairs),
+                           "accuracy": float(np.mean([t == p for t, p in pairs]))
+                           if pairs else math.nan}
+    for cls in CLASSES:
+        tp = sum(t == cls and p == cls for t, p in pairs)
+        said, real = sum(p == cls for _t, p in pairs), sum(t == cls for t, _p in pairs)
+        out[cls] = (tp / said if said else math.nan, tp / real if real else math.nan)
+    out["wrong_way"] = sum((t, p) in (("too_high", "too_low"), ("too_low", "too_high"))
+                           for t, p in pairs)
+    out["problems"] = sum(t != "ok" for t, _ in pairs)
+    out["ned"] = sum(predict(model, r)[0] == "not_enough_data" for r in rows)
+    return out
+
+
+def holdout_report(rows: list[dict[str, Any]], model: Model) -> list[str]:
+    """``--holdout-corpus``: the shipped model and cuts (nothing fitted) on ``rows``, per
+    split, per family and pooled, then the pooled details (:func:`score`, :func:`early`)."""
+    def pct(v: float) -> str:
+        return "n/a" if math.isnan(v) else f"{100 * v:.1f}"
+
+    head = ["| logs | scored | accuracy | too high P/R | too low P/R | healthy P/R | "
+            "wrong way | not enough data |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def line(title: str, s: dict[str, Any]) -> str:
+        return (f"| {title} | {s['logs']} | {s['scored']} | {pct(s['accuracy'])}% | "
+                + " | ".join(f"{pct(s[c][0])} / {pct(s[c][1])}" for c in CLASSES)
+                + f" | {s['wrong_way']} of {s['problems']} | {s['ned']} |")
+
+    out = ["### The shipped model on each held-out split (full logs)", "",
+           head[0].replace("| logs", "| split | logs"), "|---" + head[1]]
+    for split in sorted({r["split"] for r in rows}):
+        out.append(line(split, summary([r for r in rows if r["split"] == split], model)))
+    out.append(line("**all**", summary(rows, model)))
+    out += ["", "### By family (full logs)", "",
+            head[0].replace("| logs", "| family | split | logs"), "|---|---" + head[1]]
+    for fam in families(rows):
+        sub = [r for r in rows if r["family"] == fam]
+        out.append(line(f"{fam} | {sub[0]['split']}", summary(sub, model)))
+    out += ["", *score(rows, model, "held-out families, pooled"), "",
+            "### How early (held-out families; prefixes of 10%, 20%, ... of the updates)", "",
+            *early(rows, model)]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, nargs="+", required=True)
+    parser.add_argument("--corpus", type=Path, nargs="+")
+    parser.add_argument("--holdout-corpus", type=Path, nargs="+",
+                        help="score the shipped weights and cuts (verdict_weights.json; "
+                        "nothing is fitted) on every log of these corpora outside the dev "
+                        "split, per split and pooled; --corpus and the designs are not used")
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
     parser.add_argument("--designs", nargs="*", default=["D3", "D1", "D", "C", "A", "B"],
@@ -552,15 +612,50 @@ def main() -> None:
                         "keyed by corpus, log id and LR (delete it after changing the "
                         "features; labels are always read fresh)")
     args = parser.parse_args()
+    if (args.corpus is None) == (args.holdout_corpus is None):
+        parser.error("give --corpus (fit and score designs) or --holdout-corpus (score the "
+                     "shipped weights), not both")
+    if args.holdout_corpus is not None and (args.write or args.dev_only):
+        parser.error("--holdout-corpus fits nothing: no --write or --dev-only")
     warnings.filterwarnings("ignore")
     started = time.perf_counter()
     cache: dict[tuple[str, str, str], Any] = {}
     if args.rows is not None and args.rows.exists():
         cache = pickle.loads(args.rows.read_bytes())
     known = len(cache)
-    rows = load(args.corpus, cache, ("dev",) if args.dev_only else ("dev", "test"))
+    if args.holdout_corpus is not None:
+        held = sorted({r["split"] for p in args.holdout_corpus
+                       for r in json.loads((p / "labels.json").read_text())["runs"]} - {"dev"})
+        rows = load(args.holdout_corpus, cache, tuple(held))
+    else:
+        rows = load(args.corpus, cache, ("dev",) if args.dev_only else ("dev", "test"))
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
+    if args.holdout_corpus is not None:
+        model = load_model()
+        meta = model.meta
+        # The cuts diagnose applies (judge), from the shipped weights' own meta.
+        SAFE["on"] = bool(meta.get("no_raise_when_unstable", False))
+        VETO.update(value=model.veto, low=model.low, guard=float(meta.get("guard", 1.01)),
+                    lower_needs=model.lower_needs,
+                    worse_to=str(meta.get("no_raise_when_worse", "ok")))
+        labels = Counter((r["split"], r["lr_class"]) for r in rows)
+        print("\n".join([
+            f"Held-out corpora: {', '.join(str(p) for p in args.holdout_corpus)}; "
+            f"{len(rows)} logs of {len({r['run'] for r in rows})} runs, "
+            f"{len({r['task'] for r in rows})} pairs, {len(families(rows))} families, "
+            f"splits {', '.join(held)}; machine {platform.node()} ({platform.machine()}, "
+            f"Python {platform.python_version()}); "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
+            f"Model: the shipped verdict_weights.json (fitted {meta.get('fitted')} on "
+            f"{len(meta.get('dev_families', []))} dev families; nothing fitted here); cuts "
+            f"veto {model.veto:g}, too-low needs p >= {model.low:g}, guard "
+            f"{VETO['guard']:g}, lower needs {model.lower_needs:g}x, no raise when "
+            f"unstable {SAFE['on']}, no raise when worse -> {VETO['worse_to']}.", "",
+            "Labels: " + ", ".join(f"{s} {k} {v}" for (s, k), v in sorted(labels.items())),
+            "", *holdout_report(rows, model), "",
+            f"Scored in {time.perf_counter() - started:.0f} s."]))
+        return
     # D3's 30 features: end_above (round 6) is read by the no-raise guard, not the trees.
     d3_names = tuple(k for k in FEATURES if k != "end_above")
     names = tuple(args.features or d3_names)
