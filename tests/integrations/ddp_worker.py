@@ -47,12 +47,15 @@ def main(out: str) -> None:
 
     # the doctor: each rank sees its own copy of an exploding run; a 5 ms "training step"
     # and a 30% budget place a check every ~10-50 updates (the default 0.5% does that for
-    # a step 60x slower, which DDP steps usually are)
+    # a step 60x slower, which DDP steps usually are). On a loaded machine a check takes
+    # longer, so the next one comes later (the budget is in time): the run is long enough
+    # for that, and the doctor stops it soon after the blow-up on an idle one
     doctor = Doctor(mode="stop", min_points=20, overhead=0.3)
     stopped_at = None
-    for t in range(300):
+    for t in range(3000):
         time.sleep(0.005)
-        loss = (2.0 * 0.9 ** t + 0.1) * (1 + 0.05 * rank) + (0.0 if t < 100 else 1.5 ** (t - 100))
+        blowup = 0.0 if t < 100 else 1.5 ** min(t - 100, 150)  # 1.5**150 ~ 1e26, finite
+        loss = (2.0 * 0.9 ** t + 0.1) * (1 + 0.05 * rank) + blowup
         doctor.step(loss, lr=0.5)
         if doctor.should_stop:
             stopped_at = t
