@@ -161,3 +161,15 @@ def test_the_doctors_numeric_options_use_the_shared_checks(kwargs, words):
     assert str(err.value).startswith(words), str(err.value)
     name = next(iter(kwargs))
     assert err.value.render("cli").startswith("--" + name.replace("_", "-") + " = ")
+
+
+def test_finish_judges_the_whole_run_whatever_checks_came_before(tmp_path) -> None:
+    # a budget so small that no check runs during training: finish() alone speaks, and it
+    # says what ``lrkit diagnose`` says of the finished log (progress 1, not "half done")
+    doctor = lrkit.Doctor(overhead=1e-6, min_points=290, total_steps=300)
+    run(3e-4, doctor)
+    assert doctor.checks <= 1
+    doctor.finish()
+    after = diagnose(doctor.write_csv(tmp_path / "run.csv"))
+    assert after.verdict == "too_low"
+    assert {f.kind for f in doctor.findings} & LR_LOW_KINDS

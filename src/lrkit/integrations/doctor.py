@@ -270,21 +270,22 @@ class Doctor:
             out.append(Curve.of("lr", lrs, steps=steps, source="lrkit-doctor"))
         return out
 
-    def check(self) -> tuple[Finding, ...]:
+    def check(self, progress: float | None = None) -> tuple[Finding, ...]:
         """Diagnose the run so far now (no reporting); returns the findings.
 
         This is ``lrkit diagnose``'s own entry point for a run in progress
         (``diagnose_curves`` with ``progress = updates / total_steps`` when the total is
-        known, ``IN_PROGRESS`` when not), so a finding here is one ``lrkit diagnose`` makes
-        on the same log at that progress.
+        known, ``IN_PROGRESS`` when not; ``finish`` passes 1), so a finding here is one
+        ``lrkit diagnose`` makes on the same log at that progress.
         """
         self.checks += 1
-        # a check always sees a run in progress: with the total unknown it is judged as
-        # half done (the verdict model was fitted on halves and wholes of runs), so a loss
-        # still falling is not read as a finished run that never converged
-        progress = IN_PROGRESS
-        if self.total_steps:
-            progress = min(1.0, len(self.losses) / float(self.total_steps))
+        if progress is None:
+            # a check during training sees a run in progress: with the total unknown it is
+            # judged as half done (the verdict model was fitted on halves and wholes of
+            # runs), so a loss still falling is not read as a run that never converged
+            progress = IN_PROGRESS
+            if self.total_steps:
+                progress = min(1.0, len(self.losses) / float(self.total_steps))
         with np.errstate(all="ignore"):
             # the convergence projection (curve fits) is no part of a finding: skipped
             self.diagnosis = diagnose_curves(self.curves(), model_kind=self.model_kind,
@@ -343,11 +344,7 @@ class Doctor:
             return ()
         if self._ddp:
             self._average_losses()
-        total, self.total_steps = self.total_steps, None  # the log is the whole run now
-        try:
-            found = self.check()
-        finally:
-            self.total_steps = total
+        found = self.check(progress=1.0)  # the log is the whole run now
         before = set(self._reported)
         self._pending = {f.kind for f in found}  # no second look: the run is over
         self._report(found)
