@@ -392,6 +392,18 @@ def prf(pairs: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def wrong_way(pairs: list[tuple[str, str]]) -> tuple[int, int]:
+    """(label, verdict) pairs -> (verdicts pointing the LR the wrong way, too-high and
+    too-low logs). A too-high verdict lowers the LR, a too-low one raises it; the wrong
+    direction is a too-high run told too_low or the reverse.
+
+    >>> wrong_way([("too_high", "too_low"), ("too_low", "ok"), ("ok", "too_high")])
+    (1, 2)
+    """
+    wrong = sum((t, p) in (("too_high", "too_low"), ("too_low", "too_high")) for t, p in pairs)
+    return wrong, sum(t != "ok" for t, _ in pairs)
+
+
 def score(rows: list[dict[str, Any]], model: Model, title: str) -> list[str]:
     scored = [r for r in rows if r["lr_class"] in LABELS]
     pairs = [(LABELS[r["lr_class"]], predict(model, r)[0]) for r in scored]
@@ -404,10 +416,7 @@ def score(rows: list[dict[str, Any]], model: Model, title: str) -> list[str]:
             f" Ambiguous (not scored): {len(amb)} logs; their verdicts: "
             + ", ".join(f"{k} {v}" for k, v in sorted(Counter(
                 predict(model, r)[0] for r in amb).items()))]
-    # Direction: a too-high verdict lowers the LR, a too-low one raises it; a wrong
-    # direction is a too-high run told too_low or the reverse.
-    wrong = sum((t, p) in (("too_high", "too_low"), ("too_low", "too_high")) for t, p in pairs)
-    n_bad = sum(t != "ok" for t, _ in pairs)
+    wrong, n_bad = wrong_way(pairs)
     out.append(f"Suggested LR in the wrong direction: {wrong} of {n_bad} too-high/too-low logs.")
     decaying = [r for r in scored if r["lr_class"] == "healthy" and "constant" not in
                 str(r["schedule"])]
@@ -547,8 +556,9 @@ def ceiling(dev: list[dict[str, Any]], names: tuple[str, ...]) -> list[str]:
 
 def summary(rows: list[dict[str, Any]], model: Model) -> dict[str, Any]:
     """The headline numbers of ``model`` on ``rows`` (full logs), as one table row."""
-    scored = [r for r in rows if r["lr_class"] in LABELS]
-    pairs = [(LABELS[r["lr_class"]], predict(model, r)[0]) for r in scored]
+    verdicts = [predict(model, r)[0] for r in rows]
+    pairs = [(LABELS[r["lr_class"]], v) for r, v in zip(rows, verdicts, strict=True)
+             if r["lr_class"] in LABELS]
     out: dict[str, Any] = {"logs": len(rows), "scored": len(pairs),
                            "accuracy": float(np.mean([t == p for t, p in pairs]))
                            if pairs else math.nan}
@@ -556,10 +566,8 @@ def summary(rows: list[dict[str, Any]], model: Model) -> dict[str, Any]:
         tp = sum(t == cls and p == cls for t, p in pairs)
         said, real = sum(p == cls for _t, p in pairs), sum(t == cls for t, _p in pairs)
         out[cls] = (tp / said if said else math.nan, tp / real if real else math.nan)
-    out["wrong_way"] = sum((t, p) in (("too_high", "too_low"), ("too_low", "too_high"))
-                           for t, p in pairs)
-    out["problems"] = sum(t != "ok" for t, _ in pairs)
-    out["ned"] = sum(predict(model, r)[0] == "not_enough_data" for r in rows)
+    out["wrong_way"], out["problems"] = wrong_way(pairs)
+    out["ned"] = sum(v == "not_enough_data" for v in verdicts)
     return out
 
 

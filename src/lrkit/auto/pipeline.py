@@ -299,7 +299,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
                      f"({untrained:.4g}): candidates were ranked by their training loss "
                      "(check that the validation set resembles the training data)")
     # extensions are paid from what the plan leaves under max_budget
-    one = trials[0].cost_runs if trials else steps / task.total_steps
+    one = _run_cost(task, trials, steps)
     planned = (d.blocks - 1) * len(ladder) * one + (
         len(ladder) * one * d.horizon_ratio if d.horizon_probe else 0.0)
     afford = int((top - spent - sum(t.cost_runs for t in trials) - planned)
@@ -523,13 +523,18 @@ def _eval_cost(task: Task) -> float:
     return len(task.val_data) / (3.0 * task.batch_size) / task.total_steps
 
 
+def _run_cost(task: Task, trials: list[Trial], steps: int) -> float:
+    """The cost of one ladder run: a trained one's, else its updates' share of a run."""
+    return next((t.cost_runs for t in trials if t.rung == 0), steps / task.total_steps)
+
+
 def _extend_all(task: Task, runner: Runner, trials: list[Trial], seeds: list[int],
                 steps: int, d: Design, ceiling: float, tick: Callable[[Trial], None],
                 done: int, room: float) -> tuple[list[Trial], int]:
     """Extend past an edge across every block (the pooled best moved to an edge), within
     ``room`` runs of cost."""
     before = len(trials)
-    one = next((t.cost_runs for t in trials if t.rung == 0), steps / task.total_steps)
+    one = _run_cost(task, trials, steps)
     afford = int((room - sum(t.cost_runs for t in trials)) / (one * len(seeds)))
     trials = extend_edges(task, runner, trials, seeds=seeds, steps=steps,
                           ratio=d.ladder_ratio, most=max(0, min(d.extend_max - done, afford)),
@@ -544,7 +549,7 @@ def _climb(task: Task, runner: Runner, trials: list[Trial], seeds: list[int], st
     ``extend_top``), within ``room`` runs of cost: a curve still falling at its top edge
     has not shown where the short runs' bowl is."""
     new: list[Trial] = []
-    one = next((t.cost_runs for t in trials if t.rung == 0), steps / task.total_steps)
+    one = _run_cost(task, trials, steps)
     for _ in range(d.extend_top):
         curve = pooled(trials + new)
         spent = sum(t.cost_runs for t in trials + new)

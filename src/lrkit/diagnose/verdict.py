@@ -228,8 +228,7 @@ def curve_features(rc: RunCurves, progress: float = 1.0,
     if len(last) >= 2:
         fall = float(np.median(y[int(0.7 * n):int(0.8 * n) + 1])) - float(np.median(last[-k:]))
         se = max(noise / math.sqrt(max(len(last) // 2, 1)), 1e-9 * scale)
-        f["still_falling"] = _clip(math.copysign(math.log10(1 + abs(fall) / se), fall),
-                                   -4.0, 4.0)
+        f["still_falling"] = _signed_log(fall / se)
     half = trend[n // 2:]
     if len(half) >= 4:
         t = np.arange(len(half), dtype=np.float64)
