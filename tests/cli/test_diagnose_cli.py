@@ -66,3 +66,30 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
     code, _out, err = run(capsys, *argv)
     assert code == 2
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def _flat(text: str) -> str:
+    """The report with rich's line wrapping undone (words joined by single spaces)."""
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("log", ["lightning", "huggingface", "keras2/training.log"])
+def test_report_prints_every_reason_and_unit_verbatim(capsys, log):
+    # the reasons name each feature's unit in brackets ("[fraction of the untrained
+    # loss]"); printed as rich markup such a bracket was read as a style tag and vanished
+    code, out, _ = run(capsys, LOGS / log, "--json")
+    assert code == 0
+    reasons = json.loads(out)["reasons"]
+    assert any("[" in r for r in reasons)
+    code, out, _ = run(capsys, LOGS / log)
+    assert code == 0
+    for reason in reasons:
+        assert _flat(reason) in _flat(out)
+
+
+def test_a_plot_path_with_brackets_is_printed_whole(capsys, tmp_path):
+    target = tmp_path / "run[lr=0.1]" / "diag.png"
+    target.parent.mkdir()
+    code, out, _ = run(capsys, LOGS / "huggingface", "--plot", target)
+    assert code == 0 and target.exists()
+    assert "run[lr=0.1]" in "".join(out.split())  # wrapped lines joined

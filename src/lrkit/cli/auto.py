@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lrkit.cli._common import (
@@ -122,16 +123,16 @@ def auto(
     table.add_column("finding")
     table.add_column("cost (runs)", justify="right")
     for stage in rec.stages:
-        table.add_row(stage.name, stage.summary, f"{stage.cost_runs:.3f}")
+        table.add_row(escape(stage.name), escape(stage.summary), f"{stage.cost_runs:.3f}")
     console.print(table)
     console.print(f"[bold]recommended peak LR: {rec.lr:.4g}[/bold]  "
                   f"(warmup {rec.warmup_steps} updates; cost {rec.cost_runs:.2f} "
                   f"training runs, {rec.seconds:.0f} s"
                   + ("" if executor.in_process else f" on {executor.describe()}") + ")")
     for note in rec.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {escape(note)}")
     console.print("how close: " + ("not measured (every candidate diverged)"
-                                   if rec.measured is None else rec.measured.summary()))
+                                   if rec.measured is None else escape(rec.measured.summary())))
     best = best_measured_budget()
     if rec.measured is not None and best.budget > rec.measured.budget:
         console.print(f"for a closer LR: --budget {best.budget:g} measured regret median "
@@ -139,4 +140,4 @@ def auto(
     # the compact spec, one line, no markup: it is meant to be pasted into `lrkit schedule`
     console.print(f"schedule: {compact_spec(rec.schedule)}", markup=False, soft_wrap=True)
     if index is not None:
-        console.print(f"report written to [bold]{index}[/bold]")
+        console.print(f"report written to [bold]{escape(str(index))}[/bold]")

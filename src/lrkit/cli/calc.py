@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lrkit.cli._common import check_outputs, console, echo_json
@@ -68,7 +69,7 @@ def calc(*, as_json: bool = False, plot: Path | None = None, log_scale: bool = F
         return
     _print_summary(rec)
     if plot is not None:
-        console.print(f"plot written to [bold]{plot}[/bold]")
+        console.print(f"plot written to [bold]{escape(str(plot))}[/bold]")
 
 
 # The options are CalcInput's fields, described once in lrkit.rules.fields (the web form and
@@ -139,9 +140,10 @@ def _print_summary(rec: Recommendation) -> None:
         _print_schedule(rec)
     console.print("[bold]rules used[/bold]")
     for i, rule in enumerate(rec.rules, 1):
-        console.print(f" {i}. {rule.detail}\n    [dim]{rule.title}: {rule.source}[/dim]")
+        cite = escape(f"{rule.title}: {rule.source}")
+        console.print(f" {i}. {escape(rule.detail)}\n    [dim]{cite}[/dim]")
     for warning in rec.warnings_for("cli"):
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 def _print_schedule(rec: Recommendation) -> None:

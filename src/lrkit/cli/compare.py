@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lrkit.cli._common import console, echo_json, err_console, task_option
@@ -91,7 +92,7 @@ def compare(
         return
     _print_table(result)
     if index is not None:
-        console.print(f"report written to [bold]{index}[/bold]")
+        console.print(f"report written to [bold]{escape(str(index))}[/bold]")
 
 
 def _fmt(value: float | None, spec: str = ".4g") -> str:
@@ -118,7 +119,7 @@ def _print_table(result: Any) -> None:
     for rank, row in enumerate(result.rows, 1):
         lr = f"{row.lr:.3g}" + ("*" if row.edge else "") + (
             " (own)" if row.lr_source == "default" else "")
-        cells = [str(rank), row.name, lr, _fmt(row.mean), _fmt(row.std, ".2g")]
+        cells = [str(rank), escape(row.name), lr, _fmt(row.mean), _fmt(row.std, ".2g")]
         if metric:
             cells.append(_fmt(row.metric_mean, ".4f"))
         cmp = row.vs_best
@@ -134,8 +135,8 @@ def _print_table(result: Any) -> None:
     tied = result.tied_with_best()
     console.print("vs best: paired over seeds (seeds worse / seeds); Δ: mean loss difference; "
                   "p: paired t-test, sign test")
-    console.print(f"[bold]best: {result.best.name}[/bold] at LR {result.best.lr:.3g}"
-                  + (f"; within seed noise of it: {', '.join(tied)}" if tied else
+    console.print(f"[bold]best: {escape(result.best.name)}[/bold] at LR {result.best.lr:.3g}"
+                  + (f"; within seed noise of it: {escape(', '.join(tied))}" if tied else
                      "; every other row is worse beyond seed noise"))
     if any(r.edge for r in result.rows):
         console.print("* the chosen LR is at an end of its grid: widen --grid")
@@ -144,7 +145,7 @@ def _print_table(result: Any) -> None:
                       f"p < {result.alpha:g}; the verdict rests on the paired t-test")
     console.print(f"cost: {result.cost_runs:.2f} training runs, {result.compute_seconds:.1f} s "
                   f"of compute, {result.wall_seconds:.1f} s wall; runs stored in "
-                  f"{result.store}")
+                  f"{escape(str(result.store))}")
 
 
 class _Display:
@@ -224,6 +225,6 @@ def choose_shape(task: Any, schedule: str, *, budget: float, seed: int,
         choice = pick_schedule(task, budget=budget, seed=seed, on_event=display.event)
     if not quiet:
         _print_table(choice.comparison)
-        console.print(f"[bold]shape: {choice.shape}[/bold] (choosing it cost "
+        console.print(f"[bold]shape: {escape(choice.shape)}[/bold] (choosing it cost "
                       f"{choice.comparison.cost_runs:.2f} training runs)")
     return choice

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lrkit.cli._common import check_outputs, console, echo_json
@@ -64,16 +65,16 @@ def _print_report(result: Diagnosis, plot: Path | None) -> None:
     from lrkit.diagnose.advice import fmt_lr
 
     where = f" (run {result.run!r})" if result.run else ""
-    console.print(f"[bold]{result.format}[/bold] log{where}: diagnosed "
-                  f"[bold]{result.metric}[/bold], peak LR {fmt_lr(result.base_lr)}")
+    console.print(f"[bold]{escape(result.format)}[/bold] log{escape(where)}: diagnosed "
+                  f"[bold]{escape(result.metric)}[/bold], peak LR {fmt_lr(result.base_lr)}")
     colour = "green" if result.verdict == "ok" and not any(
         f.severity != "info" for f in result.findings) else "red" \
         if result.verdict != "ok" else "yellow"
-    console.print(f"[bold {colour}]{result.summary}[/bold {colour}]")
+    console.print(f"[bold {colour}]{escape(result.summary)}[/bold {colour}]")
     if result.probability is not None:
         each = ", ".join(f"{k} {100 * v:.0f}%" for k, v in result.probabilities.items())
         console.print(f"confidence {100 * result.probability:.0f}% ({each}); why: "
-                      + "; ".join(result.reasons))
+                      + escape("; ".join(result.reasons)))
     if result.findings:
         table = Table(show_lines=True, title="findings", title_justify="left")
         table.add_column("severity")
@@ -82,12 +83,13 @@ def _print_report(result: Diagnosis, plot: Path | None) -> None:
         table.add_column("suggested LR", justify="right")
         for f in result.findings:
             style = _STYLE[f.severity]
-            action = f"{f.cause}\n[bold]→ {f.action}[/bold]"
-            table.add_row(f"[{style}]{f.severity}[/{style}]", f"{f.kind}\n{f.title}", action,
+            action = f"{escape(f.cause)}\n[bold]→ {escape(f.action)}[/bold]"
+            what = escape(f"{f.kind}\n{f.title}")
+            table.add_row(f"[{style}]{f.severity}[/{style}]", what, action,
                           fmt_lr(f.suggested_lr) if f.suggested_lr is not None else "-")
         console.print(table)
     console.print(f"convergence: {result.convergence_summary}", markup=False)
     for note in result.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+        console.print(f"[dim]note: {escape(note)}[/dim]")
     if plot is not None:
-        console.print(f"plot written to [bold]{plot}[/bold]")
+        console.print(f"plot written to [bold]{escape(str(plot))}[/bold]")

@@ -81,9 +81,9 @@ def find(
         return
     _print(result, loaded.name)
     if plot is not None:
-        console.print(f"plot written to [bold]{plot}[/bold]")
+        console.print(f"plot written to [bold]{escape(str(plot))}[/bold]")
     if save is not None:
-        console.print(f"result written to [bold]{save}[/bold]")
+        console.print(f"result written to [bold]{escape(str(save))}[/bold]")
 
 
 def _print(result: object, name: str) -> None:

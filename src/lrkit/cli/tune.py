@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lrkit.cli._common import MAX_SEED, bounded, console, echo_json, err_console, task_option
@@ -171,7 +172,7 @@ def tune(
         return
     _print(result)
     if plot is not None:
-        console.print(f"plot written to [bold]{plot}[/bold]")
+        console.print(f"plot written to [bold]{escape(str(plot))}[/bold]")
 
 
 def _run_optuna(task: Any, space: Any, study: str | None, storage: str, pruner: str,
