@@ -77,7 +77,9 @@ def test_no_family_straddles_the_split_and_json_agrees():
                                               ("holdout3", {"Tanh", "Dropout"}),
                                               ("holdout4", {"Conv1d", "BatchNorm1d",
                                                             "TokenAttention",
-                                                            "MatrixFactorization"})])
+                                                            "MatrixFactorization"}),
+                                              ("holdout5", {"PatchTransformer", "CausalTCN",
+                                                            "GELU", "Linear"})])
 def test_each_holdout_is_new_families(split, kinds):
     fresh = zoo_pairs(split)
     assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4

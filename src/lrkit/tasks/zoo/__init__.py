@@ -1,5 +1,5 @@
-"""The task zoo: 87 small, varied task/schedule pairs, split by family into dev, test and
-four holdouts.
+"""The task zoo: 95 small, varied task/schedule pairs, split by family into dev, test and
+five holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -29,7 +29,10 @@ sparse linear regression) were added the same way, and after those four more
 a wide dropout net under 20% label noise, two spirals under a deep tanh net). Once holdout3
 had been scored, four more (``holdout4``: a 1-D BatchNorm CNN on noisy wave shapes,
 a bidirectional attention block counting tokens, a BatchNorm MLP on Zipf-sized classes, a
-matrix factorisation of noisy low-rank ratings).
+matrix factorisation of noisy low-rank ratings), and once holdout4 had been scored, four
+more (``holdout5``: a patch transformer on the digits, a Poisson-likelihood net on
+overdispersed counts, a deep linear net on a rank-3 map, a dilated causal conv forecaster
+stating its own variance under a Gaussian likelihood).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -37,8 +40,8 @@ matrix factorisation of noisy low-rank ratings).
 set()
 >>> len(zoo_pairs("holdout")), len(zoo_pairs("holdout2")), len(zoo_pairs("holdout3"))
 (10, 8, 8)
->>> len(zoo_pairs("holdout4")), len(ZOO)
-(8, 87)
+>>> len(zoo_pairs("holdout4")), len(zoo_pairs("holdout5")), len(ZOO)
+(8, 8, 95)
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
-Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4"]
+Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -67,8 +70,8 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ``"holdout3"`` / ``"holdout4"`` (score only; each added once
-            the split before it had been read).
+            ``"holdout2"`` / ... / ``"holdout5"`` (score only; each added once the split
+            before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
     """
@@ -143,6 +146,19 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
                                "with Zipf-like class sizes (3000/1000)"),
     "ratings-mf": ("holdout4", "matrix factorisation (rank-16 user/item embeddings and "
                                "biases), MSE, on noisy rank-3 ratings (6000/2000)"),
+    "digits-vit": ("holdout5", "patch transformer (ViT-like: 2x2 patches, class token, 2 "
+                               "pre-LN blocks of width 32) on 8x8 digits, cross-entropy with "
+                               "label smoothing 0.1 (1347/450)"),
+    "counts-poisson": ("holdout5", "GELU MLP 8-64-64-1 predicting a log-rate, Poisson "
+                                   "negative log-likelihood, on overdispersed counts "
+                                   "(1875/625)"),
+    "lowrank-deeplinear": ("holdout5", "deep linear net (5 bias-free linear layers, width "
+                                       "32, no activation), MSE, on a noisy rank-3 map "
+                                       "96 -> 8 (512/768)"),
+    "garch-tcn": ("holdout5", "dilated causal 1-D conv forecaster (WaveNet-style gated "
+                              "residual blocks, dilations 1-8) of a nonlinear series with "
+                              "GARCH volatility, Gaussian NLL with a predicted variance "
+                              "(2000/1000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -235,6 +251,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("zipf-bnmlp", "sgd", "cos", 8, 2, 0.0),
     ("ratings-mf", "adagrad", "const", 256, 10, 0.0),
     ("ratings-mf", "nadam", "cos", 512, 20, 0.0),
+    ("digits-vit", "nadam", "wcos", 64, 12, 0.0),
+    ("digits-vit", "adamax", "lin", 32, 10, 0.0),
+    ("counts-poisson", "adagrad", "step", 128, 40, 0.0),
+    ("counts-poisson", "sgd", "1cyc", 8, 3, 0.0),
+    ("lowrank-deeplinear", "nest", "step", 256, 100, 0.0),
+    ("lowrank-deeplinear", "radam", "cos", 512, 150, 0.0),
+    ("garch-tcn", "rmsprop", "lin", 32, 6, 0.0),
+    ("garch-tcn", "adamw", "step", 128, 16, 0.01),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

@@ -315,6 +315,63 @@ def _ratings() -> Arrays:
     return x[:cut], r[:cut], x[cut:], r[cut:]
 
 
+def _counts() -> Arrays:
+    """Event counts (mean 2.7, median 2, up to about 20) from 8 features: the log-rate is a
+    smooth nonlinear function of 5 of them, and a gamma factor per row (mean 1, shape 4)
+    makes the counts overdispersed, as real ones are. A Poisson regression target; the
+    counts stay raw (not standardised)."""
+    rng = np.random.RandomState(_SEED)
+    n = 2500
+    x = rng.normal(size=(n, 8))
+    log_rate = (1.0 + 0.6 * np.sin(1.5 * x[:, 0]) + 0.3 * x[:, 1] * x[:, 2]
+                - 0.25 * x[:, 3] ** 2 + 0.4 * np.tanh(2 * x[:, 4]))
+    rate = np.exp(log_rate) * rng.gamma(4.0, 0.25, size=n)
+    y = rng.poisson(rate).astype(np.float64).reshape(-1, 1)
+    return _split(x, y, classify=False, scale_target=False)
+
+
+def _lowrank() -> Arrays:
+    """A rank-3 linear map (singular values 3, 1.5, 0.75) from 96 correlated inputs to 8
+    outputs, under unit noise, with only 512 training rows (768 to validate): a deep
+    *linear* net learns the map mode by mode from a small init, so how far its one run gets
+    (the LR) decides whether it stops short of the weak modes or goes on to fit the noise."""
+    rng = np.random.RandomState(_SEED)
+    n, d_in, d_out = 1280, 96, 8
+    x = rng.normal(size=(n, d_in)) @ (rng.normal(size=(d_in, d_in)) / np.sqrt(d_in))
+    x /= x.std(axis=0)
+    u, _ = np.linalg.qr(rng.normal(size=(d_in, 3)))
+    v, _ = np.linalg.qr(rng.normal(size=(d_out, 3)))
+    y = x @ (u @ np.diag([3.0, 1.5, 0.75]) @ v.T) + rng.normal(0, 1.0, size=(n, d_out))
+    return _split(x, y, classify=False, val=0.6)
+
+
+def _garch() -> Arrays:
+    """One-step forecasts of one long series: a sine of period 24 plus a nonlinear
+    autoregression ``a_t = 0.5 a_{t-1} - 0.9 tanh(2 a_{t-12}) + e_t`` whose shocks have
+    GARCH(1,1) volatility (calm and turbulent stretches), standardised. On the validation
+    windows a linear autoregression with one variance scores about 0.49 nats, the true model
+    about 0.40. Windows of 48 values -> the next one, shaped ``(n, 1, 48)``; train on the
+    first 2000 windows, validate on 1000 later ones (a 48-step gap between)."""
+    rng = np.random.RandomState(_SEED)
+    length, n_train, n_val, burn = 48, 2000, 1000, 100
+    total = burn + length + n_train + length + n_val + 1
+    omega, alpha, beta = 0.03, 0.15, 0.8  # shock variance >= omega / (1 - beta) = 0.15
+    shock, a = np.zeros(total), np.zeros(total)
+    var = omega / (1 - alpha - beta)
+    for i in range(12, total):
+        var = omega + alpha * shock[i - 1] ** 2 + beta * var
+        shock[i] = np.sqrt(var) * rng.normal()
+        a[i] = 0.5 * a[i - 1] - 0.9 * np.tanh(2 * a[i - 12]) + shock[i]
+    series = (0.7 * np.sin(2 * np.pi * np.arange(total) / 24) + a)[burn:]
+    train_end = length + n_train
+    series = (series - series[:train_end].mean()) / series[:train_end].std()
+    windows = np.lib.stride_tricks.sliding_window_view(series, length + 1)
+    x, y = windows[:, None, :length], windows[:, length:]
+    val_start = n_train + length
+    return (x[:n_train].copy(), y[:n_train].copy(), x[val_start:val_start + n_val].copy(),
+            y[val_start:val_start + n_val].copy())
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -337,7 +394,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "imbalanced": _imbalanced, "iris2": _iris2, "logmap": _logmap, "moons": _moons,
     "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
     "waveforms": _waveforms, "majority": _majority, "zipf8": _zipf8,
-    "ratings": _ratings,
+    "ratings": _ratings, "counts": _counts, "lowrank": _lowrank, "garch": _garch,
 }
 
 

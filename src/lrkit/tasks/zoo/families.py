@@ -88,9 +88,10 @@ def _linear(n_in: int, n_out: int) -> nn.Module:
     return nn.Linear(n_in, n_out)
 
 
-def _digits_images(make: Callable[[], nn.Module]) -> Parts:
+def _digits_images(make: Callable[[], nn.Module],
+                   loss: Callable[[Any, Any], Any] = functional.cross_entropy) -> Parts:
     train, val = tensors("digits", image=True)
-    return train, val, make, functional.cross_entropy
+    return train, val, make, loss
 
 
 def _text(module: str, context: int, make: Callable[[], nn.Module]) -> Parts:
@@ -106,6 +107,18 @@ def _seq(data: str, cell: str, hidden: int, target: str) -> Parts:
                                               _n_classes(data)), functional.cross_entropy)
     return train, val, functools.partial(models.SeqNet, cell, n_in, hidden, 1), \
         functional.mse_loss
+
+
+def _counts_poisson() -> Parts:
+    train, val = tensors("counts", target="real")
+    n_in = arrays("counts")[0].shape[1]
+    make = functools.partial(models.mlp, [n_in, 64, 64, 1], act="gelu")
+    return train, val, make, models.poisson_nll
+
+
+def _forecaster(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    return train, val, models.CausalTCN, models.gaussian_nll
 
 
 # family -> () -> (train set, val set, model factory, loss)
@@ -161,6 +174,12 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "zipf-bnmlp": lambda: _classifier("zipf8", lambda i, o: models.bn_mlp([i, 128, 128, o])),
     "ratings-mf": lambda: _regressor("ratings",
                                      lambda i, o: models.MatrixFactorization(300, 200)),
+    "digits-vit": lambda: _digits_images(models.PatchTransformer,
+                                         loss=models.smoothed_cross_entropy),
+    "counts-poisson": lambda: _counts_poisson(),
+    "lowrank-deeplinear": lambda: _regressor(
+        "lowrank", lambda i, o: models.deep_linear([i, 32, 32, 32, 32, o])),
+    "garch-tcn": lambda: _forecaster("garch"),
 }
 
 

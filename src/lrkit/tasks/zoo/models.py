@@ -18,8 +18,10 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["CharGRU", "CharTransformer", "MatrixFactorization", "ResMLP", "ResNet", "SeqNet",
-           "TokenAttention", "autoencoder", "bn_mlp", "cnn", "cnn1d", "lm_loss", "mlp"]
+__all__ = ["CausalTCN", "CharGRU", "CharTransformer", "MatrixFactorization", "PatchTransformer",
+           "ResMLP", "ResNet", "SeqNet", "TokenAttention", "autoencoder", "bn_mlp", "cnn",
+           "cnn1d", "deep_linear", "gaussian_nll", "lm_loss", "mlp", "poisson_nll",
+           "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -230,6 +232,107 @@ class MatrixFactorization(nn.Module):
         u, i = x[:, 0].long(), x[:, 1].long()
         dot = (self.user(u) * self.item(i)).sum(dim=1, keepdim=True)
         return dot + self.user_bias(u) + self.item_bias(i)
+
+
+class _PreLNBlock(nn.Module):
+    """A pre-LayerNorm transformer block (multi-head self-attention, GELU MLP), no dropout."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.ff = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(),
+                                nn.Linear(2 * width, width))
+
+    def forward(self, h: Any) -> Any:
+        b, t, w = h.shape
+        q, k, v = self.qkv(self.norm1(h)).view(b, t, 3, self.heads, w // self.heads).permute(
+            2, 0, 3, 1, 4)
+        a = functional.scaled_dot_product_attention(q, k, v)
+        h = h + self.proj(a.transpose(1, 2).reshape(b, t, w))
+        return h + self.ff(self.norm2(h))
+
+
+class PatchTransformer(nn.Module):
+    """A ViT in miniature: 2x2 patches of a 1x8x8 digit as 16 tokens (a linear patch
+    embedding), a learned class token and positions, pre-LayerNorm blocks, and a head on the
+    class token. No convolution and no dropout.
+
+    >>> PatchTransformer()(torch.zeros(3, 1, 8, 8)).shape
+    torch.Size([3, 10])
+    """
+
+    def __init__(self, patch: int = 2, width: int = 32, heads: int = 4, layers: int = 2,
+                 n_out: int = 10) -> None:
+        super().__init__()
+        self.patch = patch
+        tokens = (8 // patch) ** 2
+        self.embed = nn.Linear(patch * patch, width)
+        self.cls = nn.Parameter(torch.zeros(1, 1, width))
+        self.pos = nn.Parameter(torch.randn(tokens + 1, width) * 0.02)
+        self.blocks = nn.Sequential(*(_PreLNBlock(width, heads) for _ in range(layers)))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, n_out)
+
+    def forward(self, x: Any) -> Any:
+        b, p = x.shape[0], self.patch
+        patches = x.unfold(2, p, p).unfold(3, p, p).reshape(b, -1, p * p)
+        h = torch.cat([self.cls.expand(b, -1, -1), self.embed(patches)], dim=1) + self.pos
+        return self.head(self.norm(self.blocks(h))[:, 0])
+
+
+def deep_linear(sizes: list[int]) -> nn.Module:
+    """Linear layers ``sizes[0] -> ... -> sizes[-1]`` with no activation and no bias: a deep
+    *linear* net (the map it computes is one matrix; its training dynamics are not)."""
+    return nn.Sequential(*(nn.Linear(a, b, bias=False) for a, b in itertools.pairwise(sizes)))
+
+
+class CausalTCN(nn.Module):
+    """A dilated causal 1-D conv forecaster (WaveNet style): a 1x1 input conv, residual blocks
+    of kernel-3 convs with dilations 1, 2, 4, 8 (receptive field 31) and gated activations
+    ``tanh(a) * sigmoid(b)``, left padding only, and a linear head on the last time step.
+    Two outputs: the forecast's mean and log-variance (``gaussian_nll``).
+
+    >>> CausalTCN()(torch.zeros(3, 1, 48)).shape
+    torch.Size([3, 2])
+    """
+
+    def __init__(self, channels: int = 16, dilations: tuple[int, ...] = (1, 2, 4, 8),
+                 n_out: int = 2) -> None:
+        super().__init__()
+        self.dilations = dilations
+        self.inp = nn.Conv1d(1, channels, 1)
+        self.convs = nn.ModuleList(nn.Conv1d(channels, 2 * channels, 3, dilation=d)
+                                   for d in dilations)
+        self.head = nn.Linear(channels, n_out)
+
+    def forward(self, x: Any) -> Any:
+        h = self.inp(x)
+        for conv, d in zip(self.convs, self.dilations, strict=True):
+            a, b = conv(functional.pad(h, (2 * d, 0))).chunk(2, dim=1)
+            h = h + torch.tanh(a) * torch.sigmoid(b)
+        return self.head(h[:, :, -1])
+
+
+def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
+    """Cross-entropy against targets with 10% label smoothing (training and validation
+    alike): a confident mistake costs boundedly more than a hesitant one."""
+    return functional.cross_entropy(logits, labels, label_smoothing=0.1)
+
+
+def poisson_nll(log_rate: Any, counts: Any) -> Any:
+    """The Poisson negative log-likelihood of ``counts`` under ``exp(log_rate)``, exactly
+    (``poisson_nll_loss`` plus its dropped ``log(counts!)`` term), so it is never negative."""
+    return (functional.poisson_nll_loss(log_rate, counts, log_input=True)
+            + torch.lgamma(counts + 1).mean())
+
+
+def gaussian_nll(out: Any, target: Any) -> Any:
+    """The Gaussian negative log-likelihood (constant included) of ``target`` under mean
+    ``out[:, :1]`` and variance ``exp(out[:, 1:])``: a forecast that states its own
+    uncertainty (``gaussian_nll_loss``)."""
+    return functional.gaussian_nll_loss(out[:, :1], target, out[:, 1:].exp(), full=True)
 
 
 def lm_loss(logits: Any, targets: Any) -> Any:
