@@ -25,8 +25,11 @@ from ._helpers import regression_task
 
 # the pick with every correction off: the fit's minimum is the answer (no scout: the
 # ladder centres on the prior and finds the bowl itself; no rounding to the LR grid)
+# v6's centred ladder {c/2, c, 2c} with no planned extension: the scenarios below are
+# written around it (the shipped ladder is sequential: see the test of its third run)
+CENTRED = {"ladder_low": -1, "extend_max": 0}
 PLAIN = Design(range_test=False, curvature=False, horizon_probe=False, horizon_alpha=0.0,
-               lean=0.0, scout=False, grid=0, horizon_margin=0.0)
+               lean=0.0, scout=False, grid=0, horizon_margin=0.0, **CENTRED)
 
 
 def bowl(best: float, width: float = 1.0):
@@ -82,6 +85,19 @@ def test_with_no_corrections_the_pick_is_the_curves_minimum_between_grid_points(
     assert rec.lr == pytest.approx(0.07, rel=1e-6)
     assert rec.stage("search").data["extensions"] == 1
     assert all(s.name != "range test" for s in rec.stages)
+
+
+@pytest.mark.parametrize("best,third", [(0.03, 0.05), (0.4, 0.4)])
+def test_the_shipped_ladder_runs_its_third_lr_where_the_first_two_point(best, third):
+    # {c, 2c} = {0.1, 0.2} around the SGD-momentum prior, then one run past whichever
+    # edge holds the best: below 0.1 when 0.1 wins, above 0.2 when 0.2 wins
+    shipped = Design(**{**PLAIN.to_dict(), "ladder_low": DEFAULT_DESIGN.ladder_low,
+                        "extend_max": DEFAULT_DESIGN.extend_max})
+    rec = auto(regression_task(), design=shipped, trainer=fake_trainer(bowl(best)))
+    ladder = [t.lr for t in rec.trials if t.rung == 0]
+    assert ladder[:2] == pytest.approx([0.1, 0.2])
+    assert ladder[2] == pytest.approx(third)
+    assert rec.stage("search").data["extensions"] >= 1
 
 
 def test_the_ladder_grows_past_the_edge_that_holds_the_best() -> None:
@@ -177,7 +193,7 @@ def test_extend_up_off_grows_the_ladder_only_downwards() -> None:
     trainer = by_length(bowl(0.01, width=3.0), bowl(1000.0, width=3.0))
 
     def top_of_ladder(extend_up: bool) -> tuple[float, float]:
-        design = Design(range_test=False, extend_max=1, extend_up=extend_up)
+        design = Design(range_test=False, ladder_low=-1, extend_max=1, extend_up=extend_up)
         rec = auto(regression_task(epochs=30), design=design, trainer=trainer)
         ladder = [t.lr for t in rec.trials if t.rung == 0]
         return max(ladder[:3]), max(ladder)

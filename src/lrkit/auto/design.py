@@ -49,7 +49,9 @@ class Design:
         scout_extend: how many LRs the scout may add past an edge (in growing steps) and
             in the gaps beside its best; the plan reserves one.
         ladder_low, ladder_high: the ladder, in octaves (factor ``ladder_ratio``) around the
-            centre.
+            centre. As shipped it is sequential: {c, 2c}, then one run past whichever edge
+            holds the best (``extend_max`` 1), the third run going where the first two
+            point (v8; v6 ran {c/2, c, 2c}).
         ladder_ratio: the ratio between neighbouring candidates.
         min_candidates: fewest candidates a short task's ladder keeps.
         blocks: common-random-number blocks (every candidate in a block shares the seed,
@@ -130,7 +132,7 @@ class Design:
     scout_ratio: float = 4.0
     scout_candidates: int = 3
     scout_extend: int = 4
-    ladder_low: int = -1
+    ladder_low: int = 0
     ladder_high: int = 1
     ladder_ratio: float = 2.0
     min_candidates: int = 3
@@ -139,7 +141,7 @@ class Design:
     max_rung: float = 0.25
     fill_down: bool = True
     min_rung_steps: int = 8
-    extend_max: int = 0
+    extend_max: int = 1
     extend_top: int = 0
     extend_up: bool = True
     horizon_probe: bool = False
@@ -291,12 +293,12 @@ def fit_to_budget(design: Design, total_steps: int, budget: float,
     test goes, and last the search runs shorten below ``min_rung_steps`` (to 4 updates).
     Nothing is refused: on a tiny task the plan may cost more than the budget, and says so.
 
-    >>> f = fit_to_budget(DEFAULT_DESIGN, 300, 1.0)
+    >>> f = fit_to_budget(DEFAULT_DESIGN, 300, 1.0)  # 2 candidates and 1 planned extension
     >>> f.range_steps, f.scout_steps, f.n_candidates, f.rung_steps, f.dropped
-    (30, 15, 3, 48, ())
+    (30, 15, 2, 48, ())
     >>> f = fit_to_budget(DEFAULT_DESIGN, 92, 1.0)  # no room for a range test or a scout
     >>> f.range_steps, f.scout_steps, f.n_candidates, f.rung_steps
-    (0, 0, 3, 23)
+    (0, 0, 2, 23)
     """
     T = int(total_steps)
     d = design
