@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 
 import pytest
+import torch
 
 from lrkit.auto import (
     DEFAULT_DESIGN,
@@ -415,3 +416,27 @@ def test_a_search_whose_best_run_is_its_top_one_says_so_with_the_measured_miss_r
                      design=Design(range_test=False, confirm_edge=True),
                      trainer=by_length(bowl(0.01, width=3.0), bowl(1000.0, width=3.0)))
     assert not any("confirm_edge" in n for n in confirmed.notes)
+
+
+def test_radams_own_warm_up_moves_the_pick_down_by_the_octaves_it_implies() -> None:
+    from lrkit.auto.prior import builtin_warmup_octaves, optimizer_prior
+
+    # RAdam's rectified step grows over ~2000 updates: a short search run meets a smaller
+    # step than the full run at the same LR, so the short runs' best LR is too high by
+    # what the two runs' mean multipliers say; with the slope prior off that is the shift
+    task = regression_task(optimizer=lambda p, lr: torch.optim.RAdam(p, lr=lr))
+    assert optimizer_prior(task).rectified_beta2 == 0.999
+    on = auto(task, design=PLAIN, trainer=fake_trainer(bowl(0.07)))
+    off = auto(task, design=Design(**{**PLAIN.to_dict(), "builtin_warmup": False}),
+               trainer=fake_trainer(bowl(0.07)))
+    steps = on.stage("search").data["steps"]
+    expected = builtin_warmup_octaves(0.999, steps, task.total_steps)
+    assert expected > 1.0
+    assert off.lr == pytest.approx(0.07, rel=1e-6)
+    assert math.log2(off.lr / on.lr) == pytest.approx(expected, rel=1e-6)
+    assert "optimizer's own warm-up" in on.stage("choice").summary
+    # Adam's bias correction is no warm-up of the step: nothing moves
+    adam = regression_task(optimizer=lambda p, lr: torch.optim.Adam(p, lr=lr))
+    assert optimizer_prior(adam).rectified_beta2 == 0.0
+    assert auto(adam, design=PLAIN, trainer=fake_trainer(bowl(0.07))).lr == \
+        pytest.approx(0.07, rel=1e-6)

@@ -50,7 +50,7 @@ from lrkit.auto.design import DEFAULT_DESIGN, MIN_RUN_STEPS, Design, Fitted, fit
 from lrkit.auto.executor import Executor, as_executor
 from lrkit.auto.measured import MeasuredRegret, measured_regret
 from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
-from lrkit.auto.prior import Prior, optimizer_prior
+from lrkit.auto.prior import Prior, builtin_warmup_octaves, optimizer_prior
 from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer, run_key
 from lrkit.auto.search import (
     Trial,
@@ -276,7 +276,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     spent += _eval_cost(task)
     metric = "val"
     if d.scout:
-        scout, centre, metric = _scout(task, runner, centre, prior.lr, seeds[0],
+        scout, centre, metric = _scout(task, runner, centre, prior, seeds[0],
                                        fitted.scout_steps, steps, d, rt_ceiling, tick,
                                        untrained)
         spent += sum(t.cost_runs for t in scout)
@@ -331,7 +331,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         probe = run_block(task, runner, around, block=0, seed=seeds[0], steps=probe_steps,
                           rung=1, on_trial=tick)
 
-    est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
+    warmup = _warmup_shift(prior, d, steps, task.total_steps)
+    est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps, warmup)
     added: list[str] = []
     while est is not None and len(seeds) < d.max_blocks:
         common = {lr for lr, _ in pooled(trials)}
@@ -353,7 +354,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         trials, more = _extend_all(task, runner, trials, seeds, steps, d, up_to, tick,
                                    extensions, top - spent)
         extensions += more
-        est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps)
+        est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps, warmup)
     if est is not None and not added and d.max_blocks > d.blocks:
         added.append(f"stopped at {len(seeds)} block(s): expected miss from the spread "
                      f"{est['fit_regret']:.1%} <= {d.adaptive_threshold:.0%}")
@@ -389,7 +390,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     notify("choice", spent)
     confirmed = None if choice["fallback"] else _confirm(
         task, runner, choice, d, seeds[0], steps, top - spent, untrained, rt_ceiling, metric,
-        tick)
+        tick, prior)
     if confirmed is not None:
         stage, runs, lr = confirmed
         stages.append(stage)
@@ -441,7 +442,7 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
                   "n_candidates": fitted.n_candidates, "dropped": list(fitted.dropped)})
 
 
-def _scout(task: Task, runner: Runner, centre: float, prior: float, seed: int, steps: int,
+def _scout(task: Task, runner: Runner, centre: float, prior: Prior, seed: int, steps: int,
            main_steps: int, d: Design, ceiling: float,
            tick: Callable[[Trial], None], untrained: float) -> tuple[list[Trial], float, str]:
     """Short runs on a coarse ladder (factor ``scout_ratio``) around ``centre``, grown past
@@ -452,7 +453,7 @@ def _scout(task: Task, runner: Runner, centre: float, prior: float, seed: int, s
     # a range test far from the textbook LR is as often a failed sweep as a finding: the
     # coarse ladder also reaches towards the prior (up to scout_candidates more runs)
     step = math.log2(d.scout_ratio)
-    toward = round(math.log2(prior / centre) / step)
+    toward = round(math.log2(prior.lr / centre) / step)
     for _ in range(min(abs(toward), d.scout_candidates)):
         edge = max(lrs) if toward > 0 else min(lrs)
         lrs.append(edge * d.scout_ratio ** (1 if toward > 0 else -1))
@@ -473,8 +474,16 @@ def _scout(task: Task, runner: Runner, centre: float, prior: float, seed: int, s
     m = smooth_minimum([math.log2(lr) for lr, _ in curve], [loss for _, loss in curve],
                        window=2 * math.log2(d.scout_ratio))
     x = m.x if m.fitted else best
-    shift = d.horizon_alpha * max(0.0, math.log2(main_steps / steps))
+    shift = d.horizon_alpha * max(0.0, math.log2(main_steps / steps)) \
+        + _warmup_shift(prior, d, steps, main_steps)
     return runs, _on_grid(2.0 ** (x - shift), d.grid), metric
+
+
+def _warmup_shift(prior: Prior, d: Design, short: int, long: int) -> float:
+    """Octaves the optimizer's own warm-up moves the best LR down from ``short`` to
+    ``long`` updates (RAdam; 0 for other optimizers or with ``builtin_warmup`` off)."""
+    return builtin_warmup_octaves(prior.rectified_beta2, short, long) \
+        if d.builtin_warmup else 0.0
 
 
 def _no_signal(trials: list[Trial], untrained: float) -> bool:
@@ -604,8 +613,9 @@ def _block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> floa
 
 
 def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: int,
-              steps: int, probe_steps: int) -> dict[str, Any] | None:
-    """The smooth pick, its spread, the steepness and the horizon slope (None: all diverged)."""
+              steps: int, probe_steps: int, warmup: float = 0.0) -> dict[str, Any] | None:
+    """The smooth pick, its spread, the steepness and the horizon shift (the slope's, plus
+    ``warmup`` octaves for the optimizer's own warm-up); None: all diverged."""
     curve = pooled(trials)
     if not any(math.isfinite(loss) for _, loss in curve):
         return None
@@ -642,7 +652,8 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
             slope = (w_m * measured_slope + w_p * d.horizon_alpha) / (w_m + w_p)
             slope_sd = 1 / math.sqrt(w_m + w_p)
     slope = min(max(slope, d.slope_min), d.slope_max)
-    shift = min(slope * length_octaves, d.max_shift)
+    # the optimizer's warm-up is computed, not a prior: it is not capped with the slope's
+    shift = min(slope * length_octaves, d.max_shift) + warmup
     horizon_sd = slope_sd * length_octaves
     # the high side is at least as steep as the low side is assumed to be flat: a
     # compressed run's low side looks flatter than a full run's (it has less time to
@@ -654,7 +665,8 @@ def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: i
             "best_x": m.best_x, "k_low": k_low, "k_high": k_high, "k_low_eff": k_low_eff,
             "k_high_eff": k_high_eff, "vertices": vertices, "fit_sd": fit_sd,
             "fraction": steps / total_steps, "slope": slope, "slope_sd": slope_sd,
-            "measured_slope": measured_slope, "shift": shift, "horizon_sd": horizon_sd,
+            "measured_slope": measured_slope, "shift": shift, "warmup_shift": warmup,
+            "horizon_sd": horizon_sd,
             "fit_regret": fit_regret}
 
 
@@ -744,7 +756,9 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
     summary = (f"LR {lr:.3g}: the fit's minimum {2 ** est['x']:.3g} at {est['fraction']:.0%} "
                f"of a run{'' if est['fitted'] else ' (best point: no convex fit)'}, / "
                f"{2 ** est['shift']:.3g} for the full horizon ({probe}{est['slope']:+.2f} "
-               f"octaves per octave of length)"
+               f"octaves per octave of length"
+               + (f", and {est['warmup_shift']:.2f} octaves for the optimizer's own warm-up"
+                  if est.get("warmup_shift") else "") + ")"
                # the lean is off in the shipped design: name it only when it moved the pick
                + (f", leaned {lean:+.2f} octaves for a spread of {spread:.2f} octaves "
                   f"(steepness low {est['k_low']:.3f}, high {est['k_high']:.3f} per "
@@ -759,7 +773,8 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
 
 def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed: int,
              steps: int, room: float, untrained: float, rt_ceiling: float, metric: str,
-             tick: Callable[[Trial], None]) -> tuple[Stage, list[Trial], float] | None:
+             tick: Callable[[Trial], None],
+             prior: Prior | None = None) -> tuple[Stage, list[Trial], float] | None:
     """Train the choice again beside the LRs the short runs could not settle, at a longer
     length; returns the stage, its runs and the LR they support (None when there is
     nothing to settle or the budget has no room).
@@ -799,7 +814,8 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     lr, why = low, "no longer run trained stably above the capped pick"
     if stable:
         best = min(stable, key=lambda t: t.loss)
-        shift = min(choice["data"]["slope"] * math.log2(T / length), d.max_shift)
+        shift = min(choice["data"]["slope"] * math.log2(T / length), d.max_shift) \
+            + (_warmup_shift(prior, d, length, T) if prior is not None else 0.0)
         lr = max(low, _on_grid(min(best.lr * 2.0 ** -shift, ceiling), 2 * d.grid, down=True))
         why = (f"best {best.lr:.3g} at {length} updates, / {2 ** shift:.3g} for the full "
                "horizon")
