@@ -12,6 +12,7 @@ default LR and typical range come from the calculator's evidence table.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 from lrkit._deps import require
@@ -72,18 +73,20 @@ def optimizer_prior(task: Task) -> Prior:
                  rectified)
 
 
-def _mean_rectification(beta2: float, steps: int) -> float:
-    """RAdam's mean step multiplier over its first ``steps`` updates: the rectification
-    term where the variance estimate is trusted (rho_t > 5), 0 before (plain momentum
-    steps, which do not scale with the adaptive step)."""
+def _rectification(beta2: float, t: int) -> float:
+    """RAdam's multiplier of its adaptive step at update ``t``: the rectification term
+    where the variance estimate is trusted (rho_t > 5), 0 before (plain momentum steps,
+    which do not scale with the adaptive step)."""
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    total = 0.0
-    for t in range(1, steps + 1):
-        rho = rho_inf - 2.0 * t * beta2 ** t / (1.0 - beta2 ** t)
-        if rho > 5.0:
-            total += math.sqrt((rho - 4) * (rho - 2) * rho_inf
-                               / ((rho_inf - 4) * (rho_inf - 2) * rho))
-    return total / steps
+    rho = rho_inf - 2.0 * t * beta2 ** t / (1.0 - beta2 ** t)
+    if rho <= 5.0:
+        return 0.0
+    return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+
+def _mean_rectification(beta2: float, steps: int) -> float:
+    """RAdam's mean step multiplier over its first ``steps`` updates."""
+    return sum(_rectification(beta2, t) for t in range(1, steps + 1)) / steps
 
 
 def builtin_warmup_octaves(beta2: float, short: int, long: int) -> float:
@@ -100,12 +103,13 @@ def builtin_warmup_octaves(beta2: float, short: int, long: int) -> float:
     1.89
     >>> builtin_warmup_octaves(0.0, 40, 400)
     0.0
+    >>> builtin_warmup_octaves(0.5, 40, 400)  # rho_inf <= 5: RAdam never rectifies
+    0.0
     """
-    if not 0.0 < beta2 < 1.0 or long <= short:
+    # rho_t rises towards rho_inf = 2 / (1 - beta2) - 1: at or below 5 it never passes 5
+    if not 2.0 / 3.0 < beta2 < 1.0 or long <= short:
         return 0.0
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    first = next((t for t in range(1, 10 * int(rho_inf) + 10)
-                  if rho_inf - 2.0 * t * beta2 ** t / (1.0 - beta2 ** t) > 5.0), 1)
+    first = next(t for t in itertools.count(1) if _rectification(beta2, t) > 0.0)
     short = max(short, first + 1)
     if long <= short:
         return 0.0
