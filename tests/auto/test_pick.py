@@ -271,6 +271,7 @@ def test_a_ceiling_far_below_the_fit_is_confirmed_by_longer_runs(long_blowup) ->
 
 def test_confirm_edge_trains_past_a_ladder_whose_best_was_its_top_run() -> None:
     from lrkit.auto.pipeline import _confirm
+    from lrkit.auto.prior import optimizer_prior
     from lrkit.auto.runs import Runner
 
     # the ladder's best was its top run, 0.088, and the pick sat below it at 0.0625; the
@@ -282,7 +283,7 @@ def test_confirm_edge_trains_past_a_ladder_whose_best_was_its_top_run() -> None:
     def confirm(design: Design):
         return _confirm(task, Runner(fake_trainer(bowl(0.3)), None), choice, design, seed=0,
                         steps=20, room=1.0, untrained=math.inf, rt_ceiling=math.inf,
-                        metric="val", tick=lambda t: None)
+                        metric="val", tick=lambda t: None, prior=optimizer_prior(task))
 
     assert confirm(DEFAULT_DESIGN) is None  # off as shipped
     stage, runs, lr = confirm(Design(confirm_edge=True))

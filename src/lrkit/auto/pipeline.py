@@ -774,7 +774,7 @@ def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: floa
 def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed: int,
              steps: int, room: float, untrained: float, rt_ceiling: float, metric: str,
              tick: Callable[[Trial], None],
-             prior: Prior | None = None) -> tuple[Stage, list[Trial], float] | None:
+             prior: Prior) -> tuple[Stage, list[Trial], float] | None:
     """Train the choice again beside the LRs the short runs could not settle, at a longer
     length; returns the stage, its runs and the LR they support (None when there is
     nothing to settle or the budget has no room).
@@ -815,7 +815,7 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     if stable:
         best = min(stable, key=lambda t: t.loss)
         shift = min(choice["data"]["slope"] * math.log2(T / length), d.max_shift) \
-            + (_warmup_shift(prior, d, length, T) if prior is not None else 0.0)
+            + _warmup_shift(prior, d, length, T)
         lr = max(low, _on_grid(min(best.lr * 2.0 ** -shift, ceiling), 2 * d.grid, down=True))
         why = (f"best {best.lr:.3g} at {length} updates, / {2 ** shift:.3g} for the full "
                "horizon")
