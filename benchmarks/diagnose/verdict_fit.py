@@ -493,8 +493,9 @@ def dev_lofo_report(dev: list[dict[str, Any]], names: tuple[str, ...], c: Any,
             *[f"- {r['id']} (m={r['multiplier']:g}): label {r['lr_class']}" for r in wrong]]
 
 
-def write_weights(model: Model, meta: dict[str, Any]) -> None:
-    """Store ``model`` as the shipped ``verdict_weights.json`` (compact JSON)."""
+def write_weights(model: Model, meta: dict[str, Any], path: Path = WEIGHTS_FILE) -> None:
+    """Store ``model`` at ``path`` (the shipped ``verdict_weights.json`` by default),
+    as compact JSON."""
     w: dict[str, Any] = {"classes": list(model.classes), "names": list(model.names),
                          "temperature": model.temperature, "meta": meta}
     if isinstance(model, TreeVerdictModel):
@@ -505,7 +506,7 @@ def write_weights(model: Model, meta: dict[str, Any]) -> None:
               "scale": [round(v, 6) for v in model.scale],
               "coef": [[round(v, 6) for v in row] for row in model.coef],
               "intercept": [round(v, 6) for v in model.intercept]}
-    WEIGHTS_FILE.write_text(json.dumps(w, separators=(",", ":")) + "\n")
+    path.write_text(json.dumps(w, separators=(",", ":")) + "\n")
 
 
 def ceiling(dev: list[dict[str, Any]], names: tuple[str, ...]) -> list[str]:
@@ -616,6 +617,13 @@ def main() -> None:
                         help="fit and report on the dev families alone (in-sample and "
                         "leaving one dev family out); no test log is read, nothing is "
                         "scored on test, and the ceiling is skipped")
+    parser.add_argument("--fit-splits", nargs="+", default=["dev"],
+                        help="the zoo splits whose families the designs are fitted on (and "
+                        "that --dev-only reads); default dev. Wider, e.g. dev test holdout: "
+                        "a candidate fitted on every spent family, to score on a fresh one")
+    parser.add_argument("--weights", type=Path, default=WEIGHTS_FILE,
+                        help="where --write stores the weights and what --holdout-corpus "
+                        "scores (default: the shipped verdict_weights.json)")
     parser.add_argument("--rows", type=Path, help="cache the logs' features in this pickle, "
                         "keyed by corpus, log id and LR (delete it after changing the "
                         "features; labels are always read fresh)")
@@ -623,6 +631,9 @@ def main() -> None:
     if (args.corpus is None) == (args.holdout_corpus is None):
         parser.error("give --corpus (fit and score designs) or --holdout-corpus (score the "
                      "shipped weights), not both")
+    if "test" in args.fit_splits and not args.dev_only:
+        parser.error("--fit-splits with test needs --dev-only: test cannot be fitted on and "
+                     "scored at once")
     if args.holdout_corpus is not None and (args.write or args.dev_only):
         parser.error("--holdout-corpus fits nothing: no --write or --dev-only")
     warnings.filterwarnings("ignore")
@@ -632,15 +643,20 @@ def main() -> None:
         cache = pickle.loads(args.rows.read_bytes())
     known = len(cache)
     if args.holdout_corpus is not None:
+        fitted_on = set(json.loads(args.weights.read_text())["meta"].get("fit_splits",
+                                                                          ["dev"]))
         held = sorted({r["split"] for p in args.holdout_corpus
-                       for r in json.loads((p / "labels.json").read_text())["runs"]} - {"dev"})
+                       for r in json.loads((p / "labels.json").read_text())["runs"]}
+                      - fitted_on)
         rows = load(args.holdout_corpus, cache, tuple(held))
     else:
-        rows = load(args.corpus, cache, ("dev",) if args.dev_only else ("dev", "test"))
+        fit_splits = tuple(args.fit_splits)
+        rows = load(args.corpus, cache,
+                    fit_splits if args.dev_only else tuple(dict.fromkeys((*fit_splits, "test"))))
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
     if args.holdout_corpus is not None:
-        model = load_model()
+        model = load_model(args.weights)
         meta = model.meta
         # The cuts diagnose applies (judge), from the shipped weights' own meta.
         SAFE["on"] = bool(meta.get("no_raise_when_unstable", False))
@@ -655,8 +671,9 @@ def main() -> None:
             f"splits {', '.join(held)}; machine {platform.node()} ({platform.machine()}, "
             f"Python {platform.python_version()}); "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
-            f"Model: the shipped verdict_weights.json (fitted {meta.get('fitted')} on "
-            f"{len(meta.get('dev_families', []))} dev families; nothing fitted here); cuts "
+            f"Model: {args.weights.name} (fitted {meta.get('fitted')} on "
+            f"{len(meta.get('dev_families', []))} families of "
+            f"{', '.join(meta.get('fit_splits', ['dev']))}; nothing fitted here); cuts "
             f"veto {model.veto:g}, too-low needs p >= {model.low:g}, guard "
             f"{VETO['guard']:g}, lower needs {model.lower_needs:g}x, no raise when "
             f"unstable {SAFE['on']}, no raise when worse -> {VETO['worse_to']}.", "",
@@ -667,8 +684,8 @@ def main() -> None:
     # D3's 30 features: end_above (round 6) is read by the no-raise guard, not the trees.
     d3_names = tuple(k for k in FEATURES if k != "end_above")
     names = tuple(args.features or d3_names)
-    dev = [r for r in rows if r["split"] == "dev"]
-    test = [r for r in rows if r["split"] == "test"]
+    dev = [r for r in rows if r["split"] in fit_splits]
+    test = [r for r in rows if r["split"] == "test" and "test" not in fit_splits]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
     designs: dict[str, dict[str, Any]] = {
         # D6: D3's trees and knobs, and never a raise on a run whose loss ended above its
@@ -776,7 +793,8 @@ def main() -> None:
         write_weights(model, knobs | {
             "corpora": [str(p) for p in args.corpus],
             "dev_families": sorted({r["family"] for r in dev}),
-            "fitted": time.strftime("%Y-%m-%d", time.gmtime())})
+            "fit_splits": list(fit_splits),
+            "fitted": time.strftime("%Y-%m-%d", time.gmtime())}, args.weights)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,22 @@ def test_tree_model_is_a_valid_classifier_on_every_feature_extreme() -> None:
         assert all(name in FEATURES for name, _ in model.pulls(feats, "ok"))
 
 
+def test_a_candidates_weights_load_from_a_path(tmp_path) -> None:
+    # benchmarks score a candidate's weights file beside the shipped one
+    import json
+    from importlib import resources
+
+    w = json.loads(resources.files("lrkit.diagnose").joinpath("verdict_weights.json")
+                   .read_text())
+    w["temperature"], w["meta"]["fit_splits"] = 1.25, ["dev", "test"]
+    path = tmp_path / "candidate.json"
+    path.write_text(json.dumps(w))
+    candidate, shipped = load_model(path), load_model()
+    assert candidate.temperature == 1.25 != shipped.temperature
+    assert candidate.meta["fit_splits"] == ["dev", "test"]
+    assert candidate.trees == shipped.trees
+
+
 def test_raise_bound_follows_the_curves_own_stability() -> None:
     calm = {"gain": 0.5, "blowup": 0.0, "noise": -2.0, "swing": 0.0}
     assert raise_bound(calm)[0] == 3.0

@@ -39,8 +39,10 @@ points) gets ``not_enough_data`` instead of a guess.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -441,14 +443,19 @@ class TreeVerdictModel(_FittedCuts):
 Model = VerdictModel | TreeVerdictModel
 
 
-def load_model() -> Model:
+def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     """The fitted model shipped with lrkit (``verdict_weights.json``, written by
-    ``benchmarks/diagnose/verdict_fit.py --write``)."""
+    ``benchmarks/diagnose/verdict_fit.py --write``), or a candidate's weights at ``path``.
+
+    >>> load_model().classes
+    ('too_high', 'too_low', 'ok')
+    """
     import json
     from importlib import resources
 
-    w = json.loads(resources.files("lrkit.diagnose").joinpath("verdict_weights.json")
-                   .read_text())
+    source = (Path(path) if path is not None
+              else resources.files("lrkit.diagnose").joinpath("verdict_weights.json"))
+    w = json.loads(source.read_text())
     if w.get("kind") == "trees":
         return TreeVerdictModel(classes=tuple(w["classes"]), names=tuple(w["names"]),
                                 baseline=tuple(w["baseline"]),
