@@ -154,6 +154,10 @@ def test_site_builds_strictly_with_generated_reference(site: Path) -> None:
         assert f"{family}.png" in spec
     assert "/api/calc" in (site / "reference" / "web-api" / "index.html").read_text()
     assert (site / "figures" / "rangetest.png").stat().st_size > 1000
+    # nothing is fetched from another host: the site reads the same offline
+    for page in site.rglob("*.html"):
+        assert not re.search(r'<(?:link|script)[^>]*(?:href|src)="(?:https?:)?//',
+                             page.read_text()), page
     for package in _hooks().api_packages():  # the nav lists a page for each package
         assert (site / "reference" / "api" / package / "index.html").exists()
 
