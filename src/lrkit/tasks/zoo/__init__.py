@@ -1,5 +1,5 @@
-"""The task zoo: 95 small, varied task/schedule pairs, split by family into dev, test and
-five holdouts.
+"""The task zoo: 103 small, varied task/schedule pairs, split by family into dev, test and
+six holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -32,7 +32,10 @@ a bidirectional attention block counting tokens, a BatchNorm MLP on Zipf-sized c
 matrix factorisation of noisy low-rank ratings), and once holdout4 had been scored, four
 more (``holdout5``: a patch transformer on the digits, a Poisson-likelihood net on
 overdispersed counts, a deep linear net on a rank-3 map, a dilated causal conv forecaster
-stating its own variance under a Gaussian likelihood).
+stating its own variance under a Gaussian likelihood), and once holdout5 had been scored,
+four more (``holdout6``: a 2-D conv autoencoder on the digits, a feature-token transformer
+on a table, a quantile-regression net under the pinball loss, a Siamese embedding net under
+a contrastive loss; half its pairs use RAdam).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -40,8 +43,10 @@ stating its own variance under a Gaussian likelihood).
 set()
 >>> len(zoo_pairs("holdout")), len(zoo_pairs("holdout2")), len(zoo_pairs("holdout3"))
 (10, 8, 8)
->>> len(zoo_pairs("holdout4")), len(zoo_pairs("holdout5")), len(ZOO)
-(8, 8, 95)
+>>> len(zoo_pairs("holdout4")), len(zoo_pairs("holdout5")), len(zoo_pairs("holdout6"))
+(8, 8, 8)
+>>> len(ZOO)
+103
 """
 
 from __future__ import annotations
@@ -58,7 +63,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
-Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"]
+Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
+                "holdout6"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -70,7 +76,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout5"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout6"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -159,6 +165,18 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
                               "residual blocks, dilations 1-8) of a nonlinear series with "
                               "GARCH volatility, Gaussian NLL with a predicted variance "
                               "(2000/1000)"),
+    "digits-convae": ("holdout6", "2-D conv autoencoder (two stride-2 convs to a 16-value "
+                                  "code, two transposed convs back), MSE, on 8x8 digits "
+                                  "(1347/450)"),
+    "tabular-ftt": ("holdout6", "feature-token transformer (a token per column, class token, "
+                                "1 pre-LN block of width 32) on a 3-class table of mixed "
+                                "column kinds (1500/500)"),
+    "hetero-quantile": ("holdout6", "SiLU MLP 6-64-64-3 predicting the 10/50/90% quantiles, "
+                                    "pinball loss, on a wiggly mean under small "
+                                    "heteroscedastic skewed noise (3000/1000)"),
+    "digits-siamese": ("holdout6", "Siamese ReLU MLP 64-128-32 (shared weights) embedding "
+                                   "pairs of digits, contrastive loss on their distance "
+                                   "(2400/900 pairs)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -259,11 +277,21 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("lowrank-deeplinear", "radam", "cos", 512, 150, 0.0),
     ("garch-tcn", "rmsprop", "lin", 32, 6, 0.0),
     ("garch-tcn", "adamw", "step", 128, 16, 0.01),
+    ("digits-convae", "radam", "cos", 64, 8, 0.0),
+    ("digits-convae", "adamax", "1cyc", 16, 5, 0.0),
+    ("tabular-ftt", "radam98", "wcos", 128, 25, 0.0),
+    ("tabular-ftt", "nadam", "wsd", 32, 10, 0.0),
+    ("hetero-quantile", "radam", "step", 32, 24, 0.0),
+    ("hetero-quantile", "rmsmom", "const", 64, 15, 0.0),
+    ("digits-siamese", "radamw", "lin", 16, 5, 0.05),
+    ("digits-siamese", "adagrad", "cos", 128, 30, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",
              "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-             "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax"}
+             "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax",
+             "rmsmom": "RMSprop momentum 0.9", "radam98": "RAdam beta2 0.98",
+             "radamw": "RAdam (decoupled weight decay)"}
 _SCHED_TEXT = {"const": "constant", "step": "step decay x0.1 at 50% and 75%",
                "cos": "cosine", "wcos": "5% warmup + cosine", "1cyc": "one-cycle",
                "wsd": "warmup-stable-decay (5% warmup, last 20% decay)",

@@ -372,6 +372,63 @@ def _garch() -> Arrays:
             y[val_start:val_start + n_val].copy())
 
 
+def _tabular() -> Arrays:
+    """A 3-class table whose 10 columns are of mixed kinds, as real tables' are:
+    make_classification's features (5 informative, 2 redundant, 2 clusters per class, 5%
+    flipped labels) with one column made log-normal (exp), one cubed, one rounded to 5
+    integer levels and one thresholded to 0/1, then standardised (the skew stays)."""
+    x, y = _sk("make_classification")(n_samples=2000, n_features=10, n_informative=5,
+                                      n_redundant=2, n_classes=3, n_clusters_per_class=2,
+                                      flip_y=0.05, class_sep=1.0, random_state=_SEED)
+    x[:, 0] = np.exp(x[:, 0])
+    x[:, 1] = x[:, 1] ** 3
+    x[:, 2] = np.clip(np.round(x[:, 2]), -2, 2)
+    x[:, 3] = (x[:, 3] > 0).astype(np.float64)
+    return _split(x, y, classify=True)
+
+
+def _hetero() -> Arrays:
+    """Heteroscedastic, skewed regression: 6 inputs uniform on [-2, 2] (2 distractors), a
+    wiggly mean ``sin(2.5 x0) + 0.5 x0 x1 + 0.5 cos(2 x1) tanh(2 x2)`` under small noise of
+    scale ``(0.05 + 0.3 sigmoid(2 x2)) (1 + 0.5 |x3|)`` times a right-skewed shock (a
+    centred, unit-variance gamma of shape 2): the 10% and 90% quantiles sit asymmetrically
+    about the median and widen with x2 and x3, and most of the loss left is the fit, not
+    the noise. A quantile regression target, standardised."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.uniform(-2.0, 2.0, size=(n, 6))
+    mean = (np.sin(2.5 * x[:, 0]) + 0.5 * x[:, 0] * x[:, 1]
+            + 0.5 * np.cos(2.0 * x[:, 1]) * np.tanh(2.0 * x[:, 2]))
+    scale = (0.05 + 0.3 / (1.0 + np.exp(-2.0 * x[:, 2]))) * (1.0 + 0.5 * np.abs(x[:, 3]))
+    shock = (rng.gamma(2.0, 1.0, size=n) - 2.0) / np.sqrt(2.0)
+    return _split(x, (mean + scale * shock).reshape(-1, 1), classify=False)
+
+
+def _digit_pairs() -> Arrays:
+    """Pairs of 8x8 digits side by side (128 features: two standardised images), labelled 1
+    when both show the same digit, half of them so: 2400 pairs drawn from the digits'
+    training images, 900 from their validation images (no image on both sides)."""
+    x_tr, y_tr, x_va, y_va = _bundled("digits")
+    rng = np.random.RandomState(_SEED)
+
+    def pairs(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        by_class = [np.flatnonzero(y == c) for c in range(10)]
+        first = rng.randint(len(y), size=n)
+        same = np.arange(n) % 2 == 0
+        second = np.empty(n, dtype=np.int64)
+        for i, a in enumerate(first):
+            if same[i]:
+                second[i] = rng.choice(by_class[y[a]])
+            else:
+                other = (y[a] + rng.randint(1, 10)) % 10
+                second[i] = rng.choice(by_class[other])
+        return np.hstack([x[first], x[second]]), same.astype(np.float64).reshape(-1, 1)
+
+    a_tr, s_tr = pairs(x_tr, y_tr, 2400)
+    a_va, s_va = pairs(x_va, y_va, 900)
+    return a_tr, s_tr, a_va, s_va
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -395,6 +452,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "sinc": _sinc, "sines": _sines, "wine_noisy": _wine_noisy,
     "waveforms": _waveforms, "majority": _majority, "zipf8": _zipf8,
     "ratings": _ratings, "counts": _counts, "lowrank": _lowrank, "garch": _garch,
+    "tabular": _tabular, "hetero": _hetero, "digit_pairs": _digit_pairs,
 }
 
 

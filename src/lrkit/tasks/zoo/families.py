@@ -34,6 +34,9 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "nadam": ("NAdam", {}),
     "radam": ("RAdam", {}),
     "adamax": ("Adamax", {}),
+    "rmsmom": ("RMSprop", {"momentum": 0.9}),
+    "radam98": ("RAdam", {"betas": (0.9, 0.98)}),
+    "radamw": ("RAdam", {"decoupled_weight_decay": True}),
 }
 
 
@@ -121,6 +124,22 @@ def _forecaster(data: str) -> Parts:
     return train, val, models.CausalTCN, models.gaussian_nll
 
 
+def _conv_autoencoder() -> Parts:
+    train, val = tensors("digits_ae", target="real", image=True)
+    return train, val, models.ConvAutoencoder, functional.mse_loss
+
+
+def _quantile(data: str, make: Callable[[int, int], nn.Module]) -> Parts:
+    train, val = tensors(data, target="real")
+    return train, val, functools.partial(make, arrays(data)[0].shape[1], 3), models.pinball_loss
+
+
+def _siamese(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    n_in = arrays(data)[0].shape[1] // 2
+    return train, val, functools.partial(models.Siamese, n_in), models.contrastive_loss
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -180,6 +199,11 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "lowrank-deeplinear": lambda: _regressor(
         "lowrank", lambda i, o: models.deep_linear([i, 32, 32, 32, 32, o])),
     "garch-tcn": lambda: _forecaster("garch"),
+    "digits-convae": lambda: _conv_autoencoder(),
+    "tabular-ftt": lambda: _classifier("tabular", models.FeatureTransformer),
+    "hetero-quantile": lambda: _quantile(
+        "hetero", lambda i, o: models.mlp([i, 64, 64, o], act="silu")),
+    "digits-siamese": lambda: _siamese("digit_pairs"),
 }
 
 

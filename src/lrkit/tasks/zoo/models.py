@@ -18,9 +18,10 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["CausalTCN", "CharGRU", "CharTransformer", "MatrixFactorization", "PatchTransformer",
-           "ResMLP", "ResNet", "SeqNet", "TokenAttention", "autoencoder", "bn_mlp", "cnn",
-           "cnn1d", "deep_linear", "gaussian_nll", "lm_loss", "mlp", "poisson_nll",
+__all__ = ["CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder", "FeatureTransformer",
+           "MatrixFactorization", "PatchTransformer", "ResMLP", "ResNet", "SeqNet", "Siamese",
+           "TokenAttention", "autoencoder", "bn_mlp", "cnn", "cnn1d", "contrastive_loss",
+           "deep_linear", "gaussian_nll", "lm_loss", "mlp", "pinball_loss", "poisson_nll",
            "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
@@ -28,7 +29,7 @@ N_TOKENS = len(VOCAB) + 1
 
 def mlp(sizes: list[int], *, act: str = "relu", dropout: float = 0.0) -> nn.Module:
     """A plain MLP ``sizes[0] -> ... -> sizes[-1]``; dropout after each hidden activation."""
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU}
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
@@ -313,6 +314,96 @@ class CausalTCN(nn.Module):
             a, b = conv(functional.pad(h, (2 * d, 0))).chunk(2, dim=1)
             h = h + torch.tanh(a) * torch.sigmoid(b)
         return self.head(h[:, :, -1])
+
+
+class ConvAutoencoder(nn.Module):
+    """A 2-D conv autoencoder on 1x8x8 digits: two stride-2 3x3 convs (8x8 -> 4x4 -> 2x2;
+    8 then 16 channels, ReLU) and a linear map to a 16-value code; back through a linear
+    layer and two stride-2 transposed convs to 1x8x8. The reconstruction comes out flat
+    (64 values, as the target is).
+
+    >>> ConvAutoencoder()(torch.zeros(3, 1, 8, 8)).shape
+    torch.Size([3, 64])
+    """
+
+    def __init__(self, code: int = 16) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+            nn.Linear(16 * 2 * 2, code))
+        self.expand = nn.Sequential(nn.Linear(code, 16 * 2 * 2), nn.ReLU())
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(8, 1, 4, stride=2, padding=1))
+
+    def forward(self, x: Any) -> Any:
+        h = self.expand(self.encoder(x)).view(-1, 16, 2, 2)
+        return self.decoder(h).flatten(1)
+
+
+class FeatureTransformer(nn.Module):
+    """A transformer over a table's columns (FT-Transformer style): each feature becomes a
+    token ``x_j * w_j + b_j`` (a learned vector pair per column), a learned class token is
+    prepended, then pre-LayerNorm blocks (one by default; no positions: the per-column
+    vectors tell the columns apart) and a head on the class token.
+
+    >>> FeatureTransformer(10, 3)(torch.zeros(4, 10)).shape
+    torch.Size([4, 3])
+    """
+
+    def __init__(self, n_in: int, n_out: int, width: int = 32, heads: int = 4,
+                 layers: int = 1) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_in, width) * width ** -0.5)
+        self.bias = nn.Parameter(torch.randn(n_in, width) * width ** -0.5)
+        self.cls = nn.Parameter(torch.randn(1, 1, width) * 0.02)
+        self.blocks = nn.Sequential(*(_PreLNBlock(width, heads) for _ in range(layers)))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, n_out)
+
+    def forward(self, x: Any) -> Any:
+        tokens = x[:, :, None] * self.weight + self.bias
+        h = torch.cat([self.cls.expand(x.shape[0], -1, -1), tokens], dim=1)
+        return self.head(self.norm(self.blocks(h))[:, 0])
+
+
+class Siamese(nn.Module):
+    """A Siamese embedding net: one ReLU MLP ``n_in -> hidden -> dim`` (shared weights)
+    embeds both halves of a pair; the output is the Euclidean distance between the two
+    embeddings (``contrastive_loss``).
+
+    >>> Siamese(64)(torch.zeros(3, 128)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int, hidden: int = 128, dim: int = 32) -> None:
+        super().__init__()
+        self.embed = mlp([n_in, hidden, dim])
+
+    def forward(self, x: Any) -> Any:
+        a, b = x.chunk(2, dim=1)
+        diff = self.embed(a) - self.embed(b)
+        return (diff.pow(2).sum(dim=1, keepdim=True) + 1e-6).sqrt()
+
+
+def contrastive_loss(distance: Any, same: Any, margin: float = 1.0) -> Any:
+    """The contrastive loss of a pair's embedding distance (Hadsell et al. 2006): ``d**2``
+    for a pair of one class, ``max(0, margin - d)**2`` for a pair of two."""
+    apart = functional.relu(margin - distance)
+    return (same * distance.pow(2) + (1 - same) * apart.pow(2)).mean()
+
+
+_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def pinball_loss(pred: Any, target: Any) -> Any:
+    """The pinball (quantile) loss of three predicted quantiles ``pred[:, k]`` of ``target``
+    at levels 0.1, 0.5 and 0.9, averaged over the levels: an under-prediction costs ``q``
+    per unit, an over-prediction ``1 - q``."""
+    q = torch.tensor(_QUANTILES, dtype=pred.dtype, device=pred.device)
+    diff = target - pred
+    return torch.maximum(q * diff, (q - 1) * diff).mean()
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
