@@ -88,6 +88,17 @@ def test_a_task_needs_loss_fn_or_forward() -> None:
              forward=3)
 
 
+def test_a_schedule_too_short_for_its_run_names_the_run() -> None:
+    # one full batch, one epoch: a one-cycle schedule has no room for its two phases
+    data = torch.utils.data.TensorDataset(torch.zeros(8, 1), torch.zeros(8, 1))
+    with pytest.raises(ConfigError, match=r"onecycle\.total_steps = 1: must be >= 2.*"
+                                          r"task\.schedule = 'onecycle' on a run of 1 updates: "
+                                          r"1 epochs x 1 batches of 8\)$"):
+        Task("t", model=lambda: torch.nn.Linear(1, 1), optimizer=lambda p, lr: None,
+             loss_fn=torch.nn.functional.mse_loss, train_data=data, val_data=data,
+             batch_size=8, epochs=1, schedule="onecycle")
+
+
 def test_dict_batches_without_a_hook_get_a_one_line_fix() -> None:
     class Dicts(torch.utils.data.Dataset):
         def __len__(self) -> int:

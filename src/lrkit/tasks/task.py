@@ -113,8 +113,14 @@ class Task:
                 raise ConfigError(f"task.{field}: is empty; pass at least one example")
         for field in ("batch_size", "epochs"):
             check.count(f"task.{field}", getattr(self, field), example="32", exact=True)
-        # Fail now, not after an hour of training, if the schedule shape is unusable.
-        self.lr_schedule(1.0)
+        # Fail now, not after an hour of training, if the schedule shape is unusable; the
+        # schedule's own error names its parameter, this names the run it was filled for.
+        try:
+            self.lr_schedule(1.0)
+        except ConfigError as err:
+            raise ConfigError(f"{err} (task.schedule = {self.schedule!r} on a run of "
+                              f"{self.total_steps} updates: {self.epochs} epochs x "
+                              f"{self.steps_per_epoch} batches of {self.batch_size})") from None
 
     # ----------------------------------------------------------- from a framework
     @classmethod
