@@ -253,7 +253,8 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
 # the splits no knob was fitted on: what auto's "how close" line quotes, pooled
 # a pick this far above the best LR's loss is a miss (the top-edge note's count)
 MISS_REGRET = 0.2
-MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5")
+MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
+                   "holdout6")
 
 
 def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:

@@ -78,7 +78,9 @@ class Design:
         horizon_min_fraction: the shortest run share the slope is extrapolated from.
         builtin_warmup: also move every estimate down by what the optimizer's own warm-up
             implies between a short run and a longer one (RAdam's rectification:
-            ``lrkit.auto.prior.builtin_warmup_octaves``; 0 for other optimizers).
+            ``lrkit.auto.prior.builtin_warmup_octaves``; 0 for other optimizers). Off: on
+            a fresh holdout it moved two of four RAdam pairs' picks 2-7 octaves too low
+            (the direction holds, the size does not; ``benchmarks/auto/RESULTS.md``).
         slope_min, slope_max: the slope (measured and shrunk) is clipped to this range.
         max_shift: the most octaves the horizon correction moves the estimate down.
         smooth: take the minimum of a quadratic fitted to the pooled losses (off: the best
@@ -152,7 +154,7 @@ class Design:
     horizon_alpha: float = 0.2
     horizon_prior_sd: float = 0.35
     horizon_min_fraction: float = 1 / 64
-    builtin_warmup: bool = True
+    builtin_warmup: bool = False
     slope_min: float = -1.0
     slope_max: float = 2.0
     max_shift: float = 2.5
