@@ -93,7 +93,8 @@ def test_a_schedule_too_short_for_its_run_names_the_run() -> None:
     data = torch.utils.data.TensorDataset(torch.zeros(8, 1), torch.zeros(8, 1))
     with pytest.raises(ConfigError, match=r"onecycle\.total_steps = 1: must be >= 2.*"
                                           r"task\.schedule = 'onecycle' on a run of 1 updates: "
-                                          r"1 epochs x 1 batches of 8\)$"):
+                                          r"1 epochs x 1 batches of 8; more epochs, a "
+                                          r"smaller batch or another schedule\)$"):
         Task("t", model=lambda: torch.nn.Linear(1, 1), optimizer=lambda p, lr: None,
              loss_fn=torch.nn.functional.mse_loss, train_data=data, val_data=data,
              batch_size=8, epochs=1, schedule="onecycle")

@@ -120,7 +120,8 @@ class Task:
         except ConfigError as err:
             raise ConfigError(f"{err} (task.schedule = {self.schedule!r} on a run of "
                               f"{self.total_steps} updates: {self.epochs} epochs x "
-                              f"{self.steps_per_epoch} batches of {self.batch_size})") from None
+                              f"{self.steps_per_epoch} batches of {self.batch_size}; more "
+                              "epochs, a smaller batch or another schedule)") from None
 
     # ----------------------------------------------------------- from a framework
     @classmethod
