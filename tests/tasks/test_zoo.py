@@ -82,7 +82,10 @@ def test_no_family_straddles_the_split_and_json_agrees():
                                                             "GELU", "Linear"}),
                                               ("holdout6", {"ConvAutoencoder",
                                                             "FeatureTransformer", "SiLU",
-                                                            "Siamese"})])
+                                                            "Siamese"}),
+                                              ("holdout7", {"GraphNet", "MixtureOfExperts",
+                                                            "CouplingFlow",
+                                                            "FactorizationMachine"})])
 def test_each_holdout_is_new_families(split, kinds):
     fresh = zoo_pairs(split)
     assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4

@@ -1,5 +1,5 @@
-"""The task zoo: 103 small, varied task/schedule pairs, split by family into dev, test and
-six holdouts.
+"""The task zoo: 111 small, varied task/schedule pairs, split by family into dev, test and
+seven holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -35,7 +35,10 @@ overdispersed counts, a deep linear net on a rank-3 map, a dilated causal conv f
 stating its own variance under a Gaussian likelihood), and once holdout5 had been scored,
 four more (``holdout6``: a 2-D conv autoencoder on the digits, a feature-token transformer
 on a table, a quantile-regression net under the pinball loss, a Siamese embedding net under
-a contrastive loss; half its pairs use RAdam).
+a contrastive loss; half its pairs use RAdam), and once holdout6 had been scored, four more
+(``holdout7``: a message-passing graph net telling graph generators apart, a mixture of
+experts under a softmax gate, a normalising flow fitted by likelihood to 2-D points, a
+factorisation machine on click logs).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -45,8 +48,8 @@ set()
 (10, 8, 8)
 >>> len(zoo_pairs("holdout4")), len(zoo_pairs("holdout5")), len(zoo_pairs("holdout6"))
 (8, 8, 8)
->>> len(ZOO)
-103
+>>> len(zoo_pairs("holdout7")), len(ZOO)
+(8, 111)
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                "holdout6"]
+                "holdout6", "holdout7"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -76,7 +79,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout6"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout7"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -177,6 +180,18 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
     "digits-siamese": ("holdout6", "Siamese ReLU MLP 64-128-32 (shared weights) embedding "
                                    "pairs of digits, contrastive loss on their distance "
                                    "(2400/900 pairs)"),
+    "graphs-gnn": ("holdout7", "message-passing graph net (3 residual LayerNorm "
+                               "mean-aggregation layers of width 32, mean+max pooling) "
+                               "telling 3 generators of 12-node graphs apart (2400/600 "
+                               "graphs)"),
+    "regimes-moe": ("holdout7", "mixture of 4 ReLU-MLP experts (8-32-1) under a softmax gate, "
+                                "MSE, on a target whose rule changes across 4 regions "
+                                "(3000/1000)"),
+    "pinwheel-flow": ("holdout7", "normalising flow (4 affine coupling layers, tanh MLPs "
+                                  "1-32-32-2), negative log-likelihood of 2-D points on a "
+                                  "5-armed pinwheel (3000/1000)"),
+    "clicks-fm": ("holdout7", "factorisation machine (rank 8) over 6 categorical fields, "
+                              "binary cross-entropy, on generated click logs (6000/2000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -285,6 +300,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("hetero-quantile", "rmsmom", "const", 64, 15, 0.0),
     ("digits-siamese", "radamw", "lin", 16, 5, 0.05),
     ("digits-siamese", "adagrad", "cos", 128, 30, 0.0),
+    ("graphs-gnn", "adamw", "wcos", 128, 9, 0.05),
+    ("graphs-gnn", "nest", "const", 32, 5, 5e-4),
+    ("regimes-moe", "adam", "1cyc", 32, 8, 0.0),
+    ("regimes-moe", "rmsprop", "wsd", 64, 15, 0.0),
+    ("pinwheel-flow", "adamax", "cos", 256, 30, 0.0),
+    ("pinwheel-flow", "mom", "step", 32, 5, 0.0),
+    ("clicks-fm", "adagrad", "lin", 512, 40, 0.0),
+    ("clicks-fm", "sgd", "cos", 16, 6, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

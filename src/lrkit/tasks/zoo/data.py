@@ -22,7 +22,7 @@ import numpy as np
 
 from lrkit._deps import require
 
-__all__ = ["VOCAB", "arrays", "tensors", "text_windows"]
+__all__ = ["CLICK_FIELDS", "VOCAB", "arrays", "tensors", "text_windows"]
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _SEED = 0
@@ -429,6 +429,120 @@ def _digit_pairs() -> Arrays:
     return a_tr, s_tr, a_va, s_va
 
 
+def _graphs() -> Arrays:
+    """Small graphs to tell apart by their wiring: 12 nodes, drawn from one of three
+    generators of about the same density (mean degree 3.5-4.5), each with a random
+    parameter so the classes overlap: Erdos-Renyi; a two-block stochastic block model
+    (within-block edge probability 0.6-0.9, the between-block one set for the degree); a
+    Watts-Strogatz ring (4 neighbours each, 5-30% of the edges rewired). Each example is
+    the 12 x 12 adjacency (symmetric, no self-loops) beside 2 node features: a constant and
+    the degree, centred and scaled (``(degree - 4) / 2``); nodes in random order. 2400/600
+    graphs, the classes balanced."""
+    rng = np.random.RandomState(_SEED)
+    n, nodes = 3000, 12
+    labels = rng.permutation(np.arange(n) % 3)
+    x = np.zeros((n, nodes, nodes + 2))
+    upper = np.triu(np.ones((nodes, nodes), dtype=bool), k=1)
+    block = np.arange(nodes) < nodes // 2
+    same_block = block[:, None] == block[None, :]
+    for g, kind in enumerate(labels):
+        degree = rng.uniform(3.5, 4.5)
+        if kind == 0:  # Erdos-Renyi
+            prob = np.full((nodes, nodes), degree / (nodes - 1))
+        elif kind == 1:  # two blocks of 6
+            p_in = rng.uniform(0.6, 0.9)
+            p_out = max((degree - 5 * p_in) / 6, 0.02)
+            prob = np.where(same_block, p_in, p_out)
+        if kind < 2:
+            adj = (rng.uniform(size=(nodes, nodes)) < prob) & upper
+        else:  # Watts-Strogatz: ring lattice, each node to 2 on either side, some rewired
+            adj = np.zeros((nodes, nodes), dtype=bool)
+            beta = rng.uniform(0.05, 0.3)
+            for i in range(nodes):
+                for hop in (1, 2):
+                    j = (i + hop) % nodes
+                    if rng.uniform() < beta:
+                        free = [k for k in range(nodes)
+                                if k != i and not adj[i, k] and not adj[k, i]]
+                        j = free[rng.randint(len(free))]
+                    adj[min(i, j), max(i, j)] = True
+        adj = adj | adj.T
+        order = rng.permutation(nodes)
+        adj = adj[order][:, order].astype(np.float64)
+        x[g, :, :nodes] = adj
+        x[g, :, nodes] = 1.0
+        x[g, :, nodes + 1] = (adj.sum(axis=1) - 4.0) / 2.0
+    cut = 2400
+    return x[:cut], labels[:cut], x[cut:], labels[cut:]
+
+
+def _regimes() -> Arrays:
+    """Regression whose rule changes by region: 8 inputs N(0, 1) (2 distractors); two
+    oblique cuts through (x0, x1) make 4 regimes, each with its own smooth function of
+    x2..x5 (``sin(2 x2) + 0.5 x3``, ``x2 x3 - 0.5 x4``, ``|x4| - cos(1.5 x5)``,
+    ``1.5 tanh(2 x5) - 0.5 x2**2 + 0.5``), under noise of sd 0.2: a target a gated mixture
+    of experts can split up. Standardised."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.normal(size=(n, 8))
+    x2, x3, x4, x5 = x[:, 2], x[:, 3], x[:, 4], x[:, 5]
+    regime = (2 * (x[:, 0] + 0.5 * x[:, 1] > 0) + (x[:, 1] - 0.5 * x[:, 0] > 0.3)).astype(int)
+    rules = np.stack([np.sin(2 * x2) + 0.5 * x3, x2 * x3 - 0.5 * x4,
+                      np.abs(x4) - np.cos(1.5 * x5),
+                      1.5 * np.tanh(2 * x5) - 0.5 * x2 ** 2 + 0.5], axis=1)
+    y = rules[np.arange(n), regime] + 0.2 * rng.normal(size=n)
+    return _split(x, y.reshape(-1, 1), classify=False)
+
+
+def _pinwheel() -> Arrays:
+    """Points of a 5-armed pinwheel in the plane (the toy density of Johnson et al. 2016):
+    Gaussian blobs (radial sd 0.3, tangential sd 0.1) around radius 1, each point turned by
+    its arm's angle plus ``0.25 exp(radius)``, so the arms curl; 3000/1000 points,
+    standardised. A density-estimation target: the "label" is a column of zeros, which the
+    flow's likelihood does not read."""
+    rng = np.random.RandomState(_SEED)
+    n, arms, rate = 4000, 5, 0.25
+    feats = rng.normal(size=(n, 2)) * np.array([0.3, 0.1])
+    feats[:, 0] += 1.0
+    arm = rng.randint(arms, size=n)
+    angle = 2 * np.pi * arm / arms + rate * np.exp(feats[:, 0])
+    cos, sin = np.cos(angle), np.sin(angle)
+    x = np.stack([feats[:, 0] * cos - feats[:, 1] * sin,
+                  feats[:, 0] * sin + feats[:, 1] * cos], axis=1)
+    return _split(x, np.zeros((n, 1)), classify=False, scale_target=False)
+
+
+#: The click logs' categorical fields: how many values each has.
+CLICK_FIELDS = (50, 20, 100, 7, 60, 30)
+
+
+def _clicks() -> Arrays:
+    """Click logs: 6 categorical fields (``CLICK_FIELDS`` values each, Zipf-like: a few
+    values common, most rare) -> clicked or not. The true log-odds are a factorisation
+    machine's: a base of -1.3, a main effect per value (sd 0.5) and, for every pair of
+    fields, the dot product of their values' rank-3 vectors (sd 0.45 a coordinate);
+    clicks are drawn from it. Inputs are the values' ids (offset by field, as floats), not
+    one-hot; 6000/2000 rows."""
+    rng = np.random.RandomState(_SEED)
+    n = 8000
+    offsets = np.cumsum([0, *CLICK_FIELDS[:-1]])
+    cols = []
+    for size in CLICK_FIELDS:
+        popularity = 1.0 / np.arange(1, size + 1) ** 1.1
+        cols.append(rng.permutation(size)[rng.choice(size, size=n,
+                                                     p=popularity / popularity.sum())])
+    ids = np.stack(cols, axis=1) + offsets
+    total = sum(CLICK_FIELDS)
+    weight, vectors = rng.normal(0, 0.5, size=total), rng.normal(0, 0.45, size=(total, 3))
+    v = vectors[ids]
+    pairs = 0.5 * (v.sum(axis=1) ** 2 - (v ** 2).sum(axis=1)).sum(axis=1)
+    logit = -1.3 + weight[ids].sum(axis=1) + pairs
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.float64)
+    x, y = ids.astype(np.float64), y.reshape(-1, 1)
+    cut = 6000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -453,6 +567,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "waveforms": _waveforms, "majority": _majority, "zipf8": _zipf8,
     "ratings": _ratings, "counts": _counts, "lowrank": _lowrank, "garch": _garch,
     "tabular": _tabular, "hetero": _hetero, "digit_pairs": _digit_pairs,
+    "graphs": _graphs, "regimes": _regimes, "pinwheel": _pinwheel, "clicks": _clicks,
 }
 
 

@@ -18,7 +18,7 @@ from torch.nn import functional
 
 from lrkit.tasks.task import Task
 from lrkit.tasks.zoo import models
-from lrkit.tasks.zoo.data import arrays, tensors, text_windows
+from lrkit.tasks.zoo.data import CLICK_FIELDS, arrays, tensors, text_windows
 
 __all__ = ["FAMILIES", "OPTIMIZERS", "SCHEDULES", "build"]
 
@@ -140,6 +140,24 @@ def _siamese(data: str) -> Parts:
     return train, val, functools.partial(models.Siamese, n_in), models.contrastive_loss
 
 
+def _graphs(data: str) -> Parts:
+    train, val = tensors(data)
+    _, nodes, columns = arrays(data)[0].shape
+    make = functools.partial(models.GraphNet, nodes, columns - nodes, _n_classes(data))
+    return train, val, make, functional.cross_entropy
+
+
+def _flow(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    return train, val, models.CouplingFlow, models.flow_nll
+
+
+def _clicks_fm() -> Parts:
+    train, val = tensors("clicks", target="binary")
+    make = functools.partial(models.FactorizationMachine, sum(CLICK_FIELDS))
+    return train, val, make, functional.binary_cross_entropy_with_logits
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -204,6 +222,10 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "hetero-quantile": lambda: _quantile(
         "hetero", lambda i, o: models.mlp([i, 64, 64, o], act="silu")),
     "digits-siamese": lambda: _siamese("digit_pairs"),
+    "graphs-gnn": lambda: _graphs("graphs"),
+    "regimes-moe": lambda: _regressor("regimes", models.MixtureOfExperts),
+    "pinwheel-flow": lambda: _flow("pinwheel"),
+    "clicks-fm": lambda: _clicks_fm(),
 }
 
 

@@ -10,6 +10,7 @@ torch.Size([2, 8, 97])
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import torch
@@ -18,11 +19,12 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder", "FeatureTransformer",
-           "MatrixFactorization", "PatchTransformer", "ResMLP", "ResNet", "SeqNet", "Siamese",
+__all__ = ["CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder", "CouplingFlow",
+           "FactorizationMachine", "FeatureTransformer", "GraphNet", "MatrixFactorization",
+           "MixtureOfExperts", "PatchTransformer", "ResMLP", "ResNet", "SeqNet", "Siamese",
            "TokenAttention", "autoencoder", "bn_mlp", "cnn", "cnn1d", "contrastive_loss",
-           "deep_linear", "gaussian_nll", "lm_loss", "mlp", "pinball_loss", "poisson_nll",
-           "smoothed_cross_entropy"]
+           "deep_linear", "flow_nll", "gaussian_nll", "lm_loss", "mlp", "pinball_loss",
+           "poisson_nll", "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -404,6 +406,136 @@ def pinball_loss(pred: Any, target: Any) -> Any:
     q = torch.tensor(_QUANTILES, dtype=pred.dtype, device=pred.device)
     diff = target - pred
     return torch.maximum(q * diff, (q - 1) * diff).mean()
+
+
+class GraphNet(nn.Module):
+    """A message-passing graph classifier on dense graphs (GraphSAGE-style, mean
+    aggregation). Each example is an ``nodes x nodes`` adjacency beside ``nodes`` rows of
+    node features; after a linear embedding, each layer updates every node from itself and
+    the mean of its neighbours, residually and LayerNorm-ed,
+    ``h <- LN(h + ReLU(W h + U mean_nbr(h)))``; mean- and max-pooling over the nodes feed a
+    linear head.
+
+    >>> GraphNet(12, 2, 3)(torch.zeros(5, 12, 14)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, nodes: int, features: int, n_out: int, width: int = 32,
+                 layers: int = 3) -> None:
+        super().__init__()
+        self.nodes = nodes
+        self.embed = nn.Linear(features, width)
+        self.own = nn.ModuleList(nn.Linear(width, width) for _ in range(layers))
+        self.neighbours = nn.ModuleList(nn.Linear(width, width, bias=False)
+                                        for _ in range(layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(width) for _ in range(layers))
+        self.head = nn.Linear(2 * width, n_out)
+
+    def forward(self, x: Any) -> Any:
+        adj, h = x[:, :, :self.nodes], x[:, :, self.nodes:]
+        mean_nbr = adj / adj.sum(dim=2, keepdim=True).clamp(min=1.0)
+        h = torch.relu(self.embed(h))
+        for own, neighbours, norm in zip(self.own, self.neighbours, self.norms, strict=True):
+            h = norm(h + torch.relu(own(h) + neighbours(mean_nbr @ h)))
+        return self.head(torch.cat([h.mean(dim=1), h.amax(dim=1)], dim=1))
+
+
+class MixtureOfExperts(nn.Module):
+    """A dense mixture of experts: ``experts`` small ReLU MLPs ``n_in -> hidden -> n_out``
+    whose outputs are mixed by a softmax gate (a linear layer of the input), a soft
+    partition of the input space with one expert for each part; every expert sees every
+    row.
+
+    >>> MixtureOfExperts(8, 1)(torch.zeros(3, 8)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int, n_out: int, experts: int = 4, hidden: int = 32) -> None:
+        super().__init__()
+        self.gate = nn.Linear(n_in, experts)
+        self.experts = nn.ModuleList(mlp([n_in, hidden, n_out]) for _ in range(experts))
+
+    def forward(self, x: Any) -> Any:
+        weights = torch.softmax(self.gate(x), dim=1)
+        outs = torch.stack([expert(x) for expert in self.experts], dim=1)
+        return (weights.unsqueeze(2) * outs).sum(dim=1)
+
+
+class _Coupling(nn.Module):
+    """An affine coupling layer on 2-D points: one coordinate passes through, the other is
+    scaled and shifted by a tanh MLP of it (log-scale bounded to +-2, zero-initialised)."""
+
+    def __init__(self, flip: bool, hidden: int) -> None:
+        super().__init__()
+        self.flip = flip
+        self.net = mlp([1, hidden, hidden, 2], act="tanh")
+        last = [m for m in self.net.modules() if isinstance(m, nn.Linear)][-1]
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+
+    def forward(self, x: Any) -> tuple[Any, Any]:
+        keep, move = (x[:, 1:], x[:, :1]) if self.flip else (x[:, :1], x[:, 1:])
+        log_scale, shift = self.net(keep).chunk(2, dim=1)
+        log_scale = 2.0 * torch.tanh(log_scale / 2.0)
+        move = move * log_scale.exp() + shift
+        out = torch.cat([move, keep] if self.flip else [keep, move], dim=1)
+        return out, log_scale.squeeze(1)
+
+
+class CouplingFlow(nn.Module):
+    """A RealNVP-style normalising flow on 2-D points: affine coupling layers that in turn
+    scale and shift one coordinate by a function of the other; zero-initialised, it starts
+    as the identity. The output is the point mapped to the base space beside the log
+    absolute determinant of the map's Jacobian (``flow_nll``).
+
+    >>> CouplingFlow()(torch.zeros(3, 2)).shape
+    torch.Size([3, 3])
+    """
+
+    def __init__(self, layers: int = 4, hidden: int = 32) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(_Coupling(i % 2 == 1, hidden) for i in range(layers))
+
+    def forward(self, x: Any) -> Any:
+        log_det = x.new_zeros(x.shape[0])
+        for layer in self.layers:
+            x, part = layer(x)
+            log_det = log_det + part
+        return torch.cat([x, log_det[:, None]], dim=1)
+
+
+def flow_nll(out: Any, target: Any) -> Any:
+    """The negative log-likelihood (nats per point) of the points a flow mapped to
+    ``out[:, :-1]`` with log-determinant ``out[:, -1]``, under a standard-normal base
+    density: ``|z|**2 / 2 + d log(2 pi) / 2 - log|det J|``. ``target`` (zeros) is unused."""
+    z, log_det = out[:, :-1], out[:, -1]
+    return (0.5 * z.pow(2).sum(dim=1) + 0.5 * z.shape[1] * math.log(2 * math.pi)
+            - log_det).mean()
+
+
+class FactorizationMachine(nn.Module):
+    """A factorisation machine (Rendle 2010) over categorical fields: the logit of a row is
+    a bias, plus each of its values' weights, plus for every pair of its values the dot
+    product of their rank-``rank`` vectors (computed as ``(|sum v|**2 - sum |v|**2) / 2``).
+    Inputs are value ids (floats), one per field.
+
+    >>> FactorizationMachine(267)(torch.zeros(3, 6)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_values: int, rank: int = 8) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1))
+        self.weight = nn.Embedding(n_values, 1)
+        self.vectors = nn.Embedding(n_values, rank)
+        nn.init.zeros_(self.weight.weight)
+        nn.init.normal_(self.vectors.weight, std=0.1)  # small: the pair terms start near 0
+
+    def forward(self, x: Any) -> Any:
+        ids = x.long()
+        v = self.vectors(ids)
+        pairs = 0.5 * (v.sum(dim=1).pow(2) - v.pow(2).sum(dim=1)).sum(dim=1, keepdim=True)
+        return self.bias + self.weight(ids).sum(dim=1) + pairs
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
