@@ -127,10 +127,13 @@ def test_a_prefix_is_judged_as_a_run_in_progress() -> None:
     early = diagnose_curves(_curves(y), progress=0.25)
     assert early.progress == 0.25
     # the model sees how much of the run the curve covers, and in progress a "too low"
-    # (raise) needs the fitted bar: a loss still falling at 25% of a run is expected
+    # (raise) needs the fitted bar: a loss still falling at 25% of a run is expected. Both
+    # ways: the model alone (judge without the rules' findings) and diagnose's verdict
+    # (with them; a rule's "too low" feeds the model and can lift it over the bar)
     v = judge(RunCurves.build(_curves(y)), 0.25)
-    assert v.features["progress"] == 0.25 and v.label == early.verdict
-    assert v.label != "too_low" or v.probabilities["too_low"] >= load_model().low
+    assert v.features["progress"] == 0.25
+    for label, p in ((v.label, v.probabilities), (early.verdict, early.probabilities)):
+        assert label != "too_low" or p["too_low"] >= load_model().low
 
 
 def test_tree_model_is_a_valid_classifier_on_every_feature_extreme() -> None:
