@@ -643,8 +643,9 @@ def main() -> None:
         cache = pickle.loads(args.rows.read_bytes())
     known = len(cache)
     if args.holdout_corpus is not None:
-        fitted_on = set(json.loads(args.weights.read_text())["meta"].get("fit_splits",
-                                                                          ["dev"]))
+        model = load_model(args.weights)
+        # score only families the weights were not fitted on
+        fitted_on = set(model.meta.get("fit_splits", ["dev"]))
         held = sorted({r["split"] for p in args.holdout_corpus
                        for r in json.loads((p / "labels.json").read_text())["runs"]}
                       - fitted_on)
@@ -656,7 +657,6 @@ def main() -> None:
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
     if args.holdout_corpus is not None:
-        model = load_model(args.weights)
         meta = model.meta
         # The cuts diagnose applies (judge), from the shipped weights' own meta.
         SAFE["on"] = bool(meta.get("no_raise_when_unstable", False))
