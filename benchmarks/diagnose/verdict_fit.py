@@ -16,12 +16,14 @@ leaving one dev family out), so a design can be fitted, and its weights written,
 the one look at test.
 
 ``--write`` stores the shipped design's dev-fitted weights in
-``src/lrkit/diagnose/verdict_weights.json``.
+``src/lrkit/diagnose/verdict_weights.json`` (or at ``--weights``). ``--fit-splits`` fits on
+wider splits than dev (with ``--dev-only``: e.g. every spent family, to score the result on
+a fresh holdout).
 
 ``--holdout-corpus`` fits nothing: it loads the shipped weights and cuts
-(``verdict_weights.json``) and scores them, as ``diagnose`` decides, on every log of
-that corpus outside the dev split (e.g. the zoo's holdout families), per split and
-pooled. No dev or test log is read.
+(``verdict_weights.json``, or a candidate's at ``--weights``) and scores them, as
+``diagnose`` decides, on every log of that corpus outside the splits the weights were
+fitted on (their meta's ``fit_splits``, dev by default), per split and pooled.
 
 Usage::
 
@@ -607,8 +609,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, nargs="+")
     parser.add_argument("--holdout-corpus", type=Path, nargs="+",
                         help="score the shipped weights and cuts (verdict_weights.json; "
-                        "nothing is fitted) on every log of these corpora outside the dev "
-                        "split, per split and pooled; --corpus and the designs are not used")
+                        "nothing is fitted) on every log of these corpora outside the splits "
+                        "the weights were fitted on, per split and pooled; --corpus and the "
+                        "designs are not used")
     parser.add_argument("--write", action="store_true", help="store the dev-fitted weights")
     parser.add_argument("--features", nargs="*", help="a subset of the features")
     parser.add_argument("--designs", nargs="*", default=["D3", "D1", "D", "C", "A", "B"],
@@ -652,8 +655,7 @@ def main() -> None:
         rows = load(args.holdout_corpus, cache, tuple(held))
     else:
         fit_splits = tuple(args.fit_splits)
-        rows = load(args.corpus, cache,
-                    fit_splits if args.dev_only else tuple(dict.fromkeys((*fit_splits, "test"))))
+        rows = load(args.corpus, cache, fit_splits if args.dev_only else (*fit_splits, "test"))
     if args.rows is not None and len(cache) != known:
         args.rows.write_bytes(pickle.dumps(cache))
     if args.holdout_corpus is not None:
@@ -685,7 +687,7 @@ def main() -> None:
     d3_names = tuple(k for k in FEATURES if k != "end_above")
     names = tuple(args.features or d3_names)
     dev = [r for r in rows if r["split"] in fit_splits]
-    test = [r for r in rows if r["split"] == "test" and "test" not in fit_splits]
+    test = [r for r in rows if r["split"] == "test"]
     v1 = [(LABELS[r["lr_class"]], r["v1"]) for r in rows if r["lr_class"] in LABELS]
     designs: dict[str, dict[str, Any]] = {
         # D6: D3's trees and knobs, and never a raise on a run whose loss ended above its

@@ -613,7 +613,7 @@ def _block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> floa
 
 
 def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: int,
-              steps: int, probe_steps: int, warmup: float = 0.0) -> dict[str, Any] | None:
+              steps: int, probe_steps: int, warmup: float) -> dict[str, Any] | None:
     """The smooth pick, its spread, the steepness and the horizon shift (the slope's, plus
     ``warmup`` octaves for the optimizer's own warm-up); None: all diverged."""
     curve = pooled(trials)

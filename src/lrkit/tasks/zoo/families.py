@@ -217,7 +217,7 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "lowrank-deeplinear": lambda: _regressor(
         "lowrank", lambda i, o: models.deep_linear([i, 32, 32, 32, 32, o])),
     "garch-tcn": lambda: _forecaster("garch"),
-    "digits-convae": lambda: _conv_autoencoder(),
+    "digits-convae": _conv_autoencoder,
     "tabular-ftt": lambda: _classifier("tabular", models.FeatureTransformer),
     "hetero-quantile": lambda: _quantile(
         "hetero", lambda i, o: models.mlp([i, 64, 64, o], act="silu")),
@@ -225,7 +225,7 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "graphs-gnn": lambda: _graphs("graphs"),
     "regimes-moe": lambda: _regressor("regimes", models.MixtureOfExperts),
     "pinwheel-flow": lambda: _flow("pinwheel"),
-    "clicks-fm": lambda: _clicks_fm(),
+    "clicks-fm": _clicks_fm,
 }
 
 
