@@ -85,7 +85,9 @@ def test_no_family_straddles_the_split_and_json_agrees():
                                                             "Siamese"}),
                                               ("holdout7", {"GraphNet", "MixtureOfExperts",
                                                             "CouplingFlow",
-                                                            "FactorizationMachine"})])
+                                                            "FactorizationMachine"}),
+                                              ("holdout8", {"VAE", "DeepSets", "SELU",
+                                                            "OrdinalNet"})])
 def test_each_holdout_is_new_families(split, kinds):
     fresh = zoo_pairs(split)
     assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4

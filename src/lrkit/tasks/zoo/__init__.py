@@ -1,5 +1,5 @@
-"""The task zoo: 111 small, varied task/schedule pairs, split by family into dev, test and
-seven holdouts.
+"""The task zoo: 119 small, varied task/schedule pairs, split by family into dev, test and
+eight holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -38,7 +38,11 @@ on a table, a quantile-regression net under the pinball loss, a Siamese embeddin
 a contrastive loss; half its pairs use RAdam), and once holdout6 had been scored, four more
 (``holdout7``: a message-passing graph net telling graph generators apart, a mixture of
 experts under a softmax gate, a normalising flow fitted by likelihood to 2-D points, a
-factorisation machine on click logs).
+factorisation machine on click logs), and once holdout7 had been scored, four more
+(``holdout8``: a variational autoencoder on the digits under the ELBO, a DeepSets net
+reading a correlation off a point set, a Cox proportional-hazards net on censored survival
+times, a cumulative-logit ordinal regressor; Adadelta and ASGD make their first
+appearance).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -48,8 +52,8 @@ set()
 (10, 8, 8)
 >>> len(zoo_pairs("holdout4")), len(zoo_pairs("holdout5")), len(zoo_pairs("holdout6"))
 (8, 8, 8)
->>> len(zoo_pairs("holdout7")), len(ZOO)
-(8, 111)
+>>> len(zoo_pairs("holdout7")), len(zoo_pairs("holdout8")), len(ZOO)
+(8, 8, 119)
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                "holdout6", "holdout7"]
+                "holdout6", "holdout7", "holdout8"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -79,7 +83,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout7"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout8"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -192,6 +196,18 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
                                   "5-armed pinwheel (3000/1000)"),
     "clicks-fm": ("holdout7", "factorisation machine (rank 8) over 6 categorical fields, "
                               "binary cross-entropy, on generated click logs (6000/2000)"),
+    "digits-vae": ("holdout8", "variational autoencoder (ReLU MLPs 64-128-16 and 8-128-64, "
+                               "Bernoulli decoder), negative ELBO, on 8x8 digit intensities "
+                               "(1347/450)"),
+    "clouds-deepsets": ("holdout8", "DeepSets net (per-point ReLU MLP 2-64-64, sum pooling, "
+                                    "ReLU MLP 64-64-1), MSE: the correlation behind a set "
+                                    "of 8-32 noisy 2-D points (3000/1000 sets)"),
+    "censored-cox": ("holdout8", "SELU MLP 16-64-64-1 predicting a log-risk, negative Cox "
+                                 "partial likelihood, on right-censored survival times, 10 "
+                                 "of 16 inputs distractors (1000/1000)"),
+    "grades-ordinal": ("holdout8", "cumulative-logit ordinal regressor (ReLU MLP 10-64-64-1 "
+                                   "score, 6 learned cut-points) on 7 uneven grades "
+                                   "(3000/1000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -308,13 +324,22 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("pinwheel-flow", "mom", "step", 32, 5, 0.0),
     ("clicks-fm", "adagrad", "lin", 512, 40, 0.0),
     ("clicks-fm", "sgd", "cos", 16, 6, 0.0),
+    ("digits-vae", "nadam", "1cyc", 32, 10, 0.0),
+    ("digits-vae", "adamax", "step", 128, 16, 0.0),
+    ("clouds-deepsets", "adadelta", "cos", 64, 10, 0.0),
+    ("clouds-deepsets", "adagrad", "wcos", 128, 20, 0.0),
+    ("censored-cox", "adamw", "lin", 128, 40, 0.01),
+    ("censored-cox", "mom", "wsd", 32, 10, 0.0),
+    ("grades-ordinal", "asgd", "cos", 16, 10, 0.0),
+    ("grades-ordinal", "nest", "lin", 512, 60, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",
              "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
              "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax",
              "rmsmom": "RMSprop momentum 0.9", "radam98": "RAdam beta2 0.98",
-             "radamw": "RAdam (decoupled weight decay)"}
+             "radamw": "RAdam (decoupled weight decay)", "adadelta": "Adadelta",
+             "asgd": "ASGD"}
 _SCHED_TEXT = {"const": "constant", "step": "step decay x0.1 at 50% and 75%",
                "cos": "cosine", "wcos": "5% warmup + cosine", "1cyc": "one-cycle",
                "wsd": "warmup-stable-decay (5% warmup, last 20% decay)",

@@ -22,7 +22,7 @@ import numpy as np
 
 from lrkit._deps import require
 
-__all__ = ["CLICK_FIELDS", "VOCAB", "arrays", "tensors", "text_windows"]
+__all__ = ["CLICK_FIELDS", "CLOUD_POINTS", "VOCAB", "arrays", "tensors", "text_windows"]
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _SEED = 0
@@ -543,6 +543,86 @@ def _clicks() -> Arrays:
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
 
+def _digits_unit() -> Arrays:
+    """The 8x8 digits as intensities in [0, 1] (``pixels / 16``, not standardised), inputs
+    and targets alike, on the same train/val split as ``digits``: a Bernoulli decoder's
+    targets (a VAE's reconstruction term)."""
+    x, y = _sk("load_digits")(return_X_y=True)
+    model_selection = require("sklearn.model_selection", extra="torch")
+    x_tr, x_va = model_selection.train_test_split(x / 16.0, test_size=0.25,
+                                                  random_state=_SEED, stratify=y)
+    return x_tr, x_tr, x_va, x_va
+
+
+#: The point clouds' largest set (smaller sets are padded to it).
+CLOUD_POINTS = 32
+
+
+def _clouds() -> Arrays:
+    """Point sets -> their generating correlation: each set is 8-32 points of a 2-D
+    Gaussian with a random centre (N(0, 1)), scales (log-uniform 0.5-2) and correlation
+    rho ~ U(-0.9, 0.9), 10% of them replaced by outliers (an isotropic Gaussian 3 times as
+    wide); the target is ``atanh(rho)``, standardised. Small sets cannot pin rho down, so
+    the loss has a floor. Each example is ``CLOUD_POINTS`` rows of (x, y, present): absent
+    rows are zeros, points in random order. 3000/1000 sets."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = np.zeros((n, CLOUD_POINTS, 3))
+    rho = rng.uniform(-0.9, 0.9, size=n)
+    for i in range(n):
+        size = rng.randint(8, CLOUD_POINTS + 1)
+        scale = np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=2))
+        cov = np.outer(scale, scale) * np.array([[1.0, rho[i]], [rho[i], 1.0]])
+        pts = rng.multivariate_normal(rng.normal(size=2), cov, size=size)
+        outlier = rng.uniform(size=size) < 0.1
+        pts[outlier] = pts.mean(axis=0) + 3 * scale.mean() * rng.normal(size=(outlier.sum(), 2))
+        x[i, :size, :2] = pts
+        x[i, :size, 2] = 1.0
+    y = np.arctanh(rho).reshape(-1, 1)
+    cut = 3000
+    y = (y - y[:cut].mean()) / y[:cut].std()
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _censored() -> Arrays:
+    """Right-censored survival times: 16 inputs N(0, 1) (10 distractors); the log-hazard is
+    ``1.5 x0 - 1.2 x1 + 1.2 sin(2 x2) + 1.05 x3 x4 + 0.75 (x5**2 - 1)`` (sd about 2.5: a
+    strong signal, so a fitted net's partial likelihood is well below a null one's); event
+    times are Weibull (shape 1.5) under it, censoring times exponential and independent
+    (about 40% of the rows censored). Few training rows for the inputs (1000/1000), so a
+    net can overfit them: on 3000 rows and 8 inputs, an adaptive optimizer's loss was flat
+    over 4 octaves of LR. The target is (observed time, event): the time divided by the
+    training median (only its order matters to a partial likelihood), the event 1 or 0."""
+    rng = np.random.RandomState(_SEED)
+    n = 2000
+    x = rng.normal(size=(n, 16))
+    log_hazard = (1.5 * x[:, 0] - 1.2 * x[:, 1] + 1.2 * np.sin(2 * x[:, 2])
+                  + 1.05 * x[:, 3] * x[:, 4] + 0.75 * (x[:, 5] ** 2 - 1))
+    event_time = (-np.log(rng.uniform(size=n)) / np.exp(log_hazard)) ** (1 / 1.5)
+    censor_time = rng.exponential(2.0, size=n)
+    time, event = np.minimum(event_time, censor_time), event_time <= censor_time
+    y = np.stack([time, event.astype(np.float64)], axis=1)
+    cut = 1000
+    mean, std = x[:cut].mean(axis=0), x[:cut].std(axis=0)
+    x = (x - mean) / std
+    y[:, 0] /= np.median(y[:cut, 0])
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _grades() -> Arrays:
+    """Ordered grades: 10 inputs N(0, 1) (4 distractors); a latent score
+    ``1.2 tanh(x0 + x1) + 0.8 x2 x3 + 0.6 sin(2 x4) + 0.5 x5`` plus logistic noise (scale
+    0.35) is cut into 7 grades at its 5/15/35/60/80/93% quantiles (uneven grade sizes).
+    Labels 0..6; 3000/1000, stratified."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.normal(size=(n, 10))
+    latent = (1.2 * np.tanh(x[:, 0] + x[:, 1]) + 0.8 * x[:, 2] * x[:, 3]
+              + 0.6 * np.sin(2 * x[:, 4]) + 0.5 * x[:, 5] + rng.logistic(scale=0.35, size=n))
+    cuts = np.quantile(latent, [0.05, 0.15, 0.35, 0.6, 0.8, 0.93])
+    return _split(x, np.searchsorted(cuts, latent), classify=True)
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -568,6 +648,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "ratings": _ratings, "counts": _counts, "lowrank": _lowrank, "garch": _garch,
     "tabular": _tabular, "hetero": _hetero, "digit_pairs": _digit_pairs,
     "graphs": _graphs, "regimes": _regimes, "pinwheel": _pinwheel, "clicks": _clicks,
+    "digits_unit": _digits_unit, "clouds": _clouds, "censored": _censored, "grades": _grades,
 }
 
 

@@ -37,6 +37,8 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "rmsmom": ("RMSprop", {"momentum": 0.9}),
     "radam98": ("RAdam", {"betas": (0.9, 0.98)}),
     "radamw": ("RAdam", {"decoupled_weight_decay": True}),
+    "adadelta": ("Adadelta", {}),
+    "asgd": ("ASGD", {}),
 }
 
 
@@ -158,6 +160,29 @@ def _clicks_fm() -> Parts:
     return train, val, make, functional.binary_cross_entropy_with_logits
 
 
+def _vae() -> Parts:
+    train, val = tensors("digits_unit", target="real")
+    return train, val, functools.partial(models.VAE, 64), models.elbo_loss
+
+
+def _deepsets(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    make = functools.partial(models.DeepSets, arrays(data)[0].shape[2], 1)
+    return train, val, make, functional.mse_loss
+
+
+def _cox(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    make = functools.partial(models.mlp, [arrays(data)[0].shape[1], 64, 64, 1], act="selu")
+    return train, val, make, models.cox_nll
+
+
+def _ordinal(data: str) -> Parts:
+    train, val = tensors(data)
+    make = functools.partial(models.OrdinalNet, arrays(data)[0].shape[1], _n_classes(data))
+    return train, val, make, models.ordinal_nll
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -226,6 +251,10 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "regimes-moe": lambda: _regressor("regimes", models.MixtureOfExperts),
     "pinwheel-flow": lambda: _flow("pinwheel"),
     "clicks-fm": _clicks_fm,
+    "digits-vae": _vae,
+    "clouds-deepsets": lambda: _deepsets("clouds"),
+    "censored-cox": lambda: _cox("censored"),
+    "grades-ordinal": lambda: _ordinal("grades"),
 }
 
 

@@ -19,19 +19,21 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder", "CouplingFlow",
-           "FactorizationMachine", "FeatureTransformer", "GraphNet", "MatrixFactorization",
-           "MixtureOfExperts", "PatchTransformer", "ResMLP", "ResNet", "SeqNet", "Siamese",
-           "TokenAttention", "autoencoder", "bn_mlp", "cnn", "cnn1d", "contrastive_loss",
-           "deep_linear", "flow_nll", "gaussian_nll", "lm_loss", "mlp", "pinball_loss",
-           "poisson_nll", "smoothed_cross_entropy"]
+__all__ = ["VAE", "CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder",
+           "CouplingFlow", "DeepSets", "FactorizationMachine", "FeatureTransformer",
+           "GraphNet", "MatrixFactorization", "MixtureOfExperts", "OrdinalNet",
+           "PatchTransformer", "ResMLP", "ResNet", "SeqNet", "Siamese", "TokenAttention",
+           "autoencoder", "bn_mlp", "cnn", "cnn1d", "contrastive_loss", "cox_nll",
+           "deep_linear", "elbo_loss", "flow_nll", "gaussian_nll", "lm_loss", "mlp",
+           "ordinal_nll", "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
 
 def mlp(sizes: list[int], *, act: str = "relu", dropout: float = 0.0) -> nn.Module:
     """A plain MLP ``sizes[0] -> ... -> sizes[-1]``; dropout after each hidden activation."""
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU}
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU,
+            "selu": nn.SELU}
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
@@ -536,6 +538,114 @@ class FactorizationMachine(nn.Module):
         v = self.vectors(ids)
         pairs = 0.5 * (v.sum(dim=1).pow(2) - v.pow(2).sum(dim=1)).sum(dim=1, keepdim=True)
         return self.bias + self.weight(ids).sum(dim=1) + pairs
+
+
+class VAE(nn.Module):
+    """A variational autoencoder (Kingma & Welling 2014) on 64 intensities in [0, 1]: a ReLU
+    MLP encoder ``n_in -> hidden -> 2 * latent`` gives a diagonal Gaussian posterior (mean,
+    log-variance), one reparameterised sample ``z = mu + sigma * eps`` goes through a ReLU
+    MLP decoder ``latent -> hidden -> n_in`` to Bernoulli logits. The output is the logits
+    beside mu and the log-variance (``elbo_loss``). In eval mode eps is drawn from a fixed
+    generator, so a model's validation ELBO is the same every time it is measured.
+
+    >>> VAE(64)(torch.zeros(3, 64)).shape
+    torch.Size([3, 80])
+    """
+
+    def __init__(self, n_in: int, hidden: int = 128, latent: int = 8) -> None:
+        super().__init__()
+        self.encoder = mlp([n_in, hidden, 2 * latent])
+        self.decoder = mlp([latent, hidden, n_in])
+
+    def forward(self, x: Any) -> Any:
+        mu, log_var = self.encoder(x).chunk(2, dim=1)
+        if self.training:
+            eps = torch.randn_like(mu)
+        else:
+            fixed = torch.Generator(device=mu.device).manual_seed(0)
+            eps = torch.randn(mu.shape, generator=fixed, device=mu.device, dtype=mu.dtype)
+        logits = self.decoder(mu + (0.5 * log_var).exp() * eps)
+        return torch.cat([logits, mu, log_var], dim=1)
+
+
+def elbo_loss(out: Any, target: Any) -> Any:
+    """The negative ELBO (nats per example) of a ``VAE``'s output: the Bernoulli
+    reconstruction cross-entropy of ``target`` (intensities in [0, 1]) under the logits
+    ``out[:, :d]``, summed over the d pixels, plus the KL divergence of the posterior
+    (mean and log-variance, the rest of ``out``) from a standard-normal prior."""
+    d = target.shape[1]
+    logits, (mu, log_var) = out[:, :d], out[:, d:].chunk(2, dim=1)
+    recon = functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    kl = 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var)
+    return (recon.sum(dim=1) + kl.sum(dim=1)).mean()
+
+
+class DeepSets(nn.Module):
+    """A DeepSets regressor (Zaheer et al. 2017) on padded point sets: each example is rows
+    of (point coordinates..., present); a ReLU MLP ``phi`` embeds every present point alone,
+    the embeddings are summed over the set (divided by the largest set size: of order 1,
+    yet a small set still looks unlike a large one, and a small set's estimate should be
+    shrunk more) and a ReLU MLP ``rho`` maps the sum to the output: invariant to the
+    points' order.
+
+    >>> DeepSets(3, 1)(torch.zeros(4, 32, 3)).shape
+    torch.Size([4, 1])
+    """
+
+    def __init__(self, n_in: int, n_out: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.phi = nn.Sequential(mlp([n_in - 1, hidden, hidden]), nn.ReLU())
+        self.rho = mlp([hidden, hidden, n_out])
+
+    def forward(self, x: Any) -> Any:
+        points, present = x[:, :, :-1], x[:, :, -1:]
+        return self.rho((self.phi(points) * present).sum(dim=1) / x.shape[1])
+
+
+def cox_nll(risk: Any, target: Any) -> Any:
+    """The negative Cox partial log-likelihood (per event) of predicted log-risks ``risk``
+    against ``target`` = (observed time, event), over the batch: each event's log-risk
+    against the log-sum-exp of the log-risks of every row still at risk at its time (a
+    later observed time, or itself; no tie correction: the zoo's times are continuous). A
+    batch without an event counts 0."""
+    order = torch.argsort(target[:, 0], descending=True)
+    log_risk, event = risk[order, 0], target[order, 1]
+    at_risk = torch.logcumsumexp(log_risk, dim=0)
+    return -((log_risk - at_risk) * event).sum() / event.sum().clamp(min=1.0)
+
+
+class OrdinalNet(nn.Module):
+    """A cumulative-logit (proportional-odds) ordinal regressor: a ReLU MLP
+    ``n_in -> hidden -> hidden -> 1`` gives a score s, and ``n_classes - 1`` ascending
+    cut-points c_k (the first free, the gaps softplus-ed) give ``P(y <= k) =
+    sigmoid(c_k - s)``. The output is the ``c_k - s`` (``ordinal_nll``); the cut-points
+    start where an untrained score of 0 gives every grade the same probability.
+
+    >>> OrdinalNet(10, 7)(torch.zeros(3, 10)).shape
+    torch.Size([3, 6])
+    """
+
+    def __init__(self, n_in: int, n_classes: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.score = mlp([n_in, hidden, hidden, 1])
+        cuts = torch.logit(torch.arange(1, n_classes) / n_classes)
+        self.first = nn.Parameter(cuts[:1].clone())
+        gaps = cuts[1:] - cuts[:-1]
+        self.gaps = nn.Parameter(gaps + torch.log(-torch.expm1(-gaps)))  # softplus^-1
+
+    def forward(self, x: Any) -> Any:
+        cuts = torch.cat([self.first, self.first + functional.softplus(self.gaps).cumsum(0)])
+        return cuts - self.score(x)
+
+
+def ordinal_nll(out: Any, labels: Any) -> Any:
+    """The negative log-likelihood of grades ``labels`` (0..K-1) under cumulative logits
+    ``out`` (``OrdinalNet``): ``P(y = k) = sigmoid(out_k) - sigmoid(out_{k-1})``, with
+    ``sigmoid(out_{-1}) = 0`` and ``sigmoid(out_{K-1}) = 1``."""
+    cdf = torch.sigmoid(out)
+    cdf = torch.cat([torch.zeros_like(cdf[:, :1]), cdf, torch.ones_like(cdf[:, :1])], dim=1)
+    prob = (cdf[:, 1:] - cdf[:, :-1]).gather(1, labels[:, None])
+    return -prob.clamp(min=1e-12).log().mean()
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
