@@ -159,20 +159,20 @@ def test_the_choice_never_exceeds_the_lowest_unstable_lr() -> None:
 def test_the_range_tests_divergence_gets_the_same_horizon_margin() -> None:
     # a 100-update sweep that blew up at 1.0, for a 400-update run: two octaves of
     # extrapolation at one octave per octave put the ceiling at 0.25; no margin, at 1.0
-    from lrkit.auto.pipeline import _ceilings
+    from lrkit.auto.choice import stability_ceilings
 
     margin = Design(horizon_margin=1.0)
-    assert _ceilings(1.0, [], margin, 400, rt_steps=100) == {
+    assert stability_ceilings(1.0, [], margin, 400, rt_steps=100) == {
         "range test divergence": pytest.approx(0.25)}
-    assert _ceilings(1.0, [], Design(horizon_margin=0.0), 400, rt_steps=100)[
+    assert stability_ceilings(1.0, [], Design(horizon_margin=0.0), 400, rt_steps=100)[
         "range test divergence"] == pytest.approx(1.0)
     # a sweep as long as the run needs no margin
-    assert _ceilings(1.0, [], margin, 400, rt_steps=400)[
+    assert stability_ceilings(1.0, [], margin, 400, rt_steps=400)[
         "range test divergence"] == pytest.approx(1.0)
 
 
 def test_unstable_progress_judges_a_run_by_its_share_of_the_best_runs_progress() -> None:
-    from lrkit.auto.pipeline import _ceilings
+    from lrkit.auto.choice import stability_ceilings
 
     def trial(lr: float, loss: float) -> Trial:
         return Trial(lr=lr, rung=0, steps=100, val_losses=(loss,), loss=loss, cost_runs=0.1)
@@ -181,10 +181,10 @@ def test_unstable_progress_judges_a_run_by_its_share_of_the_best_runs_progress()
     # blow-up rule) but with 40% of the best run's progress (unstable at a 50% share)
     trials = [trial(0.1, 0.5), trial(0.4, 1.4)]
     plain = Design(horizon_margin=0.0)
-    assert "unstable search run" not in _ceilings(math.inf, trials, plain, 100, 2.0)
+    assert "unstable search run" not in stability_ceilings(math.inf, trials, plain, 100, 2.0)
     by_progress = Design(horizon_margin=0.0, unstable_progress=0.5)
-    assert _ceilings(math.inf, trials, by_progress, 100, 2.0)["unstable search run"] == 0.4
-    assert "unstable search run" not in _ceilings(
+    assert stability_ceilings(math.inf, trials, by_progress, 100, 2.0)["unstable search run"] == 0.4
+    assert "unstable search run" not in stability_ceilings(
         math.inf, trials, Design(horizon_margin=0.0, unstable_progress=0.3), 100, 2.0)
 
 

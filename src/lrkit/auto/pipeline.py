@@ -31,7 +31,7 @@ The stages, each a ``Stage`` in the result (name, one-line summary, cost, number
    moved down by ``horizon_margin`` octaves per octave between the length of the sweep or
    run that showed it and the full run's (a longer run destabilises at a lower LR), and
    the highest LR a search run trained stably (no extrapolation past what was seen to
-   train).
+   train). The arithmetic of this stage is ``lrkit.auto.choice``.
 
 Cost is gradient work in units of the user's full run: every candidate's updates, the
 range test, the HVPs (two gradients each) and validation passes (a third each),
@@ -46,10 +46,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lrkit.auto.choice import (
+    choose,
+    estimate,
+    instability_margin,
+    on_grid,
+    stability_ceilings,
+    unstable_lrs,
+)
 from lrkit.auto.design import DEFAULT_DESIGN, MIN_RUN_STEPS, Design, Fitted, fit_to_budget
 from lrkit.auto.executor import Executor, as_executor
 from lrkit.auto.measured import MeasuredRegret, measured_regret
-from lrkit.auto.pick import expected_regret, risk_offset, smooth_minimum, steepness
+from lrkit.auto.pick import smooth_minimum
 from lrkit.auto.prior import Prior, builtin_warmup_octaves, optimizer_prior
 from lrkit.auto.runs import RunCache, Runner, Trainer, default_trainer, run_key
 from lrkit.auto.search import (
@@ -245,7 +253,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     centre, unsure = _ladder_center(rt["data"] if rt else None, prior, d.range_test_trust)
     # zoo pairs' best LRs lie within 11 octaves of the textbook value: a range-test centre
     # further out is a failed sweep (a flat loss), not a finding
-    centre = _on_grid(min(max(centre, prior.lr / 2.0 ** d.prior_octaves),
+    centre = on_grid(min(max(centre, prior.lr / 2.0 ** d.prior_octaves),
                           prior.lr * 2.0 ** d.prior_octaves), d.grid)
 
     curv: Stage | None = None
@@ -332,7 +340,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
                           rung=1, on_trial=tick)
 
     warmup = _warmup_shift(prior, d, steps, task.total_steps)
-    est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps, warmup)
+    est = estimate(trials, probe, d, task.total_steps, steps, probe_steps, warmup)
     added: list[str] = []
     while est is not None and len(seeds) < d.max_blocks:
         common = {lr for lr, _ in pooled(trials)}
@@ -354,7 +362,7 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         trials, more = _extend_all(task, runner, trials, seeds, steps, d, up_to, tick,
                                    extensions, top - spent)
         extensions += more
-        est = _estimate(trials, probe, d, task.total_steps, steps, probe_steps, warmup)
+        est = estimate(trials, probe, d, task.total_steps, steps, probe_steps, warmup)
     if est is not None and not added and d.max_blocks > d.blocks:
         added.append(f"stopped at {len(seeds)} block(s): expected miss from the spread "
                      f"{est['fit_regret']:.1%} <= {d.adaptive_threshold:.0%}")
@@ -384,8 +392,8 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     trials += probe + scout
 
     rt_steps = rt["data"]["steps"] if rt else 0
-    ceilings = _ceilings(rt_ceiling, trials, d, task.total_steps, untrained, rt_steps)
-    choice = _choose(est, ceilings, centre, d)
+    ceilings = stability_ceilings(rt_ceiling, trials, d, task.total_steps, untrained, rt_steps)
+    choice = choose(est, ceilings, centre, d)
     stages.append(Stage("choice", choice["summary"], 0.0, choice["data"]))
     notify("choice", spent)
     confirmed = None if choice["fallback"] else _confirm(
@@ -469,14 +477,14 @@ def _scout(task: Task, runner: Runner, centre: float, prior: Prior, seed: int, s
                         metric=metric)
     curve = pooled(runs, rung=2)
     if not any(math.isfinite(loss) for _, loss in curve):
-        return runs, _on_grid(min(lrs) / d.scout_ratio, d.grid), metric
+        return runs, on_grid(min(lrs) / d.scout_ratio, d.grid), metric
     best = math.log2(best_lr(curve))
     m = smooth_minimum([math.log2(lr) for lr, _ in curve], [loss for _, loss in curve],
                        window=2 * math.log2(d.scout_ratio))
     x = m.x if m.fitted else best
     shift = d.horizon_alpha * max(0.0, math.log2(main_steps / steps)) \
         + _warmup_shift(prior, d, steps, main_steps)
-    return runs, _on_grid(2.0 ** (x - shift), d.grid), metric
+    return runs, on_grid(2.0 ** (x - shift), d.grid), metric
 
 
 def _warmup_shift(prior: Prior, d: Design, short: int, long: int) -> float:
@@ -604,173 +612,6 @@ def _probe_ladder(trials: list[Trial], d: Design) -> list[float]:
     return lrs
 
 
-def _block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> float | None:
-    pts = [(math.log2(t.lr), t.loss) for t in trials if t.block == block and t.rung == rung]
-    if not any(math.isfinite(p[1]) for p in pts):
-        return None
-    m = smooth_minimum([p[0] for p in pts], [p[1] for p in pts], d.fit_window)
-    return m.x if d.smooth else m.best_x
-
-
-def _estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: int,
-              steps: int, probe_steps: int, warmup: float) -> dict[str, Any] | None:
-    """The smooth pick, its spread, the steepness and the horizon shift (the slope's, plus
-    ``warmup`` octaves for the optimizer's own warm-up); None: all diverged."""
-    curve = pooled(trials)
-    if not any(math.isfinite(loss) for _, loss in curve):
-        return None
-    xs = [math.log2(lr) for lr, _ in curve]
-    ys = [loss for _, loss in curve]
-    m = smooth_minimum(xs, ys, d.fit_window)
-    if not d.smooth:
-        m = dataclasses.replace(m, x=m.best_x, fitted=False,
-                                loss=min(y for y in ys if math.isfinite(y)))
-    k_low, k_high = steepness(xs, ys, m, blowup=d.blowup)
-    blocks = sorted({t.block for t in trials if t.rung == 0})
-    vertices = [v for b in blocks if (v := _block_vertex(trials, d, b, 0)) is not None]
-    n = len(vertices)
-    # the spread of one block's pick: the measured spread between blocks pooled with a
-    # prior scatter (one pseudo-observation), so two blocks that agree by chance do not
-    # claim certainty; the estimate's spread is that over sqrt(blocks)
-    ss = sum((v - sum(vertices) / n) ** 2 for v in vertices) if n > 1 else 0.0
-    one_sd = math.sqrt((ss + d.seed_sd ** 2) / n) if n > 1 else d.seed_sd
-    fit_sd = one_sd / math.sqrt(max(n, 1))
-    # the horizon: octaves from the search runs' length to the full run's
-    f = max(steps / total_steps, d.horizon_min_fraction)
-    length_octaves = max(0.0, math.log2(1.0 / f))
-    slope, slope_sd, measured_slope = d.horizon_alpha, d.horizon_prior_sd, None
-    if probe:
-        v_probe = _block_vertex(probe, d, 0, 1)
-        v_main = _block_vertex(trials, d, 0, 0)
-        ratio_octaves = math.log2(steps / probe_steps) if probe_steps < steps else 0.0
-        if v_probe is not None and v_main is not None and ratio_octaves > 0:
-            measured_slope = (v_probe - v_main) / ratio_octaves
-            # one block's pick scatters by seed_sd; the pair shares a seed, so its
-            # difference scatters less: seed_sd per pair is the conservative guess
-            m_sd = d.seed_sd / ratio_octaves
-            w_m, w_p = 1 / m_sd ** 2, 1 / d.horizon_prior_sd ** 2
-            slope = (w_m * measured_slope + w_p * d.horizon_alpha) / (w_m + w_p)
-            slope_sd = 1 / math.sqrt(w_m + w_p)
-    slope = min(max(slope, d.slope_min), d.slope_max)
-    # the optimizer's warm-up is computed, not a prior: it is not capped with the slope's
-    shift = min(slope * length_octaves, d.max_shift) + warmup
-    horizon_sd = slope_sd * length_octaves
-    # the high side is at least as steep as the low side is assumed to be flat: a
-    # compressed run's low side looks flatter than a full run's (it has less time to
-    # suffer from a small LR), so cap the lean at a ratio of 5
-    k_high_eff = max(k_high, 1e-4)
-    k_low_eff = max(k_low, k_high_eff / 5.0)
-    fit_regret = expected_regret(0.0, fit_sd, k_low=k_low_eff, k_high=k_high_eff)
-    return {"x": m.x, "loss": m.loss, "fitted": m.fitted, "edge": m.edge,
-            "best_x": m.best_x, "k_low": k_low, "k_high": k_high, "k_low_eff": k_low_eff,
-            "k_high_eff": k_high_eff, "vertices": vertices, "fit_sd": fit_sd,
-            "fraction": steps / total_steps, "slope": slope, "slope_sd": slope_sd,
-            "measured_slope": measured_slope, "shift": shift, "warmup_shift": warmup,
-            "horizon_sd": horizon_sd,
-            "fit_regret": fit_regret}
-
-
-def _margin(d: Design, total_steps: int, steps: int) -> float:
-    """The factor an instability seen in a ``steps``-update run is moved down by for the
-    full run: ``horizon_margin`` octaves per octave of extrapolation (sharpness grows as a
-    run trains, and it spends more updates at the peak LR: a full run destabilises at a
-    lower LR than a short one).
-
-    >>> _margin(Design(horizon_margin=1.0), 400, 100), _margin(Design(), 400, 800)
-    (4.0, 1.0)
-    """
-    return 2.0 ** (d.horizon_margin * max(0.0, math.log2(total_steps / max(steps, 1))))
-
-
-def _unstable_lrs(trials: list[Trial], d: Design, untrained: float = math.inf) -> list[float]:
-    """The LRs of runs that diverged, or that sit above the best run of their stage (block
-    and rung) and ended above ``blowup`` times that best or above the untrained model's
-    validation loss (worse than not training: the zoo's own definition of a divergence)."""
-    best: dict[tuple[int, int], float] = {}
-    for t in trials:
-        if math.isfinite(t.loss):
-            key = (t.block, t.rung)
-            best[key] = min(best.get(key, math.inf), t.loss)
-
-    def worse(t: Trial) -> bool:
-        ref = best.get((t.block, t.rung), 0.0)
-        if d.unstable_progress > 0 and t.metric == "val" and math.isfinite(untrained) \
-                and untrained > ref:
-            # scale-free: the share of the best run's progress from the untrained loss
-            return untrained - t.loss < d.unstable_progress * (untrained - ref)
-        return (ref > 0 and t.loss > d.blowup * ref) or (
-            t.metric == "val" and t.loss > untrained > ref)
-
-    return [t.lr for t in trials if not math.isfinite(t.loss) or (
-        worse(t) and t.lr > min(x.lr for x in trials if x.block == t.block
-                                and x.rung == t.rung and x.loss == best[(t.block, t.rung)]))]
-
-
-def _ceilings(rt_ceiling: float, trials: list[Trial], d: Design,
-              total_steps: int, untrained: float = math.inf,
-              rt_steps: int = 0) -> dict[str, float]:
-    """The lowest LR seen unstable: the range test's divergence and the lowest of
-    ``_unstable_lrs``, each moved down by ``_margin`` for the length of the sweep or run
-    that showed it; and the highest LR a search run trained stably."""
-    out: dict[str, float] = {}
-    if math.isfinite(rt_ceiling):
-        # the sweep's divergence is the shortest-horizon instability of all: the same
-        # margin as a search run's, counted from the sweep's length
-        out["range test divergence"] = rt_ceiling / _margin(d, total_steps,
-                                                            rt_steps or total_steps)
-    unstable = _unstable_lrs(trials, d, untrained)
-    if unstable:
-        lowest = min(unstable)
-        length = min(t.steps for t in trials if t.lr == lowest and (
-            not math.isfinite(t.loss) or t.lr in unstable))
-        out["unstable search run"] = lowest / _margin(d, total_steps, length)
-    stable = [t.lr for t in trials if math.isfinite(t.loss) and t.lr not in unstable]
-    if d.cap_tested and stable:
-        # a ceiling is a factor above the cap: leave room for ceiling_factor
-        out["highest stable search run"] = max(stable) / d.ceiling_factor
-    return out
-
-
-def _choose(est: dict[str, Any] | None, ceilings: dict[str, float], centre: float,
-            d: Design) -> dict[str, Any]:
-    if est is None:
-        lr = centre
-        cap = min(ceilings.values(), default=math.inf) * d.ceiling_factor
-        lr = min(lr, cap / d.ladder_ratio) if math.isfinite(cap) else lr / 4
-        return {"lr": lr, "fallback": True, "summary": f"every candidate diverged: LR "
-                f"{lr:.3g}, well below the lowest unstable LR", "data": {"reason":
-                                                                        "all diverged"}}
-    spread = math.hypot(est["fit_sd"], est["horizon_sd"])
-    # only ever down: where the low side looks steeper, the estimate stands
-    lean = min(0.0, d.lean * risk_offset(spread, k_low=est["k_low_eff"],
-                                         k_high=est["k_high_eff"]))
-    x = est["x"] - est["shift"] + lean
-    lr = uncapped = _on_grid(2.0 ** x, 2 * d.grid)
-    cap = min(ceilings.values(), default=math.inf) * d.ceiling_factor
-    capped_by = ""
-    if lr > cap * 1.0001:
-        capped_by = min(ceilings, key=lambda k: ceilings[k])
-        lr = _on_grid(cap, 2 * d.grid, down=True)
-    probe = ("measured slope " + f"{est['measured_slope']:+.2f}" + " shrunk to "
-             if est["measured_slope"] is not None else "prior slope ")
-    summary = (f"LR {lr:.3g}: the fit's minimum {2 ** est['x']:.3g} at {est['fraction']:.0%} "
-               f"of a run{'' if est['fitted'] else ' (best point: no convex fit)'}, / "
-               f"{2 ** est['shift']:.3g} for the full horizon ({probe}{est['slope']:+.2f} "
-               f"octaves per octave of length"
-               + (f", and {est['warmup_shift']:.2f} octaves for the optimizer's own warm-up"
-                  if est.get("warmup_shift") else "") + ")"
-               # the lean is off in the shipped design: name it only when it moved the pick
-               + (f", leaned {lean:+.2f} octaves for a spread of {spread:.2f} octaves "
-                  f"(steepness low {est['k_low']:.3f}, high {est['k_high']:.3f} per "
-                  "octave^2)" if lean else "")
-               + (f"; capped at {cap:.3g} by the {capped_by}" if capped_by else ""))
-    data = {k: v for k, v in est.items()}
-    data.update({"lr": lr, "lean": lean, "spread": spread, "ceilings": ceilings,
-                 "ceiling": cap if math.isfinite(cap) else None, "capped_by": capped_by,
-                 "fit_lr": 2 ** est["x"], "uncapped_lr": uncapped})
-    return {"lr": lr, "fallback": False, "summary": summary, "data": data}
-
-
 def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed: int,
              steps: int, room: float, untrained: float, rt_ceiling: float, metric: str,
              tick: Callable[[Trial], None],
@@ -789,13 +630,13 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     low, high = choice["lr"], choice["data"].get("uncapped_lr", choice["lr"])
     gap = math.log2(high / low)
     if d.confirm_octaves > 0 and gap > d.confirm_octaves:
-        lrs = sorted({_on_grid(low * 2.0 ** (gap * k / 2), 2 * d.grid) for k in range(3)})
+        lrs = sorted({on_grid(low * 2.0 ** (gap * k / 2), 2 * d.grid) for k in range(3)})
         reason = f"the ceiling held the pick {gap:.1f} octaves below the fit"
     elif d.confirm_edge and choice["data"].get("edge") == "high":
         # the ladder's best is its top run: the estimate is a lower bound, not a bracket
         top = 2.0 ** choice["data"]["best_x"]
-        lrs = sorted({low, _on_grid(top, 2 * d.grid),
-                      _on_grid(top * d.ladder_ratio, 2 * d.grid)})
+        lrs = sorted({low, on_grid(top, 2 * d.grid),
+                      on_grid(top * d.ladder_ratio, 2 * d.grid)})
         reason = "the ladder's best was its top run"
     else:
         return None
@@ -808,15 +649,15 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     runs = run_block(task, runner, lrs, block=0, seed=seed, steps=length, rung=3,
                      on_trial=tick, metric=metric)
     # the search's own tests and margin: everything from the lowest unstable LR up is out
-    unstable = _unstable_lrs(runs, d, untrained)
+    unstable = unstable_lrs(runs, d, untrained)
     stable = [t for t in runs if math.isfinite(t.loss) and t.lr < min(unstable, default=math.inf)]
-    ceiling = min(unstable, default=math.inf) / _margin(d, T, length)
+    ceiling = min(unstable, default=math.inf) / instability_margin(d, T, length)
     lr, why = low, "no longer run trained stably above the capped pick"
     if stable:
         best = min(stable, key=lambda t: t.loss)
         shift = min(choice["data"]["slope"] * math.log2(T / length), d.max_shift) \
             + _warmup_shift(prior, d, length, T)
-        lr = max(low, _on_grid(min(best.lr * 2.0 ** -shift, ceiling), 2 * d.grid, down=True))
+        lr = max(low, on_grid(min(best.lr * 2.0 ** -shift, ceiling), 2 * d.grid, down=True))
         why = (f"best {best.lr:.3g} at {length} updates, / {2 ** shift:.3g} for the full "
                "horizon")
     summary = (f"{reason}: {len(lrs)} LRs ({', '.join(f'{x:.3g}' for x in lrs)}) at "
@@ -827,19 +668,6 @@ def _confirm(task: Task, runner: Runner, choice: dict[str, Any], d: Design, seed
     data = {"lrs": lrs, "steps": length, "curve": [[t.lr, t.loss] for t in runs],
             "unstable_from": min(unstable, default=None), "lr": lr, "gap_octaves": gap}
     return Stage("confirm", summary, sum(t.cost_runs for t in runs), data), runs, lr
-
-
-def _on_grid(lr: float, per_octave: int, down: bool = False) -> float:
-    """``lr`` rounded to the grid ``2**(k/per_octave)`` (``down``: the point at or below).
-
-    >>> _on_grid(0.3, 2), _on_grid(0.3, 0), _on_grid(1.2, 4, down=True)
-    (0.3535533905932738, 0.3, 1.189207115002721)
-    """
-    if per_octave <= 0 or not (math.isfinite(lr) and lr > 0):
-        return lr
-    k = math.log2(lr) * per_octave
-    k = math.floor(k + 1e-9) if down else round(k)
-    return 2.0 ** (k / per_octave)
 
 
 def _disagreements(lr: float, prior: Prior, rt: dict[str, Any] | None, curv: Stage | None,
