@@ -87,7 +87,10 @@ def test_no_family_straddles_the_split_and_json_agrees():
                                                             "CouplingFlow",
                                                             "FactorizationMachine"}),
                                               ("holdout8", {"VAE", "DeepSets", "SELU",
-                                                            "OrdinalNet"})])
+                                                            "OrdinalNet"}),
+                                              ("holdout9", {"MixtureDensityNet", "GRUTagger",
+                                                            "RandomFeatures",
+                                                            "MultiTaskNet"})])
 def test_each_holdout_is_new_families(split, kinds):
     fresh = zoo_pairs(split)
     assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4

@@ -1,5 +1,5 @@
-"""The task zoo: 119 small, varied task/schedule pairs, split by family into dev, test and
-eight holdouts.
+"""The task zoo: 127 small, varied task/schedule pairs, split by family into dev, test and
+nine holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -42,7 +42,11 @@ factorisation machine on click logs), and once holdout7 had been scored, four mo
 (``holdout8``: a variational autoencoder on the digits under the ELBO, a DeepSets net
 reading a correlation off a point set, a Cox proportional-hazards net on censored survival
 times, a cumulative-logit ordinal regressor; Adadelta and ASGD make their first
-appearance).
+appearance), and while holdout8 was still unscored, four more as a spare (``holdout9``: a
+mixture density network on a multi-valued inverse problem, a bidirectional GRU tagging a
+toy grammar's words, random Fourier features under a Huber loss on targets with gross
+errors, a two-headed multi-task net; AMSGrad, centred RMSprop and damped momentum make
+their first appearance).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -52,8 +56,10 @@ set()
 (10, 8, 8)
 >>> len(zoo_pairs("holdout4")), len(zoo_pairs("holdout5")), len(zoo_pairs("holdout6"))
 (8, 8, 8)
->>> len(zoo_pairs("holdout7")), len(zoo_pairs("holdout8")), len(ZOO)
-(8, 8, 119)
+>>> len(zoo_pairs("holdout7")), len(zoo_pairs("holdout8")), len(zoo_pairs("holdout9"))
+(8, 8, 8)
+>>> len(ZOO)
+127
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                "holdout6", "holdout7", "holdout8"]
+                "holdout6", "holdout7", "holdout8", "holdout9"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -83,7 +89,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout8"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout9"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -208,6 +214,20 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
     "grades-ordinal": ("holdout8", "cumulative-logit ordinal regressor (ReLU MLP 10-64-64-1 "
                                    "score, 6 learned cut-points) on 7 uneven grades "
                                    "(3000/1000)"),
+    "inverse-mdn": ("holdout9", "mixture density network (tanh MLP 1-64-64, 5 Gaussian "
+                                "components), negative log-likelihood: y from x = y + "
+                                "0.3 sin(2 pi y) + noise, up to 3 values of y per x "
+                                "(3000/1000)"),
+    "grammar-bigru": ("holdout9", "bidirectional GRU tagger (embedding 16, 32 units each "
+                                  "way), per-token cross-entropy: 7 tags of 16-word "
+                                  "sentences from a toy stochastic grammar, ambiguous "
+                                  "words (2000/500)"),
+    "outliers-rff": ("holdout9", "512 fixed random Fourier features under a trainable "
+                                 "linear head, Huber loss, on a non-linear target of 4 "
+                                 "inputs, 15% gross errors in training (3000/1000)"),
+    "twotask-mtl": ("holdout9", "multi-task net (shared ReLU trunk 10-64-64, heads 64-32-4 "
+                                "and 64-32-1), cross-entropy + MSE summed, on a label and a "
+                                "value from shared latent features (3000/1000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -332,6 +352,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("censored-cox", "mom", "wsd", 32, 10, 0.0),
     ("grades-ordinal", "asgd", "cos", 16, 10, 0.0),
     ("grades-ordinal", "nest", "lin", 512, 60, 0.0),
+    ("inverse-mdn", "amsgrad", "wsd", 64, 20, 0.0),
+    ("inverse-mdn", "nadam", "lin", 16, 6, 0.0),
+    ("grammar-bigru", "rmscent", "cos", 32, 8, 0.0),
+    ("grammar-bigru", "damp", "step", 32, 10, 0.0),
+    ("outliers-rff", "sgd", "wcos", 8, 5, 0.0),
+    ("outliers-rff", "radam", "1cyc", 256, 40, 0.0),
+    ("twotask-mtl", "adamax", "wcos", 256, 16, 0.0),
+    ("twotask-mtl", "adamw", "const", 64, 8, 0.05),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",
@@ -339,7 +367,8 @@ _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9"
              "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax",
              "rmsmom": "RMSprop momentum 0.9", "radam98": "RAdam beta2 0.98",
              "radamw": "RAdam (decoupled weight decay)", "adadelta": "Adadelta",
-             "asgd": "ASGD"}
+             "asgd": "ASGD", "amsgrad": "Adam (AMSGrad)", "rmscent": "RMSprop centred",
+             "damp": "SGD momentum 0.9, dampening 0.9"}
 _SCHED_TEXT = {"const": "constant", "step": "step decay x0.1 at 50% and 75%",
                "cos": "cosine", "wcos": "5% warmup + cosine", "1cyc": "one-cycle",
                "wsd": "warmup-stable-decay (5% warmup, last 20% decay)",

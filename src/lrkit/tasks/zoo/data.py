@@ -623,6 +623,96 @@ def _grades() -> Arrays:
     return _split(x, np.searchsorted(cuts, latent), classify=True)
 
 
+def _inverse() -> Arrays:
+    """A multi-valued inverse problem (Bishop 1994): ``y ~ U(0, 1)``, ``x = y + 0.3
+    sin(2 pi y) + N(0, 0.08**2)``, and the task is y from x. In the middle of x's range
+    (0.41 < x < 0.59 before the noise) the forward map folds back, so three values of y fit
+    one x and a mean-square fit settles between them; a mixture's density can follow each
+    branch. Both standardised; the Bayes-optimal negative log-likelihood on this scale is
+    about 0.35 nats (0.39 on the validation rows), so a mixture net's loss stays positive.
+    3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    y = rng.uniform(0.0, 1.0, size=n)
+    x = y + 0.3 * np.sin(2 * np.pi * y) + rng.normal(0, 0.08, size=n)
+    return _split(x.reshape(-1, 1), y.reshape(-1, 1), classify=False)
+
+
+def _grammar() -> Arrays:
+    """Part-of-speech tags of sentences from a toy stochastic grammar (a hidden Markov
+    model): 7 tags with sparse, grammar-like transitions (DET -> ADJ | NOUN, NOUN -> VERB |
+    PREP | END, ...); each of the 6 word classes emits 4 words of its own (half its mass)
+    and, with the other half, some of 7 ambiguous words each shared by two classes (3
+    noun/verb, adjective/noun, ...); END emits '.', and 8% of the words are replaced by a
+    uniformly random one.
+    An ambiguous word's tag shows only from the words on both sides of it: on the
+    validation sentences the exact posterior (forward-backward) scores about 0.18 nats a
+    token, a left-to-right one about 0.31. Sequences of 16 word ids (floats) -> 16 tags;
+    2000/500."""
+    rng = np.random.RandomState(_SEED)
+    n, length, tags, words = 2500, 16, 7, 32  # tags DET ADJ NOUN VERB ADV PREP END
+    trans = np.array([[0, .3, .7, 0, 0, 0, 0], [0, .2, .8, 0, 0, 0, 0],
+                      [0, 0, 0, .5, 0, .25, .25], [.45, 0, 0, 0, .2, .2, .15],
+                      [.3, 0, 0, .4, 0, 0, .3], [.7, 0, .3, 0, 0, 0, 0],
+                      [.6, 0, .2, 0, .2, 0, 0]])
+    emit = np.zeros((tags, words))
+    for t in range(6):
+        emit[t, 4 * t:4 * t + 4] = 0.5 * rng.dirichlet(np.ones(4))
+    emit[6, 24] = 1.0
+    for j, (a, b) in enumerate([(2, 3), (2, 3), (2, 3), (1, 2), (1, 4), (4, 5), (0, 5)]):
+        emit[[a, b], 25 + j] = 1.0
+    for t in range(6):  # the ambiguous words take the other half of each class's mass
+        emit[t, 25:] *= 0.5 / emit[t, 25:].sum()
+    emit = 0.92 * emit + 0.08 / words
+    vals, vecs = np.linalg.eig(trans.T)
+    start = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+    z = np.zeros((n, length), dtype=np.int64)
+    z[:, 0] = (rng.uniform(size=(n, 1)) > np.cumsum(start / start.sum())).sum(axis=1)
+    for t in range(1, length):
+        z[:, t] = (rng.uniform(size=(n, 1)) > np.cumsum(trans[z[:, t - 1]], axis=1)).sum(axis=1)
+    x = (rng.uniform(size=(n, length, 1)) > np.cumsum(emit[z], axis=2)).sum(axis=2)
+    cut = 2000
+    return x[:cut].astype(np.float64), z[:cut], x[cut:].astype(np.float64), z[cut:]
+
+
+def _outliers() -> Arrays:
+    """A smooth non-linear target of 4 inputs U(-2, 2) (x3 a distractor), ``sin(2 x0)
+    cos(x1) + 0.5 tanh(3 x2) + 0.3 x0 x2``, under Gaussian noise of a third of its sd,
+    standardised; then 15% of the *training* targets are gross errors (shifted by
+    N(0, 4**2)): a mean-square fit chases them, a Huber loss largely ignores them. The
+    validation targets keep their noise but have no gross errors. 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.uniform(-2.0, 2.0, size=(n, 4))
+    f = np.sin(2 * x[:, 0]) * np.cos(x[:, 1]) + 0.5 * np.tanh(3 * x[:, 2]) + 0.3 * x[:, 0] * x[:, 2]
+    y = f + rng.normal(0, f.std() / 3, size=n)
+    x_tr, y_tr, x_va, y_va = _split(x, y.reshape(-1, 1), classify=False)
+    gross = rng.uniform(size=len(y_tr)) < 0.15
+    y_tr = y_tr + np.where(gross, rng.normal(0, 4.0, size=len(y_tr)), 0.0)[:, None]
+    return x_tr, y_tr, x_va, y_va
+
+
+def _twotask() -> Arrays:
+    """Two targets from one set of inputs, for a multi-task net: 10 inputs N(0, 1) (3
+    distractors) give 4 shared latent features (``tanh(x0 + x1)``, ``x2 x3``, ``sin(2 x4)``,
+    ``x5 - 0.5 x6**2``); a 4-class label is the argmax of a fixed linear map of them plus
+    Gumbel noise (a softmax choice), a real target another linear map of them plus noise
+    (sd 0.4), standardised. The target is (label as a float, real value); 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.normal(size=(n, 10))
+    h = np.stack([np.tanh(x[:, 0] + x[:, 1]), x[:, 2] * x[:, 3], np.sin(2 * x[:, 4]),
+                  x[:, 5] - 0.5 * x[:, 6] ** 2], axis=1)
+    h = (h - h.mean(axis=0)) / h.std(axis=0)
+    logits = 1.5 * h @ rng.normal(size=(4, 4)) + rng.gumbel(size=(n, 4))
+    value = h @ rng.normal(size=4) + rng.normal(0, 0.4, size=n)
+    y = np.stack([logits.argmax(axis=1), (value - value[:3000].mean()) / value[:3000].std()],
+                 axis=1)
+    x = (x - x[:3000].mean(axis=0)) / x[:3000].std(axis=0)
+    cut = 3000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -649,6 +739,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "tabular": _tabular, "hetero": _hetero, "digit_pairs": _digit_pairs,
     "graphs": _graphs, "regimes": _regimes, "pinwheel": _pinwheel, "clicks": _clicks,
     "digits_unit": _digits_unit, "clouds": _clouds, "censored": _censored, "grades": _grades,
+    "inverse": _inverse, "grammar": _grammar, "outliers": _outliers, "twotask": _twotask,
 }
 
 

@@ -39,6 +39,9 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "radamw": ("RAdam", {"decoupled_weight_decay": True}),
     "adadelta": ("Adadelta", {}),
     "asgd": ("ASGD", {}),
+    "amsgrad": ("Adam", {"amsgrad": True}),
+    "rmscent": ("RMSprop", {"centered": True}),
+    "damp": ("SGD", {"momentum": 0.9, "dampening": 0.9}),
 }
 
 
@@ -183,6 +186,31 @@ def _ordinal(data: str) -> Parts:
     return train, val, make, models.ordinal_nll
 
 
+def _mdn(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    return train, val, functools.partial(models.MixtureDensityNet, 1), models.mdn_nll
+
+
+def _tagger(data: str) -> Parts:
+    train, val = tensors(data)  # long tags, one per token
+    words = int(max(arrays(data)[0].max(), arrays(data)[2].max())) + 1
+    make = functools.partial(models.GRUTagger, words, _n_classes(data))
+    return train, val, make, models.lm_loss  # per-token cross-entropy, as an LM's
+
+
+def _random_features(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    make = functools.partial(models.RandomFeatures, arrays(data)[0].shape[1], 1)
+    return train, val, make, functional.huber_loss  # delta 1: robust to the gross errors
+
+
+def _multitask(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # (label as a float, value)
+    n_classes = int(arrays(data)[1][:, 0].max()) + 1
+    make = functools.partial(models.MultiTaskNet, arrays(data)[0].shape[1], n_classes)
+    return train, val, make, models.multitask_loss
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -255,6 +283,10 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "clouds-deepsets": lambda: _deepsets("clouds"),
     "censored-cox": lambda: _cox("censored"),
     "grades-ordinal": lambda: _ordinal("grades"),
+    "inverse-mdn": lambda: _mdn("inverse"),
+    "grammar-bigru": lambda: _tagger("grammar"),
+    "outliers-rff": lambda: _random_features("outliers"),
+    "twotask-mtl": lambda: _multitask("twotask"),
 }
 
 

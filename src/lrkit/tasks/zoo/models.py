@@ -21,11 +21,13 @@ from lrkit.tasks.zoo.data import VOCAB
 
 __all__ = ["VAE", "CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder",
            "CouplingFlow", "DeepSets", "FactorizationMachine", "FeatureTransformer",
-           "GraphNet", "MatrixFactorization", "MixtureOfExperts", "OrdinalNet",
-           "PatchTransformer", "ResMLP", "ResNet", "SeqNet", "Siamese", "TokenAttention",
+           "GRUTagger", "GraphNet", "MatrixFactorization", "MixtureDensityNet",
+           "MixtureOfExperts", "MultiTaskNet", "OrdinalNet", "PatchTransformer",
+           "RandomFeatures", "ResMLP", "ResNet", "SeqNet", "Siamese", "TokenAttention",
            "autoencoder", "bn_mlp", "cnn", "cnn1d", "contrastive_loss", "cox_nll",
-           "deep_linear", "elbo_loss", "flow_nll", "gaussian_nll", "lm_loss", "mlp",
-           "ordinal_nll", "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
+           "deep_linear", "elbo_loss", "flow_nll", "gaussian_nll", "lm_loss", "mdn_nll",
+           "mlp", "multitask_loss", "ordinal_nll", "pinball_loss", "poisson_nll",
+           "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -646,6 +648,107 @@ def ordinal_nll(out: Any, labels: Any) -> Any:
     cdf = torch.cat([torch.zeros_like(cdf[:, :1]), cdf, torch.ones_like(cdf[:, :1])], dim=1)
     prob = (cdf[:, 1:] - cdf[:, :-1]).gather(1, labels[:, None])
     return -prob.clamp(min=1e-12).log().mean()
+
+
+class MixtureDensityNet(nn.Module):
+    """A mixture density network (Bishop 1994): a tanh MLP ``n_in -> hidden -> hidden`` gives,
+    for each of ``components`` Gaussians over a 1-D target, a mixing logit, a mean and a
+    log standard deviation: a conditional density that can have several modes where the
+    target is multi-valued. The output is the three blocks side by side (``mdn_nll``).
+
+    >>> MixtureDensityNet(1)(torch.zeros(3, 1)).shape
+    torch.Size([3, 15])
+    """
+
+    def __init__(self, n_in: int, components: int = 5, hidden: int = 64) -> None:
+        super().__init__()
+        self.net = mlp([n_in, hidden, hidden, 3 * components], act="tanh")
+
+    def forward(self, x: Any) -> Any:
+        return self.net(x)
+
+
+def mdn_nll(out: Any, target: Any) -> Any:
+    """The negative log-likelihood (nats per example) of a 1-D ``target`` under a
+    ``MixtureDensityNet``'s output: softmax-ed mixing logits, means and log standard
+    deviations (``out``'s three equal blocks), summed over components in log space."""
+    logits, mean, log_sd = out.chunk(3, dim=1)
+    log_density = (-0.5 * ((target - mean) / log_sd.exp()).pow(2) - log_sd
+                   - 0.5 * math.log(2 * math.pi))
+    return -torch.logsumexp(functional.log_softmax(logits, dim=1) + log_density, dim=1).mean()
+
+
+class GRUTagger(nn.Module):
+    """A bidirectional GRU sequence tagger: word embeddings, one GRU layer read both ways,
+    a linear layer from each position's two states to its tag logits, ``(batch, time,
+    tags)`` (the per-token cross-entropy of ``lm_loss``). Word ids arrive as float32 and are
+    cast back here.
+
+    >>> GRUTagger(32, 7)(torch.zeros(2, 16)).shape
+    torch.Size([2, 16, 7])
+    """
+
+    def __init__(self, vocab: int, n_tags: int, embed: int = 16, hidden: int = 32) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embed)
+        self.rnn = nn.GRU(embed, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, n_tags)
+
+    def forward(self, x: Any) -> Any:
+        out, _ = self.rnn(self.embed(x.long()))
+        return self.head(out)
+
+
+class RandomFeatures(nn.Module):
+    """Random Fourier features (Rahimi & Recht 2007) under a trainable linear head:
+    ``sqrt(2 / features) cos(x W + b)`` with ``W ~ N(0, bandwidth**2)`` and ``b ~ U(0, 2 pi)``
+    drawn once from a fixed generator (buffers: the same features for every seed, never
+    trained), then ``features -> n_out``. A kernel machine's approximation: the loss is
+    convex in the head's weights, but the features' Gram matrix is badly conditioned.
+
+    >>> RandomFeatures(4, 1)(torch.zeros(3, 4)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int, n_out: int, features: int = 512,
+                 bandwidth: float = 2.0) -> None:
+        super().__init__()
+        fixed = torch.Generator().manual_seed(0)
+        self.register_buffer("weight", bandwidth * torch.randn(n_in, features, generator=fixed))
+        self.register_buffer("phase", 2 * math.pi * torch.rand(features, generator=fixed))
+        self.scale = math.sqrt(2.0 / features)
+        self.head = nn.Linear(features, n_out)
+
+    def forward(self, x: Any) -> Any:
+        return self.head(self.scale * torch.cos(x @ self.weight + self.phase))
+
+
+class MultiTaskNet(nn.Module):
+    """A multi-task net: a shared ReLU trunk ``n_in -> hidden -> hidden``, then two ReLU
+    heads ``hidden -> head -> ...``, one to ``n_classes`` logits, one to a real value. The
+    output is the logits beside the value (``multitask_loss``).
+
+    >>> MultiTaskNet(10, 4)(torch.zeros(3, 10)).shape
+    torch.Size([3, 5])
+    """
+
+    def __init__(self, n_in: int, n_classes: int, hidden: int = 64, head: int = 32) -> None:
+        super().__init__()
+        self.trunk = nn.Sequential(mlp([n_in, hidden, hidden]), nn.ReLU())
+        self.classify = mlp([hidden, head, n_classes])
+        self.regress = mlp([hidden, head, 1])
+
+    def forward(self, x: Any) -> Any:
+        h = self.trunk(x)
+        return torch.cat([self.classify(h), self.regress(h)], dim=1)
+
+
+def multitask_loss(out: Any, target: Any) -> Any:
+    """The two tasks' losses summed, unweighted: the cross-entropy of the label
+    ``target[:, 0]`` (a float) under the logits ``out[:, :-1]`` plus the MSE of the value
+    ``out[:, -1]`` against ``target[:, 1]``."""
+    return (functional.cross_entropy(out[:, :-1], target[:, 0].long())
+            + functional.mse_loss(out[:, -1:], target[:, 1:]))
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
