@@ -222,6 +222,28 @@ def test_a_scout_that_grew_shortens_the_ladder_so_the_budget_holds() -> None:
     assert steps < steps_planned
 
 
+def test_scout_real_length_shifts_the_scouts_minimum_to_the_ladders_real_length() -> None:
+    # the scout grows far past its edge, so the budget runs the ladder shorter than
+    # planned: by default its minimum is moved for the planned length; with
+    # scout_real_length for the length the ladder really ran
+    def far_below(lr: float) -> float:
+        return 1.0 + 0.1 * (math.log2(lr) - math.log2(1e-6)) ** 2
+
+    def search(**knobs) -> dict:
+        # grid 0: no rounding, so the centre's move is the shift's difference exactly
+        rec = auto(regression_task(epochs=20), design=Design(grid=0, **knobs),
+                   trainer=fake_trainer(far_below))
+        return rec.stage("search").data | {"planned": rec.stage("budget").data["rung_steps"]}
+
+    planned, real = search(), search(scout_real_length=True)
+    assert real["steps"] == planned["steps"] < planned["planned"]  # the ladder ran shorter
+    # a shorter horizon is a smaller shift: the centre moves up by alpha octaves per
+    # octave of the length the plan over-counted
+    over = math.log2(planned["planned"] / planned["steps"])
+    moved = math.log2(real["center"] / planned["center"])
+    assert over > 0 and moved == pytest.approx(DEFAULT_DESIGN.horizon_alpha * over)
+
+
 def _slow_start_trainer(task, long_blowup: bool):
     """Short runs (under 30% of the run) above 0.3 sit at the untrained loss (a slow start
     that reads as instability); longer runs follow a bowl at 0.2, or blow up above 0.1."""

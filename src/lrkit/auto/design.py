@@ -83,6 +83,10 @@ class Design:
             (the direction holds, the size does not; ``benchmarks/auto/RESULTS.md``).
         slope_min, slope_max: the slope (measured and shrunk) is clipped to this range.
         max_shift: the most octaves the horizon correction moves the estimate down.
+        scout_real_length: move the scout's minimum to the length the ladder's runs really
+            get (known once the scout's cost is), not to the planned length: the budget
+            usually runs the ladder shorter than planned, and the horizon and warm-up
+            shifts then overshoot (off: the planned length, as v8 measured).
         smooth: take the minimum of a quadratic fitted to the pooled losses (off: the best
             candidate).
         fit_window: octaves each side of the best candidate that the smooth pick fits.
@@ -155,6 +159,7 @@ class Design:
     horizon_prior_sd: float = 0.35
     horizon_min_fraction: float = 1 / 64
     builtin_warmup: bool = False
+    scout_real_length: bool = False
     slope_min: float = -1.0
     slope_max: float = 2.0
     max_shift: float = 2.5

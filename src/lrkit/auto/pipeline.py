@@ -283,13 +283,13 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
     pre_search = spent
     spent += _eval_cost(task)
     metric = "val"
+    scout_min: float | None = None
     if d.scout:
-        scout, centre, metric = _scout(task, runner, centre, prior, seeds[0],
-                                       fitted.scout_steps, steps, d, rt_ceiling, tick,
-                                       untrained)
+        scout, centre, scout_min, metric = _scout(task, runner, centre, prior, seeds[0],
+                                                  fitted.scout_steps, steps, d, rt_ceiling,
+                                                  tick, untrained)
         spent += sum(t.cost_runs for t in scout)
-    ladder = [centre * d.ladder_ratio ** k for k in range(d.ladder_low, d.ladder_high + 1)]
-    ladder = [lr for lr in ladder if lr < rt_ceiling] or [rt_ceiling / d.ladder_ratio]
+    ladder = _ladder(centre, d, rt_ceiling)
     # the plan kept a share of the budget back for what it could not know in advance;
     # the range test's, the scout's and the validation passes' real costs are known now,
     # so the ladder's runs (and any planned extensions) take what is left: longer when
@@ -298,6 +298,9 @@ def auto(task: Task | str, *, budget: float = 1.0, max_budget: float | None = No
         len(ladder) * d.horizon_ratio if d.horizon_probe else 0.0)
     floor = min(steps, d.min_rung_steps) if d.fill_down else steps
     steps = _fill_budget(task, floor, budget - spent, n_runs, d.max_rung)
+    if scout_min is not None and d.scout_real_length:
+        centre = _scout_centre(scout_min, prior, d, fitted.scout_steps, steps)
+        ladder = _ladder(centre, d, rt_ceiling)
     trials += run_block(task, runner, ladder, block=0, seed=seeds[0], steps=steps,
                         on_trial=tick, metric=metric)
     if metric == "val" and _no_signal(trials, untrained):
@@ -450,12 +453,29 @@ def _budget_stage(task: Task, budget: float, max_budget: float, fitted: Fitted) 
                   "n_candidates": fitted.n_candidates, "dropped": list(fitted.dropped)})
 
 
+def _ladder(centre: float, d: Design, ceiling: float) -> list[float]:
+    """The ladder's LRs around ``centre`` (factor ``ladder_ratio``), below ``ceiling``."""
+    ladder = [centre * d.ladder_ratio ** k for k in range(d.ladder_low, d.ladder_high + 1)]
+    return [lr for lr in ladder if lr < ceiling] or [ceiling / d.ladder_ratio]
+
+
+def _scout_centre(x: float, prior: Prior, d: Design, steps: int, main_steps: int) -> float:
+    """The ladder's centre: the scout's minimum ``2**x`` (from ``steps``-update runs) moved
+    down for ``main_steps``-update runs (``horizon_alpha``, and the optimizer's own warm-up
+    with ``builtin_warmup``), on the grid."""
+    shift = d.horizon_alpha * max(0.0, math.log2(main_steps / steps)) \
+        + _warmup_shift(prior, d, steps, main_steps)
+    return on_grid(2.0 ** (x - shift), d.grid)
+
+
 def _scout(task: Task, runner: Runner, centre: float, prior: Prior, seed: int, steps: int,
-           main_steps: int, d: Design, ceiling: float,
-           tick: Callable[[Trial], None], untrained: float) -> tuple[list[Trial], float, str]:
+           main_steps: int, d: Design, ceiling: float, tick: Callable[[Trial], None],
+           untrained: float) -> tuple[list[Trial], float, float | None, str]:
     """Short runs on a coarse ladder (factor ``scout_ratio``) around ``centre``, grown past
-    an edge that holds the best; returns them and the ladder's new centre: the scout's
-    minimum moved down for the ladder's longer runs (``horizon_alpha``), on the grid."""
+    an edge that holds the best; returns them, the ladder's new centre (the scout's minimum
+    moved to ``main_steps``-update runs by ``_scout_centre``; one step below the lowest LR
+    when every run diverged), that minimum (log2 LR; None when every run diverged) and the
+    metric."""
     half = d.scout_candidates // 2
     lrs = [centre * d.scout_ratio ** k for k in range(-half, d.scout_candidates - half)]
     # a range test far from the textbook LR is as often a failed sweep as a finding: the
@@ -477,14 +497,12 @@ def _scout(task: Task, runner: Runner, centre: float, prior: Prior, seed: int, s
                         metric=metric)
     curve = pooled(runs, rung=2)
     if not any(math.isfinite(loss) for _, loss in curve):
-        return runs, on_grid(min(lrs) / d.scout_ratio, d.grid), metric
+        return runs, on_grid(min(lrs) / d.scout_ratio, d.grid), None, metric
     best = math.log2(best_lr(curve))
     m = smooth_minimum([math.log2(lr) for lr, _ in curve], [loss for _, loss in curve],
                        window=2 * math.log2(d.scout_ratio))
     x = m.x if m.fitted else best
-    shift = d.horizon_alpha * max(0.0, math.log2(main_steps / steps)) \
-        + _warmup_shift(prior, d, steps, main_steps)
-    return runs, on_grid(2.0 ** (x - shift), d.grid), metric
+    return runs, _scout_centre(x, prior, d, steps, main_steps), x, metric
 
 
 def _warmup_shift(prior: Prior, d: Design, short: int, long: int) -> float:
