@@ -1,5 +1,5 @@
-"""The task zoo: 127 small, varied task/schedule pairs, split by family into dev, test and
-nine holdouts.
+"""The task zoo: 135 small, varied task/schedule pairs, split by family into dev, test and
+ten holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -46,7 +46,11 @@ appearance), and while holdout8 was still unscored, four more as a spare (``hold
 mixture density network on a multi-valued inverse problem, a bidirectional GRU tagging a
 toy grammar's words, random Fourier features under a Huber loss on targets with gross
 errors, a two-headed multi-task net; AMSGrad, centred RMSprop and damped momentum make
-their first appearance).
+their first appearance), and, with holdout9 scored, four more as a spare kept unscored
+(``holdout10``: a 1-D U-Net denoising generated signals, a FiLM-conditioned net giving a
+damped pendulum's angle from its parameters, a hashed bag of n-grams telling stdlib
+modules' docstrings apart, an attention-pooling regressor over a curve's context points;
+half its pairs use RAdam).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -58,8 +62,8 @@ set()
 (8, 8, 8)
 >>> len(zoo_pairs("holdout7")), len(zoo_pairs("holdout8")), len(zoo_pairs("holdout9"))
 (8, 8, 8)
->>> len(ZOO)
-127
+>>> len(zoo_pairs("holdout10")), len(ZOO)
+(8, 135)
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                "holdout6", "holdout7", "holdout8", "holdout9"]
+                "holdout6", "holdout7", "holdout8", "holdout9", "holdout10"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -89,7 +93,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout9"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout10"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -228,6 +232,18 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
     "twotask-mtl": ("holdout9", "multi-task net (shared ReLU trunk 10-64-64, heads 64-32-4 "
                                 "and 64-32-1), cross-entropy + MSE summed, on a label and a "
                                 "value from shared latent features (3000/1000)"),
+    "signals-unet1d": ("holdout10", "1-D U-Net denoiser (two scales, a skip connection, 8/16 "
+                                    "channels), MSE, on noisy generated signals of length 64 "
+                                    "(3000/1000)"),
+    "pendulum-film": ("holdout10", "FiLM-conditioned tanh MLP (3 x 64 on the time, scales and "
+                                   "shifts from the parameters), MSE: a damped non-linear "
+                                   "pendulum's angle at a time (3000/1000)"),
+    "docstrings-bag": ("holdout10", "hashed bag of words and bigrams (EmbeddingBag 4096 x 32, "
+                                    "linear head): which of 8 stdlib modules a 16-word "
+                                    "stretch of docstring comes from (1912/472)"),
+    "curves-attnpool": ("holdout10", "attention-pooling regressor (a learned kernel smoother "
+                                     "over 16 context points, width 32): a random curve's "
+                                     "value at a query point (3000/1000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -360,6 +376,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("outliers-rff", "radam", "1cyc", 256, 40, 0.0),
     ("twotask-mtl", "adamax", "wcos", 256, 16, 0.0),
     ("twotask-mtl", "adamw", "const", 64, 8, 0.05),
+    ("signals-unet1d", "radam98", "wcos", 32, 6, 0.0),
+    ("signals-unet1d", "nest", "step", 64, 8, 0.0),
+    ("pendulum-film", "radam", "lin", 16, 9, 0.0),
+    ("pendulum-film", "adamw", "1cyc", 128, 30, 0.01),
+    ("docstrings-bag", "radam", "const", 64, 8, 0.0),
+    ("docstrings-bag", "adagrad", "wsd", 16, 8, 0.0),
+    ("curves-attnpool", "radamw", "cos", 64, 8, 0.05),
+    ("curves-attnpool", "nadam", "step", 128, 16, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

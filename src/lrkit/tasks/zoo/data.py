@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,8 @@ import numpy as np
 
 from lrkit._deps import require
 
-__all__ = ["CLICK_FIELDS", "CLOUD_POINTS", "VOCAB", "arrays", "tensors", "text_windows"]
+__all__ = ["CLICK_FIELDS", "CLOUD_POINTS", "DOC_BUCKETS", "DOC_MODULES", "VOCAB", "arrays",
+           "tensors", "text_windows"]
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _SEED = 0
@@ -713,6 +715,135 @@ def _twotask() -> Arrays:
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
 
+def _signals() -> Arrays:
+    """Noisy 1-D signals to denoise: each of 64 samples on [0, 1) sums a sine (frequency 1-6
+    cycles, random phase and amplitude), a step of random height at a random place and a
+    Gaussian bump (width 0.02-0.08), scaled to unit sd over the set; the input adds white
+    noise of sd 0.5, the target is the clean signal. Sharp steps and smooth waves call for
+    both local and wider context (a U-Net's two scales). 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n, length = 4000, 64
+    t = np.arange(length) / length
+    sine = (rng.uniform(0.5, 1.5, size=(n, 1))
+            * np.sin(2 * np.pi * (rng.uniform(1, 6, size=(n, 1)) * t
+                                  + rng.uniform(size=(n, 1)))))
+    step = rng.normal(0, 1.0, size=(n, 1)) * (t > rng.uniform(0.1, 0.9, size=(n, 1)))
+    bump = (rng.normal(0, 1.5, size=(n, 1))
+            * np.exp(-0.5 * ((t - rng.uniform(size=(n, 1))) / rng.uniform(0.02, 0.08,
+                                                                         size=(n, 1))) ** 2))
+    clean = sine + step + bump
+    clean = (clean - clean[:3000].mean()) / clean[:3000].std()
+    noisy = clean + rng.normal(0, 0.5, size=clean.shape)
+    cut = 3000
+    return noisy[:cut], clean[:cut], noisy[cut:], clean[cut:]
+
+
+def _pendulum() -> Arrays:
+    """A damped non-linear pendulum, ``theta'' = -g sin(theta) - c theta'``: from its
+    parameters (initial angle U(-2.5, 2.5), initial rate U(-1, 1), damping c U(0, 0.5),
+    g U(0.5, 2)) and a time t U(0, 6), the angle at t (RK4, step 0.01) plus N(0, 0.05**2).
+    Large swings are far from the small-angle sine, so the curve's period and shape depend
+    on the parameters non-linearly. Inputs are (t, the 4 parameters), standardised; the
+    angle is standardised. 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    params = np.stack([rng.uniform(-2.5, 2.5, n), rng.uniform(-1, 1, n),
+                       rng.uniform(0, 0.5, n), rng.uniform(0.5, 2, n)], axis=1)
+    t = rng.uniform(0, 6, size=n)
+    theta, rate, damping, g = params.T.copy()
+    out = np.empty(n)
+    dt = 0.01
+
+    def accel(a: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return -g * np.sin(a) - damping * r
+
+    steps = np.rint(t / dt).astype(int)
+    for i in range(steps.max() + 1):
+        out[steps == i] = theta[steps == i]
+        k1a, k1r = rate, accel(theta, rate)
+        k2a, k2r = rate + 0.5 * dt * k1r, accel(theta + 0.5 * dt * k1a, rate + 0.5 * dt * k1r)
+        k3a, k3r = rate + 0.5 * dt * k2r, accel(theta + 0.5 * dt * k2a, rate + 0.5 * dt * k2r)
+        k4a, k4r = rate + dt * k3r, accel(theta + dt * k3a, rate + dt * k3r)
+        theta = theta + dt / 6 * (k1a + 2 * k2a + 2 * k3a + k4a)
+        rate = rate + dt / 6 * (k1r + 2 * k2r + 2 * k3r + k4r)
+    y = out + rng.normal(0, 0.05, size=n)
+    x = np.concatenate([(steps * dt)[:, None], params], axis=1)
+    return _split(x, y.reshape(-1, 1), classify=False)
+
+
+# the stdlib modules whose docstrings docstrings() reads; the label is the index
+DOC_MODULES = ("argparse", "typing", "difflib", "logging", "inspect", "threading",
+               "email.message", "unittest.case")
+DOC_BUCKETS = 4096  # hashed word unigrams and bigrams
+
+
+def _docstrings() -> Arrays:
+    """Which of 8 standard-library modules (``DOC_MODULES``) a 16-word stretch of docstring
+    comes from: each module's classes', functions' and methods' docstrings (its own, in name
+    order; the installed Python's), lower-cased words, the first 2400 words. Windows of 16
+    words every 8; a module's first 80% of words give the training windows, the rest the
+    validation ones (no window straddles the cut). Each window is 31 hashed ids (16 words,
+    15 bigrams; crc32 mod ``DOC_BUCKETS``, stable across processes), as floats."""
+    import importlib
+    import re
+    import zlib
+
+    def words(name: str) -> list[str]:
+        module, texts, seen = importlib.import_module(name), [], set()
+
+        def walk(obj: Any, depth: int) -> None:
+            for key, member in inspect.getmembers(obj):
+                if key.startswith("__") or not (inspect.isclass(member)
+                                                or inspect.isfunction(member)):
+                    continue
+                if getattr(member, "__module__", None) != name or id(member) in seen:
+                    continue
+                seen.add(id(member))
+                doc = inspect.getdoc(member)
+                if doc:
+                    texts.append(doc)
+                if inspect.isclass(member) and depth == 0:
+                    walk(member, 1)
+
+        walk(module, 0)
+        return re.findall(r"[a-z_]+|[0-9]+|[^\sa-z_0-9]", " ".join(texts).lower())[:2400]
+
+    def ids(window: list[str]) -> list[int]:
+        grams = window + [f"{a} {b}" for a, b in itertools.pairwise(window)]
+        return [zlib.crc32(g.encode()) % DOC_BUCKETS for g in grams]
+
+    parts: list[list[tuple[list[int], int]]] = [[], []]
+    for label, name in enumerate(DOC_MODULES):
+        text = words(name)
+        cut = int(0.8 * len(text))
+        for half, (lo, hi) in enumerate([(0, cut), (cut, len(text))]):
+            for start in range(lo, hi - 15, 8):
+                parts[half].append((ids(text[start:start + 16]), label))
+    (x_tr, y_tr), (x_va, y_va) = ((np.array([w for w, _ in p], dtype=np.float64),
+                                   np.array([c for _, c in p])) for p in parts)
+    return x_tr, y_tr, x_va, y_va
+
+
+def _curves() -> Arrays:
+    """Regression from a context set: each example is a random smooth curve (3 sines,
+    frequencies U(0.5, 2.5), amplitudes N(0, 0.6**2)) seen at 16 context points x U(-3, 3)
+    with noise sd 0.1, and a query point; the target is the curve at the query (noise sd
+    0.1). The input is (16 context x, 16 context y, query x), not standardised (a shared
+    scale, so the x values compare); y over the set has unit sd. 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n, points = 4000, 16
+    amp = rng.normal(0, 0.6, size=(n, 1, 3))
+    freq = rng.uniform(0.5, 2.5, size=(n, 1, 3))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1, 3))
+    xs = rng.uniform(-3, 3, size=(n, points + 1))
+    ys = (amp * np.sin(freq * xs[:, :, None] + phase)).sum(axis=2)
+    ys = (ys + rng.normal(0, 0.1, size=ys.shape)) / ys[:3000].std()
+    x = np.concatenate([xs[:, :points] / 3, ys[:, :points], xs[:, points:] / 3], axis=1)
+    y = ys[:, points:]
+    cut = 3000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -740,6 +871,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "graphs": _graphs, "regimes": _regimes, "pinwheel": _pinwheel, "clicks": _clicks,
     "digits_unit": _digits_unit, "clouds": _clouds, "censored": _censored, "grades": _grades,
     "inverse": _inverse, "grammar": _grammar, "outliers": _outliers, "twotask": _twotask,
+    "signals": _signals, "pendulum": _pendulum, "docstrings": _docstrings, "curves": _curves,
 }
 
 

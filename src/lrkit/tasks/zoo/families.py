@@ -18,7 +18,7 @@ from torch.nn import functional
 
 from lrkit.tasks.task import Task
 from lrkit.tasks.zoo import models
-from lrkit.tasks.zoo.data import CLICK_FIELDS, arrays, tensors, text_windows
+from lrkit.tasks.zoo.data import CLICK_FIELDS, DOC_BUCKETS, arrays, tensors, text_windows
 
 __all__ = ["FAMILIES", "OPTIMIZERS", "SCHEDULES", "build"]
 
@@ -211,6 +211,29 @@ def _multitask(data: str) -> Parts:
     return train, val, make, models.multitask_loss
 
 
+def _denoiser(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # (noisy, clean) signals
+    return train, val, models.UNet1d, functional.mse_loss
+
+
+def _film(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    make = functools.partial(models.FiLMNet, arrays(data)[0].shape[1], 1)
+    return train, val, make, functional.mse_loss
+
+
+def _hashed_text(data: str) -> Parts:
+    train, val = tensors(data)
+    make = functools.partial(models.HashedBag, DOC_BUCKETS, _n_classes(data))
+    return train, val, make, functional.cross_entropy
+
+
+def _attention_pool(data: str) -> Parts:
+    train, val = tensors(data, target="real")
+    make = functools.partial(models.AttentionPool, (arrays(data)[0].shape[1] - 1) // 2)
+    return train, val, make, functional.mse_loss
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -287,6 +310,10 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "grammar-bigru": lambda: _tagger("grammar"),
     "outliers-rff": lambda: _random_features("outliers"),
     "twotask-mtl": lambda: _multitask("twotask"),
+    "signals-unet1d": lambda: _denoiser("signals"),
+    "pendulum-film": lambda: _film("pendulum"),
+    "docstrings-bag": lambda: _hashed_text("docstrings"),
+    "curves-attnpool": lambda: _attention_pool("curves"),
 }
 
 

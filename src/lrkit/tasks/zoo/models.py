@@ -19,15 +19,14 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["VAE", "CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder",
-           "CouplingFlow", "DeepSets", "FactorizationMachine", "FeatureTransformer",
-           "GRUTagger", "GraphNet", "MatrixFactorization", "MixtureDensityNet",
-           "MixtureOfExperts", "MultiTaskNet", "OrdinalNet", "PatchTransformer",
-           "RandomFeatures", "ResMLP", "ResNet", "SeqNet", "Siamese", "TokenAttention",
-           "autoencoder", "bn_mlp", "cnn", "cnn1d", "contrastive_loss", "cox_nll",
-           "deep_linear", "elbo_loss", "flow_nll", "gaussian_nll", "lm_loss", "mdn_nll",
-           "mlp", "multitask_loss", "ordinal_nll", "pinball_loss", "poisson_nll",
-           "smoothed_cross_entropy"]
+__all__ = ["VAE", "AttentionPool", "CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder",
+           "CouplingFlow", "DeepSets", "FactorizationMachine", "FeatureTransformer", "FiLMNet",
+           "GRUTagger", "GraphNet", "HashedBag", "MatrixFactorization", "MixtureDensityNet",
+           "MixtureOfExperts", "MultiTaskNet", "OrdinalNet", "PatchTransformer", "RandomFeatures",
+           "ResMLP", "ResNet", "SeqNet", "Siamese", "TokenAttention", "UNet1d", "autoencoder",
+           "bn_mlp", "cnn", "cnn1d", "contrastive_loss", "cox_nll", "deep_linear", "elbo_loss",
+           "flow_nll", "gaussian_nll", "lm_loss", "mdn_nll", "mlp", "multitask_loss", "ordinal_nll",
+           "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -749,6 +748,109 @@ def multitask_loss(out: Any, target: Any) -> Any:
     ``out[:, -1]`` against ``target[:, 1]``."""
     return (functional.cross_entropy(out[:, :-1], target[:, 0].long())
             + functional.mse_loss(out[:, -1:], target[:, 1:]))
+
+
+class UNet1d(nn.Module):
+    """A small 1-D U-Net denoiser: two ReLU convs (kernel 5) at full length, a stride-2 conv
+    down to half length and two convs there, a transposed conv back up, the full-length
+    features concatenated in (the skip), two convs to one channel. Signals arrive as
+    ``(batch, length)``; the output has the same shape (MSE against the clean signal).
+
+    >>> UNet1d()(torch.zeros(2, 64)).shape
+    torch.Size([2, 64])
+    """
+
+    def __init__(self, width: int = 8) -> None:
+        super().__init__()
+
+        def conv(a: int, b: int) -> nn.Module:
+            return nn.Sequential(nn.Conv1d(a, b, 5, padding=2), nn.ReLU())
+
+        self.encode = nn.Sequential(conv(1, width), conv(width, width))
+        self.down = nn.Sequential(nn.Conv1d(width, 2 * width, 4, stride=2, padding=1),
+                                  nn.ReLU(), conv(2 * width, 2 * width),
+                                  conv(2 * width, 2 * width))
+        self.up = nn.ConvTranspose1d(2 * width, width, 4, stride=2, padding=1)
+        self.decode = nn.Sequential(conv(2 * width, width), nn.Conv1d(width, 1, 5, padding=2))
+
+    def forward(self, x: Any) -> Any:
+        h = self.encode(x.unsqueeze(1))
+        return self.decode(torch.cat([h, self.up(self.down(h))], dim=1)).squeeze(1)
+
+
+class FiLMNet(nn.Module):
+    """A FiLM-conditioned MLP (Perez et al. 2018): a tanh MLP reads the first ``n_query``
+    inputs (here a time) through ``layers`` hidden layers of ``hidden`` units, and a
+    conditioning MLP maps the rest (here a pendulum's parameters) to a per-unit scale and
+    shift of each hidden layer, ``h <- (1 + gamma) * h + beta``, before its tanh.
+
+    >>> FiLMNet(5, 1)(torch.zeros(3, 5)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int, n_out: int, n_query: int = 1, hidden: int = 64,
+                 layers: int = 3) -> None:
+        super().__init__()
+        self.n_query = n_query
+        self.layers = nn.ModuleList(nn.Linear(n_query if i == 0 else hidden, hidden)
+                                    for i in range(layers))
+        self.film = mlp([n_in - n_query, hidden, 2 * hidden * layers])
+        self.head = nn.Linear(hidden, n_out)
+
+    def forward(self, x: Any) -> Any:
+        h, cond = x[:, :self.n_query], x[:, self.n_query:]
+        film = self.film(cond).chunk(2 * len(self.layers), dim=1)
+        for i, layer in enumerate(self.layers):
+            h = torch.tanh((1 + film[2 * i]) * layer(h) + film[2 * i + 1])
+        return self.head(h)
+
+
+class HashedBag(nn.Module):
+    """A fastText-like text classifier: the mean of the embeddings of a text's hashed word
+    and bigram ids (one ``EmbeddingBag`` over ``buckets`` rows, dimension ``dim``), then a
+    linear layer to the class logits: a linear model of the hashed bag of n-grams, through
+    a rank-``dim`` factorisation. Ids arrive as float32 and are cast back here.
+
+    >>> HashedBag(4096, 8)(torch.zeros(2, 31)).shape
+    torch.Size([2, 8])
+    """
+
+    def __init__(self, buckets: int, n_classes: int, dim: int = 32) -> None:
+        super().__init__()
+        self.bag = nn.EmbeddingBag(buckets, dim, mode="mean")
+        self.head = nn.Linear(dim, n_classes)
+
+    def forward(self, x: Any) -> Any:
+        return self.head(self.bag(x.long()))
+
+
+class AttentionPool(nn.Module):
+    """A learned kernel smoother (an attentive regressor over a context set): the query's
+    and each context point's position go through one shared ReLU MLP to keys of width
+    ``dim``, each context point's (position, value) through another to values; the query
+    attends over its ``points`` context points (scaled dot-product softmax, one head), and
+    an MLP reads the pooled value beside the query's key to the prediction. The input is
+    ``(context positions, context values, query position)`` side by side.
+
+    >>> AttentionPool(16)(torch.zeros(3, 33)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, points: int, dim: int = 32) -> None:
+        super().__init__()
+        self.points, self.dim = points, dim
+        self.key = mlp([1, dim, dim])
+        self.value = mlp([2, dim, dim])
+        self.out = mlp([2 * dim, dim, 1])
+
+    def forward(self, x: Any) -> Any:
+        pos, val, query = (x[:, :self.points], x[:, self.points:2 * self.points],
+                           x[:, 2 * self.points:])
+        keys = self.key(pos.unsqueeze(2))  # (batch, points, dim)
+        q = self.key(query.unsqueeze(2))  # (batch, 1, dim)
+        values = self.value(torch.stack([pos, val], dim=2))
+        weights = torch.softmax(q @ keys.transpose(1, 2) / math.sqrt(self.dim), dim=2)
+        return self.out(torch.cat([(weights @ values).squeeze(1), q.squeeze(1)], dim=1))
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
