@@ -81,8 +81,8 @@ def truncate(curves: list[Curve], frac: float) -> list[Curve]:
     stepped = [c for c in curves if c.steps is not None and not c.meta.get("declared")]
     use_steps = bool(stepped) and all(c.steps is not None for c in curves
                                       if not c.meta.get("declared"))
-    ref = [c.steps if use_steps else c.epochs for c in curves
-           if not c.meta.get("declared") and (c.steps if use_steps else c.epochs) is not None]
+    axes = [c.steps if use_steps else c.epochs for c in curves if not c.meta.get("declared")]
+    ref = [a for a in axes if a is not None]
     if not ref:
         return curves
     lo = min(float(np.nanmin(a)) for a in ref if len(a))
