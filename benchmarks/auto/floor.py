@@ -17,6 +17,10 @@ length and shifts their best by one slope, however many it trains.
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/floor.py --split test
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/auto/floor.py --split test \
         --fraction 0.25 --seeds 2
+
+``--pool SPLIT ...`` trains nothing: it pools the saved floors of those splits (for the
+given ``--fraction`` and ``--seeds``) beside the shipped auto's pick on the same tool
+seed (1000) from ``results_<split>.json``, one pick per pair for both.
 """
 
 from __future__ import annotations
@@ -44,9 +48,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="the runs' share of the pair's length (1: full runs)")
     ap.add_argument("--seeds", type=int, default=1, help="tool seeds pooled per LR")
     ap.add_argument("--out", default="")
+    ap.add_argument("--pool", nargs="+", choices=SPLITS, metavar="SPLIT",
+                    help="pool these splits' saved floors beside auto's seed-1000 picks")
     args = ap.parse_args(argv)
     f, n = args.fraction, args.seeds
     tail = "" if (f, n) == (1.0, 1) else f"_f{f:g}_s{n}"
+    if args.pool:
+        return pool(args.pool, tail)
     out = Path(args.out or HERE / f"floor_{args.split}{tail}.json")
     runs = HERE / "cache" / f"horizon_{args.split}{tail or '_f1'}.json"
     horizon_main(["--split", args.split, "--seeds", str(n), "--fractions", str(f),
@@ -74,6 +82,28 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps({"split": args.split, "summary": summary, "rows": rows},
                               indent=1) + "\n")
     print(json.dumps(summary))
+    return 0
+
+
+def pool(splits: list[str], tail: str) -> int:
+    """Print the floor pooled over ``splits`` (files ``floor_<split><tail>.json``) and the
+    shipped auto's picks on tool seed 1000 over the same pairs."""
+    def line(name: str, regrets: list[float]) -> str:
+        def pct(x: float) -> str:
+            return f"{100 * x:.1f}%" if math.isfinite(x) else "inf"
+        return (f"{name}: {len(regrets)} pairs, median {pct(quantile(regrets, 0.5))}, 90th "
+                f"pct {pct(quantile(regrets, 0.9))}, worst {pct(max(regrets))}, "
+                f"divergences {sum(not math.isfinite(v) for v in regrets)}")
+
+    floor, auto = [], []
+    for split in splits:
+        floor += [math.inf if r["diverged"] else r["regret"] for r in json.loads(
+            (HERE / f"floor_{split}{tail}.json").read_text())["rows"]]
+        auto += [math.inf if r.get("diverged") else r["exact"] for r in json.loads(
+            (HERE / f"results_{split}.json").read_text())["rows"]
+            if r["method"] == "lrkit auto" and r["seed"] == 1000]
+    print(line(f"floor{tail or ' (full length, 1 seed)'}", floor))
+    print(line("lrkit auto, tool seed 1000", auto))
     return 0
 
 

@@ -26,29 +26,25 @@ from methods import run_cache
 from study import MEASURED_SPLITS
 
 import lrkit
-from lrkit.tasks.zoo import zoo_pairs
 
 
 def rows(split: str) -> list[dict[str, Any]]:
     """One row per scored selection of the shipped design on ``split``."""
-    scored = {(r["pair"], r["seed"]): r for r in json.loads(
-        (HERE / f"results_{split}.json").read_text())["rows"] if r["method"] == "lrkit auto"}
     out = []
-    for pair in [p.name for p in zoo_pairs(split)]:
-        eta = float(zoo.oracle(pair)["eta_star"])
-        for (name, seed), r in sorted(scored.items()):
-            if name != pair:
-                continue
-            rec = lrkit.auto(zoo.task(pair), budget=1.0, seed=seed, cache=run_cache())
-            search, choice = rec.stage("search"), rec.stage("choice")
-            if search is None or choice is None:  # a fallback pick: nothing to attribute
-                continue
-            out.append({
-                "regret": math.inf if r.get("diverged") else r["exact"],
-                "pick": math.log2(rec.lr / eta),
-                "centre": math.log2(search.data["center"] / eta),
-                "capped": bool(choice.data.get("capped_by")),
-                "edge": choice.data.get("edge")})
+    for r in json.loads((HERE / f"results_{split}.json").read_text())["rows"]:
+        if r["method"] != "lrkit auto":
+            continue
+        pair, eta = r["pair"], float(zoo.oracle(r["pair"])["eta_star"])
+        rec = lrkit.auto(zoo.task(pair), budget=1.0, seed=r["seed"], cache=run_cache())
+        search, choice = rec.stage("search"), rec.stage("choice")
+        if search is None or choice is None:  # a fallback pick: nothing to attribute
+            continue
+        out.append({
+            "regret": math.inf if r.get("diverged") else r["exact"],
+            "pick": math.log2(rec.lr / eta),
+            "centre": math.log2(search.data["center"] / eta),
+            "capped": bool(choice.data.get("capped_by")),
+            "edge": choice.data.get("edge")})
     return out
 
 
