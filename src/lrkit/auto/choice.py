@@ -38,7 +38,7 @@ def on_grid(lr: float, per_octave: int, down: bool = False) -> float:
     return 2.0 ** (k / per_octave)
 
 
-def block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> float | None:
+def _block_vertex(trials: list[Trial], d: Design, block: int, rung: int) -> float | None:
     """The smooth minimum (log2 LR) of one block's runs at one rung; None: all diverged."""
     pts = [(math.log2(t.lr), t.loss) for t in trials if t.block == block and t.rung == rung]
     if not any(math.isfinite(p[1]) for p in pts):
@@ -62,7 +62,7 @@ def estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: in
                                 loss=min(y for y in ys if math.isfinite(y)))
     k_low, k_high = steepness(xs, ys, m, blowup=d.blowup)
     blocks = sorted({t.block for t in trials if t.rung == 0})
-    vertices = [v for b in blocks if (v := block_vertex(trials, d, b, 0)) is not None]
+    vertices = [v for b in blocks if (v := _block_vertex(trials, d, b, 0)) is not None]
     n = len(vertices)
     # the spread of one block's pick: the measured spread between blocks pooled with a
     # prior scatter (one pseudo-observation), so two blocks that agree by chance do not
@@ -75,8 +75,8 @@ def estimate(trials: list[Trial], probe: list[Trial], d: Design, total_steps: in
     length_octaves = max(0.0, math.log2(1.0 / f))
     slope, slope_sd, measured_slope = d.horizon_alpha, d.horizon_prior_sd, None
     if probe:
-        v_probe = block_vertex(probe, d, 0, 1)
-        v_main = block_vertex(trials, d, 0, 0)
+        v_probe = _block_vertex(probe, d, 0, 1)
+        v_main = _block_vertex(trials, d, 0, 0)
         ratio_octaves = math.log2(steps / probe_steps) if probe_steps < steps else 0.0
         if v_probe is not None and v_main is not None and ratio_octaves > 0:
             measured_slope = (v_probe - v_main) / ratio_octaves
