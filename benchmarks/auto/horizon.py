@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     fractions = [float(f) for f in args.fractions.split(",")]
     runner = Runner(cache=run_cache())
     seeds = list(zoo.TOOL_SEEDS[: args.seeds])
-    out: dict[str, dict[str, object]] = {}
+    out: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     for f in fractions:
         for pair in pairs:
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 for lr in grid(eta):
                     r = runner.train(task, lr, seed, steps)
                     loss = r.final_val_loss if math.isfinite(r.final_val_loss) else None
-                    rows["runs"].append({"f": f, "steps": steps, "seed": seed, "lr": lr,  # type: ignore[union-attr]
+                    rows["runs"].append({"f": f, "steps": steps, "seed": seed, "lr": lr,
                                          "loss": loss, "val": [v if math.isfinite(v) else None
                                                                for v in r.val_losses]})
             print(f"[{time.perf_counter() - started:6.0f}s] f={f} {pair}", file=sys.stderr,

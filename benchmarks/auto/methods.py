@@ -181,7 +181,12 @@ def m_random_search(pair: str, seed: int) -> Selection:
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
     study.optimize(objective, n_trials=RANDOM_TRIALS)
     finite = [tr for tr in study.trials if tr.value is not None and math.isfinite(tr.value)]
-    best = min(finite, key=lambda tr: tr.value).params["lr"] if finite else math.nan
+
+    def value(tr: optuna.trial.FrozenTrial) -> float:
+        assert tr.value is not None  # `finite` keeps only trials with a value
+        return tr.value
+
+    best = min(finite, key=value).params["lr"] if finite else math.nan
     return Selection(float(best), spent / t.total_steps, 0.0, {})
 
 

@@ -31,6 +31,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def oracle(ref: str) -> dict[str, Any]:
     lo, hi = min(ORACLE_K), max(ORACLE_K)
     table = _scoring(ref, SCHEDULES, grid)
     for _ in range(4):
-        best = [min(table[s], key=lambda lr, s=s: _mean(table[s][lr])) for s in table]
+        best = [_best_lr(table[s], table[s]) for s in table]
         grow_lo = lo > min(ORACLE_K) - 2 and repr(grid[0]) in best
         grow_hi = hi < max(ORACLE_K) + 2 and repr(grid[-1]) in best
         if not (grow_lo or grow_hi):
@@ -133,6 +134,11 @@ def _mean(losses: list[float]) -> float:
     return float(np.mean(losses)) if all(math.isfinite(v) for v in losses) else math.inf
 
 
+def _best_lr(lrs: Iterable[str], losses: dict[str, list[float]]) -> str:
+    """The LR key of ``lrs`` with the lowest mean loss (the first of equals)."""
+    return min(lrs, key=lambda lr: _mean(losses[lr]))
+
+
 def score(ref: str) -> dict[str, Any]:
     from lrkit.compare import compare
     from lrkit.compare.stats import paired
@@ -142,7 +148,7 @@ def score(ref: str) -> dict[str, Any]:
     started = time.perf_counter()
     res = compare(ref, SCHEDULES, store=STORE)
     grid_keys = {repr(lr) for lr in orc["grid"]}  # L* over the oracle's grid only
-    best_lr = {s: min(grid_keys, key=lambda lr, s=s: _mean(table[s][lr])) for s in table}
+    best_lr = {s: _best_lr(grid_keys, table[s]) for s in table}
     l_star = {s: _mean(table[s][best_lr[s]]) for s in table}
     s_star = min(l_star, key=lambda s: l_star[s])
     s_hat, lr_hat = res.best.name, res.best.lr

@@ -27,7 +27,7 @@ def main() -> None:
     from lrkit.compare import compare
 
     torch.set_num_threads(1)
-    rows = {}
+    rows: dict[str, list[dict[str, float]]] = {}
     tables = {}
     for workers in (1, 2, 1, 2):  # interleaved: the load drifts
         load = os.getloadavg()[0]

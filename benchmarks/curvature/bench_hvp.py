@@ -62,6 +62,7 @@ def _digits(n: int) -> tuple[torch.Tensor, torch.Tensor]:
 def problems(quick: bool) -> list[Problem]:
     out: list[Problem] = []
     task = load_task("breast-cancer-logreg")
+    assert task.loss_fn is not None  # built-in tasks have a loss_fn (no forward hook)
     torch.manual_seed(0)
     out.append(("breast-cancer logreg (31 params, 426 ex.)", task.model(), task.loss_fn,
                 fixed_batches(task.train_data, 142, 3), "explicit"))
@@ -75,11 +76,13 @@ def problems(quick: bool) -> list[Problem]:
         return out
     for name in ("digits-mlp", "digits-cnn"):
         task = load_task(name)
+        assert task.loss_fn is not None  # built-in tasks have a loss_fn (no forward hook)
         torch.manual_seed(0)
         model = task.model()
         out.append((f"{name} task at init (256 ex.)", model, task.loss_fn,
                     fixed_batches(task.train_data, 32, 8), "lanczos-120"))
     task = load_task("digits-mlp")
+    assert task.loss_fn is not None  # built-in tasks have a loss_fn (no forward hook)
     torch.manual_seed(0)
     model = task.model()
     opt = task.optimizer(model.parameters(), 1e-3)

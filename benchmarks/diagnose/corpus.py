@@ -34,7 +34,6 @@ import csv
 import json
 import math
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -277,6 +276,7 @@ def main() -> None:
     k = 0
     for task_name in sorted(builtin_tasks()):
         base = builtin_tasks()[task_name]()
+        assert isinstance(base.schedule, str)  # the built-in tasks name their schedule
         for schedule in (base.schedule, "constant") if base.schedule != "constant" else \
                 (base.schedule, "cosine"):
             task = _with_schedule(base, schedule)
@@ -306,9 +306,11 @@ def main() -> None:
     # Schedule defects and overfitting, at the oracle LR of each task's own schedule.
     for task_name in sorted(builtin_tasks()):
         base = builtin_tasks()[task_name]()
+        assert isinstance(base.schedule, str)  # the built-in tasks name their schedule
         orc = oracle(task_name, base.schedule, cache)
-        plans = [("floor_early", "cosine", {}), ("unit_mixup", "constant", {}),
-                 ("restart", "cosine", {}), ("none", "cosine", {"epochs": 40})]
+        plans: list[tuple[str, str, dict[str, Any]]] = [
+            ("floor_early", "cosine", {}), ("unit_mixup", "constant", {}),
+            ("restart", "cosine", {}), ("none", "cosine", {"epochs": 40})]
         if task_name == "digits-mlp":
             plans.append(("overfit", "constant", {"epochs": 60, "train_fraction": 0.1}))
         for defect, schedule, extra in plans:
@@ -340,4 +342,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

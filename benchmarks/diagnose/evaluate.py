@@ -92,7 +92,11 @@ def per_kind(rows: list[dict[str, Any]]) -> str:
 
 def _epoch_loss(curves: list[Curve], spe: float) -> tuple[np.ndarray, np.ndarray]:
     c = next(c for c in curves if c.kind == "train_loss")
-    epochs = c.epochs if c.epochs is not None else (c.steps + 1) / spe
+    if c.epochs is not None:
+        epochs = c.epochs
+    else:
+        assert c.steps is not None  # a Curve has steps or epochs (Curve.__post_init__)
+        epochs = (c.steps + 1) / spe
     return per_epoch(epochs, c.values)
 
 

@@ -284,14 +284,14 @@ MODELS: dict[tuple[str, ...], Any] = {}
 def summary(got: list[tuple[dict[str, Any], str]]) -> dict[str, float]:
     """Accuracy, per-class precision/recall, wrong-way advice, not-enough-data, cost."""
     sc = [(vf.LABELS[r["lr_class"]], p) for r, p in got if r["lr_class"] in vf.LABELS]
-    out: dict[str, float] = {"acc": 100 * np.mean([t == p for t, p in sc])}
+    out: dict[str, float] = {"acc": float(100 * np.mean([t == p for t, p in sc]))}
     for c in CLASSES:
         tp = sum(t == c and p == c for t, p in sc)
         out[f"P_{c}"] = 100 * tp / max(sum(p == c for _, p in sc), 1)
         out[f"R_{c}"] = 100 * tp / max(sum(t == c for t, _ in sc), 1)
     out["wrong"] = sum((t, p) in (("too_high", "too_low"), ("too_low", "too_high"))
                        for t, p in sc)
-    out["ned"] = 100 * np.mean([p == "not_enough_data" for _, p in got])
+    out["ned"] = float(100 * np.mean([p == "not_enough_data" for _, p in got]))
     false_low = sum(t == "ok" and p == "too_low" for t, p in sc)
     out["cost"] = sum(t != p for t, p in sc) + out["wrong"] + false_low
     return out

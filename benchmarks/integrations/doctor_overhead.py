@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -32,6 +34,7 @@ STEPS = 12000
 
 def plain(with_doctor: bool) -> tuple[float, int, float]:
     task = load_task("digits-mlp")
+    assert task.loss_fn is not None  # built-in tasks have a loss_fn (no forward hook)
     torch.manual_seed(0)
     model = task.model()
     opt = task.optimizer(model.parameters(), 0.05)
@@ -76,6 +79,8 @@ def lightning(with_doctor: bool) -> tuple[float, float]:
     import lrkit.integrations.lightning as lrl
 
     task = load_task("digits-mlp")
+    assert task.loss_fn is not None  # built-in tasks have a loss_fn (no forward hook)
+    loss_fn: Callable[[Any, Any], Any] = task.loss_fn  # typed for the nested class
 
     class M(L.LightningModule):
         def __init__(self):
@@ -83,7 +88,7 @@ def lightning(with_doctor: bool) -> tuple[float, float]:
             self.net = task.model()
 
         def training_step(self, batch, i):
-            return task.loss_fn(self.net(batch[0]), batch[1])
+            return loss_fn(self.net(batch[0]), batch[1])
 
         def configure_optimizers(self):
             return task.optimizer(self.parameters(), 0.05)

@@ -131,9 +131,9 @@ def main() -> None:
            "load_average": os.getloadavg(),
            "baseline": {"wall_s": round(b_wall, 2), "peak_rss_mib": round(b_rss, 1)},
            "rows": rows}
-    out = HERE / ("results_quick.json" if args.quick else "results.json")
-    out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"wrote {out}")
+    dest = HERE / ("results_quick.json" if args.quick else "results.json")
+    dest.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {dest}")
 
 
 if __name__ == "__main__":

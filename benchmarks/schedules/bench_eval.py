@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from lrkit.interop import from_torch
+from lrkit.schedules import Schedule
 
 
 def torch_rates(peak: float, warmup: int, total: int) -> tuple[np.ndarray, float, float]:
@@ -45,6 +46,7 @@ def lrkit_rates(peak: float, warmup: int, total: int) -> tuple[np.ndarray, float
     schedule = from_torch("SequentialLR", peak, schedulers=[
         ("LinearLR", {"start_factor": 0.01, "total_iters": warmup}),
         ("CosineAnnealingLR", {"T_max": total - warmup})], milestones=[warmup])
+    assert isinstance(schedule, Schedule)  # only ReduceLROnPlateau converts to anything else
     start, cpu = time.perf_counter(), time.process_time()
     rates = schedule.values(total)
     return rates, time.perf_counter() - start, time.process_time() - cpu

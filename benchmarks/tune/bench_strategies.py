@@ -120,14 +120,16 @@ def run(task: Task, strategy: str, seed: int, target: float, quality: Quality,
                                 pruner=make_pruner(spec["pruner"], ctx))
     for lr in seeds:
         study.enqueue_trial({"lr": lr})
-    history, best, reached = [], (math.inf, None), None
+    history, reached = [], None
+    best: tuple[float, float | None] = (math.inf, None)
     for _ in range(n_trials):
         if spec["sampler"] != "grid" and cost >= budget:
             break
         study.optimize(objective, n_trials=1)
         trial = study.trials[-1]
         cost += float(trial.user_attrs.get("lrkit_cost", 0.0))
-        if trial.state.name == "COMPLETE" and trial.value < best[0]:
+        # a complete trial has a value
+        if trial.state.name == "COMPLETE" and trial.value is not None and trial.value < best[0]:
             best = (trial.value, trial.params["lr"])
         q = quality(best[1], best[0]) if best[1] is not None else math.inf
         history.append({"lr": trial.params.get("lr"), "state": trial.state.name.lower(),
