@@ -18,6 +18,7 @@ argument as ``PATH`` (required) or ``[PATH]`` (optional), as click and POSIX usa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from typer.core import TyperArgument, TyperCommand
@@ -40,8 +41,9 @@ class LrkitCommand(TyperCommand):
         return option
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        # typer writes a required argument as {NAME}; usage lines elsewhere write NAME
-        return [piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece
+        # typer writes a required argument as {NAME} (or {NAME}...); usage lines elsewhere
+        # write NAME
+        return [re.sub(r"^\{(.*)\}(\.\.\.)?$", r"\1\2", piece)
                 for piece in super().collect_usage_pieces(ctx)]
 
 

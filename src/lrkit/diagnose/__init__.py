@@ -4,7 +4,8 @@
 and JSON-lines logs into :class:`Curve` objects; ``diagnose(path)`` runs every detector in
 ``DETECTORS`` over one run and projects the convergence epoch; the
 :class:`Diagnosis` it returns holds :class:`Finding` objects with evidence, cause, action
-and a corrected LR computed from the run's own LR.
+and a corrected LR computed from the run's own LR. ``diagnose_runs(paths)`` judges the
+runs of a sweep (one model at several LRs) against each other (:class:`Sweep`).
 
 >>> import pathlib, tempfile
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
@@ -22,6 +23,7 @@ from lrkit.diagnose.diagnosis import Diagnosis, diagnose, diagnose_curves
 from lrkit.diagnose.findings import SEVERITIES, Finding
 from lrkit.diagnose.readers import READERS, detect_format, read_logs
 from lrkit.diagnose.run_curves import RunCurves
+from lrkit.diagnose.sweep import Sweep, SweepRun, diagnose_runs, diagnose_sweep
 
 __all__ = [
     "DETECTORS",
@@ -33,10 +35,14 @@ __all__ = [
     "Diagnosis",
     "Finding",
     "RunCurves",
+    "Sweep",
+    "SweepRun",
     "classify",
     "detect_format",
     "diagnose",
     "diagnose_curves",
+    "diagnose_runs",
+    "diagnose_sweep",
     "estimate_convergence",
     "read_logs",
 ]

@@ -1,0 +1,121 @@
+"""A sweep: several runs of one model at different LRs, judged against each other.
+
+Synthetic curves pin the rules (the gap, the sides, the edge fallback, the errors); real
+logs written by MLflow and by torch's SummaryWriter check the whole path from files.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrkit.diagnose import Curve, diagnose_curves, diagnose_runs, diagnose_sweep
+from lrkit.diagnose.sweep import GAP, final_loss
+from lrkit.errors import ConfigError
+
+LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+
+
+def run(lr: float, final: float, *, name: str | None = None, n: int = 80,
+        logged_lr: bool = True):
+    """One run's diagnosis: a loss falling from 2.0 to ``final`` (nan: it blows up)."""
+    steps = np.arange(n, dtype=float)
+    if math.isnan(final):
+        loss = 2.0 * 1.2 ** steps
+        loss[-3:] = np.nan
+    else:
+        loss = final + (2.0 - final) * 0.9 ** steps
+    name = name or f"lr={lr:g}"
+    curves = [Curve.of("loss", loss, steps=steps, run=name)]
+    if logged_lr:
+        curves.append(Curve.of("lr", np.full(n, lr), steps=steps, run=name))
+    return diagnose_curves(curves, project=False)
+
+
+def test_runs_are_judged_by_their_side_of_the_best_and_the_gap():
+    s = diagnose_sweep([run(0.001, 1.2), run(0.01, 0.52), run(0.1, 0.5), run(1.0, 0.7),
+                        run(10.0, math.nan)])
+    assert [r.lr for r in s.runs] == [0.001, 0.01, 0.1, 1.0, 10.0]
+    assert [r.verdict for r in s.runs] == ["too_low", "ok", "ok", "too_high", "too_high"]
+    assert all(r.basis == "sweep" for r in s.runs)
+    assert s.best_lr == 0.1 and s.edge == ""
+    assert s.runs[1].gap == pytest.approx(0.04, abs=0.01)  # 0.52 vs 0.50
+    assert math.isinf(s.runs[-1].final)
+    # the fitted minimum lies between the best run's neighbours, nearer the flatter side
+    assert 0.01 < s.suggested_lr < 1.0
+    assert "best at LR 0.1" in s.summary and "2 ok" in s.summary
+
+
+def test_the_gap_is_the_line_between_ok_and_a_problem():
+    below, above = 1.0 + 0.9 * GAP, 1.0 + 1.1 * GAP
+    s = diagnose_sweep([run(0.01, below), run(0.1, 1.0), run(1.0, above)])
+    assert [r.verdict for r in s.runs] == ["ok", "ok", "too_high"]
+    s = diagnose_sweep([run(0.01, below), run(0.1, 1.0), run(1.0, above)], gap=2 * GAP)
+    assert [r.verdict for r in s.runs] == ["ok", "ok", "ok"]
+
+
+def test_a_tiny_best_loss_does_not_make_every_other_run_a_problem():
+    # the gap's denominator is floored at 5% of the untrained loss (2.0 here, so 0.1):
+    # 0.001 -> 0.011 is a gap of 0.1, not of 10
+    s = diagnose_sweep([run(0.01, 0.011), run(0.1, 0.001), run(1.0, 0.03)])
+    assert s.runs[0].gap == pytest.approx(0.1, rel=0.05)
+    assert s.runs[2].gap == pytest.approx(0.29, rel=0.05)
+    assert [r.verdict for r in s.runs] == ["ok", "ok", "too_high"]
+
+
+def test_an_edge_best_keeps_the_single_run_verdict_and_says_so():
+    # best at the top: the sweep cannot tell whether a higher LR would be better still
+    runs = [run(0.001, 1.6), run(0.003, 1.2), run(0.01, 0.9)]
+    s = diagnose_sweep(runs)
+    assert s.edge == "high"
+    top = s.runs[-1]
+    assert top.basis == "single run" and top.verdict == runs[-1].verdict
+    assert [r.verdict for r in s.runs[:2]] == ["too_low", "too_low"]
+    if runs[-1].verdict == "too_low":  # its own curve points up: one spacing past the edge
+        assert s.suggested_lr == pytest.approx(0.01 * 0.01 / 0.003)
+    else:
+        assert s.suggested_lr == 0.01
+    assert any("highest LR tried" in note for note in s.notes)
+
+
+def test_every_run_diverged():
+    s = diagnose_sweep([run(1.0, math.nan), run(10.0, math.nan)])
+    assert s.suggested_lr == pytest.approx(0.1)
+    assert all(r.basis == "single run" for r in s.runs)
+    assert "every run diverged" in s.notes[0]
+
+
+def test_final_loss_is_the_tail_mean_or_the_last_point():
+    d = run(0.1, 0.5, n=200)
+    first, final = final_loss(d)
+    assert first == pytest.approx(2.0)
+    values = np.asarray(next(c for c in d.curves if c.name == "loss").values)
+    assert final == pytest.approx(values[-20:].mean())
+    short = run(0.1, 0.5, n=10)
+    assert final_loss(short)[1] == pytest.approx(
+        next(c for c in short.curves if c.name == "loss").values[-1])
+
+
+@pytest.mark.parametrize("runs,needle", [
+    ([run(0.1, 0.5)], "at least two runs"),
+    ([run(0.1, 0.5), run(0.1, 0.6, name="again")], "same LR"),
+    ([run(0.1, 0.5), run(1.0, 0.6, logged_lr=False)], "records no learning rate"),
+])
+def test_bad_sweeps_are_refused_with_the_fix(runs, needle):
+    with pytest.raises(ConfigError, match=needle):
+        diagnose_sweep(runs)
+
+
+def test_a_real_mlflow_store_is_a_sweep_of_its_runs():
+    for store in (LOGS / "mlflow" / "mlflow.db", LOGS / "mlflow" / "mlruns"):
+        s = diagnose_runs([store])
+        by_name = {r.name: r for r in s.runs}
+        assert set(by_name) == {"cosine-sgd", "diverged"}
+        assert by_name["diverged"].lr == 5.0 and by_name["diverged"].verdict == "too_high"
+        assert by_name["cosine-sgd"].lr == 0.05 and s.best_lr == 0.05
+        # the best is the lowest LR tried, and its own curve is healthy: no LR below it
+        # is suggested on the sweep's say-so
+        assert s.edge == "low" and s.suggested_lr == 0.05
