@@ -43,6 +43,10 @@ def windows(grid: list[float], k: int) -> list[tuple[float, ...]]:
     return [tuple(grid[i:i + k]) for i in range(len(grid) - k + 1)]
 
 
+#: A decade grid that misses eta* (the corpus grids above all hold 1.0 = eta*, which
+#: flatters the best run's LR as an estimate): scored for the suggested LR only.
+OFFSET = [0.031623, 0.316228, 3.162278, 31.622777]
+SUGGEST_ONLY = {"decade offset x3": windows(OFFSET, 3), "decade offset x4": windows(OFFSET, 4)}
 SWEEPS: dict[str, list[tuple[float, ...]]] = {
     "half-decade x3": windows(HALF, 3), "half-decade x5": windows(HALF, 5),
     "decade x3": windows(DECADE, 3), "decade x5": windows(DECADE, 5),
@@ -91,23 +95,32 @@ def diagnosed(records: list[dict[str, Any]], cache: Path) -> dict[tuple[str, str
 
 
 def scored_rows(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diagnosis],
-                gap: float) -> list[dict[str, Any]]:
-    """One row per (sweep, member run) with a label: the sweep's and the single verdicts."""
+                gap: float, suggestions: list[dict[str, Any]] | None = None
+                ) -> list[dict[str, Any]]:
+    """One row per (sweep, member run) with a label: the sweep's and the single verdicts;
+    ``suggestions`` (when given) gets one row per sweep: its suggested LR against eta*."""
     by_task: dict[str, dict[float, dict[str, Any]]] = defaultdict(dict)
     for r in records:
         by_task[r["task"]][round(float(r["multiplier"]), 4)] = r
     rows = []
     for task, members in by_task.items():
-        for kind, sweeps in SWEEPS.items():
+        for kind, sweeps in {**SWEEPS, **SUGGEST_ONLY}.items():
             for sweep in sweeps:
                 if any(round(m, 4) not in members for m in sweep):
                     continue
                 runs = [members[round(m, 4)] for m in sweep]
                 for view in ("train", "val"):
                     s = diagnose_sweep([diags[(r["run"], view)] for r in runs], gap=gap)
+                    if suggestions is not None:
+                        eta = float(runs[0]["eta_star"])
+                        suggestions.append({
+                            "kind": kind, "view": view, "edge": s.edge,
+                            "suggested": math.log2(s.suggested_lr / eta),
+                            "best": math.log2(s.best_lr / eta),
+                            "brackets": min(sweep) < 1.0 < max(sweep)})
                     # the sweep's runs come back by LR, as the members are listed
                     for r, sr in zip(runs, s.runs, strict=True):
-                        if r["lr_class"] not in CLASSES:
+                        if r["lr_class"] not in CLASSES or kind not in SWEEPS:
                             continue
                         rows.append({"task": task, "family": r["family"], "split": r["split"],
                                      "kind": kind, "view": view, "label": r["lr_class"],
@@ -147,6 +160,28 @@ HEAD = ("| | rows | accuracy | too high P / R | too low P / R | healthy P / R | 
         "|---|---:|---:|---:|---:|---:|---:|")
 
 
+def suggestion_table(suggestions: list[dict[str, Any]]) -> str:
+    """The suggested LR against eta*, in octaves, per sweep shape; beside it the sweep's
+    best run's LR (on grids that hold eta* itself, the best run is flattered)."""
+    out = ["\nThe suggested LR against eta* (octaves), per sweep:\n",
+           "| sweeps | count | suggested: median abs error | within 1 octave | best run: "
+           "median abs error | within 1 octave |", "|---|---:|---:|---:|---:|---:|"]
+    groups: list[tuple[str, list[dict[str, Any]]]] = [
+        ("all that bracket eta*", [x for x in suggestions if x["brackets"]]),
+        ("all that do not", [x for x in suggestions if not x["brackets"]])]
+    groups += [(f"{k}, bracketing", [x for x in suggestions if x["kind"] == k
+                                     and x["brackets"]]) for k in {**SWEEPS, **SUGGEST_ONLY}]
+    for name, g in groups:
+        if not g:
+            continue
+        err = np.abs([x["suggested"] for x in g])
+        best = np.abs([x["best"] for x in g])
+        out.append(f"| {name} | {len(g)} | {np.median(err):.2f} | "
+                   f"{100 * np.mean(err <= 1):.0f}% | {np.median(best):.2f} | "
+                   f"{100 * np.mean(best <= 1):.0f}% |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", nargs="+", type=Path, required=True)
@@ -162,11 +197,14 @@ def main() -> None:
     if args.fit:
         print(HEAD)
         for gap in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
-            rows = scored_rows(records, diags, gap)
+            suggestions: list[dict[str, Any]] = []
+            rows = scored_rows(records, diags, gap, suggestions)
             print(line(f"gap {gap}", table(rows, "sweep")))
         print(line("single run (same rows)", table(rows, "single")))
+        print(suggestion_table(suggestions))
         return
-    rows = scored_rows(records, diags, GAP)
+    suggestions = []
+    rows = scored_rows(records, diags, GAP, suggestions)
     print(f"\nGap {GAP} (shipped). Every run in every sweep it belongs to:\n\n{HEAD}")
     print(line("**sweep**", table(rows, "sweep")))
     print(line("single run (same rows)", table(rows, "single")))
@@ -185,6 +223,7 @@ def main() -> None:
             print(line(f"{split}: {key}", table([r for r in rows if r["split"] == split], key)))
     for fam in sorted({r["family"] for r in rows}):
         print(line(fam, table([r for r in rows if r["family"] == fam], "sweep")))
+    print(suggestion_table(suggestions))
     fell_back = sum(r["basis"] == "single run" for r in rows)
     print(f"\nJudged by the run alone (the sweep's best at its edge, within the gap): "
           f"{fell_back} of {len(rows)} rows")

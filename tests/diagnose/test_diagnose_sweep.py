@@ -47,6 +47,13 @@ def test_runs_are_judged_by_their_side_of_the_best_and_the_gap():
     # the fitted minimum lies between the best run's neighbours, nearer the flatter side
     assert 0.01 < s.suggested_lr < 1.0
     assert "best at LR 0.1" in s.summary and "2 ok" in s.summary
+    # runs a decade apart place the minimum roughly: the note names the runs that refine it
+    assert any("3.3 octaves apart" in note for note in s.notes)
+
+
+def test_a_fine_sweep_needs_no_refining():
+    s = diagnose_sweep([run(0.05, 0.6), run(0.1, 0.5), run(0.2, 0.55)])
+    assert 0.05 < s.suggested_lr < 0.2 and s.notes == ()
 
 
 def test_the_gap_is_the_line_between_ok_and_a_problem():

@@ -243,7 +243,13 @@ def _suggest(lrs: list[float], finals: list[float], best: int, edge: str,
     spacing = max(b[0] - a[0] for a, b in itertools.pairwise(pts))
     # the vertex stays within one step of the best run (smooth_minimum's own rule)
     m = smooth_minimum([p[0] for p in pts], [p[1] for p in pts], window=1.01 * spacing)
-    return 2.0 ** m.x, ()
+    lr = 2.0 ** m.x
+    if spacing <= 2.0:
+        return lr, ()
+    # a coarse sweep places the minimum only roughly (benchmarks/diagnose/RESULTS.md: on
+    # a decade grid, within one octave of the best LR in 24-47% of the test sweeps)
+    return lr, (f"the runs are {spacing:.1f} octaves apart, so {fmt_lr(lr)} is a rough "
+                f"estimate; runs at {fmt_lr(lr / 2)} and {fmt_lr(2 * lr)} would refine it",)
 
 
 def _summary(runs: list[SweepRun], best_lr: float, suggested: float, edge: str) -> str:
