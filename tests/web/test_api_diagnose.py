@@ -81,6 +81,35 @@ def test_a_zipped_log_folder_is_read(client, tmp_path):
     assert doc["findings"][0]["kind"] == "nan_loss"
 
 
+def test_sweep_judges_every_run_of_the_log(client):
+    store = LOGS / "mlflow" / "mlflow.db"
+    r = upload(client, store, sweep="1")
+    assert r.status_code == 200, r.json()
+    doc = json.loads(r.text, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    from lrkit.diagnose import diagnose_runs
+
+    expected = diagnose_runs([store]).to_dict()
+    assert doc["kind"] == "sweep" and doc["file"] == "mlflow.db"
+    assert same_numbers({k: v for k, v in doc.items() if k not in ("file", "curves")},
+                        expected)
+    by_name = {run["name"]: run for run in doc["runs"]}
+    assert by_name["diverged"]["verdict"] == "too_high" and by_name["diverged"]["final"] is None
+
+
+@pytest.mark.parametrize("fields,needle", [
+    ({"sweep": "1", "lr": "0.1"}, "lr = 0.1: not with sweep"),
+    ({"sweep": "true", "run": "diverged"}, "run = 'diverged': not with sweep"),
+])
+def test_sweep_refuses_one_run_options(client, fields, needle):
+    r = upload(client, LOGS / "mlflow" / "mlflow.db", **fields)
+    assert r.status_code == 422 and needle in r.json()["detail"]
+
+
+def test_a_sweep_of_one_run_is_422(client):
+    r = upload(client, LOGS / "plain" / "log.csv", sweep="on")
+    assert r.status_code == 422 and "at least two runs" in r.json()["detail"]
+
+
 def test_options_reach_the_diagnosis(client):
     path = WANDB
     r = upload(client, path, lr=0.05, run="run-lr0.005")

@@ -83,3 +83,27 @@ def test_bad_and_oversized_files_get_one_clear_line(page, server, app, tmp_path)
     page.wait_for_function(
         "() => document.querySelector('#error').textContent.includes('upload limit')")
     assert page.locator("#error").inner_text().startswith("file = 'big.csv': larger than the")
+
+
+def test_a_log_with_several_runs_can_be_judged_as_a_sweep(page, server):
+    from lrkit.diagnose import diagnose_runs
+
+    store = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "mlflow" / "mlflow.db"
+    expected = diagnose_runs([store])
+    page.goto(server + "/diagnose")
+    page.set_input_files("#file", str(store))
+    page.wait_for_selector("body[data-state=ready]")
+    assert page.locator("#run-field").is_visible()  # the log holds two runs
+    page.click("#sweep")
+    page.wait_for_selector("#sweep-table")
+    page.wait_for_selector("body[data-state=ready]")
+    assert page.locator("#r-summary").inner_text() == expected.summary
+    rows = page.locator("#sweep-table tbody tr")
+    assert rows.count() == len(expected.runs)
+    for i, run in enumerate(expected.runs):
+        assert rows.nth(i).get_attribute("data-verdict") == run.verdict
+        assert run.name in rows.nth(i).inner_text()
+    assert float(page.locator("#r-lr").get_attribute("data-value")) == expected.suggested_lr
+    # the final loss is drawn against the LR, on a log axis
+    page.wait_for_selector("#chart .scatterlayer .trace", state="attached")
+    assert page.evaluate("() => document.querySelector('#chart').layout.xaxis.type") == "log"

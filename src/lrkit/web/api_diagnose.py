@@ -1,5 +1,8 @@
 """``/api/diagnose``: upload one training log, get the findings and its (downsampled) curves.
 
+With ``sweep`` set, every run of the log (an MLflow store, a zipped TensorBoard folder of
+runs) is judged against the others instead (``lrkit.diagnose.diagnose_runs``).
+
 The upload is streamed with a byte limit (a larger body is refused with 413 before it is
 read whole), saved under its own file name in a private temporary folder (the readers
 detect the format from the name), handed to ``lrkit.diagnose.diagnose`` and deleted.
@@ -47,6 +50,8 @@ _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"multipart/form-d
         "metric": {"type": "string", "description": "Diagnose this metric (default: auto)."},
         "run": {"type": "string", "description": "Which run, when the log holds several."},
         "lr": {"type": "number", "description": "The run's peak LR, if the log lacks it."},
+        "sweep": {"type": "boolean", "description": "Judge every run of the log against "
+                  "the others (runs of one model at different LRs)."},
     }}}}}}
 _MAX_ZIP_FILES = 2000
 #: A client waits at most this long for one diagnosis (create_app can change it).
@@ -133,6 +138,14 @@ async def _read_form(request: Request, limit: int) -> tuple[UploadFile, dict[str
             options[key] = value.strip()
     if "lr" in options:
         options["lr"] = _positive("lr", options["lr"])
+    sweep = form.get("sweep")
+    if isinstance(sweep, str) and sweep.strip().lower() in ("1", "true", "on", "yes"):
+        for key in ("run", "lr"):
+            if key in options:
+                raise ConfigError(f"{key} = {options[key]!r}: not with sweep (every run of "
+                                  "the log is compared, each by the LR it logged); leave "
+                                  f"{key} empty or diagnose one run")
+        options["sweep"] = True
     return upload, options
 
 
@@ -271,6 +284,8 @@ async def _gated(gate: asyncio.Semaphore, work: Any) -> Any:
 
 
 def _diagnose(path: Path, options: dict[str, Any]) -> dict[str, Any]:
-    from lrkit.diagnose import diagnose
+    from lrkit.diagnose import diagnose, diagnose_runs
 
+    if options.pop("sweep", False):
+        return diagnose_runs([path], options.get("metric")).to_dict()
     return diagnose(path, **options).to_dict()

@@ -10,7 +10,7 @@
       "upload a smaller log (export fewer metrics or a subset of steps), or run `lrkit diagnose` on it locally";
   }
 
-  async function submit(event) {
+  async function submit(event, sweep) {
     event.preventDefault();
     const input = $("file");
     const file = input.files[0];
@@ -24,11 +24,15 @@
     }
     const form = new FormData();
     form.append("file", file, file.name);
-    for (const key of ["metric", "lr"]) {
-      const value = $(key).value.trim();
-      if (value) form.append(key, value);
+    const metric = $("metric").value.trim();
+    if (metric) form.append("metric", metric);
+    if (sweep) {  // every run of the log, each by the LR it logged
+      form.append("sweep", "1");
+    } else {
+      const lr = $("lr").value.trim();
+      if (lr) form.append("lr", lr);
+      if ($("run-name").value) form.append("run", $("run-name").value);
     }
-    if ($("run-name").value) form.append("run", $("run-name").value);
     $("submit").disabled = true;
     $("submit").textContent = "Reading…";
     document.body.dataset.state = "busy";
@@ -124,7 +128,54 @@
       }, onX2 ? {xaxis: "x2"} : {}));
   }
 
+  const VERDICT_COLOR = {too_high: "#b3261e", too_low: "#2457c5", ok: "#1b7f3b"};
+
+  // a sweep: one row per run, by LR, and the final loss against the LR
+  async function renderSweep(doc) {
+    $("r-file").textContent = doc.file;
+    $("r-format").textContent = `sweep of ${doc.runs.length} runs · ${doc.metric}`;
+    $("r-lr").textContent = lrkit.fmt(doc.suggested_lr);
+    $("r-lr").dataset.value = String(doc.suggested_lr);
+    $("r-convergence").textContent = "–";
+    $("r-convergence").dataset.value = "null";
+    $("r-summary").textContent = doc.summary;
+    $("r-summary").className = "verdict ok";
+    const box = $("findings");
+    box.innerHTML = "";
+    const table = document.createElement("table");
+    table.id = "sweep-table";
+    table.className = "rules";
+    const head = table.createTHead().insertRow();
+    ["run", "LR", "final", "vs best", "verdict", "judged by"].forEach((h) => head.appendChild(text("th", h)));
+    const body = table.createTBody();
+    doc.runs.forEach((r) => {
+      const row = body.insertRow();
+      row.dataset.verdict = r.verdict;
+      const vs = r.lr === doc.best_lr ? "best" : r.gap === null ? "diverged" : `+${Math.round(100 * r.gap)}%`;
+      [r.name, lrkit.fmt(r.lr), r.final === null ? "diverged" : lrkit.fmt(r.final), vs,
+       r.verdict.replace(/_/g, " "), r.basis].forEach((v) => row.appendChild(text("td", v)));
+    });
+    box.appendChild(table);
+    const notes = $("notes");
+    notes.innerHTML = "";
+    (doc.notes || []).forEach((n) => notes.appendChild(text("li", n)));
+    $("results").classList.remove("hidden");
+    const finite = doc.runs.filter((r) => r.final !== null);
+    $("chart-card").classList.toggle("hidden", !finite.length);
+    if (finite.length) {
+      await lrkit.plot($("chart"), [{
+        x: finite.map((r) => r.lr), y: finite.map((r) => r.final), name: `final ${doc.metric}`,
+        mode: "lines+markers", text: finite.map((r) => r.name),
+        marker: {size: 11, color: finite.map((r) => VERDICT_COLOR[r.verdict] || "#495057")},
+      }], {xTitle: "peak learning rate", yTitle: `final ${doc.metric}`});
+      await Plotly.relayout($("chart"), {"xaxis.type": "log", hovermode: "closest"});
+      $("sampled").classList.add("hidden");
+    }
+    document.body.dataset.state = "ready";
+  }
+
   async function render(doc) {
+    if (doc.kind === "sweep") return renderSweep(doc);
     $("r-file").textContent = doc.file;
     $("r-format").textContent = `${doc.format} · ${doc.metric}`;
     const lr = doc.suggested_lr;
@@ -189,7 +240,8 @@
     $("sampled").classList.toggle("hidden", !sampled.length);
   }
 
-  $("form").addEventListener("submit", submit);
+  $("form").addEventListener("submit", (event) => submit(event, false));
+  $("sweep").addEventListener("click", (event) => submit(event, true));
   $("file").addEventListener("change", () => { if ($("file").files.length) $("form").requestSubmit(); });
   $("run-name").addEventListener("change", () => $("form").requestSubmit());
 })();
