@@ -126,3 +126,34 @@ def test_a_real_mlflow_store_is_a_sweep_of_its_runs():
         # the best is the lowest LR tried, and its own curve is healthy: no LR below it
         # is suggested on the sweep's say-so
         assert s.edge == "low" and s.suggested_lr == 0.05
+
+
+def test_a_negative_loss_is_measured_by_its_magnitude():
+    # a negative log-likelihood can end below 0: 2.0 -> -1.0 is the best, -0.95 within 5%
+    s = diagnose_sweep([run(0.01, -0.95), run(0.1, -1.0), run(1.0, -0.5)])
+    assert [r.verdict for r in s.runs] == ["ok", "ok", "too_high"]
+    assert s.runs[2].gap == pytest.approx(0.5, rel=0.05)
+
+
+def test_runs_must_compare_one_kind_of_curve():
+    steps = np.arange(60, dtype=float)
+    val = diagnose_curves([Curve.of("val_loss", 1 + 0.9 ** steps, steps=steps, run="a"),
+                           Curve.of("lr", np.full(60, 0.1), steps=steps, run="a")],
+                          project=False)
+    with pytest.raises(ConfigError, match="different kinds"):
+        diagnose_sweep([run(0.01, 0.5), val])
+
+
+def test_a_run_that_blew_up_before_its_validation_still_counts(tmp_path):
+    # --metric val_loss: the diverged run logged no validation loss, only its train loss
+    for lr, final in [(0.01, 0.6), (0.1, 0.5)]:
+        rows = [f"{s},{s // 20},{final + 1.5 * 0.95 ** s},{lr},"
+                + (f"{final + 0.05}" if s % 20 == 19 else "") for s in range(100)]
+        (tmp_path / f"lr{lr}.csv").write_text("step,epoch,loss,lr,val_loss\n"
+                                             + "\n".join(rows) + "\n")
+    rows = [f"{s},0,{2.0 * 1.5 ** s if s < 60 else 'nan'},10.0," for s in range(100)]
+    (tmp_path / "lr10.csv").write_text("step,epoch,loss,lr,val_loss\n" + "\n".join(rows)
+                                       + "\n")
+    s = diagnose_runs(sorted(tmp_path.glob("*.csv")), "val_loss")
+    assert s.metric == "val_loss" and s.best_lr == 0.1
+    assert [(r.lr, r.verdict) for r in s.runs][-1] == (10.0, "too_high")

@@ -134,6 +134,10 @@ def final_loss(d: Diagnosis) -> tuple[float, float]:
     return float(finite[0]), float(tail.mean())
 
 
+def _metric_kind(d: Diagnosis) -> str:
+    return next(c.kind for c in d.curves if c.name == d.metric)
+
+
 def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None = None, *,
                    gap: float = GAP) -> Sweep:
     """Judge each run of a sweep against the others (see the module doc).
@@ -144,8 +148,8 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
         gap: the relative loss gap above which a run is called too high or too low.
 
     Raises:
-        ConfigError: fewer than two runs, a run without a logged LR, or two runs at the
-            same LR.
+        ConfigError: fewer than two runs, a run without a logged LR, two runs at the
+            same LR, or runs whose diagnosed curves differ in kind.
     """
     names = list(names) if names is not None else [d.run or f"run {i + 1}"
                                                     for i, d in enumerate(diagnoses)]
@@ -165,19 +169,27 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
                           "of repeated seeds is not a sweep)")
     order = sorted(range(len(lrs)), key=lambda i: lrs[i])
     firsts, finals = zip(*(final_loss(diagnoses[i]) for i in order), strict=True)
+    # a run that blew up is worse than any whatever its curve; the others compare one kind
+    kinds = {_metric_kind(diagnoses[i]) for i, f in zip(order, finals, strict=True)
+             if math.isfinite(f)}
+    if len(kinds) > 1:
+        raise ConfigError(parameter="metric", value=" and ".join(sorted(kinds)), rule="the "
+                          "runs' diagnosed curves are of different kinds, and a sweep "
+                          "compares one kind", fix="pass --metric, e.g. val_loss")
     lr_sorted = [lrs[i] for i in order]
     start = [f for f in firsts if math.isfinite(f)]
     untrained = float(np.median(start)) if start else math.inf
     best = int(np.argmin(finals))
     l_best = finals[best]
-    scale = max(l_best, SCALE_FLOOR * untrained) if math.isfinite(l_best) else math.inf
-    edge = "" if 0 < best < len(order) - 1 else ("high" if best == len(order) - 1 else "low")
-    if not math.isfinite(l_best):
-        edge = ""
+    # magnitudes: a loss that can be negative (a likelihood) is measured the same way
+    scale = max(abs(l_best), SCALE_FLOOR * abs(untrained), 1e-12)
+    edge = ""
+    if math.isfinite(l_best) and best in (0, len(order) - 1):
+        edge = "low" if best == 0 else "high"
     runs = []
     for k, i in enumerate(order):
         d = diagnoses[i]
-        g = 0.0 if k == best else (finals[k] - l_best) / scale if scale > 0 else math.inf
+        g = 0.0 if k == best else (finals[k] - l_best) / scale
         if not math.isfinite(l_best) or (g <= gap and edge):
             verdict, basis = d.verdict, "single run"  # the sweep cannot tell
         elif g <= gap:
@@ -213,8 +225,17 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
         fmt = format or detect_format(p)[0]
         runs = split_runs(read_logs(p, format=format))
         for run, curves in runs.items():
-            diagnoses.append(diagnose_curves(curves, metric, model_kind=model_kind,
-                                             format=fmt, project=False))
+            try:
+                d = diagnose_curves(curves, metric, model_kind=model_kind, format=fmt,
+                                    project=False)
+            except ConfigError:
+                if metric is None:
+                    raise
+                # a run that blew up before its first validation has no val_loss: its
+                # training loss says so, and a finite one is refused by the kind check
+                d = diagnose_curves(curves, None, model_kind=model_kind, format=fmt,
+                                    project=False)
+            diagnoses.append(d)
             names.append(str(p) if len(runs) == 1 else f"{p}:{run}" if len(paths) > 1
                          else run)
     return diagnose_sweep(diagnoses, names, gap=gap)
