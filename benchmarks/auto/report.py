@@ -1,6 +1,7 @@
 """Print the study's markdown tables from ``results_<split>.json`` (written by study.py).
 
     .venv/bin/python benchmarks/auto/report.py test
+    .venv/bin/python benchmarks/auto/report.py --pool   # every held-out split, pooled
 
 One row per method: exact scores where the method was scored exactly, else the proxy,
 and the column says which. A second table gives, per auto design, the length of its
@@ -17,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from study import plot, quantile, summarise, summary_row
+from study import MEASURED_SPLITS, plot, quantile, summarise, summary_row
 
 SHIPPED = "lrkit auto"
 SAME = 0.005  # exact regrets this close (half a point) count as neither better nor worse
@@ -103,7 +104,26 @@ def variants_table(split: str) -> str:
     return "\n".join(out)
 
 
+def pooled_table() -> str:
+    """Exact scores pooled over every held-out split (``MEASURED_SPLITS``: what auto's
+    "how close" line quotes), for each method scored on all of them."""
+    rows = {split: load(split) for split in MEASURED_SPLITS}
+    common = set.intersection(*({r["method"] for r in rs} for rs in rows.values()))
+    out = [f"Pooled over {', '.join(MEASURED_SPLITS)} (exact):", "",
+           "| method | selections (pairs) | median regret | 90th pct | worst | divergences "
+           "| median octave error | median cost | max cost |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["method"] for rs in rows.values() for r in rs):
+        if name in common:
+            mine = [r for rs in rows.values() for r in rs if r["method"] == name]
+            out.append(summary_row(name, summarise(mine, "exact")))
+    return "\n".join(out)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--pool"]:
+        print(pooled_table())
+        raise SystemExit(0)
     split = sys.argv[1] if len(sys.argv) > 1 else "test"
     print(rows_table(split))
     print()

@@ -254,7 +254,7 @@ def prescore(pairs: list[str], methods: dict[str, Any], seeds: list[int]) -> int
 # a pick this far above the best LR's loss is a miss (the top-edge note's count)
 MISS_REGRET = 0.2
 MEASURED_SPLITS = ("test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                   "holdout6", "holdout7", "holdout8", "holdout9")
+                   "holdout6", "holdout7", "holdout8", "holdout9", "holdout10")
 
 
 def write_measured(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
