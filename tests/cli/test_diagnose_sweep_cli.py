@@ -65,6 +65,13 @@ def test_tensorboard_runs_through_the_cli(capsys, tmp_path):
     # the readable report names every run
     code, out, _ = run_cli(capsys, "diagnose", *folders)
     assert code == 0 and "sweep of 3 runs" in out and "lr0.03" in out
+    # the folder that holds the three runs, with --sweep: the same sweep
+    code, out, _ = run_cli(capsys, "diagnose", tmp_path, "--sweep", "--json")
+    assert code == 0
+    whole = json.loads(out)
+    assert [r["lr"] for r in whole["runs"]] == pytest.approx(lrs)
+    assert whole["best_lr"] == doc["best_lr"]
+    assert [r["verdict"] for r in whole["runs"]] == [r["verdict"] for r in doc["runs"]]
 
 
 @pytest.mark.parametrize("extra,needle", [

@@ -7,6 +7,7 @@ logs written by MLflow and by torch's SummaryWriter check the whole path from fi
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,24 @@ def test_a_run_that_blew_up_before_its_validation_still_counts(tmp_path):
     s = diagnose_runs(sorted(tmp_path.glob("*.csv")), "val_loss")
     assert s.metric == "val_loss" and s.best_lr == 0.1
     assert [(r.lr, r.verdict) for r in s.runs][-1] == (10.0, "too_high")
+
+
+def test_a_lightning_logs_folder_is_a_sweep_of_its_versions(tmp_path):
+    # the real CSVLogger fixture as version_0, and the same run relabelled at 10x its LR
+    # as version_1: the folder read as one log is its latest version, as a sweep both
+    logs = tmp_path / "lightning_logs"
+    shutil.copytree(LOGS / "lightning" / "lightning_logs", logs)
+    shutil.copytree(logs / "version_0", logs / "version_1")
+    metrics = logs / "version_1" / "metrics.csv"
+    lines = metrics.read_text().splitlines()
+    col = lines[0].split(",").index("lr-SGD")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(",")
+        if cells[col]:
+            cells[col] = str(10 * float(cells[col]))
+        lines[i] = ",".join(cells)
+    metrics.write_text("\n".join(lines) + "\n")
+    s = diagnose_runs([logs])
+    assert [Path(r.name).name for r in s.runs] == ["version_0", "version_1"]
+    assert s.runs[1].lr == pytest.approx(10 * s.runs[0].lr)
+    assert s.runs[0].final == pytest.approx(s.runs[1].final)  # the same losses

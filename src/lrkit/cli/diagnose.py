@@ -40,8 +40,9 @@ def diagnose(
     fmt: str | None = typer.Option(None, "--format", help="Force a reader: csv, jsonl, "
                                    "tensorboard, lightning, huggingface, keras, wandb, mlflow."),
     sweep: bool = typer.Option(
-        False, "--sweep", help="Judge every run in the log against the others (a log that "
-                               "holds a sweep: runs of one model at different LRs)."),
+        False, "--sweep", help="Judge every run in the log against the others (a log or "
+                               "folder that holds a sweep: runs of one model at different "
+                               "LRs, e.g. mlruns/ or lightning_logs/)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
     plot: Path | None = typer.Option(None, "--plot", help="Write the annotated curves "
                                      "(.png, .svg, .pdf)."),

@@ -41,7 +41,7 @@ from lrkit.diagnose.advice import fmt_lr
 from lrkit.diagnose.diagnosis import Diagnosis, diagnose_curves
 from lrkit.diagnose.readers import detect_format, read_logs
 from lrkit.diagnose.run_curves import split_runs
-from lrkit.errors import ConfigError
+from lrkit.errors import ConfigError, LrkitError
 
 __all__ = ["GAP", "Sweep", "SweepRun", "diagnose_runs", "diagnose_sweep", "final_loss"]
 
@@ -154,9 +154,9 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
     names = list(names) if names is not None else [d.run or f"run {i + 1}"
                                                     for i, d in enumerate(diagnoses)]
     if len(diagnoses) < 2:
-        raise ConfigError(parameter="paths", value=len(diagnoses), rule="a sweep needs "
-                          "at least two runs at different LRs",
-                          fix="pass two or more logs, or diagnose one run alone")
+        raise ConfigError(f"runs = {len(diagnoses)}: a sweep needs at least two runs at "
+                          "different LRs; pass two or more logs, a folder of runs, or "
+                          "diagnose one run alone")
     for name, d in zip(names, diagnoses, strict=True):
         if d.base_lr is None or not d.base_lr > 0:
             raise ConfigError(f"run {name!r}: its log records no learning rate, and a sweep "
@@ -164,9 +164,10 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
                               "LearningRateMonitor) or diagnose this run alone with --lr")
     lrs = [float(d.base_lr) for d in diagnoses if d.base_lr is not None]
     if len(set(lrs)) < len(lrs):
-        raise ConfigError(parameter="paths", value=", ".join(names), rule="two runs "
-                          "have the same LR", fix="pass runs at different LRs (the best "
-                          "of repeated seeds is not a sweep)")
+        same = next(lr for lr in lrs if lrs.count(lr) > 1)
+        which = ", ".join(n for n, lr in zip(names, lrs, strict=True) if lr == same)
+        raise ConfigError(f"runs {which[:200]}: two runs have the same LR ({fmt_lr(same)}); "
+                          "pass runs at different LRs (repeated seeds are not a sweep)")
     order = sorted(range(len(lrs)), key=lambda i: lrs[i])
     firsts, finals = zip(*(final_loss(diagnoses[i]) for i in order), strict=True)
     # a run that blew up is worse than any whatever its curve; the others compare one kind
@@ -208,7 +209,8 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
                   model_kind: str | None = None, format: str | None = None,
                   gap: float = GAP) -> Sweep:
     """Read every run in ``paths`` (one log with several runs, such as a TensorBoard
-    folder of runs or an MLflow store, or one log per run) and diagnose them as a sweep.
+    folder of runs or an MLflow store; a folder whose subfolders are runs, such as
+    ``lightning_logs/``; or one log per run) and diagnose them as a sweep.
 
     ``metric``, ``model_kind`` and ``format`` are as in :func:`lrkit.diagnose.diagnose`
     and apply to every run. A run is named by its path, or ``path:run`` in a log that
@@ -218,10 +220,12 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
         DataError: a log cannot be read.
         ConfigError: fewer than two runs, a run without a logged LR, two runs at one LR.
     """
+    logs = [Path(p) for p in paths]
+    if len(logs) == 1 and format is None:
+        logs = _runs_in_folder(logs[0]) or logs
     diagnoses: list[Diagnosis] = []
     names: list[str] = []
-    for path in paths:
-        p = Path(path)
+    for p in logs:
         fmt = format or detect_format(p)[0]
         runs = split_runs(read_logs(p, format=format))
         for run, curves in runs.items():
@@ -236,9 +240,26 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
                 d = diagnose_curves(curves, None, model_kind=model_kind, format=fmt,
                                     project=False)
             diagnoses.append(d)
-            names.append(str(p) if len(runs) == 1 else f"{p}:{run}" if len(paths) > 1
+            names.append(str(p) if len(runs) == 1 else f"{p}:{run}" if len(logs) > 1
                          else run)
     return diagnose_sweep(diagnoses, names, gap=gap)
+
+
+def _runs_in_folder(folder: Path) -> list[Path]:
+    """The subfolders of ``folder`` that are logs of their own (``lightning_logs/
+    version_N``, ``runs/lr0.1``), when the folder read as one log holds a single run;
+    else []. A log that holds several runs itself (MLflow, a TensorBoard folder of runs)
+    is read as it is."""
+    if not folder.is_dir() or len(split_runs(read_logs(folder))) > 1:
+        return []
+    subs = []
+    for sub in sorted(d for d in folder.iterdir() if d.is_dir()):
+        try:
+            detect_format(sub)
+        except LrkitError:
+            continue
+        subs.append(sub)
+    return subs if len(subs) > 1 else []
 
 
 def _suggest(lrs: list[float], finals: list[float], best: int, edge: str,
