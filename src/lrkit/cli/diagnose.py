@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,8 +138,8 @@ def _sweep(paths: list[Path], metric: str | None, *, run: str | None, lr: float 
     for col in ("LR", "final", "vs best", "verdict", "judged by"):
         table.add_column(col, justify="right" if col in ("LR", "final", "vs best") else "left")
     for r in result.runs:
-        gap = "best" if r.lr == result.best_lr else (f"+{100 * r.gap:.0f}%"
-                                                     if r.gap < 1e6 else "diverged")
+        gap = "best" if r.lr == result.best_lr else (
+            f"+{100 * r.gap:.0f}%" if math.isfinite(r.gap) else "diverged")
         table.add_row(escape(r.name), fmt_lr(r.lr), f"{r.final:.4g}", gap,
                       r.verdict.replace("_", " "), r.basis)
     console.print(table)

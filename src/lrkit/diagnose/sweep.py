@@ -2,7 +2,7 @@
 
 One curve cannot say how far a run's loss is from the best loss the model can reach at
 another LR; a sweep can. Each run's final loss is compared with the sweep's best:
-``gap = (L - L_best) / max(L_best, 0.05 * L0)`` (``L0``: the untrained loss, read as the
+``gap = (L - L_best) / max(|L_best|, 0.05 |L0|)`` (``L0``: the untrained loss, read as the
 runs' first logged value), the same scale-free regret the diagnosis benchmark labels
 runs by. A run more than ``GAP`` worse than the best is too high or too low by which side
 of the best it sits; a run within it is healthy, unless the best is the sweep's highest
@@ -38,6 +38,7 @@ import numpy as np
 
 from lrkit.auto.pick import smooth_minimum
 from lrkit.diagnose.advice import fmt_lr
+from lrkit.diagnose.curves import Curve
 from lrkit.diagnose.diagnosis import Diagnosis, diagnose_curves
 from lrkit.diagnose.readers import detect_format, read_logs
 from lrkit.diagnose.run_curves import split_runs
@@ -123,8 +124,7 @@ def final_loss(d: Diagnosis) -> tuple[float, float]:
     """The diagnosed metric's (first, final) values: the final is the mean of the last
     tenth of the finite points (one point for a short curve such as a per-epoch
     validation loss), inf when the run ended non-finite."""
-    curve = next(c for c in d.curves if c.name == d.metric)
-    values = np.asarray(curve.values, dtype=float)
+    values = np.asarray(_metric_curve(d).values, dtype=float)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return math.inf, math.inf
@@ -134,8 +134,8 @@ def final_loss(d: Diagnosis) -> tuple[float, float]:
     return float(finite[0]), float(tail.mean())
 
 
-def _metric_kind(d: Diagnosis) -> str:
-    return next(c.kind for c in d.curves if c.name == d.metric)
+def _metric_curve(d: Diagnosis) -> Curve:
+    return next(c for c in d.curves if c.name == d.metric)
 
 
 def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None = None, *,
@@ -171,7 +171,7 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
     order = sorted(range(len(lrs)), key=lambda i: lrs[i])
     firsts, finals = zip(*(final_loss(diagnoses[i]) for i in order), strict=True)
     # a run that blew up is worse than any whatever its curve; the others compare one kind
-    kinds = {_metric_kind(diagnoses[i]) for i, f in zip(order, finals, strict=True)
+    kinds = {_metric_curve(diagnoses[i]).kind for i, f in zip(order, finals, strict=True)
              if math.isfinite(f)}
     if len(kinds) > 1:
         raise ConfigError(parameter="metric", value=" and ".join(sorted(kinds)), rule="the "
@@ -221,13 +221,17 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
         ConfigError: fewer than two runs, a run without a logged LR, two runs at one LR.
     """
     logs = [Path(p) for p in paths]
-    if len(logs) == 1 and format is None:
-        logs = _runs_in_folder(logs[0]) or logs
+    read = {p: split_runs(read_logs(p, format=format)) for p in logs}
+    if len(logs) == 1 and format is None and len(read[logs[0]]) == 1:
+        # one folder read as one run: its subfolders may be the runs (version_N, lr*/)
+        subs = _log_subfolders(logs[0])
+        if subs:
+            logs, read = subs, {p: split_runs(read_logs(p)) for p in subs}
     diagnoses: list[Diagnosis] = []
     names: list[str] = []
     for p in logs:
         fmt = format or detect_format(p)[0]
-        runs = split_runs(read_logs(p, format=format))
+        runs = read[p]
         for run, curves in runs.items():
             try:
                 d = diagnose_curves(curves, metric, model_kind=model_kind, format=fmt,
@@ -245,12 +249,10 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
     return diagnose_sweep(diagnoses, names, gap=gap)
 
 
-def _runs_in_folder(folder: Path) -> list[Path]:
+def _log_subfolders(folder: Path) -> list[Path]:
     """The subfolders of ``folder`` that are logs of their own (``lightning_logs/
-    version_N``, ``runs/lr0.1``), when the folder read as one log holds a single run;
-    else []. A log that holds several runs itself (MLflow, a TensorBoard folder of runs)
-    is read as it is."""
-    if not folder.is_dir() or len(split_runs(read_logs(folder))) > 1:
+    version_N``, ``runs/lr0.1``), when there are two or more; else []."""
+    if not folder.is_dir():
         return []
     subs = []
     for sub in sorted(d for d in folder.iterdir() if d.is_dir()):
