@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/auto/report.py test
     .venv/bin/python benchmarks/auto/report.py --pool   # every held-out split, pooled
+    .venv/bin/python benchmarks/auto/report.py --pool holdout6 holdout7   # these, pooled
 
 One row per method: exact scores where the method was scored exactly, else the proxy,
 and the column says which. A second table gives, per auto design, the length of its
@@ -104,12 +105,12 @@ def variants_table(split: str) -> str:
     return "\n".join(out)
 
 
-def pooled_table() -> str:
-    """Exact scores pooled over every held-out split (``MEASURED_SPLITS``: what auto's
+def pooled_table(splits: tuple[str, ...] = MEASURED_SPLITS) -> str:
+    """Exact scores pooled over ``splits`` (default every held-out split: what auto's
     "how close" line quotes), for each method scored on all of them."""
-    rows = {split: load(split) for split in MEASURED_SPLITS}
+    rows = {split: load(split) for split in splits}
     common = set.intersection(*({r["method"] for r in rs} for rs in rows.values()))
-    out = [f"Pooled over {', '.join(MEASURED_SPLITS)} (exact):", "",
+    out = [f"Pooled over {', '.join(splits)} (exact):", "",
            "| method | selections (pairs) | median regret | 90th pct | worst | divergences "
            "| median octave error | median cost | max cost |",
            "|---|---|---|---|---|---|---|---|---|"]
@@ -121,8 +122,8 @@ def pooled_table() -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--pool"]:
-        print(pooled_table())
+    if sys.argv[1:2] == ["--pool"]:
+        print(pooled_table(tuple(sys.argv[2:]) or MEASURED_SPLITS))
         raise SystemExit(0)
     split = sys.argv[1] if len(sys.argv) > 1 else "test"
     print(rows_table(split))
