@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import pickle
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +32,9 @@ import numpy as np
 
 from lrkit.diagnose import Curve, Diagnosis, diagnose_curves
 from lrkit.diagnose.sweep import GAP, diagnose_sweep
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from verdict_fit import wrong_way
 
 HALF = [0.01, 0.031623, 0.1, 0.316228, 1.0, 3.162278, 10.0, 31.622777, 100.0, 1000.0]
 DECADE = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
@@ -77,20 +80,16 @@ def curves_of(trace: dict[str, Any], run: str, with_val: bool) -> list[Curve]:
     return curves
 
 
-def diagnosed(records: list[dict[str, Any]], cache: Path) -> dict[tuple[str, str], Diagnosis]:
-    """Each run diagnosed alone, in both views (cached: the slow part)."""
+def diagnosed(records: list[dict[str, Any]]) -> dict[tuple[str, str], Diagnosis]:
+    """Each run diagnosed alone, in both views (a few seconds: no cache, so a change to
+    the single-run verdict is always what is scored)."""
     out: dict[tuple[str, str], Diagnosis] = {}
-    if cache.exists():
-        out = pickle.loads(cache.read_bytes())
-    todo = [(r, v) for r in records for v in ("train", "val") if (r["run"], v) not in out]
-    for i, (r, view) in enumerate(todo):
+    for r in records:
         trace = json.loads(Path(r["trace"]).read_text())
-        curves = curves_of(trace, r["run"], view == "val")
-        metric = "val_loss" if view == "val" and len(curves) == 3 else None
-        out[(r["run"], view)] = diagnose_curves(curves, metric, project=False)
-        if i % 200 == 199:
-            cache.write_bytes(pickle.dumps(out))
-    cache.write_bytes(pickle.dumps(out))
+        for view in ("train", "val"):
+            curves = curves_of(trace, r["run"], view == "val")
+            metric = "val_loss" if view == "val" and len(curves) == 3 else None
+            out[(r["run"], view)] = diagnose_curves(curves, metric, project=False)
     return out
 
 
@@ -143,10 +142,9 @@ def table(rows: Iterable[dict[str, Any]], key: str) -> dict[str, Any]:
         truly = [r for r in rows if r["label"] == c]
         out[c] = ((sum(r["label"] == c for r in said) / len(said)) if said else math.nan,
                   (sum(_norm(r[key]) == c for r in truly) / len(truly)) if truly else math.nan)
-    out["wrong_way"] = sum((r["label"], _norm(r[key])) in {("too_high", "too_low"),
-                                                           ("too_low", "too_high")}
-                           for r in rows)
-    out["problems"] = sum(r["label"] != "healthy" for r in rows)
+    # verdict_fit's own count, on its spelling of a healthy label ("ok")
+    out["wrong_way"], out["problems"] = wrong_way(
+        [("ok" if r["label"] == "healthy" else r["label"], r[key]) for r in rows])
     return out
 
 
@@ -187,11 +185,10 @@ def main() -> None:
     ap.add_argument("--corpus", nargs="+", type=Path, required=True)
     ap.add_argument("--splits", nargs="+", default=["dev"])
     ap.add_argument("--fit", action="store_true", help="dev only: the table of gaps")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/lrkit-sweep-diags.pkl"))
     args = ap.parse_args()
     splits = ["dev"] if args.fit else args.splits
     records = [r for c in args.corpus for r in runs_of(c) if r["split"] in splits]
-    diags = diagnosed(records, args.cache)
+    diags = diagnosed(records)
     print(f"{len(records)} runs of {len({r['task'] for r in records})} pairs "
           f"({len({r['family'] for r in records})} families), splits {', '.join(splits)}")
     if args.fit:

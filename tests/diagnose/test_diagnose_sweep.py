@@ -75,18 +75,37 @@ def test_a_tiny_best_loss_does_not_make_every_other_run_a_problem():
 
 
 def test_an_edge_best_keeps_the_single_run_verdict_and_says_so():
-    # best at the top: the sweep cannot tell whether a higher LR would be better still
+    # best at the top, and that run's own curve has converged: the sweep cannot tell
+    # whether a higher LR would be better still, and suggests no LR past it
     runs = [run(0.001, 1.6), run(0.003, 1.2), run(0.01, 0.9)]
+    assert runs[-1].verdict == "ok"
     s = diagnose_sweep(runs)
     assert s.edge == "high"
     top = s.runs[-1]
-    assert top.basis == "single run" and top.verdict == runs[-1].verdict
+    assert top.basis == "single run" and top.verdict == "ok"
     assert [r.verdict for r in s.runs[:2]] == ["too_low", "too_low"]
-    if runs[-1].verdict == "too_low":  # its own curve points up: one spacing past the edge
-        assert s.suggested_lr == pytest.approx(0.01 * 0.01 / 0.003)
-    else:
-        assert s.suggested_lr == 0.01
-    assert any("highest LR tried" in note for note in s.notes)
+    assert s.suggested_lr == 0.01
+    assert any("highest LR tried" in note and "cannot rule it out" in note
+               for note in s.notes)
+
+
+def test_an_edge_best_whose_curve_still_falls_points_past_the_edge():
+    # every run still falling in a straight line: each one's own verdict is too low, and
+    # the best (the highest LR) says so: one spacing of the sweep above it
+    steps = np.arange(200, dtype=float)
+
+    def falling(lr: float, slope: float):
+        name = f"lr={lr:g}"
+        return diagnose_curves([Curve.of("loss", 2.3 - slope * steps, steps=steps, run=name),
+                                Curve.of("lr", np.full(200, lr), steps=steps, run=name)],
+                               project=False)
+
+    runs = [falling(0.0001, 0.001), falling(0.0003, 0.002), falling(0.001, 0.004)]
+    assert runs[-1].verdict == "too_low"
+    s = diagnose_sweep(runs)
+    assert s.edge == "high" and s.runs[-1].basis == "single run"
+    assert s.suggested_lr == pytest.approx(0.001 * 0.001 / 0.0003)
+    assert "the best LR lies above the sweep" in s.summary
 
 
 def test_every_run_diverged():
