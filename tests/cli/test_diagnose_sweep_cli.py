@@ -94,3 +94,13 @@ def test_a_sweep_without_logged_lrs_exits_2(capsys):
 def test_a_log_with_one_run_is_not_a_sweep(capsys):
     code, _, err = run_cli(capsys, "diagnose", LOGS / "plain" / "log.csv", "--sweep")
     assert code == 2 and "at least two runs" in err
+
+
+def test_a_metric_the_runs_lack_is_refused_not_ignored(capsys, tmp_path):
+    # a sweep must not quietly compare the training loss when asked for another curve
+    for lr in (0.01, 0.1):
+        rows = "".join(f"{s},{1.0 + 0.99 ** s},{lr}\n" for s in range(50))
+        (tmp_path / f"lr{lr}.csv").write_text("step,loss,lr\n" + rows)
+    code, _, err = run_cli(capsys, "diagnose", tmp_path / "lr0.01.csv",
+                           tmp_path / "lr0.1.csv", "--metric", "bleu")
+    assert code == 2 and "metric = 'bleu'" in err and len(err.strip().splitlines()) == 1

@@ -240,9 +240,11 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
                 if metric is None:
                     raise
                 # a run that blew up before its first validation has no val_loss: its
-                # training loss says so, and a finite one is refused by the kind check
+                # training loss says so; any other run without the metric is an error
                 d = diagnose_curves(curves, None, model_kind=model_kind, format=fmt,
                                     project=False)
+                if math.isfinite(final_loss(d)[1]):
+                    raise
             diagnoses.append(d)
             names.append(str(p) if len(runs) == 1 else f"{p}:{run}" if len(logs) > 1
                          else run)
