@@ -1,5 +1,5 @@
-"""The task zoo: 135 small, varied task/schedule pairs, split by family into dev, test and
-ten holdouts.
+"""The task zoo: 143 small, varied task/schedule pairs, split by family into dev, test and
+eleven holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -50,7 +50,10 @@ their first appearance), and, with holdout9 scored, four more as a spare kept un
 (``holdout10``: a 1-D U-Net denoising generated signals, a FiLM-conditioned net giving a
 damped pendulum's angle from its parameters, a hashed bag of n-grams telling stdlib
 modules' docstrings apart, an attention-pooling regressor over a curve's context points;
-half its pairs use RAdam).
+half its pairs use RAdam), and, with holdout10 scored, four more as a spare kept unscored
+(``holdout11``: a listwise ranker under the ListNet loss, a sinusoidal coordinate network
+(SIREN) filling in an image's held-out pixels, a soft decision tree on a table labelled by
+a hidden tree, a diagonal linear state-space model reading memories at three timescales).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -62,8 +65,8 @@ set()
 (8, 8, 8)
 >>> len(zoo_pairs("holdout7")), len(zoo_pairs("holdout8")), len(zoo_pairs("holdout9"))
 (8, 8, 8)
->>> len(zoo_pairs("holdout10")), len(ZOO)
-(8, 135)
+>>> len(zoo_pairs("holdout10")), len(zoo_pairs("holdout11")), len(ZOO)
+(8, 8, 143)
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                "holdout6", "holdout7", "holdout8", "holdout9", "holdout10"]
+                "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -93,7 +96,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout10"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout11"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -244,6 +247,22 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
     "curves-attnpool": ("holdout10", "attention-pooling regressor (a learned kernel smoother "
                                      "over 16 context points, width 32): a random curve's "
                                      "value at a query point (3000/1000)"),
+    "queries-listnet": ("holdout11", "listwise ranker (one ReLU MLP 10-64-64-1 scoring each "
+                                     "of a query's 12 documents), ListNet top-one loss as a "
+                                     "KL divergence, on 5 relevance grades (3000/1000 "
+                                     "queries)"),
+    "pattern-siren": ("holdout11", "sinusoidal coordinate net (SIREN: 3 x 64 sine layers, "
+                                   "w0 30), MSE: a 64 x 64 image's intensity at held-out "
+                                   "pixels from its (x, y) (3072/1024 pixels)"),
+    "rules-softtree": ("holdout11", "soft decision tree (depth 4: 15 sigmoid gates on the "
+                                    "inputs, 16 leaf class distributions), log-likelihood, "
+                                    "on 4 classes from a hidden axis-aligned tree, 10% "
+                                    "training label noise (3000/1000)"),
+    "memory-ssm": ("holdout11", "diagonal linear state-space model (S4D-like: a residual "
+                                "block of 32 channels of 8 real modes, each a causal "
+                                "convolution, GELU, a channel mix), MSE: a non-linear "
+                                "read-out of leaky memories of white noise at 3 timescales, "
+                                "every step (2000/1000)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -384,6 +403,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("docstrings-bag", "adagrad", "wsd", 16, 8, 0.0),
     ("curves-attnpool", "radamw", "cos", 64, 8, 0.05),
     ("curves-attnpool", "nadam", "step", 128, 16, 0.0),
+    ("queries-listnet", "rmsmom", "cos", 64, 10, 0.0),
+    ("queries-listnet", "adamw", "wsd", 32, 8, 0.01),
+    ("pattern-siren", "amsgrad", "step", 64, 12, 0.0),
+    ("pattern-siren", "nadam", "1cyc", 128, 8, 0.0),
+    ("rules-softtree", "sgd", "wcos", 8, 5, 0.0),
+    ("rules-softtree", "rmscent", "const", 64, 10, 0.0),
+    ("memory-ssm", "adamax", "lin", 32, 8, 0.0),
+    ("memory-ssm", "radam", "wsd", 64, 12, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

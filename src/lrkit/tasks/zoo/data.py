@@ -844,6 +844,93 @@ def _curves() -> Arrays:
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
 
+def _queries() -> Arrays:
+    """Ranked lists, for a listwise ranker: each query has 12 candidate documents of 10
+    features N(0, 1) (3 distractors); a document's relevance is a hidden score ``x0 + 0.8
+    x1 x2 + sin(2 x3) + 0.5 x4**2 - 0.6 |x5| + 0.4 x6`` plus noise N(0, 0.5**2), cut into 5
+    grades (0-4) at the score's 50/75/90/97% quantiles over all documents, so a list's best
+    document may be graded 1 to 4 and a third of the lists have two or more graded 3-4.
+    Input: a query's 12 x 10 features; target: its 12 grades (floats). 3000/1000
+    queries."""
+    rng = np.random.RandomState(_SEED)
+    n, docs = 4000, 12
+    x = rng.normal(size=(n, docs, 10))
+    score = (x[..., 0] + 0.8 * x[..., 1] * x[..., 2] + np.sin(2 * x[..., 3])
+             + 0.5 * x[..., 4] ** 2 - 0.6 * np.abs(x[..., 5]) + 0.4 * x[..., 6]
+             + rng.normal(0, 0.5, size=(n, docs)))
+    grades = np.digitize(score, np.quantile(score, [0.5, 0.75, 0.9, 0.97])).astype(np.float64)
+    cut = 3000
+    return x[:cut], grades[:cut], x[cut:], grades[cut:]
+
+
+def _pattern() -> Arrays:
+    """One 64 x 64 grayscale image, for a coordinate network to represent: decaying rings
+    ``sin(14 r) exp(-2 r**2)``, a disc with a hard edge, an oblique wave on the left half
+    only and a soft curved ridge, plus N(0, 0.05**2) pixel noise. The input is a pixel's
+    (x, y) in [-1, 1] (not standardised), the target its intensity (standardised); a
+    random 75% of the pixels train, the other 25% validate (filling in unseen pixels
+    between seen ones). 3072/1024."""
+    rng = np.random.RandomState(_SEED)
+    side = 64
+    g = np.linspace(-1.0, 1.0, side)
+    gx, gy = np.meshgrid(g, g)
+    r = np.hypot(gx, gy)
+    image = (0.8 * np.sin(14 * r) * np.exp(-2 * r ** 2)
+             + 1.0 * (np.hypot(gx - 0.35, gy + 0.3) < 0.3)
+             + 0.6 * np.cos(9 * gx + 5 * gy) * (gx < 0)
+             + 0.5 * np.tanh(8 * (gy - 0.5 * gx ** 2 - 0.4))
+             + rng.normal(0, 0.05, size=(side, side)))
+    x = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    y = image.reshape(-1, 1)
+    order = rng.permutation(side * side)
+    train, val = order[:3072], order[3072:]
+    mean, std = y[train].mean(), y[train].std()
+    return x[train], (y[train] - mean) / std, x[val], (y[val] - mean) / std
+
+
+def _rules() -> Arrays:
+    """A table labelled by a hidden axis-aligned decision tree: 10 inputs N(0, 1) (3
+    distractors); a depth-3 tree splits on x0, then x1 or x2, then one of x3-x6 (uneven
+    thresholds), and its 8 leaves carry 4 classes (each class at two leaves far apart);
+    10% of the *training* labels are flipped. 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.normal(size=(n, 10))
+    b1 = x[:, 0] > 0.2
+    b2 = np.where(b1, x[:, 1] > -0.3, x[:, 2] > 0.5)
+    third = np.select([~b1 & ~b2, ~b1 & b2, b1 & ~b2],
+                      [x[:, 3] > -0.4, x[:, 4] > 0.3, x[:, 5] > 0.0], x[:, 6] > -0.6)
+    leaf = 4 * b1 + 2 * b2 + third
+    y = np.array([0, 1, 2, 3, 1, 3, 0, 2])[leaf]
+    x_tr, y_tr, x_va, y_va = _split(x, y, classify=True)
+    return x_tr, _flip(y_tr, 0.1, 4), x_va, y_va
+
+
+def _memory() -> Arrays:
+    """A sequence-to-sequence target with memories on three time scales: white noise
+    u_t N(0, 1) of length 64 feeds three leaky integrators ``m_t = d m_{t-1} + sqrt(1 -
+    d**2) u_t`` (d = 0.5, 0.9, 0.98: timescales of 1.4, 10 and 50 steps, from rest), and
+    the target at every step is ``tanh(m_fast - 0.8 m_mid + 0.7 m_slow + 0.5 m_mid
+    m_slow)`` plus N(0, 0.1**2), standardised; the input is u. A linear recurrence with
+    slow decays and a non-linear read-out fits it; a short window cannot. 2000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n, length = 3000, 64
+    u = rng.normal(size=(n, length))
+    memories = []
+    for d in (0.5, 0.9, 0.98):
+        m, state = np.empty_like(u), np.zeros(n)
+        for t in range(length):
+            state = d * state + np.sqrt(1 - d ** 2) * u[:, t]
+            m[:, t] = state
+        memories.append(m)
+    fast, mid, slow = memories
+    y = np.tanh(fast - 0.8 * mid + 0.7 * slow + 0.5 * mid * slow)
+    y = y + rng.normal(0, 0.1, size=y.shape)
+    y = (y - y[:2000].mean()) / y[:2000].std()
+    cut = 2000
+    return u[:cut], y[:cut], u[cut:], y[cut:]
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -872,6 +959,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "digits_unit": _digits_unit, "clouds": _clouds, "censored": _censored, "grades": _grades,
     "inverse": _inverse, "grammar": _grammar, "outliers": _outliers, "twotask": _twotask,
     "signals": _signals, "pendulum": _pendulum, "docstrings": _docstrings, "curves": _curves,
+    "queries": _queries, "pattern": _pattern, "rules": _rules, "memory": _memory,
 }
 
 

@@ -234,6 +234,28 @@ def _attention_pool(data: str) -> Parts:
     return train, val, make, functional.mse_loss
 
 
+def _ranker(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # a query's documents -> their grades
+    make = functools.partial(models.ListScorer, arrays(data)[0].shape[2])
+    return train, val, make, models.listnet_loss
+
+
+def _coordinates(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # a pixel's (x, y) -> its intensity
+    return train, val, models.Siren, functional.mse_loss
+
+
+def _soft_tree(data: str) -> Parts:
+    train, val = tensors(data)
+    make = functools.partial(models.SoftTree, arrays(data)[0].shape[1], _n_classes(data))
+    return train, val, make, functional.nll_loss  # the tree gives log-probabilities
+
+
+def _state_space(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # (input sequence, target sequence)
+    return train, val, models.DiagonalSSM, functional.mse_loss
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -314,6 +336,10 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "pendulum-film": lambda: _film("pendulum"),
     "docstrings-bag": lambda: _hashed_text("docstrings"),
     "curves-attnpool": lambda: _attention_pool("curves"),
+    "queries-listnet": lambda: _ranker("queries"),
+    "pattern-siren": lambda: _coordinates("pattern"),
+    "rules-softtree": lambda: _soft_tree("rules"),
+    "memory-ssm": lambda: _state_space("memory"),
 }
 
 

@@ -20,13 +20,14 @@ from torch.nn import functional
 from lrkit.tasks.zoo.data import VOCAB
 
 __all__ = ["VAE", "AttentionPool", "CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder",
-           "CouplingFlow", "DeepSets", "FactorizationMachine", "FeatureTransformer", "FiLMNet",
-           "GRUTagger", "GraphNet", "HashedBag", "MatrixFactorization", "MixtureDensityNet",
-           "MixtureOfExperts", "MultiTaskNet", "OrdinalNet", "PatchTransformer", "RandomFeatures",
-           "ResMLP", "ResNet", "SeqNet", "Siamese", "TokenAttention", "UNet1d", "autoencoder",
-           "bn_mlp", "cnn", "cnn1d", "contrastive_loss", "cox_nll", "deep_linear", "elbo_loss",
-           "flow_nll", "gaussian_nll", "lm_loss", "mdn_nll", "mlp", "multitask_loss", "ordinal_nll",
-           "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
+           "CouplingFlow", "DeepSets", "DiagonalSSM", "FactorizationMachine",
+           "FeatureTransformer", "FiLMNet", "GRUTagger", "GraphNet", "HashedBag", "ListScorer",
+           "MatrixFactorization", "MixtureDensityNet", "MixtureOfExperts", "MultiTaskNet",
+           "OrdinalNet", "PatchTransformer", "RandomFeatures", "ResMLP", "ResNet", "SeqNet",
+           "Siamese", "Siren", "SoftTree", "TokenAttention", "UNet1d", "autoencoder", "bn_mlp",
+           "cnn", "cnn1d", "contrastive_loss", "cox_nll", "deep_linear", "elbo_loss", "flow_nll",
+           "gaussian_nll", "listnet_loss", "lm_loss", "mdn_nll", "mlp", "multitask_loss",
+           "ordinal_nll", "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -851,6 +852,151 @@ class AttentionPool(nn.Module):
         values = self.value(torch.stack([pos, val], dim=2))
         weights = torch.softmax(q @ keys.transpose(1, 2) / math.sqrt(self.dim), dim=2)
         return self.out(torch.cat([(weights @ values).squeeze(1), q.squeeze(1)], dim=1))
+
+
+class ListScorer(nn.Module):
+    """A listwise ranker's scorer: one ReLU MLP ``n_in -> hidden -> hidden -> 1`` scores
+    each document of a query's list on its own; the output is the list's scores, ``(batch,
+    documents)``, which ``listnet_loss`` compares with the grades as a whole list.
+
+    >>> ListScorer(10)(torch.zeros(3, 12, 10)).shape
+    torch.Size([3, 12])
+    """
+
+    def __init__(self, n_in: int, hidden: int = 64) -> None:
+        super().__init__()
+        self.score = mlp([n_in, hidden, hidden, 1])
+
+    def forward(self, x: Any) -> Any:
+        return self.score(x).squeeze(2)
+
+
+def listnet_loss(scores: Any, grades: Any) -> Any:
+    """ListNet's top-one loss (Cao et al. 2007) as a KL divergence: the softmax of a list's
+    ``grades`` (the probability each document ranks first) against the softmax of its
+    ``scores``, summed over the list, averaged over lists. Written as KL rather than
+    cross-entropy (the target's own entropy taken off), so a perfect scorer gets 0."""
+    target = functional.log_softmax(grades, dim=1)
+    return (target.exp() * (target - functional.log_softmax(scores, dim=1))).sum(dim=1).mean()
+
+
+class Siren(nn.Module):
+    """A sinusoidal coordinate network (SIREN, Sitzmann et al. 2020): ``layers`` hidden
+    layers of ``hidden`` units, each ``sin(w0 (W h + b))``, then a linear head; the first
+    layer's weights U(-1/n, 1/n), the others' U(-sqrt(6/n)/w0, sqrt(6/n)/w0), so every
+    layer's pre-activations start spread over a few periods. It maps a pixel's (x, y) to
+    its intensity.
+
+    >>> Siren()(torch.zeros(3, 2)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int = 2, n_out: int = 1, hidden: int = 64, layers: int = 3,
+                 w0: float = 30.0) -> None:
+        super().__init__()
+        self.w0 = w0
+        self.layers = nn.ModuleList(nn.Linear(n_in if i == 0 else hidden, hidden)
+                                    for i in range(layers))
+        self.head = nn.Linear(hidden, n_out)
+        with torch.no_grad():
+            for i, layer in enumerate([*self.layers, self.head]):
+                fan_in = layer.weight.shape[1]
+                bound = 1 / fan_in if i == 0 else math.sqrt(6 / fan_in) / w0
+                layer.weight.uniform_(-bound, bound)
+
+    def extra_repr(self) -> str:
+        return f"w0={self.w0:g}"
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = torch.sin(self.w0 * layer(x))
+        return self.head(x)
+
+
+class SoftTree(nn.Module):
+    """A soft decision tree (Irsoy et al. 2012; Frosst and Hinton 2017): ``2**depth - 1``
+    inner nodes, each a sigmoid of a linear function of the input giving the probability of
+    going left; a sample reaches each of the ``2**depth`` leaves with the product of the
+    probabilities on its path, and each leaf holds a learned class distribution. The output
+    is the log of the path-weighted mixture of the leaves' distributions (log-probabilities,
+    for ``nll_loss``), computed in log space.
+
+    >>> SoftTree(10, 4)(torch.zeros(3, 10)).exp().sum(dim=1)
+    tensor([1.0000, 1.0000, 1.0000], grad_fn=<SumBackward1>)
+    """
+
+    def __init__(self, n_in: int, n_classes: int, depth: int = 4) -> None:
+        super().__init__()
+        self.depth = depth
+        self.gates = nn.Linear(n_in, 2 ** depth - 1)
+        self.leaves = nn.Parameter(0.1 * torch.randn(2 ** depth, n_classes))
+
+    def forward(self, x: Any) -> Any:
+        gates = self.gates(x)
+        left, right = functional.logsigmoid(gates), functional.logsigmoid(-gates)
+        path = torch.zeros_like(gates[:, :1])  # log-probability of reaching each node
+        for level in range(self.depth):
+            lo, hi = 2 ** level - 1, 2 ** (level + 1) - 1
+            path = torch.stack([path + left[:, lo:hi], path + right[:, lo:hi]],
+                               dim=2).flatten(1)
+        leaves = functional.log_softmax(self.leaves, dim=1)
+        return torch.logsumexp(path.unsqueeze(2) + leaves, dim=1)
+
+
+class _SSMBlock(nn.Module):
+    """One pre-LayerNorm residual block of ``DiagonalSSM``: per channel, a diagonal linear
+    state space of ``state`` real modes (decays ``exp(-exp(log_rate))``, inputs scaled by
+    ``sqrt(1 - decay**2)``, read out by ``c``) run as a causal convolution with its
+    impulse response (a lower-triangular Toeplitz matrix per channel), plus a skip ``d``;
+    then GELU and a linear map across channels."""
+
+    def __init__(self, width: int, state: int) -> None:
+        super().__init__()
+        rates = torch.logspace(-2, 0, state)  # timescales 1 to 100 steps
+        self.log_rate = nn.Parameter(rates.log().repeat(width, 1))
+        self.c = nn.Parameter(torch.randn(width, state) / math.sqrt(state))
+        self.d = nn.Parameter(torch.ones(width))
+        self.norm = nn.LayerNorm(width)
+        self.mix = nn.Linear(width, width)
+
+    def extra_repr(self) -> str:
+        return f"width={self.c.shape[0]}, state={self.c.shape[1]}"
+
+    def forward(self, h: Any) -> Any:
+        length = h.shape[1]
+        u = self.norm(h).transpose(1, 2)  # (batch, width, length)
+        decay = torch.exp(-self.log_rate.exp()).unsqueeze(2)  # (width, state, 1)
+        steps = torch.arange(length)
+        kernel = (self.c.unsqueeze(2) * (1 - decay ** 2).sqrt() * decay ** steps).sum(1)
+        lag = steps[:, None] - steps[None, :]  # output step minus input step
+        toeplitz = kernel[:, lag.clamp(min=0)] * (lag >= 0)  # (width, length, length)
+        y = torch.einsum("hts,bhs->bht", toeplitz, u) + self.d.unsqueeze(1) * u
+        return self.mix(functional.gelu(y).transpose(1, 2))
+
+
+class DiagonalSSM(nn.Module):
+    """A diagonal linear state-space sequence model (S4D-like, real modes): a linear lift
+    of each step's input to ``width`` channels, ``blocks`` residual blocks each running a
+    diagonal linear recurrence per channel as one long causal convolution (its impulse
+    response, decays learned over timescales starting at 1 to 100 steps) followed by GELU
+    and a channel mix, and a linear read-out at every step. Sequences arrive as ``(batch,
+    length)``; the output has the same shape.
+
+    >>> DiagonalSSM()(torch.zeros(2, 64)).shape
+    torch.Size([2, 64])
+    """
+
+    def __init__(self, width: int = 32, state: int = 8, blocks: int = 1) -> None:
+        super().__init__()
+        self.lift = nn.Linear(1, width)
+        self.blocks = nn.ModuleList(_SSMBlock(width, state) for _ in range(blocks))
+        self.head = nn.Linear(width, 1)
+
+    def forward(self, x: Any) -> Any:
+        h = self.lift(x.unsqueeze(2))
+        for block in self.blocks:
+            h = h + block(h)
+        return self.head(h).squeeze(2)
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
