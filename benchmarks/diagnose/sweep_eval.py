@@ -70,26 +70,38 @@ def runs_of(corpus: Path) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def curves_of(trace: dict[str, Any], run: str, with_val: bool) -> list[Curve]:
-    steps = np.arange(len(trace["loss"]), dtype=float)
-    curves = [Curve.of("loss", trace["loss"], steps=steps, run=run),
-              Curve.of("lr", trace["lr"], steps=steps, run=run)]
-    if with_val and trace["val"]:
-        epochs = np.arange(1, len(trace["val"]) + 1, dtype=float)
-        curves.append(Curve.of("val_loss", trace["val"], epochs=epochs, run=run))
+def curves_of(trace: dict[str, Any], run: str, with_val: bool,
+              fraction: float = 1.0, planned: tuple[int, int] = (0, 0)) -> list[Curve]:
+    """The run's curves, or their first ``fraction`` of the ``planned`` (updates, epochs):
+    a run in progress."""
+    n = max(2, round(fraction * (planned[0] or len(trace["loss"]))))
+    steps = np.arange(len(trace["loss"][:n]), dtype=float)
+    curves = [Curve.of("loss", trace["loss"][:n], steps=steps, run=run),
+              Curve.of("lr", trace["lr"][:n], steps=steps, run=run)]
+    val = trace["val"][:math.floor(fraction * (planned[1] or len(trace["val"])) + 1e-9)]
+    if with_val and val:
+        epochs = np.arange(1, len(val) + 1, dtype=float)
+        curves.append(Curve.of("val_loss", val, epochs=epochs, run=run))
     return curves
 
 
-def diagnosed(records: list[dict[str, Any]]) -> dict[tuple[str, str], Diagnosis]:
-    """Each run diagnosed alone, in both views (a few seconds: no cache, so a change to
-    the single-run verdict is always what is scored)."""
+def diagnosed(records: list[dict[str, Any]], fraction: float = 1.0
+              ) -> dict[tuple[str, str], Diagnosis]:
+    """Each run diagnosed alone, in both views, on its first ``fraction`` (a few seconds:
+    no cache, so a change to the single-run verdict is always what is scored). A view
+    with no validation loss yet reads the training loss."""
     out: dict[tuple[str, str], Diagnosis] = {}
+    planned: dict[str, int] = defaultdict(int)  # a run that blew up logged fewer updates
+    for r in records:
+        planned[r["task"]] = max(planned[r["task"]], int(r["steps"]))
     for r in records:
         trace = json.loads(Path(r["trace"]).read_text())
         for view in ("train", "val"):
-            curves = curves_of(trace, r["run"], view == "val")
+            curves = curves_of(trace, r["run"], view == "val", fraction,
+                               (planned[r["task"]], r["epochs"]))
             metric = "val_loss" if view == "val" and len(curves) == 3 else None
-            out[(r["run"], view)] = diagnose_curves(curves, metric, project=False)
+            out[(r["run"], view)] = diagnose_curves(curves, metric, project=False,
+                                                    progress=fraction)
     return out
 
 
@@ -123,9 +135,114 @@ def scored_rows(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diag
                             continue
                         rows.append({"task": task, "family": r["family"], "split": r["split"],
                                      "kind": kind, "view": view, "label": r["lr_class"],
-                                     "sweep": sr.verdict, "single": sr.diagnosis.verdict,
-                                     "basis": sr.basis, "multiplier": r["multiplier"]})
+                                     "sweep": sr.verdict,
+                                     "single": diags[(r["run"], view)].verdict,
+                                     "basis": sr.basis, "multiplier": r["multiplier"],
+                                     "lr": sr.lr, "suggested": s.suggested_lr,
+                                     "sweep_id": (task, kind, sweep)})
     return rows
+
+
+#: A user's run and one more: a decade or a half-decade away (either side), or "guided":
+#: where the run's own verdict points (a decade down from too high, up from too low, and
+#: a decade up from a healthy run, the partner the dev families found most telling).
+TWO_RUNS = {"a decade away": (10.0, 0.1), "a half-decade away": (3.162278, 0.316228)}
+GUIDED = {"too_high": 0.1, "too_low": 10.0}
+GUIDED_ELSE = 10.0
+
+
+def two_run_rows(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diagnosis],
+                 gap: float) -> list[dict[str, Any]]:
+    """One row per (labelled run, partner run, view): the first run's verdict in the pair."""
+    by_task: dict[str, dict[float, dict[str, Any]]] = defaultdict(dict)
+    for r in records:
+        by_task[r["task"]][round(float(r["multiplier"]), 4)] = r
+    rows = []
+    for r in records:
+        if r["lr_class"] not in CLASSES:
+            continue
+        m = float(r["multiplier"])
+        own = diags[(r["run"], "train")].verdict
+        partners = {f"{k}, {'up' if f > 1 else 'down'}": f
+                    for k, fs in TWO_RUNS.items() for f in fs}
+        partners["guided"] = GUIDED.get(own, GUIDED_ELSE)
+        for kind, f in partners.items():
+            other = by_task[r["task"]].get(round(m * f, 4))
+            if other is None:
+                continue
+            for view in ("train", "val"):
+                s = diagnose_sweep([diags[(r["run"], view)], diags[(other["run"], view)]],
+                                   ["mine", "other"], gap=gap)
+                sr = next(x for x in s.runs if x.name == "mine")
+                rows.append({"task": r["task"], "family": r["family"], "split": r["split"],
+                             "kind": kind, "view": view, "label": r["lr_class"],
+                             "sweep": sr.verdict, "single": diags[(r["run"], view)].verdict,
+                             "basis": sr.basis, "multiplier": m})
+    return rows
+
+
+def two_run_table(rows: list[dict[str, Any]]) -> str:
+    out = [f"\nTwo runs: a run judged beside one more (sweep / single):\n\n{HEAD}"]
+    for kind in sorted({r["kind"] for r in rows}):
+        k = [r for r in rows if r["kind"] == kind]
+        out += [line(f"{kind}: sweep", table(k, "sweep")),
+                line(f"{kind}: single", table(k, "single"))]
+    return "\n".join(out)
+
+
+GAPS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+
+
+def goal_lines(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diagnosis],
+               rows: list[dict[str, Any]]) -> str:
+    """The issue's other lines for the sweep: leave-one-family-out accuracy (the gap
+    chosen on the other families of these splits), "not enough data", and whether the
+    suggested LR points the right way from each too-high and too-low run."""
+    by_gap = {g: scored_rows(records, diags, g) for g in GAPS}
+    families = sorted({r["family"] for r in rows})
+    right = n = 0
+    chosen = []
+    for fam in families:
+        def acc(g: float, inside: bool, fam: str = fam) -> tuple[int, int]:
+            sub = [r for r in by_gap[g] if (r["family"] == fam) == inside]
+            return sum(_norm(r["sweep"]) == r["label"] for r in sub), len(sub)
+        g = max(GAPS, key=lambda g: acc(g, False)[0] / max(1, acc(g, False)[1]))
+        chosen.append(g)
+        k, m = acc(g, True)
+        right, n = right + k, n + m
+    ned = sum(r["sweep"] == "not_enough_data" for r in rows)
+    problems = [r for r in rows if r["label"] in ("too_high", "too_low")]
+    way = sum((r["suggested"] < r["lr"]) == (r["label"] == "too_high") and
+              r["suggested"] != r["lr"] for r in problems)
+    return (f"\nGoal lines (sweep):\n\n"
+            f"- leave one family out: {100 * right / max(1, n):.1f}% of {n} rows "
+            f"({len(families)} families; gaps chosen {sorted(set(chosen))})\n"
+            f"- not enough data: {ned} of {len(rows)} rows\n"
+            f"- the suggested LR points the right way from a too-high or too-low run: "
+            f"{way} of {len(problems)}")
+
+
+def detection_table(records: list[dict[str, Any]]) -> str:
+    """How early a sweep of runs in progress (each at the same share of its updates)
+    calls a too-high run too high: the first share at which it does, per row."""
+    fractions = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+    first: dict[tuple[Any, ...], float] = {}  # (sweep, view, run) -> first share caught
+    for f in fractions:
+        for r in scored_rows(records, diagnosed(records, f), GAP):
+            if r["label"] != "too_high":
+                continue
+            key = (r["sweep_id"], r["view"], r["multiplier"])
+            if r["sweep"] == "too_high" and first.get(key, math.inf) == math.inf:
+                first[key] = f
+            first.setdefault(key, math.inf)
+    firsts = sorted(first.values())
+    out = ["\nRuns in progress: a too-high run first called too high by the sweep, at a "
+           "share of its updates:\n", "| share | caught by then |", "|---:|---:|"]
+    for f in fractions:
+        out.append(f"| {f:.0%} | {100 * sum(x <= f for x in firsts) / len(firsts):.1f}% |")
+    median = firsts[len(firsts) // 2] if firsts else math.nan
+    out.append(f"\nMedian first catch: {median:.0%} of its updates ({len(firsts)} rows)")
+    return "\n".join(out)
 
 
 def _norm(v: str) -> str:
@@ -185,6 +302,8 @@ def main() -> None:
     ap.add_argument("--corpus", nargs="+", type=Path, required=True)
     ap.add_argument("--splits", nargs="+", default=["dev"])
     ap.add_argument("--fit", action="store_true", help="dev only: the table of gaps")
+    ap.add_argument("--in-progress", action="store_true",
+                    help="also score sweeps of runs in progress (a few minutes)")
     args = ap.parse_args()
     splits = ["dev"] if args.fit else args.splits
     records = [r for c in args.corpus for r in runs_of(c) if r["split"] in splits]
@@ -193,12 +312,16 @@ def main() -> None:
           f"({len({r['family'] for r in records})} families), splits {', '.join(splits)}")
     if args.fit:
         print(HEAD)
-        for gap in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        for gap in GAPS:
             suggestions: list[dict[str, Any]] = []
             rows = scored_rows(records, diags, gap, suggestions)
             print(line(f"gap {gap}", table(rows, "sweep")))
         print(line("single run (same rows)", table(rows, "single")))
         print(suggestion_table(suggestions))
+        print(two_run_table(two_run_rows(records, diags, GAP)))
+        print(goal_lines(records, diags, scored_rows(records, diags, GAP)))
+        if args.in_progress:
+            print(detection_table(records))
         return
     suggestions = []
     rows = scored_rows(records, diags, GAP, suggestions)
@@ -221,6 +344,10 @@ def main() -> None:
     for fam in sorted({r["family"] for r in rows}):
         print(line(fam, table([r for r in rows if r["family"] == fam], "sweep")))
     print(suggestion_table(suggestions))
+    print(two_run_table(two_run_rows(records, diags, GAP)))
+    print(goal_lines(records, diags, rows))
+    if args.in_progress:
+        print(detection_table(records))
     fell_back = sum(r["basis"] == "single run" for r in rows)
     print(f"\nJudged by the run alone (the sweep's best at its edge, within the gap): "
           f"{fell_back} of {len(rows)} rows")

@@ -25,6 +25,15 @@ def test_report_names_format_metric_and_verdict(capsys):
     assert "convergence" in out
 
 
+def test_report_names_the_lr_of_a_run_that_would_check_the_verdict(capsys):
+    # the mlflow store's diverged run was configured at 5.0: a check a decade below it
+    code, out, _ = run(capsys, LOGS / "mlflow" / "mlflow.db", "--run", "diverged")
+    assert code == 0
+    assert "to check this verdict: train once more at LR 0.5" in " ".join(out.split())
+    code, out, _ = run(capsys, LOGS / "mlflow" / "mlflow.db", "--run", "diverged", "--json")
+    assert json.loads(out)["check_lr"] == pytest.approx(0.5)
+
+
 def test_json_contract_for_a_diverged_run(capsys):
     code, out, _ = run(capsys, LOGS / "mlflow" / "mlflow.db", "--run", "diverged", "--json")
     assert code == 0  # the diagnosis ran; what it found does not change the exit code

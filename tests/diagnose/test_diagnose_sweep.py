@@ -108,6 +108,61 @@ def test_an_edge_best_whose_curve_still_falls_points_past_the_edge():
     assert "the best LR lies above the sweep" in s.summary
 
 
+def test_an_edge_run_is_judged_by_its_training_loss_when_val_loss_is_compared():
+    # the sweep compares val_loss; alone, each run's 10-point val curve has levelled off
+    # ("ok"), but its per-update training loss still falls in a straight line: the best
+    # run, at the top edge, keeps the verdict its training loss gives
+    steps, epochs = np.arange(200, dtype=float), np.arange(1, 11, dtype=float)
+
+    def run_with_val(lr: float, slope: float, val_final: float):
+        name = f"lr={lr:g}"
+        val = val_final + (2.3 - val_final) * 0.5 ** epochs
+        return diagnose_curves([Curve.of("loss", 2.3 - slope * steps, steps=steps, run=name),
+                                Curve.of("lr", np.full(200, lr), steps=steps, run=name),
+                                Curve.of("val_loss", val, epochs=epochs, run=name)],
+                               "val_loss", project=False)
+
+    runs = [run_with_val(0.0001, 0.001, 2.0), run_with_val(0.0003, 0.002, 1.9),
+            run_with_val(0.001, 0.004, 1.5)]
+    assert runs[-1].verdict == "ok" and runs[-1].metric == "val_loss"
+    s = diagnose_sweep(runs)
+    assert s.metric == "val_loss" and s.edge == "high"
+    top = s.runs[-1]
+    assert top.basis == "single run" and top.verdict == "too_low"
+    assert top.diagnosis.metric == "loss" and top.to_dict()["single_run_verdict"] == "too_low"
+    assert "the best LR lies above the sweep" in s.summary
+
+
+def test_a_best_run_whose_own_curve_says_too_high_vouches_for_no_one():
+    # every run climbed from its untrained loss and stayed there: the best of them is no
+    # standard, so the runs within the gap keep their own verdicts instead of "ok"
+    steps = np.arange(80, dtype=float)
+
+    def climbed(lr: float, to: float):
+        name = f"lr={lr:g}"
+        return diagnose_curves([Curve.of("loss", 2.0 + (to - 2.0) * (1 - 0.9 ** steps),
+                                          steps=steps, run=name),
+                                Curve.of("lr", np.full(80, lr), steps=steps, run=name)],
+                               project=False)
+
+    runs = [climbed(0.1, 2.6), climbed(1.0, 2.5), climbed(10.0, 2.55)]
+    assert [r.verdict for r in runs] == ["too_high"] * 3
+    s = diagnose_sweep(runs)
+    assert s.edge == "" and s.best_lr == 1.0
+    assert all(r.gap <= GAP for r in s.runs)
+    assert [(r.verdict, r.basis) for r in s.runs] == [("too_high", "single run")] * 3
+
+
+def test_a_run_names_the_lr_of_the_run_that_would_check_it():
+    assert run(0.1, 0.5).verdict == "ok" and run(0.1, 0.5).check_lr == pytest.approx(1.0)
+    steps = np.arange(80, dtype=float)
+    high = diagnose_curves([Curve.of("loss", 2.0 + 0.5 * (1 - 0.9 ** steps), steps=steps),
+                            Curve.of("lr", np.full(80, 1.0), steps=steps)], project=False)
+    assert high.verdict == "too_high" and high.check_lr == pytest.approx(0.1)
+    assert high.to_dict()["check_lr"] == pytest.approx(0.1)
+    assert run(0.1, 0.5, logged_lr=False).check_lr is None
+
+
 def test_every_run_diverged():
     s = diagnose_sweep([run(1.0, math.nan), run(10.0, math.nan)])
     assert s.suggested_lr == pytest.approx(0.1)

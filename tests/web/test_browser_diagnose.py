@@ -56,6 +56,10 @@ def test_upload_shows_findings_over_the_curves(page, server, shots_dir, too_high
             shown = card.locator(".suggested-lr")
             assert float(shown.get_attribute("data-value")) == finding["suggested_lr"]
     assert float(page.locator("#r-lr").get_attribute("data-value")) == expected["suggested_lr"]
+    # the run that would check the verdict: a decade below a run called too high
+    check = page.locator("#check-lr")
+    assert float(check.get_attribute("data-value")) == expected["check_lr"]
+    assert "train once more at LR" in check.inner_text()
 
     # the curves are drawn, and the evidence of each finding sits on them
     page.wait_for_selector("#chart .scatterlayer .trace path.js-line", state="attached")

@@ -106,6 +106,12 @@ def _print_report(result: Diagnosis, plot: Path | None) -> None:
                           fmt_lr(f.suggested_lr) if f.suggested_lr is not None else "-")
         console.print(table)
     console.print(f"convergence: {result.convergence_summary}", markup=False)
+    if result.check_lr is not None:
+        # one curve says less than two: a second run settles most of what one cannot
+        console.print(f"to check this verdict: train once more at LR {fmt_lr(result.check_lr)}"
+                      " and pass both logs (lrkit diagnose THIS_LOG THAT_LOG); a run judged "
+                      "beside one a decade away is right far more often than alone",
+                      markup=False)
     for note in result.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]")
     if plot is not None:

@@ -34,6 +34,10 @@ from lrkit.errors import ConfigError, LrkitError
 __all__ = ["Diagnosis", "diagnose", "diagnose_curves"]
 
 _MAX_CURVE_POINTS = 2000  # per curve in the JSON document (the full curves stay in .curves)
+#: How far from the run's LR a second run best checks its verdict: judged side by side
+#: (``lrkit diagnose A B``), a run and one a decade away are right far more often than the
+#: run alone (``benchmarks/diagnose/RESULTS.md``, "two runs").
+CHECK_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,24 @@ class Diagnosis:
         return next((f.suggested_lr for f in self.findings if f.suggested_lr is not None
                      and f.lr_direction is not None), None)
 
+    @property
+    def check_lr(self) -> float | None:
+        """The LR of one more run that would check the verdict when both logs are
+        diagnosed together: a decade below a run called too high, a decade above any other
+        (None without a logged LR, or when the run is too short to judge). A check, not
+        advice: a run there may well be worse, which is what settles it.
+
+        >>> steps = range(60)
+        >>> d = diagnose_curves([Curve.of("loss", [2.0 * 0.9 ** s + 0.1 for s in steps],
+        ...                               steps=steps), Curve.of("lr", [0.01] * 60, steps=steps)])
+        >>> d.verdict, d.check_lr
+        ('ok', 0.1)
+        """
+        if self.base_lr is None or self.verdict == "not_enough_data":
+            return None
+        factor = 1 / CHECK_FACTOR if self.verdict == "too_high" else CHECK_FACTOR
+        return float(self.base_lr) * factor
+
     def to_dict(self, *, max_points: int = _MAX_CURVE_POINTS) -> dict[str, Any]:
         """The ``--json`` document: findings, convergence, curves (thinned to max_points)."""
         return {
@@ -114,6 +136,7 @@ class Diagnosis:
             "convergence": self.convergence.to_dict(),
             "convergence_summary": self.convergence_summary,
             "suggested_lr": self.suggested_lr,
+            "check_lr": self.check_lr,
             "base_lr": self.base_lr,
             "metric": self.metric,
             "run": self.run,

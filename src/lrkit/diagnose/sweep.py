@@ -5,11 +5,14 @@ another LR; a sweep can. Each run's final loss is compared with the sweep's best
 ``gap = (L - L_best) / max(|L_best|, 0.05 |L0|)`` (``L0``: the untrained loss, read as the
 runs' first logged value), the same scale-free regret the diagnosis benchmark labels
 runs by. A run more than ``GAP`` worse than the best is too high or too low by which side
-of the best it sits; a run within it is healthy, unless the best is the sweep's highest
-or lowest LR (the best LR may then lie outside the sweep, and that run keeps its
-single-run verdict). The suggested LR is the minimum of a quadratic fitted to the final
-losses against log2 LR (``lrkit.auto.pick.smooth_minimum``), within the runs tried; past
-an edge only where the best run's own curve points there.
+of the best it sits; a run within it is healthy, unless the sweep's best cannot vouch
+for it: the best is the sweep's highest or lowest LR (the best LR may then lie outside
+the sweep), or the best run's own curve says its LR is too high. Such a run keeps its own
+verdict, read from its per-update training loss where the log has one (a richer curve
+than a per-epoch validation loss, and far more often right alone:
+``benchmarks/diagnose/RESULTS.md``). The suggested LR is the minimum of a quadratic
+fitted to the final losses against log2 LR (``lrkit.auto.pick.smooth_minimum``), within
+the runs tried; past an edge only where the best run's own curve points there.
 
 >>> from lrkit.diagnose import Curve, diagnose_curves
 >>> def run(lr, final):
@@ -38,7 +41,7 @@ import numpy as np
 
 from lrkit.auto.pick import smooth_minimum
 from lrkit.diagnose.advice import fmt_lr
-from lrkit.diagnose.curves import Curve
+from lrkit.diagnose.curves import Curve, curves_of_kind
 from lrkit.diagnose.diagnosis import Diagnosis, diagnose_curves
 from lrkit.diagnose.readers import detect_format, read_logs
 from lrkit.diagnose.run_curves import split_runs
@@ -68,7 +71,8 @@ class SweepRun:
         verdict: ``too_high``, ``too_low``, ``ok`` or ``not_enough_data``.
         basis: ``"sweep"`` (judged against the other runs) or ``"single run"`` (the run's
             own diagnosis, where the sweep cannot tell).
-        diagnosis: the run's own diagnosis.
+        diagnosis: the run's own diagnosis: of its training loss where the log has one,
+            else of the metric compared.
     """
 
     name: str
@@ -138,14 +142,29 @@ def _metric_curve(d: Diagnosis) -> Curve:
     return next(c for c in d.curves if c.name == d.metric)
 
 
+def _own(d: Diagnosis, model_kind: str | None) -> Diagnosis:
+    """The run's verdict on its own: ``d`` when it read the training loss, else the
+    training loss's diagnosis where the run logged one (many points per epoch, against a
+    validation loss's one), else ``d``."""
+    if _metric_curve(d).kind == "train_loss" or not curves_of_kind(d.curves, "train_loss"):
+        return d
+    try:
+        return diagnose_curves(d.curves, "train_loss", model_kind=model_kind,
+                               format=d.format, project=False)
+    except LrkitError:
+        return d
+
+
 def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None = None, *,
-                   gap: float = GAP) -> Sweep:
+                   gap: float = GAP, model_kind: str | None = None) -> Sweep:
     """Judge each run of a sweep against the others (see the module doc).
 
     Args:
         diagnoses: each run's own diagnosis (``lrkit.diagnose.diagnose``), same metric.
         names: the runs' names for the report (default: each diagnosis's run name).
         gap: the relative loss gap above which a run is called too high or too low.
+        model_kind: as in :func:`lrkit.diagnose.diagnose`, for a run's own verdict when
+            it is read afresh from its training loss.
 
     Raises:
         ConfigError: fewer than two runs, a run without a logged LR, two runs at the
@@ -187,19 +206,21 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
     edge = ""
     if math.isfinite(l_best) and best in (0, len(order) - 1):
         edge = "low" if best == 0 else "high"
+    own = [_own(diagnoses[i], model_kind) for i in order]
+    # the best run vouches for the runs within the gap of it only from inside the sweep,
+    # and only when its own curve does not say its LR is too high
+    vouched = math.isfinite(l_best) and not edge and own[best].verdict != "too_high"
     runs = []
     for k, i in enumerate(order):
-        d = diagnoses[i]
         g = 0.0 if k == best else (finals[k] - l_best) / scale
-        if not math.isfinite(l_best) or (g <= gap and edge):
-            verdict, basis = d.verdict, "single run"  # the sweep cannot tell
-        elif g <= gap:
+        if g > gap:
+            verdict, basis = ("too_high" if k > best else "too_low"), "sweep"
+        elif vouched:
             verdict, basis = "ok", "sweep"
         else:
-            verdict, basis = ("too_high" if k > best else "too_low"), "sweep"
-        runs.append(SweepRun(names[i], lr_sorted[k], finals[k], g, verdict, basis, d))
-    suggested, notes = _suggest(lr_sorted, list(finals), best, edge,
-                                diagnoses[order[best]].verdict)
+            verdict, basis = own[k].verdict, "single run"  # the sweep cannot tell
+        runs.append(SweepRun(names[i], lr_sorted[k], finals[k], g, verdict, basis, own[k]))
+    suggested, notes = _suggest(lr_sorted, list(finals), best, edge, own[best].verdict)
     return Sweep(runs=tuple(runs), metric=diagnoses[0].metric, best_lr=lr_sorted[best],
                  suggested_lr=suggested, edge=edge,
                  summary=_summary(runs, lr_sorted[best], suggested, edge), notes=notes)
@@ -248,7 +269,7 @@ def diagnose_runs(paths: Sequence[str | os.PathLike[str]], metric: str | None = 
             diagnoses.append(d)
             names.append(str(p) if len(runs) == 1 else f"{p}:{run}" if len(logs) > 1
                          else run)
-    return diagnose_sweep(diagnoses, names, gap=gap)
+    return diagnose_sweep(diagnoses, names, gap=gap, model_kind=model_kind)
 
 
 def _log_subfolders(folder: Path) -> list[Path]:

@@ -191,6 +191,13 @@
     const notes = $("notes");
     notes.innerHTML = "";
     (doc.notes || []).forEach((n) => notes.appendChild(text("li", n)));
+    if (doc.check_lr !== null && doc.check_lr !== undefined) {
+      // one curve says less than two: name the run that would check this verdict
+      const check = text("li", `To check this verdict, train once more at LR ${lrkit.fmt(doc.check_lr)} and upload both logs: a run judged beside one a decade away is right far more often than alone.`);
+      check.id = "check-lr";
+      check.dataset.value = String(doc.check_lr);
+      notes.appendChild(check);
+    }
     const runs = doc.runs || [];
     if (runs.length > 1 && !$("run-name").options.length) {
       runs.forEach((r) => { const o = document.createElement("option"); o.value = r; o.textContent = r; $("run-name").appendChild(o); });
