@@ -349,8 +349,8 @@ def main() -> None:
     if args.in_progress:
         print(detection_table(records))
     fell_back = sum(r["basis"] == "single run" for r in rows)
-    print(f"\nJudged by the run alone (the sweep's best at its edge, within the gap): "
-          f"{fell_back} of {len(rows)} rows")
+    print(f"\nJudged by the run's own curve (within the gap of a best that cannot vouch "
+          f"for it, or blew up): {fell_back} of {len(rows)} rows")
 
 
 if __name__ == "__main__":

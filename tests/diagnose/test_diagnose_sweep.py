@@ -41,7 +41,8 @@ def test_runs_are_judged_by_their_side_of_the_best_and_the_gap():
                         run(10.0, math.nan)])
     assert [r.lr for r in s.runs] == [0.001, 0.01, 0.1, 1.0, 10.0]
     assert [r.verdict for r in s.runs] == ["too_low", "ok", "ok", "too_high", "too_high"]
-    assert all(r.basis == "sweep" for r in s.runs)
+    # the run that blew up is judged by its own curve (which says too high)
+    assert [r.basis for r in s.runs] == ["sweep"] * 4 + ["single run"]
     assert s.best_lr == 0.1 and s.edge == ""
     assert s.runs[1].gap == pytest.approx(0.04, abs=0.01)  # 0.52 vs 0.50
     assert math.isinf(s.runs[-1].final)
@@ -168,6 +169,16 @@ def test_every_run_diverged():
     assert s.suggested_lr == pytest.approx(0.1)
     assert all(r.basis == "single run" for r in s.runs)
     assert "every run diverged" in s.notes[0]
+
+
+def test_a_best_run_whose_neighbours_both_blew_up_is_the_suggestion():
+    # found on the zoo's holdout11: a quadratic needs two finite runs, and this sweep has one
+    s = diagnose_sweep([run(0.01, math.nan), run(0.1, 0.5), run(1.0, math.nan)])
+    assert s.best_lr == 0.1 and s.edge == "" and s.suggested_lr == 0.1
+    # a run that blew up is judged by its own curve, whichever side of the best it is on
+    assert [(r.verdict, r.basis) for r in s.runs] == [
+        ("too_high", "single run"), ("ok", "sweep"), ("too_high", "single run")]
+    assert "only the run at 0.1 ended finite" in s.notes[0]
 
 
 def test_final_loss_is_the_tail_mean_or_the_last_point():

@@ -213,7 +213,9 @@ def diagnose_sweep(diagnoses: Sequence[Diagnosis], names: Sequence[str] | None =
     runs = []
     for k, i in enumerate(order):
         g = 0.0 if k == best else (finals[k] - l_best) / scale
-        if g > gap:
+        if not math.isfinite(finals[k]):
+            verdict, basis = own[k].verdict, "single run"  # it blew up: its curve says why
+        elif g > gap:
             verdict, basis = ("too_high" if k > best else "too_low"), "sweep"
         elif vouched:
             verdict, basis = "ok", "sweep"
@@ -307,6 +309,9 @@ def _suggest(lrs: list[float], finals: list[float], best: int, edge: str,
                            f"its own curve shows no sign that a LR {past} it is better, but "
                            "the sweep cannot rule it out",)
     pts = [(math.log2(lr), y) for lr, y in zip(lrs, finals, strict=True) if math.isfinite(y)]
+    if len(pts) < 2:
+        return lrs[best], (f"only the run at {fmt_lr(lrs[best])} ended finite: no minimum "
+                           "to fit between runs",)
     spacing = max(b[0] - a[0] for a, b in itertools.pairwise(pts))
     # the vertex stays within one step of the best run (smooth_minimum's own rule)
     m = smooth_minimum([p[0] for p in pts], [p[1] for p in pts], window=1.01 * spacing)
