@@ -8,13 +8,17 @@ is diagnosed alone (``diagnose_curves``) and within its sweep (``diagnose_sweep`
 the per-update training loss and LR and, in the "val" view, the per-epoch validation
 loss; it is scored against its label (ambiguous runs left out).
 
+Beside the sweeps: two-run pairs (a run and one more, as ``check_lr`` names it), the
+issue's other lines (leave-one-family-out, "not enough data", the suggestion's direction)
+and, with ``--in-progress``, sweeps of runs cut at 10-100% of their updates.
+
 The sweep's one knob, ``lrkit.diagnose.sweep.GAP``, is chosen on the dev families
 (``--fit``: a table of gaps); the other splits are then scored at the shipped value.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diagnose/sweep_eval.py \\
         --corpus /tmp/lrkit-diag2-zoo --fit            # dev: the gap table
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diagnose/sweep_eval.py \\
-        --corpus /tmp/lrkit-diag2-zoo /tmp/lrkit-diag-holdout10 --splits test holdout10
+        --corpus /tmp/lrkit-diag-holdout11 --splits holdout11 --in-progress
 """
 
 from __future__ import annotations

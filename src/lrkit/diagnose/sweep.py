@@ -7,12 +7,12 @@ runs' first logged value), the same scale-free regret the diagnosis benchmark la
 runs by. A run more than ``GAP`` worse than the best is too high or too low by which side
 of the best it sits; a run within it is healthy, unless the sweep's best cannot vouch
 for it: the best is the sweep's highest or lowest LR (the best LR may then lie outside
-the sweep), or the best run's own curve says its LR is too high. Such a run keeps its own
-verdict, read from its per-update training loss where the log has one (a richer curve
-than a per-epoch validation loss, and far more often right alone:
-``benchmarks/diagnose/RESULTS.md``). The suggested LR is the minimum of a quadratic
-fitted to the final losses against log2 LR (``lrkit.auto.pick.smooth_minimum``), within
-the runs tried; past an edge only where the best run's own curve points there.
+the sweep), or the best run's own curve says its LR is too high. Such a run, and any
+run that blew up, keeps its own verdict, read from its per-update training loss where
+the log has one (a richer curve than a per-epoch validation loss, and far more often
+right alone: ``benchmarks/diagnose/RESULTS.md``). The suggested LR is the minimum of a
+quadratic fitted to the final losses against log2 LR (``lrkit.auto.pick.smooth_minimum``),
+within the runs tried; past an edge only where the best run's own curve points there.
 
 >>> from lrkit.diagnose import Curve, diagnose_curves
 >>> def run(lr, final):
