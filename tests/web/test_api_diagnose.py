@@ -110,6 +110,65 @@ def test_a_sweep_of_one_run_is_422(client):
     assert r.status_code == 422 and "at least two runs" in r.json()["detail"]
 
 
+def _run_log(folder: Path, name: str, lr: float, final: float) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("step,loss,lr\n" + "".join(
+        f"{s},{final + (2.3 - final) * 0.97 ** s},{lr}\n" for s in range(300)))
+    return path
+
+
+def upload_many(client, paths: list[Path], **fields):
+    handles = [p.open("rb") for p in paths]
+    try:
+        return client.post("/api/diagnose", files=[("file", (p.name, fh)) for p, fh in
+                                                   zip(paths, handles, strict=True)],
+                           data={k: str(v) for k, v in fields.items()})
+    finally:
+        for fh in handles:
+            fh.close()
+
+
+def test_several_logs_are_judged_as_a_sweep(client, tmp_path):
+    # a run and the run check_lr names (a decade up), and a third: one log each
+    from lrkit.diagnose import diagnose_runs
+
+    paths = [_run_log(tmp_path, f"lr{lr}.csv", lr, final)
+             for lr, final in [(0.01, 0.9), (0.1, 0.4), (1.0, 0.42)]]
+    r = upload_many(client, paths)
+    assert r.status_code == 200, r.json()
+    doc = r.json()
+    expected = diagnose_runs(paths).to_dict()
+    assert doc["kind"] == "sweep" and doc["file"] == "lr0.01.csv, lr0.1.csv, lr1.0.csv"
+    # the runs are named by the files uploaded, not by the server's private folder
+    assert [run["name"] for run in doc["runs"]] == [p.name for p in paths]
+    assert [run["verdict"] for run in doc["runs"]] == [
+        run["verdict"] for run in expected["runs"]] == ["too_low", "ok", "ok"]
+    assert doc["suggested_lr"] == pytest.approx(expected["suggested_lr"])
+
+
+def test_logs_that_share_a_name_are_told_apart_by_their_place(client, tmp_path):
+    # two Lightning runs both write metrics.csv; each keeps the name that picks its reader
+    paths = [_run_log(tmp_path / "a", "metrics.csv", 0.01, 1.2),
+             _run_log(tmp_path / "b", "metrics.csv", 0.1, 0.4)]
+    r = upload_many(client, paths)
+    assert r.status_code == 200, r.json()
+    assert [run["name"] for run in r.json()["runs"]] == ["(1) metrics.csv", "(2) metrics.csv"]
+
+
+def test_several_logs_refuse_one_run_options_and_too_many_logs(client, tmp_path):
+    from lrkit.web.api_diagnose import MAX_LOGS
+
+    paths = [_run_log(tmp_path, f"lr{lr}.csv", lr, 0.5) for lr in (0.01, 0.1)]
+    r = upload_many(client, paths, lr="0.1")
+    assert r.status_code == 422 and "lr = 0.1: not with sweep" in r.json()["detail"]
+    many = [_run_log(tmp_path, f"m{i}.csv", 0.001 * (i + 1), 0.5) for i in range(MAX_LOGS + 1)]
+    r = upload_many(client, many)
+    detail = r.json()["detail"]
+    assert r.status_code == 422 and f"at most {MAX_LOGS} logs" in detail
+    assert "\n" not in detail
+
+
 def test_options_reach_the_diagnosis(client):
     path = WANDB
     r = upload(client, path, lr=0.05, run="run-lr0.005")

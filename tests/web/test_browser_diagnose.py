@@ -111,3 +111,26 @@ def test_a_log_with_several_runs_can_be_judged_as_a_sweep(page, server):
     # the final loss is drawn against the LR, on a log axis
     page.wait_for_selector("#chart .scatterlayer .trace", state="attached")
     assert page.evaluate("() => document.querySelector('#chart').layout.xaxis.type") == "log"
+
+
+def test_choosing_several_logs_compares_them_as_a_sweep(page, server, tmp_path):
+    # a run and the one its report names to check it, chosen together in the file picker
+    from lrkit.diagnose import diagnose_runs
+
+    paths = []
+    for lr, final in [(0.01, 1.0), (0.1, 0.4)]:
+        path = tmp_path / f"lr{lr}.csv"
+        path.write_text("step,loss,lr\n" + "".join(
+            f"{s},{final + (2.3 - final) * 0.97 ** s},{lr}\n" for s in range(300)))
+        paths.append(path)
+    expected = diagnose_runs(paths)
+    page.goto(server + "/diagnose")
+    page.set_input_files("#file", [str(p) for p in paths])
+    page.wait_for_selector("#sweep-table")
+    page.wait_for_selector("body[data-state=ready]")
+    assert page.locator("#r-summary").inner_text() == expected.summary
+    rows = page.locator("#sweep-table tbody tr")
+    assert rows.count() == 2
+    for i, run in enumerate(expected.runs):
+        assert rows.nth(i).get_attribute("data-verdict") == run.verdict
+        assert paths[i].name in rows.nth(i).inner_text()

@@ -1,7 +1,9 @@
 """``/api/diagnose``: upload one training log, get the findings and its (downsampled) curves.
 
 With ``sweep`` set, every run of the log (an MLflow store, a zipped TensorBoard folder of
-runs) is judged against the others instead (``lrkit.diagnose.diagnose_runs``).
+runs) is judged against the others instead (``lrkit.diagnose.diagnose_runs``); so are
+several logs uploaded at once (several ``file`` fields: a run and the run that checks it,
+or a sweep), each log one run or more.
 
 The upload is streamed with a byte limit (a larger body is refused with 413 before it is
 read whole), saved under its own file name in a private temporary folder (the readers
@@ -46,7 +48,9 @@ _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"multipart/form-d
     "schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary",
                  "description": "The log file (CSV, JSONL, trainer_state.json, "
-                                "TensorBoard event file, ...); its name picks the reader."},
+                                "TensorBoard event file, ...); its name picks the reader. "
+                                "Repeat the field for several logs: they are judged as a "
+                                "sweep."},
         "metric": {"type": "string", "description": "Diagnose this metric (default: auto)."},
         "run": {"type": "string", "description": "Which run, when the log holds several."},
         "lr": {"type": "number", "description": "The run's peak LR, if the log lacks it."},
@@ -54,6 +58,8 @@ _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"multipart/form-d
                   "the others (runs of one model at different LRs)."},
     }}}}}}
 _MAX_ZIP_FILES = 2000
+#: Logs one request may carry (each a run of a sweep, or a zipped folder of runs).
+MAX_LOGS = 16
 #: A client waits at most this long for one diagnosis (create_app can change it).
 DIAGNOSE_TIMEOUT_S = 60.0
 #: Diagnoses running at once; more wait their turn (create_app can change it).
@@ -115,7 +121,8 @@ def _too_large(name: str, limit: int) -> UploadTooLarge:
                           "or run `lrkit diagnose` on it locally")
 
 
-async def _read_form(request: Request, limit: int) -> tuple[UploadFile, dict[str, Any]]:
+async def _read_form(request: Request, limit: int
+                     ) -> tuple[list[UploadFile], dict[str, Any]]:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit + _SLACK:
         raise _too_large("upload", limit)
@@ -123,13 +130,14 @@ async def _read_form(request: Request, limit: int) -> tuple[UploadFile, dict[str
         raise ConfigError("request: not multipart/form-data; send the log as a form field "
                           "named 'file' (e.g. curl -F file=@trainer_state.json)")
     parser = MultiPartParser(request.headers, _limited(request.stream(), limit, "upload"),
-                             max_files=1, max_fields=8)
+                             max_files=MAX_LOGS, max_fields=8)
     try:
         form = await parser.parse()
     except MultiPartException as err:
-        raise DataError(f"upload: {err.message}; send one file in a field named 'file'") from None
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
+        raise DataError(f"upload: {err.message}; send at most {MAX_LOGS} logs, each in a "
+                        "field named 'file'") from None
+    uploads = [u for u in form.getlist("file") if isinstance(u, UploadFile)]
+    if not uploads:
         raise ConfigError("file: missing; send the log as a form field named 'file'")
     options: dict[str, Any] = {}
     for key in ("metric", "run", "lr"):
@@ -139,14 +147,15 @@ async def _read_form(request: Request, limit: int) -> tuple[UploadFile, dict[str
     if "lr" in options:
         options["lr"] = _positive("lr", options["lr"])
     sweep = form.get("sweep")
-    if isinstance(sweep, str) and sweep.strip().lower() in ("1", "true", "on", "yes"):
+    if len(uploads) > 1 or (isinstance(sweep, str) and
+                            sweep.strip().lower() in ("1", "true", "on", "yes")):
         for key in ("run", "lr"):
             if key in options:
                 raise ConfigError(f"{key} = {options[key]!r}: not with sweep (every run of "
-                                  "the log is compared, each by the LR it logged); leave "
+                                  "the logs is compared, each by the LR it logged); leave "
                                   f"{key} empty or diagnose one run")
         options["sweep"] = True
-    return upload, options
+    return uploads, options
 
 
 def _positive(name: str, text: str) -> float:
@@ -223,32 +232,53 @@ async def diagnose_upload(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     limit = int(request.app.state.max_upload_bytes)
-    upload, options = await _read_form(request, limit)
-    name = safe_name(upload.filename)
+    uploads, options = await _read_form(request, limit)
+    names = [safe_name(u.filename) for u in uploads]
     with tempfile.TemporaryDirectory(prefix="lrkit-upload-") as folder:
-        path = Path(folder) / name
-        size = 0
-        with path.open("wb") as out:
-            while chunk := await upload.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large(name, limit)
-                out.write(chunk)
-        await upload.close()
-        target = path
-        if name.lower().endswith(".zip"):
-            target = Path(folder) / (name[:-4] or "upload")
-            target.mkdir()
-            await run_in_threadpool(_unzip, path, target, limit)
+        # several logs: each in a folder of its own, under the name that picks its reader
+        homes = [Path(folder)] if len(uploads) == 1 else [
+            Path(folder) / str(i + 1) for i in range(len(uploads))]
+        targets, size = [], 0
+        for upload, name, home in zip(uploads, names, homes, strict=True):
+            home.mkdir(exist_ok=True)
+            path = home / name
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(name, limit)
+                    out.write(chunk)
+            await upload.close()
+            target = path
+            if name.lower().endswith(".zip"):
+                target = home / (name[:-4] or "upload")
+                target.mkdir()
+                await run_in_threadpool(_unzip, path, target, limit)
+            targets.append(target)
         try:
-            result = await _bounded(request, run_in_threadpool(_diagnose, target, options))
+            result = await _bounded(request, run_in_threadpool(_diagnose, targets, options))
         except LrkitError as err:
             # name the file as the user knows it, not by its private temporary path
-            shown = str(err).replace(str(Path(folder).resolve()) + os.sep, "")
-            raise type(err)(shown.replace(folder + os.sep, "")) from None
+            raise type(err)(_shown(str(err), folder, names)) from None
     doc = jsonable(result)
+    for run in doc.get("runs") or []:
+        if isinstance(run, dict):
+            run["name"] = _shown(run["name"], folder, names)
     doc["curves"] = _plot_curves(doc.get("curves") or [])
-    return json_response({"file": name, **doc})
+    return json_response({"file": ", ".join(names), **doc})
+
+
+def _shown(text: str, folder: str, names: list[str]) -> str:
+    """``text`` with the private folder's paths written as the uploaded file names (with
+    each log's number where two logs share a name)."""
+    unique = len(set(names)) == len(names)
+    for base in dict.fromkeys([str(Path(folder).resolve()), folder]):
+        if len(names) > 1:
+            for i in range(len(names)):
+                text = text.replace(f"{base}{os.sep}{i + 1}{os.sep}",
+                                    "" if unique else f"({i + 1}) ")
+        text = text.replace(base + os.sep, "")
+    return text
 
 
 async def _bounded(request: Request, work: Any) -> Any:
@@ -283,9 +313,9 @@ async def _gated(gate: asyncio.Semaphore, work: Any) -> Any:
         return await work
 
 
-def _diagnose(path: Path, options: dict[str, Any]) -> dict[str, Any]:
+def _diagnose(paths: list[Path], options: dict[str, Any]) -> dict[str, Any]:
     from lrkit.diagnose import diagnose, diagnose_runs
 
     if options.pop("sweep", False):
-        return diagnose_runs([path], options.get("metric")).to_dict()
-    return diagnose(path, **options).to_dict()
+        return diagnose_runs(paths, options.get("metric")).to_dict()
+    return diagnose(paths[0], **options).to_dict()

@@ -13,20 +13,22 @@
   async function submit(event, sweep) {
     event.preventDefault();
     const input = $("file");
-    const file = input.files[0];
+    const files = Array.from(input.files);
+    const file = files[0];
     if (!file) { lrkit.showError($("error"), "file: missing; choose the log file to upload"); return; }
     const max = Number(input.dataset.maxBytes);
-    if (file.size > max) { lrkit.showError($("error"), tooLarge(file, max)); return; }
+    const big = files.find((f) => f.size > max);
+    if (big) { lrkit.showError($("error"), tooLarge(big, max)); return; }
     if (file !== lastFile) {  // a new log: forget the previous one's runs
       lastFile = file;
       $("run-name").innerHTML = "";
       $("run-field").classList.add("hidden");
     }
     const form = new FormData();
-    form.append("file", file, file.name);
+    files.forEach((f) => form.append("file", f, f.name));
     const metric = $("metric").value.trim();
     if (metric) form.append("metric", metric);
-    if (sweep) {  // every run of the log, each by the LR it logged
+    if (sweep || files.length > 1) {  // every run of the logs, each by the LR it logged
       form.append("sweep", "1");
     } else {
       const lr = $("lr").value.trim();
@@ -193,7 +195,7 @@
     (doc.notes || []).forEach((n) => notes.appendChild(text("li", n)));
     if (doc.check_lr !== null && doc.check_lr !== undefined) {
       // one curve says less than two: name the run that would check this verdict
-      const check = text("li", `To check this verdict, train once more at LR ${lrkit.fmt(doc.check_lr)} and upload both logs: a run judged beside one a decade away is right far more often than alone.`);
+      const check = text("li", `To check this verdict, train once more at LR ${lrkit.fmt(doc.check_lr)} and upload both logs together (choose both files): a run judged beside one a decade away is right far more often than alone.`);
       check.id = "check-lr";
       check.dataset.value = String(doc.check_lr);
       notes.appendChild(check);
