@@ -29,7 +29,9 @@ def test_report_names_the_lr_of_a_run_that_would_check_the_verdict(capsys):
     # the mlflow store's diverged run was configured at 5.0: a check a decade below it
     code, out, _ = run(capsys, LOGS / "mlflow" / "mlflow.db", "--run", "diverged")
     assert code == 0
-    assert "to check this verdict: train once more at LR 0.5" in " ".join(out.split())
+    said = " ".join(out.split())
+    assert "to check this verdict: train once more at LR 0.5" in said
+    assert f"lrkit diagnose {LOGS / 'mlflow' / 'mlflow.db'} NEW_LOG" in said
     code, out, _ = run(capsys, LOGS / "mlflow" / "mlflow.db", "--run", "diverged", "--json")
     assert json.loads(out)["check_lr"] == pytest.approx(0.5)
 

@@ -75,10 +75,10 @@ def diagnose(
     if as_json:
         echo_json(result.to_dict())
         return
-    _print_report(result, plot)
+    _print_report(result, plot, paths[0])
 
 
-def _print_report(result: Diagnosis, plot: Path | None) -> None:
+def _print_report(result: Diagnosis, plot: Path | None, log: Path) -> None:
     from lrkit.diagnose.advice import fmt_lr
 
     where = f" (run {result.run!r})" if result.run else ""
@@ -109,7 +109,7 @@ def _print_report(result: Diagnosis, plot: Path | None) -> None:
     if result.check_lr is not None:
         # one curve says less than two: a second run settles most of what one cannot
         console.print(f"to check this verdict: train once more at LR {fmt_lr(result.check_lr)}"
-                      " and pass both logs (lrkit diagnose THIS_LOG THAT_LOG); a run judged "
+                      f" and pass both logs (lrkit diagnose {log} NEW_LOG); a run judged "
                       "beside one a decade away is right far more often than alone",
                       markup=False)
     for note in result.notes:
