@@ -197,6 +197,35 @@ def two_run_table(rows: list[dict[str, Any]]) -> str:
 GAPS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 
+def reference_table(records: list[dict[str, Any]]) -> str:
+    """What the sweep's errors come from: its best run's final validation loss (one seed)
+    stands in for the oracle's multi-seed L*, and the labels' bands are 10% (healthy)
+    and 25% (a problem) of L*. Per shape, ``(L_best - L*) / scale`` over the sweeps."""
+    by_task: dict[str, dict[float, dict[str, Any]]] = defaultdict(dict)
+    for r in records:
+        by_task[r["task"]][round(float(r["multiplier"]), 4)] = r
+    out = ["\nThe sweep's best against the oracle's L* (validation loss, share of the "
+           "labels' scale):\n", "| shape | sweeps | median | 10th percentile | "
+           "90th percentile | more than 5% below L* |", "|---|---:|---:|---:|---:|---:|"]
+    for kind, sweeps in SWEEPS.items():
+        shifts = []
+        for members in by_task.values():
+            for sweep in sweeps:
+                runs = [members.get(round(m, 4)) for m in sweep]
+                finals = [r["final_val"] for r in runs if r is not None and
+                          r.get("final_val") is not None and math.isfinite(r["final_val"])]
+                if None in runs or not finals:
+                    continue
+                star = float(runs[0]["oracle_loss"])
+                shifts.append((min(finals) - star) /
+                              max(star, 0.05 * float(runs[0]["init_val"])))
+        if shifts:
+            q10, q50, q90 = np.percentile(shifts, [10, 50, 90])
+            out.append(f"| {kind} | {len(shifts)} | {q50:+.3f} | {q10:+.3f} | {q90:+.3f} | "
+                       f"{100 * np.mean(np.array(shifts) < -0.05):.0f}% |")
+    return "\n".join(out)
+
+
 def goal_lines(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diagnosis],
                rows: list[dict[str, Any]]) -> str:
     """The issue's other lines for the sweep: leave-one-family-out accuracy (the gap
@@ -350,6 +379,7 @@ def main() -> None:
     print(suggestion_table(suggestions))
     print(two_run_table(two_run_rows(records, diags, GAP)))
     print(goal_lines(records, diags, rows))
+    print(reference_table(records))
     if args.in_progress:
         print(detection_table(records))
     fell_back = sum(r["basis"] == "single run" for r in rows)
