@@ -211,10 +211,12 @@ def reference_table(records: list[dict[str, Any]]) -> str:
         shifts = []
         for members in by_task.values():
             for sweep in sweeps:
-                runs = [members.get(round(m, 4)) for m in sweep]
-                finals = [r["final_val"] for r in runs if r is not None and
-                          r.get("final_val") is not None and math.isfinite(r["final_val"])]
-                if None in runs or not finals:
+                if any(round(m, 4) not in members for m in sweep):
+                    continue
+                runs = [members[round(m, 4)] for m in sweep]
+                finals = [r["final_val"] for r in runs if r.get("final_val") is not None
+                          and math.isfinite(r["final_val"])]
+                if not finals:
                     continue
                 star = float(runs[0]["oracle_loss"])
                 shifts.append((min(finals) - star) /
