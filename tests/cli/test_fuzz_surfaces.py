@@ -48,8 +48,13 @@ def _verbs() -> dict[str, list[tuple[str, bool]]]:
 VERBS = _verbs()
 
 
+#: What the test tools themselves may create in the repo root during the run (Hypothesis
+#: makes its database on first use): not the CLI's doing.
+_TOOL_DIRS = frozenset({".hypothesis", ".pytest_cache"})
+
+
 def _snapshot(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir()}
+    return {p.name for p in folder.iterdir()} - _TOOL_DIRS
 
 
 @st.composite
