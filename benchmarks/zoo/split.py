@@ -26,8 +26,8 @@ def record() -> dict[str, object]:
                "holdout2 ones once holdout had been read, holdout3 after holdout2, "
                "holdout4 after holdout3, holdout5 after holdout4, holdout6 after holdout5, "
                "holdout7 after holdout6, holdout8 after holdout7, holdout9 after holdout8, "
-               "holdout10 after holdout9, holdout11 after holdout10; see lrkit.tasks.zoo's "
-               "docstring",
+               "holdout10 after holdout9, holdout11 after holdout10, holdout12 after "
+               "holdout11; see lrkit.tasks.zoo's docstring",
         "families": {f: s for f, (s, _) in sorted(FAMILY_SPLIT.items())},
         "dev": [p.name for p in zoo_pairs("dev")],
         "test": [p.name for p in zoo_pairs("test")],

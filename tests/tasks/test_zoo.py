@@ -94,7 +94,9 @@ def test_no_family_straddles_the_split_and_json_agrees():
                                               ("holdout10", {"UNet1d", "FiLMNet", "HashedBag",
                                                              "AttentionPool"}),
                                               ("holdout11", {"ListScorer", "Siren", "SoftTree",
-                                                             "DiagonalSSM"})])
+                                                             "DiagonalSSM"}),
+                                              ("holdout12", {"PhysicsInformedNet", "ConvCTC",
+                                                             "MADE", "HyperNet"})])
 def test_each_holdout_is_new_families(split, kinds):
     fresh = zoo_pairs(split)
     assert len(fresh) >= 8 and len({p.family for p in fresh}) >= 4

@@ -1,5 +1,5 @@
-"""The task zoo: 143 small, varied task/schedule pairs, split by family into dev, test and
-eleven holdouts.
+"""The task zoo: 151 small, varied task/schedule pairs, split by family into dev, test and
+twelve holdouts.
 
 Each pair is a complete :class:`lrkit.Task` (model, optimizer, loss, data, batch size,
 budget and schedule shape) that trains in about a second on one CPU thread, on data that
@@ -53,7 +53,12 @@ modules' docstrings apart, an attention-pooling regressor over a curve's context
 half its pairs use RAdam), and, with holdout10 scored, four more as a spare kept unscored
 (``holdout11``: a listwise ranker under the ListNet loss, a sinusoidal coordinate network
 (SIREN) filling in an image's held-out pixels, a soft decision tree on a table labelled by
-a hidden tree, a diagonal linear state-space model reading memories at three timescales).
+a hidden tree, a diagonal linear state-space model reading memories at three timescales),
+and, with holdout11 scored, four more as a spare kept unscored (``holdout12``: a
+physics-informed net solving a parametric boundary value problem from its residual alone,
+a conv net reading unsegmented symbols under the CTC loss, a masked autoregressive density
+estimator (MADE) of a hidden Bayesian network's binary vectors, a hypernetwork generating
+a small classifier's weights from its problem's parameters).
 
 >>> len(ZOO) >= 40, ZOO["iris-logreg-sgd-const"].split
 (True, 'dev')
@@ -65,8 +70,10 @@ set()
 (8, 8, 8)
 >>> len(zoo_pairs("holdout7")), len(zoo_pairs("holdout8")), len(zoo_pairs("holdout9"))
 (8, 8, 8)
->>> len(zoo_pairs("holdout10")), len(zoo_pairs("holdout11")), len(ZOO)
-(8, 8, 143)
+>>> len(zoo_pairs("holdout10")), len(zoo_pairs("holdout11")), len(zoo_pairs("holdout12"))
+(8, 8, 8)
+>>> len(ZOO)
+151
 """
 
 from __future__ import annotations
@@ -84,7 +91,8 @@ if TYPE_CHECKING:
 __all__ = ["FAMILY_SPLIT", "SPLITS", "ZOO", "ZooPair", "zoo_pairs"]
 
 Split = Literal["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11"]
+                "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11",
+                "holdout12"]
 SPLITS: tuple[Split, ...] = get_args(Split)  # in the order they were added
 
 
@@ -96,7 +104,7 @@ class ZooPair:
         name: the pair's name (``load_task(f"zoo:{name}")``).
         family: the model/data family; the dev/test split is by family.
         split: ``"dev"`` (fit knobs here), ``"test"`` (score only) or ``"holdout"`` /
-            ``"holdout2"`` / ... / ``"holdout11"`` (score only; each added once the split
+            ``"holdout2"`` / ... / ``"holdout12"`` (score only; each added once the split
             before it had been read).
         make: builds a fresh Task (data are built once per process and shared).
         description: one line: model, data, optimizer, schedule, batch size, updates.
@@ -263,6 +271,21 @@ FAMILY_SPLIT: dict[str, tuple[Split, str]] = {
                                 "convolution, GELU, a channel mix), MSE: a non-linear "
                                 "read-out of leaky memories of white noise at 3 timescales, "
                                 "every step (2000/1000)"),
+    "bvp-pinn": ("holdout12", "physics-informed tanh MLP (4-64-64-64-1, u = (1 - x^2) N(x, "
+                              "params)), MSE of the residual of u'' - u^3 = f against a "
+                              "noisy forcing, on a parametric boundary value problem, no "
+                              "value of u given (3000/1000 points)"),
+    "tones-ctc": ("holdout12", "1-D BatchNorm conv net (3 layers of 32, stride 2, dilations "
+                               "1-4) reading raw signals, CTC negative log-likelihood: 2-5 of "
+                               "4 noisy sine-burst symbols, unsegmented (3000/1000)"),
+    "bayesnet-made": ("holdout12", "masked autoregressive density estimator (MADE: ReLU "
+                                   "24-128-128-24, masked), negative log-likelihood of 24 "
+                                   "binary variables from a hidden Bayesian network "
+                                   "(2000/1000)"),
+    "boundaries-hypernet": ("holdout12", "hypernetwork (a ReLU MLP 4-64-64 generating all 337 "
+                                         "weights of a tanh net 2-16-16-1) classifying 2-D "
+                                         "points against a boundary from its 4 parameters, "
+                                         "5% training label noise (4500/1500)"),
 }
 
 # (family, optimizer, schedule, batch size, epochs, weight decay); the name is
@@ -411,6 +434,14 @@ _ROWS: list[tuple[str, str, str, int, int, float]] = [
     ("rules-softtree", "rmscent", "const", 64, 10, 0.0),
     ("memory-ssm", "adamax", "lin", 32, 8, 0.0),
     ("memory-ssm", "radam", "wsd", 64, 12, 0.0),
+    ("bvp-pinn", "adam", "lin", 64, 12, 0.0),
+    ("bvp-pinn", "rmsmom", "wsd", 128, 20, 0.0),
+    ("tones-ctc", "adamw", "1cyc", 32, 8, 0.01),
+    ("tones-ctc", "adamax", "step", 64, 12, 0.0),
+    ("bayesnet-made", "asgd", "wcos", 16, 13, 0.0),
+    ("bayesnet-made", "radamw", "const", 64, 10, 0.05),
+    ("boundaries-hypernet", "adadelta", "cos", 64, 10, 0.0),
+    ("boundaries-hypernet", "damp", "1cyc", 256, 11, 0.0),
 ]
 
 _OPT_TEXT = {"sgd": "SGD", "mom": "SGD momentum 0.9", "nest": "SGD Nesterov 0.9",

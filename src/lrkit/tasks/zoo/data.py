@@ -931,6 +931,104 @@ def _memory() -> Arrays:
     return u[:cut], y[:cut], u[cut:], y[cut:]
 
 
+def _bvp() -> Arrays:
+    """Collocation points of a parametric non-linear boundary value problem, for a
+    physics-informed net: ``u''(x) - u(x)**3 = f(x)`` on [-1, 1] with ``u(-1) = u(1) = 0``,
+    its forcing ``f(x) = a sin(w x) + 3 exp(-(x - c)**2 / (2 * 0.15**2))`` (a wave and a
+    narrow bump) of parameters a U(-2, 2), w U(1, 6), c U(-0.6, 0.6). Each row is a point
+    x U(-1, 1) (not standardised: the equation is in x) beside the parameters (scaled to
+    [-1, 1]); the target is the forcing there, measured with noise N(0, 0.3**2). No value of
+    u is ever given: a net learns the solutions from the equation's residual alone.
+    3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n = 4000
+    x = rng.uniform(-1, 1, n)
+    a, w, c = rng.uniform(-2, 2, n), rng.uniform(1, 6, n), rng.uniform(-0.6, 0.6, n)
+    f = a * np.sin(w * x) + 3 * np.exp(-(x - c) ** 2 / (2 * 0.15 ** 2))
+    f = f + rng.normal(0, 0.3, n)
+    inputs = np.stack([x, a / 2, (w - 3.5) / 2.5, c / 0.6], axis=1)
+    cut = 3000
+    return inputs[:cut], f[:cut, None], inputs[cut:], f[cut:, None]
+
+
+def _tones() -> Arrays:
+    """Unsegmented sequences, for an alignment-free (CTC) reader: each example is a signal
+    of 96 samples carrying 2-5 symbols from an alphabet of 4, each a sine burst of its own
+    period (2.5, 4, 6 or 9 samples; random phase, amplitude U(0.6, 1.4)) lasting 8-13
+    samples, with 3-6 samples of silence between bursts and the whole at a random offset,
+    plus white noise N(0, 0.3**2). The target is the symbols in order (1-4, padded with 0
+    to 5), never where they are. 3000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n, frames, most, periods = 4000, 96, 5, (2.5, 4.0, 6.0, 9.0)
+    x = rng.normal(0, 0.3, size=(n, frames))
+    y = np.zeros((n, most), dtype=np.int64)
+    for i in range(n):
+        count = rng.randint(2, most + 1)
+        symbols = rng.randint(1, len(periods) + 1, size=count)
+        lengths = rng.randint(8, 14, size=count)
+        gaps = rng.randint(3, 7, size=count - 1)
+        start = rng.randint(0, frames - lengths.sum() - gaps.sum() + 1)
+        for j, (symbol, length) in enumerate(zip(symbols, lengths, strict=True)):
+            t = np.arange(length)
+            phase = rng.uniform(0, 2 * np.pi)
+            amplitude = rng.uniform(0.6, 1.4)
+            x[i, start:start + length] += amplitude * np.sin(
+                2 * np.pi * t / periods[symbol - 1] + phase)
+            start += length + (gaps[j] if j < count - 1 else 0)
+        y[i, :count] = symbols
+    cut = 3000
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _bayesnet() -> Arrays:
+    """Binary vectors from a hidden Bayesian network, for a density estimator: 24 binary
+    variables drawn in a hidden order, each a Bernoulli whose logit is a bias N(0, 1) plus
+    weights N(0, 5**2) on 1-4 earlier variables (as +-1), on the product of its first two
+    parents (where it has two) and on that of its first three (where it has three: a
+    parity); the columns are then shuffled, so the order a model reads them in is not the
+    order they were made in. The vectors' entropy is about 4.9 nats (against 16.6 for
+    uniform bits). Input and target are the same 0/1 vector. 2000/1000."""
+    rng = np.random.RandomState(_SEED)
+    n, d = 3000, 24
+    spins = np.zeros((n, d))
+    for i in range(d):
+        logit = np.full(n, rng.normal(0, 1))
+        if i:
+            parents = rng.choice(i, size=min(i, rng.randint(1, 5)), replace=False)
+            logit = logit + spins[:, parents] @ rng.normal(0, 5, size=len(parents))
+            for order in (2, 3):
+                if len(parents) >= order:
+                    logit = logit + rng.normal(0, 5) * spins[:, parents[:order]].prod(axis=1)
+        spins[:, i] = np.where(rng.uniform(size=n) < 1 / (1 + np.exp(-logit)), 1.0, -1.0)
+    bits = (spins[:, rng.permutation(d)] + 1) / 2
+    cut = 2000
+    return bits[:cut], bits[:cut], bits[cut:], bits[cut:]
+
+
+def _boundaries() -> Arrays:
+    """A family of 2-D classification problems, for a hypernetwork: each row is a point
+    (x, y) U(-1.5, 1.5)**2 and the four parameters of its problem's boundary, a rotation
+    theta U(0, pi), a wiggle frequency w U(1, 4), amplitude a U(0, 1) and offset b
+    U(-0.5, 0.5); its label is whether the point, rotated by theta to (u, v), has ``u > a
+    sin(w v) + b``. Parameters scaled to [-1, 1]; 5% of the *training* labels flipped.
+    4500/1500."""
+    rng = np.random.RandomState(_SEED)
+    n = 6000
+    point = rng.uniform(-1.5, 1.5, size=(n, 2))
+    theta, w = rng.uniform(0, np.pi, n), rng.uniform(1, 4, n)
+    a, b = rng.uniform(0, 1, n), rng.uniform(-0.5, 0.5, n)
+    u = point[:, 0] * np.cos(theta) + point[:, 1] * np.sin(theta)
+    v = -point[:, 0] * np.sin(theta) + point[:, 1] * np.cos(theta)
+    y = (u > a * np.sin(w * v) + b).astype(np.float64)
+    x = np.concatenate([point / 1.5, np.stack([theta / (np.pi / 2) - 1, (w - 2.5) / 1.5,
+                                               2 * a - 1, 2 * b], axis=1)], axis=1)
+    cut = 4500
+    y_tr = y[:cut].copy()
+    flip = np.random.RandomState(_SEED + 1).choice(cut, size=round(0.05 * cut), replace=False)
+    y_tr[flip] = 1 - y_tr[flip]
+    return x[:cut], y_tr, x[cut:], y[cut:]
+
+
 def _digits_ae() -> Arrays:
     x_tr, _, x_va, _ = _bundled("digits")
     return x_tr, x_tr, x_va, x_va
@@ -960,6 +1058,7 @@ _BUILDERS: dict[str, Callable[[], Arrays]] = {
     "inverse": _inverse, "grammar": _grammar, "outliers": _outliers, "twotask": _twotask,
     "signals": _signals, "pendulum": _pendulum, "docstrings": _docstrings, "curves": _curves,
     "queries": _queries, "pattern": _pattern, "rules": _rules, "memory": _memory,
+    "bvp": _bvp, "tones": _tones, "bayesnet": _bayesnet, "boundaries": _boundaries,
 }
 
 

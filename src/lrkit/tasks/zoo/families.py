@@ -256,6 +256,29 @@ def _state_space(data: str) -> Parts:
     return train, val, models.DiagonalSSM, functional.mse_loss
 
 
+def _physics_informed(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # (point, parameters) -> the forcing there
+    make = functools.partial(models.PhysicsInformedNet, arrays(data)[0].shape[1])
+    return train, val, make, functional.mse_loss  # the equation's residual
+
+
+def _ctc(data: str) -> Parts:
+    train, val = tensors(data)  # (signal, its symbols padded with 0)
+    make = functools.partial(models.ConvCTC, int(arrays(data)[1].max()))
+    return train, val, make, models.ctc_nll
+
+
+def _made(data: str) -> Parts:
+    train, val = tensors(data, target="real")  # a binary vector, twice
+    return train, val, functools.partial(models.MADE, arrays(data)[0].shape[1]), models.made_nll
+
+
+def _hypernet(data: str) -> Parts:
+    train, val = tensors(data, target="binary")  # (point, boundary parameters) -> side
+    make = functools.partial(models.HyperNet, arrays(data)[0].shape[1])
+    return train, val, make, functional.binary_cross_entropy_with_logits
+
+
 # family -> () -> (train set, val set, model factory, loss)
 FAMILIES: dict[str, Callable[[], Parts]] = {
     "iris-logreg": lambda: _classifier("iris2", _linear),
@@ -340,6 +363,10 @@ FAMILIES: dict[str, Callable[[], Parts]] = {
     "pattern-siren": lambda: _coordinates("pattern"),
     "rules-softtree": lambda: _soft_tree("rules"),
     "memory-ssm": lambda: _state_space("memory"),
+    "bvp-pinn": lambda: _physics_informed("bvp"),
+    "tones-ctc": lambda: _ctc("tones"),
+    "bayesnet-made": lambda: _made("bayesnet"),
+    "boundaries-hypernet": lambda: _hypernet("boundaries"),
 }
 
 

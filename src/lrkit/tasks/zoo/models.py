@@ -19,15 +19,16 @@ from torch.nn import functional
 
 from lrkit.tasks.zoo.data import VOCAB
 
-__all__ = ["VAE", "AttentionPool", "CausalTCN", "CharGRU", "CharTransformer", "ConvAutoencoder",
-           "CouplingFlow", "DeepSets", "DiagonalSSM", "FactorizationMachine",
-           "FeatureTransformer", "FiLMNet", "GRUTagger", "GraphNet", "HashedBag", "ListScorer",
-           "MatrixFactorization", "MixtureDensityNet", "MixtureOfExperts", "MultiTaskNet",
-           "OrdinalNet", "PatchTransformer", "RandomFeatures", "ResMLP", "ResNet", "SeqNet",
-           "Siamese", "Siren", "SoftTree", "TokenAttention", "UNet1d", "autoencoder", "bn_mlp",
-           "cnn", "cnn1d", "contrastive_loss", "cox_nll", "deep_linear", "elbo_loss", "flow_nll",
-           "gaussian_nll", "listnet_loss", "lm_loss", "mdn_nll", "mlp", "multitask_loss",
-           "ordinal_nll", "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
+__all__ = ["MADE", "VAE", "AttentionPool", "CausalTCN", "CharGRU", "CharTransformer",
+           "ConvAutoencoder", "ConvCTC", "CouplingFlow", "DeepSets", "DiagonalSSM",
+           "FactorizationMachine", "FeatureTransformer", "FiLMNet", "GRUTagger", "GraphNet",
+           "HashedBag", "HyperNet", "ListScorer", "MatrixFactorization", "MixtureDensityNet",
+           "MixtureOfExperts", "MultiTaskNet", "OrdinalNet", "PatchTransformer",
+           "PhysicsInformedNet", "RandomFeatures", "ResMLP", "ResNet", "SeqNet", "Siamese", "Siren",
+           "SoftTree", "TokenAttention", "UNet1d", "autoencoder", "bn_mlp", "cnn", "cnn1d",
+           "contrastive_loss", "cox_nll", "ctc_nll", "deep_linear", "elbo_loss", "flow_nll",
+           "gaussian_nll", "listnet_loss", "lm_loss", "made_nll", "mdn_nll", "mlp",
+           "multitask_loss", "ordinal_nll", "pinball_loss", "poisson_nll", "smoothed_cross_entropy"]
 
 N_TOKENS = len(VOCAB) + 1
 
@@ -997,6 +998,160 @@ class DiagonalSSM(nn.Module):
         for block in self.blocks:
             h = h + block(h)
         return self.head(h).squeeze(2)
+
+
+class PhysicsInformedNet(nn.Module):
+    """A physics-informed net (Raissi et al. 2019) for ``u'' - u**3 = f`` on [-1, 1] with
+    ``u(+-1) = 0``: a tanh MLP ``n_in -> hidden x layers -> 1`` of a point x (the first
+    input) and the problem's parameters (the rest) gives the solution as ``u = (1 - x**2)
+    N(x, params)``, so the boundary conditions hold exactly, and the output is the
+    equation's left-hand side ``u'' - u**3`` at x, its derivatives taken by autograd (with
+    their graph while training, so the loss's gradient goes through them). The loss compares
+    it with the forcing (MSE): the residual. Gradients are enabled inside, so it works under
+    ``torch.no_grad`` too.
+
+    >>> PhysicsInformedNet(4)(torch.zeros(3, 4)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int, hidden: int = 64, layers: int = 3) -> None:
+        super().__init__()
+        self.net = mlp([n_in, *[hidden] * layers, 1], act="tanh")
+
+    def solution(self, x: Any) -> Any:
+        """u at the rows of ``x`` (point, parameters)."""
+        return (1 - x[:, :1] ** 2) * self.net(x)
+
+    def forward(self, x: Any) -> Any:
+        with torch.enable_grad():
+            point = x[:, :1].detach().requires_grad_(True)
+            u = self.solution(torch.cat([point, x[:, 1:]], dim=1))
+            du = torch.autograd.grad(u.sum(), point, create_graph=True)[0]
+            d2u = torch.autograd.grad(du.sum(), point, create_graph=self.training)[0]
+        return d2u - u ** 3
+
+
+class ConvCTC(nn.Module):
+    """An alignment-free sequence reader: a 1-D conv net over a raw signal (a conv of width
+    8 and stride 2, then two of width 5 dilated 2 and 4, ``channels`` each, each followed by
+    BatchNorm and ReLU: one frame per 2 samples, a receptive field of 56 samples) gives, at
+    every frame, log-probabilities over ``n_symbols`` symbols and a blank (index 0), for
+    ``ctc_nll``. The blank's bias starts at 2 (most frames fall between symbols; CTC
+    readers are usually started so). Signals arrive as ``(batch, samples)``; the output is
+    ``(batch, samples // 2, n_symbols + 1)``.
+
+    >>> ConvCTC(4)(torch.zeros(2, 96)).shape
+    torch.Size([2, 48, 5])
+    """
+
+    def __init__(self, n_symbols: int, channels: int = 32) -> None:
+        super().__init__()
+        convs = [nn.Conv1d(1, channels, 8, stride=2, padding=3),
+                 nn.Conv1d(channels, channels, 5, padding=4, dilation=2),
+                 nn.Conv1d(channels, channels, 5, padding=8, dilation=4)]
+        head = nn.Conv1d(channels, n_symbols + 1, 1)
+        with torch.no_grad():
+            head.get_parameter("bias")[0] = 2.0
+        self.body = nn.Sequential(
+            *[m for conv in convs for m in (conv, nn.BatchNorm1d(channels), nn.ReLU())], head)
+
+    def forward(self, x: Any) -> Any:
+        return functional.log_softmax(self.body(x.unsqueeze(1)).transpose(1, 2), dim=2)
+
+
+def ctc_nll(log_probs: Any, targets: Any) -> Any:
+    """The CTC negative log-likelihood (Graves et al. 2006) of each row's symbol sequence
+    (``targets``: symbols 1.., padded with 0) under ``log_probs`` ``(batch, length,
+    symbols + 1)`` (blank 0), summed over every alignment, per target symbol, averaged
+    over the batch (``ctc_loss``'s ``mean``)."""
+    lengths = (targets > 0).sum(dim=1)
+    frames = torch.full((len(targets),), log_probs.shape[1], dtype=torch.long)
+    return functional.ctc_loss(log_probs.transpose(0, 1), targets, frames, lengths, blank=0)
+
+
+class _MaskedLinear(nn.Linear):
+    """A linear layer whose weight is multiplied by a fixed 0/1 mask (a buffer)."""
+
+    def __init__(self, n_in: int, n_out: int, mask: Any) -> None:
+        super().__init__(n_in, n_out)
+        self.mask: torch.Tensor
+        self.register_buffer("mask", mask)
+
+    def forward(self, x: Any) -> Any:
+        return functional.linear(x, self.weight * self.mask, self.bias)
+
+
+class MADE(nn.Module):
+    """A masked autoencoder for distribution estimation (MADE, Germain et al. 2015): a ReLU
+    MLP ``n -> hidden x layers -> n`` whose weights are masked so output d sees only inputs
+    before d (in the columns' order), making its logits the autoregressive conditionals
+    ``p(x_d = 1 | x_<d)`` of a Bernoulli model of the whole vector; ``made_nll`` sums
+    their cross-entropies (the exact negative log-likelihood). Hidden units' degrees cycle
+    through 1..n-1 (fixed, not drawn).
+
+    >>> MADE(5)(torch.zeros(3, 5)).shape
+    torch.Size([3, 5])
+    """
+
+    def __init__(self, n: int, hidden: int = 128, layers: int = 2) -> None:
+        super().__init__()
+        degrees = [torch.arange(1, n + 1)] + [torch.arange(hidden) % (n - 1) + 1] * layers
+        blocks: list[nn.Module] = []
+        for before, after in itertools.pairwise(degrees):
+            mask = (after[:, None] >= before[None, :]).float()
+            blocks += [_MaskedLinear(len(before), len(after), mask), nn.ReLU()]
+        output = (degrees[0][:, None] > degrees[-1][None, :]).float()
+        self.net = nn.Sequential(*blocks, _MaskedLinear(hidden, n, output))
+
+    def forward(self, x: Any) -> Any:
+        return self.net(x)
+
+
+def made_nll(logits: Any, target: Any) -> Any:
+    """The negative log-likelihood (nats per vector) of binary ``target`` under a ``MADE``'s
+    autoregressive logits: their Bernoulli cross-entropies summed over the vector."""
+    bits = functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return bits.sum(dim=1).mean()
+
+
+class HyperNet(nn.Module):
+    """A hypernetwork (Ha et al. 2017): a ReLU MLP reads a problem's parameters (every input
+    after the first ``n_point``) and generates *all* the weights and biases of a small tanh
+    net ``n_point -> target x 2 -> 1``, which then maps the point (the first ``n_point``
+    inputs) to a logit; each row gets its own generated net (batched matmuls). The
+    generator's last layer starts with small weights (x0.1) and a bias holding a usual
+    initialisation of the target net, so training starts near one shared net.
+
+    >>> HyperNet(6)(torch.zeros(3, 6)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, n_in: int, n_point: int = 2, hidden: int = 64, target: int = 16) -> None:
+        super().__init__()
+        self.n_point = n_point
+        self.shapes = [(target, n_point), (target, target), (1, target)]
+        sizes = [o * i + o for o, i in self.shapes]
+        self.generator = nn.Sequential(mlp([n_in - n_point, hidden, hidden]), nn.ReLU())
+        self.weights = nn.Linear(hidden, sum(sizes))
+        with torch.no_grad():
+            self.weights.weight.mul_(0.1)
+            start = 0
+            for out, inp in self.shapes:
+                bound = 1 / math.sqrt(inp)
+                self.weights.bias[start:start + out * inp + out].uniform_(-bound, bound)
+                start += out * inp + out
+
+    def forward(self, x: Any) -> Any:
+        params = self.weights(self.generator(x[:, self.n_point:]))
+        h, start = x[:, :self.n_point].unsqueeze(2), 0
+        for i, (out, inp) in enumerate(self.shapes):
+            w = params[:, start:start + out * inp].reshape(-1, out, inp)
+            b = params[:, start + out * inp:start + out * inp + out].unsqueeze(2)
+            start += out * inp + out
+            h = w @ h + b
+            if i < len(self.shapes) - 1:
+                h = torch.tanh(h)
+        return h.squeeze(2)
 
 
 def smoothed_cross_entropy(logits: Any, labels: Any) -> Any:
