@@ -148,11 +148,8 @@ def scored_rows(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diag
 
 
 #: A user's run and one more: a decade or a half-decade away (either side), or "guided":
-#: where the run's own verdict points (a decade down from too high, up from too low, and
-#: a decade up from a healthy run, the partner the dev families found most telling).
+#: at the run's own ``check_lr`` (``lrkit diagnose``'s "to check this verdict" line).
 TWO_RUNS = {"a decade away": (10.0, 0.1), "a half-decade away": (3.162278, 0.316228)}
-GUIDED = {"too_high": 0.1, "too_low": 10.0}
-GUIDED_ELSE = 10.0
 
 
 def two_run_rows(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diagnosis],
@@ -166,10 +163,11 @@ def two_run_rows(records: list[dict[str, Any]], diags: dict[tuple[str, str], Dia
         if r["lr_class"] not in CLASSES:
             continue
         m = float(r["multiplier"])
-        own = diags[(r["run"], "train")].verdict
         partners = {f"{k}, {'up' if f > 1 else 'down'}": f
                     for k, fs in TWO_RUNS.items() for f in fs}
-        partners["guided"] = GUIDED.get(own, GUIDED_ELSE)
+        alone = diags[(r["run"], "train")]  # what the run's own report says
+        if alone.check_lr is not None and alone.base_lr:
+            partners["guided"] = alone.check_lr / alone.base_lr
         for kind, f in partners.items():
             other = by_task[r["task"]].get(round(m * f, 4))
             if other is None:
@@ -233,25 +231,29 @@ def goal_lines(records: list[dict[str, Any]], diags: dict[tuple[str, str], Diagn
     """The issue's other lines for the sweep: leave-one-family-out accuracy (the gap
     chosen on the other families of these splits), "not enough data", and whether the
     suggested LR points the right way from each too-high and too-low run."""
-    by_gap = {g: scored_rows(records, diags, g) for g in GAPS}
+    # (right, scored) per gap and family: leaving a family out is then a sum
+    counts: dict[tuple[float, str], list[int]] = defaultdict(lambda: [0, 0])
+    for g in GAPS:
+        for r in scored_rows(records, diags, g):
+            c = counts[(g, r["family"])]
+            c[0] += _norm(r["sweep"]) == r["label"]
+            c[1] += 1
     families = sorted({r["family"] for r in rows})
-    right = n = 0
-    chosen = []
-    for fam in families:
-        def acc(g: float, inside: bool, fam: str = fam) -> tuple[int, int]:
-            sub = [r for r in by_gap[g] if (r["family"] == fam) == inside]
-            return sum(_norm(r["sweep"]) == r["label"] for r in sub), len(sub)
-        g = max(GAPS, key=lambda g: acc(g, False)[0] / max(1, acc(g, False)[1]))
-        chosen.append(g)
-        k, m = acc(g, True)
-        right, n = right + k, n + m
+
+    def others(g: float, fam: str) -> float:
+        right = sum(counts[(g, f)][0] for f in families if f != fam)
+        return right / max(1, sum(counts[(g, f)][1] for f in families if f != fam))
+
+    chosen = {fam: max(GAPS, key=lambda g: others(g, fam)) for fam in families}
+    right = sum(counts[(chosen[fam], fam)][0] for fam in families)
+    n = sum(counts[(chosen[fam], fam)][1] for fam in families)
     ned = sum(r["sweep"] == "not_enough_data" for r in rows)
     problems = [r for r in rows if r["label"] in ("too_high", "too_low")]
     way = sum((r["suggested"] < r["lr"]) == (r["label"] == "too_high") and
               r["suggested"] != r["lr"] for r in problems)
     return (f"\nGoal lines (sweep):\n\n"
             f"- leave one family out: {100 * right / max(1, n):.1f}% of {n} rows "
-            f"({len(families)} families; gaps chosen {sorted(set(chosen))})\n"
+            f"({len(families)} families; gaps chosen {sorted(set(chosen.values()))})\n"
             f"- not enough data: {ned} of {len(rows)} rows\n"
             f"- the suggested LR points the right way from a too-high or too-low run: "
             f"{way} of {len(problems)}")
@@ -267,9 +269,9 @@ def detection_table(records: list[dict[str, Any]]) -> str:
             if r["label"] != "too_high":
                 continue
             key = (r["sweep_id"], r["view"], r["multiplier"])
-            if r["sweep"] == "too_high" and first.get(key, math.inf) == math.inf:
-                first[key] = f
             first.setdefault(key, math.inf)
+            if r["sweep"] == "too_high":
+                first[key] = min(first[key], f)
     firsts = sorted(first.values())
     out = ["\nRuns in progress: a too-high run first called too high by the sweep, at a "
            "share of its updates:\n", "| share | caught by then |", "|---:|---:|"]
