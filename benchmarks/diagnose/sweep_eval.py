@@ -354,9 +354,11 @@ def main() -> None:
             rows = scored_rows(records, diags, gap, suggestions)
             print(line(f"gap {gap}", table(rows, "sweep")))
         print(line("single run (same rows)", table(rows, "single")))
+        shipped = scored_rows(records, diags, GAP)
+        print(basis_table(shipped))
         print(suggestion_table(suggestions))
         print(two_run_table(two_run_rows(records, diags, GAP)))
-        print(goal_lines(records, diags, scored_rows(records, diags, GAP)))
+        print(goal_lines(records, diags, shipped))
         if args.in_progress:
             print(detection_table(records))
         return
@@ -386,9 +388,20 @@ def main() -> None:
     print(reference_table(records))
     if args.in_progress:
         print(detection_table(records))
-    fell_back = sum(r["basis"] == "single run" for r in rows)
-    print(f"\nJudged by the run's own curve (within the gap of a best that cannot vouch "
-          f"for it, or blew up): {fell_back} of {len(rows)} rows")
+    print(basis_table(rows))
+
+
+def basis_table(rows: list[dict[str, Any]]) -> str:
+    """Where the errors are: rows judged against the sweep's best, and rows judged by the
+    run's own curve (within the gap of a best that cannot vouch for it, or blown up)."""
+    out = [f"\nBy what judged the run:\n\n{HEAD}"]
+    for view in ("train", "val", None):
+        for basis in ("sweep", "single run"):
+            sub = [r for r in rows if r["basis"] == basis and view in (None, r["view"])]
+            if sub:
+                out.append(line(f"{basis}, {view or 'both'} view{'s' if not view else ''}",
+                                table(sub, "sweep")))
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
