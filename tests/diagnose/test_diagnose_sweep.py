@@ -36,6 +36,16 @@ def run(lr: float, final: float, *, name: str | None = None, n: int = 80,
     return diagnose_curves(curves, project=False)
 
 
+def climbed(lr: float, to: float, n: int = 80):
+    """One run's diagnosis: a loss that climbs from 2.0 to ``to`` and stays (too high)."""
+    steps = np.arange(n, dtype=float)
+    name = f"lr={lr:g}"
+    return diagnose_curves([Curve.of("loss", 2.0 + (to - 2.0) * (1 - 0.9 ** steps),
+                                      steps=steps, run=name),
+                            Curve.of("lr", np.full(n, lr), steps=steps, run=name)],
+                           project=False)
+
+
 def test_runs_are_judged_by_their_side_of_the_best_and_the_gap():
     s = diagnose_sweep([run(0.001, 1.2), run(0.01, 0.52), run(0.1, 0.5), run(1.0, 0.7),
                         run(10.0, math.nan)])
@@ -137,15 +147,6 @@ def test_an_edge_run_is_judged_by_its_training_loss_when_val_loss_is_compared():
 def test_a_best_run_whose_own_curve_says_too_high_vouches_for_no_one():
     # every run climbed from its untrained loss and stayed there: the best of them is no
     # standard, so the runs within the gap keep their own verdicts instead of "ok"
-    steps = np.arange(80, dtype=float)
-
-    def climbed(lr: float, to: float):
-        name = f"lr={lr:g}"
-        return diagnose_curves([Curve.of("loss", 2.0 + (to - 2.0) * (1 - 0.9 ** steps),
-                                          steps=steps, run=name),
-                                Curve.of("lr", np.full(80, lr), steps=steps, run=name)],
-                               project=False)
-
     runs = [climbed(0.1, 2.6), climbed(1.0, 2.5), climbed(10.0, 2.55)]
     assert [r.verdict for r in runs] == ["too_high"] * 3
     s = diagnose_sweep(runs)
@@ -156,9 +157,7 @@ def test_a_best_run_whose_own_curve_says_too_high_vouches_for_no_one():
 
 def test_a_run_names_the_lr_of_the_run_that_would_check_it():
     assert run(0.1, 0.5).verdict == "ok" and run(0.1, 0.5).check_lr == pytest.approx(1.0)
-    steps = np.arange(80, dtype=float)
-    high = diagnose_curves([Curve.of("loss", 2.0 + 0.5 * (1 - 0.9 ** steps), steps=steps),
-                            Curve.of("lr", np.full(80, 1.0), steps=steps)], project=False)
+    high = climbed(1.0, 2.5)
     assert high.verdict == "too_high" and high.check_lr == pytest.approx(0.1)
     assert high.to_dict()["check_lr"] == pytest.approx(0.1)
     assert run(0.1, 0.5, logged_lr=False).check_lr is None
